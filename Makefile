@@ -1,0 +1,133 @@
+# ibpack: the builder (build/bin/ibpack) and the self-extracting stubs (build/lib/ibpack/stub-*).
+#
+#   make              ibpack + the static Linux stub (the first run builds the stub's
+#                     dependencies from Debian source packages: a few minutes, then cached)
+#   make stub-windows the Windows stub (mingw-w64 cross build)
+#   make bundle       the shipped default bundle: build/bundles/debian-rdma-core.run
+#   make test         unit (cmocka) and CLI (bats) tests; prints "N passed, N failed"
+#   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   WERROR=1          turn warnings into errors (CI does)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
+BUILD ?= build
+CC ?= cc
+MINGW_CC ?= x86_64-w64-mingw32-gcc
+# static: the stub links the libraries deps/build.sh builds from source (runs anywhere);
+# system: the distribution's shared libraries (used for sanitizer runs, which cannot be static).
+STUB_LINK ?= static
+
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+SAN_FLAGS :=
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT := -O1 -g
+endif
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 $(WARN) $(OPT) $(SAN_FLAGS) \
+	-DIBPACK_VERSION='"$(VERSION)"'
+HOST_LIBS := $(shell pkg-config --libs libarchive libcjson libcrypto 2>/dev/null || echo -larchive -lcjson -lcrypto) -lm
+
+include deps/deps.mk
+
+FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c format/trust.c \
+	format/manifest.c format/match.c format/pe.c format/bundle.c format/extract.c \
+	format/exitcode.c
+FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
+FORMAT_WIN := format/fileio_win.c format/outdir_win.c
+VERIFY_SRC := signing/verify.c
+SIGN_SRC := signing/sign.c
+BUILDER_SRC := $(wildcard builder/*.c)
+STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c
+STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c
+STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c
+
+IBPACK := $(BUILD)/bin/ibpack
+STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64
+STUB_WIN_BIN := $(BUILD)/lib/ibpack/stub-windows-x86_64.exe
+LIBIB := $(BUILD)/obj/host/libibpack.a
+
+.PHONY: all stub-linux stub-windows test test-unit test-cli test-asan bundle clean install bench fuzz
+all: $(IBPACK) $(STUB_LINUX_BIN)
+stub-linux: $(STUB_LINUX_BIN)
+stub-windows: $(STUB_WIN_BIN)
+
+# ---- host objects (ibpack, unit tests) ----
+HOST_OBJ = $(patsubst %.c,$(BUILD)/obj/host/%.o,$(1))
+$(BUILD)/obj/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBIB): $(call HOST_OBJ,$(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC) $(SIGN_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(IBPACK): $(call HOST_OBJ,$(BUILDER_SRC)) $(LIBIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -o $@ $^ $(HOST_LIBS)
+
+# ---- Linux stub: verification only (no signing code), static by default ----
+STUB_L_OBJ = $(patsubst %.c,$(BUILD)/obj/stub-linux/%.o,$(1))
+ifeq ($(STUB_LINK),static)
+STUB_L_CFLAGS := $(DEPS_CFLAGS_linux_x86_64) -ffunction-sections -fdata-sections
+STUB_L_LDFLAGS := -static -Wl,--gc-sections $(DEPS_LIBS_linux_x86_64)
+STUB_L_DEPS := $(DEPS_STAMP_linux_x86_64)
+else
+STUB_L_CFLAGS :=
+STUB_L_LDFLAGS := $(HOST_LIBS)
+STUB_L_DEPS :=
+endif
+$(BUILD)/obj/stub-linux/%.o: %.c | $(STUB_L_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)) $(STUB_L_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(STUB_L_LDFLAGS)
+ifeq ($(STUB_LINK),static)
+	strip --strip-unneeded $@
+endif
+
+# ---- Windows stub: cross-compiled with mingw-w64 against the same recipe ----
+WIN_CFLAGS := -std=c11 -D_WIN32_WINNT=0x0602 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 \
+	$(WARN) -O2 -DIBPACK_VERSION='"$(VERSION)"' $(DEPS_CFLAGS_windows_x86_64)
+STUB_W_OBJ = $(patsubst %.c,$(BUILD)/obj/stub-win/%.o,$(1))
+$(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) $(WIN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(FORMAT_SRC) $(FORMAT_WIN) $(VERIFY_SRC)) $(DEPS_STAMP_windows_x86_64)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -static -municode -o $@ $(filter %.o,$^) $(DEPS_LIBS_windows_x86_64) -lsetupapi -lntdll
+	x86_64-w64-mingw32-strip --strip-unneeded $@
+
+# ---- tests ----
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+$(BUILD)/tests/%: tests/unit/%.c $(LIBIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -o $@ $< $(LIBIB) $(HOST_LIBS) -lcmocka
+
+test: all $(UNIT_TESTS)
+	@BUILD=$(BUILD) bash tests/run.sh
+
+test-unit: $(UNIT_TESTS)
+	@BUILD=$(BUILD) bash tests/run.sh unit
+
+test-cli: all
+	@BUILD=$(BUILD) bash tests/run.sh cli
+
+test-asan:
+	$(MAKE) BUILD=build/asan SAN=1 STUB_LINK=system test
+
+clean:
+	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 $(IBPACK) $(DESTDIR)$(PREFIX)/bin/ibpack
+	install -D -m 0755 $(STUB_LINUX_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-linux-x86_64
+	if [ -f $(STUB_WIN_BIN) ]; then install -D -m 0644 $(STUB_WIN_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-windows-x86_64.exe; fi
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,57 @@
+/* What the ibpack commands share: exit codes, output settings and loading helpers. */
+#ifndef IBPACK_CLI_H
+#define IBPACK_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../format/bundle.h"
+#include "../format/format.h"
+#include "../format/manifest.h"
+
+/* ibpack's own exit codes (the plan command uses the stub's instead). */
+enum {
+	CLI_OK = 0,
+	CLI_USAGE = 1,
+	CLI_INVALID = 2, /* the bundle is invalid: integrity, signature or format */
+	CLI_FAILED = 3,  /* anything else: bad spec, missing source, I/O, keys */
+};
+
+struct cli {
+	int json, quiet, tty;
+};
+
+int cmd_keygen(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
+int cmd_signature(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+
+/* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
+int cli_fail(int rc);
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_exit_code(int rc);
+
+/* Reads a whole file of at most max bytes (NUL-terminated). */
+int cli_read_file(const char *path, size_t max, char **data, size_t *len);
+/* Loads and validates a spec; *dir receives the spec's folder (sources are relative to it). */
+int cli_load_spec(const char *path, struct ib_manifest *m, char **dir);
+/* Trust from PEM files, or when n == 0 from the trust area embedded in the bundle's stub. */
+int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *t);
+/* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
+int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
+
+/* Progress on stderr when it is a terminal: "label  42%". */
+void cli_progress(void *ctx, uint64_t done, uint64_t total);
+void cli_progress_done(const struct cli *c);
+
+/* Prints a JSON document on stdout and frees it. */
+struct cJSON;
+void cli_print_json(struct cJSON *doc);
+
+void cli_human_size(uint64_t n, char *buf, size_t size);
+
+#endif

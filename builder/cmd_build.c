@@ -1,0 +1,402 @@
+/* ibpack build: stub + package blobs + signed manifest + footer, written atomically. */
+#include "cli.h"
+#include "pack.h"
+
+#include "../format/err.h"
+#include "../format/util.h"
+#include "../signing/crypto.h"
+
+#include <cjson/cJSON.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char help[] =
+	"usage: ibpack build SPEC.json -k NAME.key -o OUT [options]\n"
+	"  -k, --key FILE        signing key (repeatable); its public key is trusted by the stub\n"
+	"  -o, --output FILE     the bundle to write (replaced atomically)\n"
+	"      --target T        linux-x86_64 or windows-x86_64 (default: the spec's target)\n"
+	"      --stub PATH       stub executable (default: found next to ibpack, or $IBPACK_STUB_DIR)\n"
+	"      --trust KEY.pub   also trust this public key (repeatable)\n"
+	"      --zstd-level N    zstd level for compressed packages (default 3)\n"
+	"      --json            print a JSON summary\n"
+	"  -q, --quiet           no progress or summary\n"
+	"SOURCE_DATE_EPOCH, when set, fixes the creation time and every file time in the bundle.\n";
+
+#define MAX_KEYS 16
+
+struct build {
+	struct cli cli;
+	const char *spec_path, *out_path, *stub_path;
+	int target, zstd_level;
+	char *keys[MAX_KEYS], *trusts[32];
+	size_t nkeys, ntrusts;
+};
+
+static int find_stub(int target, char *out, size_t size)
+{
+	const char *name = target == IB_TARGET_WINDOWS_X86_64 ? "stub-windows-x86_64.exe" : "stub-linux-x86_64";
+	const char *env = getenv("IBPACK_STUB_DIR");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env && !ib_snprintf(out, size, "%s/%s", env, name) && access(out, R_OK) == 0)
+		return 0;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			/* build/bin/ibpack -> build/lib/ibpack; /usr/bin/ibpack -> /usr/lib/ibpack */
+			if (!ib_snprintf(out, size, "%s/../lib/ibpack/%s", self, name) && access(out, R_OK) == 0)
+				return 0;
+		}
+	}
+	for (const char *const *d = (const char *const[]){ "/usr/local/lib/ibpack", "/usr/lib/ibpack", NULL }; *d; d++)
+		if (!ib_snprintf(out, size, "%s/%s", *d, name) && access(out, R_OK) == 0)
+			return 0;
+	return ib_fail(IB_E_NOTFOUND, "no stub for %s found (looked in $IBPACK_STUB_DIR, next to ibpack "
+		       "in ../lib/ibpack, /usr/local/lib/ibpack, /usr/lib/ibpack); build it with 'make' or pass --stub",
+		       ib_target_name(target));
+}
+
+static int64_t build_time(void)
+{
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	if (sde && *sde && ib_parse_u64(sde, INT64_MAX, &v) == 0)
+		return (int64_t)v;
+	return (int64_t)time(NULL);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ib_fail(-errno, "writing the bundle: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Loads the stub, writes the trust area into its image and returns it in *image. */
+static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv, uint8_t **image, size_t *len)
+{
+	char path[PATH_MAX];
+	struct ib_trust t = { .threshold = 1 };
+	size_t off;
+	char *data;
+	int rc;
+
+	if (bd->stub_path) {
+		if (ib_snprintf(path, sizeof(path), "%s", bd->stub_path))
+			return ib_fail(-ENAMETOOLONG, "stub path too long");
+	} else if ((rc = find_stub(bd->target, path, sizeof(path)))) {
+		return rc;
+	}
+	rc = cli_read_file(path, 64u << 20, &data, len);
+	if (rc)
+		return rc;
+	*image = (uint8_t *)data;
+	if ((rc = ib_trust_locate(*image, *len, &off)))
+		return ib_fail_ctx(rc, "stub '%s': ", path);
+	if ((*len >= 2 && (*image)[0] == 'M' && (*image)[1] == 'Z') != (bd->target == IB_TARGET_WINDOWS_X86_64))
+		return ib_fail(IB_E_MISMATCH, "stub '%s' is not a %s executable", path, ib_target_name(bd->target));
+	for (size_t i = 0; i < npriv; i++) {
+		struct ib_pubkey *k;
+
+		if ((rc = ib_privkey_public(priv[i], &k)) || (rc = ib_trust_add_key(&t, k)))
+			goto out;
+	}
+	for (size_t i = 0; i < bd->ntrusts; i++) {
+		struct ib_pubkey *k;
+
+		if ((rc = ib_pubkey_load(bd->trusts[i], &k)) || (rc = ib_trust_add_key(&t, k)))
+			goto out;
+	}
+	rc = ib_trust_encode(&t, *image + off, IB_TRUST_AREA_SIZE);
+out:
+	ib_trust_release(&t);
+	return rc;
+}
+
+static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
+{
+	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
+	uint64_t off = start;
+	char label[128];
+	int rc = 0;
+
+	if (bd->cli.tty && !bd->cli.quiet && !bd->cli.json) {
+		o.progress = cli_progress;
+		o.progress_ctx = label;
+	}
+	for (size_t i = 0; i < m->npkgs; i++) {
+		struct ib_package *p = &m->pkgs[i];
+		char src[PATH_MAX];
+
+		if (p->source[0] == '/')
+			rc = ib_snprintf(src, sizeof(src), "%s", p->source);
+		else
+			rc = ib_snprintf(src, sizeof(src), "%s/%s", spec_dir, p->source);
+		if (rc)
+			return ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
+		snprintf(label, sizeof(label), "[%zu/%zu] %s", i + 1, m->npkgs, p->id);
+		rc = ib_pack_package(fd, p, src, &o);
+		if (rc)
+			return ib_fail_ctx(rc, "package '%s': ", p->id);
+		p->offset = off;
+		off += p->length;
+	}
+	cli_progress_done(&bd->cli);
+	return 0;
+}
+
+static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv, size_t npriv,
+			 uint8_t **block, size_t *blocklen)
+{
+	struct ib_sigblock sb = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < npriv; i++) {
+		struct ib_pubkey *pub = NULL;
+		uint8_t *sig = NULL;
+		size_t siglen;
+
+		rc = ib_privkey_public(priv[i], &pub);
+		if (!rc)
+			rc = ib_sign(priv[i], (const uint8_t *)text, len, &sig, &siglen);
+		if (!rc)
+			rc = ib_sigblock_add(&sb, ib_privkey_alg(priv[i]), ib_pubkey_id(pub), sig, siglen);
+		free(sig);
+		ib_pubkey_free(pub);
+	}
+	if (!rc)
+		rc = ib_sigblock_encode(&sb, block, blocklen);
+	ib_sigblock_release(&sb);
+	return rc;
+}
+
+static void print_summary(const struct build *bd, const struct ib_manifest *m, uint64_t total,
+			  struct ib_privkey **priv, size_t npriv)
+{
+	char size[32], hex[2 * IB_KEYID_LEN + 1];
+
+	if (bd->cli.quiet)
+		return;
+	if (bd->cli.json) {
+		cJSON *o = cJSON_CreateObject(), *pk = NULL, *ks = NULL;
+
+		cJSON_AddStringToObject(o, "bundle", bd->out_path);
+		cJSON_AddStringToObject(o, "name", m->name);
+		cJSON_AddStringToObject(o, "version", m->version);
+		cJSON_AddNumberToObject(o, "sequence", (double)m->sequence);
+		cJSON_AddStringToObject(o, "target", ib_target_name(m->target));
+		cJSON_AddNumberToObject(o, "size", (double)total);
+		pk = cJSON_AddArrayToObject(o, "packages");
+		for (size_t i = 0; i < m->npkgs; i++) {
+			cJSON *e = cJSON_CreateObject();
+
+			ib_hex_encode(m->pkgs[i].sha256, IB_SHA256_LEN, hex);
+			cJSON_AddStringToObject(e, "id", m->pkgs[i].id);
+			cJSON_AddStringToObject(e, "compression", ib_compression_name(m->pkgs[i].compression));
+			cJSON_AddNumberToObject(e, "length", (double)m->pkgs[i].length);
+			cJSON_AddNumberToObject(e, "unpacked_size", (double)m->pkgs[i].unpacked_size);
+			cJSON_AddNumberToObject(e, "file_count", (double)m->pkgs[i].file_count);
+			cJSON_AddStringToObject(e, "sha256", hex);
+			cJSON_AddItemToArray(pk, e);
+		}
+		ks = cJSON_AddArrayToObject(o, "signed_by");
+		for (size_t i = 0; i < npriv; i++) {
+			struct ib_pubkey *pub;
+
+			if (ib_privkey_public(priv[i], &pub) == 0) {
+				ib_hex_encode(ib_pubkey_id(pub), IB_KEYID_LEN, hex);
+				cJSON_AddItemToArray(ks, cJSON_CreateString(hex));
+				ib_pubkey_free(pub);
+			}
+		}
+		cli_print_json(o);
+		return;
+	}
+	cli_human_size(total, size, sizeof(size));
+	printf("built %s: %s %s (sequence %llu, %s), %zu package%s, %s\n", bd->out_path, m->name, m->version,
+	       (unsigned long long)m->sequence, ib_target_name(m->target), m->npkgs, m->npkgs == 1 ? "" : "s", size);
+	for (size_t i = 0; i < m->npkgs; i++) {
+		char unp[32];
+
+		cli_human_size(m->pkgs[i].length, size, sizeof(size));
+		cli_human_size(m->pkgs[i].unpacked_size, unp, sizeof(unp));
+		printf("  %-28s %-6s %10s (%s, %llu files)\n", m->pkgs[i].id,
+		       ib_compression_name(m->pkgs[i].compression), size, unp,
+		       (unsigned long long)m->pkgs[i].file_count);
+	}
+	for (size_t i = 0; i < npriv; i++) {
+		struct ib_pubkey *pub;
+
+		if (ib_privkey_public(priv[i], &pub) == 0) {
+			ib_hex_encode(ib_pubkey_id(pub), IB_KEYID_LEN, hex);
+			printf("  signed: %s key %s\n", ib_alg_name(ib_privkey_alg(priv[i])), hex);
+			ib_pubkey_free(pub);
+		}
+	}
+}
+
+static int build(struct build *bd)
+{
+	struct ib_manifest m;
+	struct ib_privkey *priv[MAX_KEYS] = { 0 };
+	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
+	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
+	char *spec_dir = NULL, *manifest = NULL, tmp[PATH_MAX];
+	struct ib_footer f = { .version = IB_FORMAT_VERSION };
+	int fd = -1, rc;
+
+	tmp[0] = '\0';
+	rc = cli_load_spec(bd->spec_path, &m, &spec_dir);
+	if (rc)
+		return rc;
+	if (bd->target && bd->target != m.target) {
+		rc = ib_fail(IB_E_SPEC, "%s: target is %s, but --target asks for %s", bd->spec_path,
+			     ib_target_name(m.target), ib_target_name(bd->target));
+		goto out;
+	}
+	bd->target = m.target;
+	for (size_t i = 0; i < bd->nkeys; i++)
+		if ((rc = ib_privkey_load(bd->keys[i], &priv[i])))
+			goto out;
+	if ((rc = prepare_stub(bd, priv, bd->nkeys, &stub, &stub_len)))
+		goto out;
+	m.stub_size = stub_len;
+	ib_stub_hash_mem(stub, stub_len, m.stub_sha256);
+	ib_format_utc(build_time(), m.created, sizeof(m.created));
+
+	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", bd->out_path)) {
+		rc = ib_fail(-ENAMETOOLONG, "output path too long");
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
+		tmp[0] = '\0';
+		goto out;
+	}
+	if ((rc = write_all(fd, stub, stub_len)) || (rc = pack_all(bd, fd, &m, spec_dir, stub_len)))
+		goto out;
+	f.stub_len = stub_len;
+	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
+	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) ||
+	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &sigblock, &sigblock_len)))
+		goto out;
+	f.manifest_len = manifest_len;
+	f.sigblock_off = f.manifest_off + manifest_len;
+	f.sigblock_len = sigblock_len;
+	/* Pad so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
+	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + sigblock_len + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
+	f.bundle_len = f.sigblock_off + sigblock_len + padlen + IB_FOOTER_SIZE;
+	ib_footer_encode(&f, footer_bytes);
+	if ((rc = write_all(fd, manifest, manifest_len)) || (rc = write_all(fd, sigblock, sigblock_len)) ||
+	    (rc = write_all(fd, pad, padlen)) || (rc = write_all(fd, footer_bytes, sizeof(footer_bytes))))
+		goto out;
+	if (fchmod(fd, 0755) != 0 || fsync(fd) != 0) {
+		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, bd->out_path) != 0) {
+		rc = ib_fail(-errno, "cannot rename to '%s': %s", bd->out_path, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp[0])
+		unlink(tmp);
+	for (size_t i = 0; i < bd->nkeys; i++)
+		ib_privkey_free(priv[i]);
+	free(stub);
+	free(sigblock);
+	free(manifest);
+	free(spec_dir);
+	ib_manifest_release(&m);
+	return rc;
+}
+
+int cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },    { "output", required_argument, NULL, 'o' },
+		{ "target", required_argument, NULL, 't' }, { "stub", required_argument, NULL, 's' },
+		{ "trust", required_argument, NULL, 'T' },  { "zstd-level", required_argument, NULL, 'z' },
+		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	struct build bd = { .zstd_level = 3 };
+	long lv;
+	int c, rc;
+
+	bd.cli.tty = isatty(2);
+	while ((c = getopt_long(argc, argv, "k:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			if (bd.nkeys == MAX_KEYS)
+				return cli_usage("build: at most %d keys", MAX_KEYS);
+			bd.keys[bd.nkeys++] = optarg;
+			break;
+		case 'o': bd.out_path = optarg; break;
+		case 't':
+			bd.target = ib_target_from_name(optarg);
+			if (bd.target < 0)
+				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", optarg);
+			break;
+		case 's': bd.stub_path = optarg; break;
+		case 'T':
+			if (bd.ntrusts == 32)
+				return cli_usage("build: at most 32 --trust keys");
+			bd.trusts[bd.ntrusts++] = optarg;
+			break;
+		case 'z':
+			if (ib_parse_int(optarg, 1, 19, &lv))
+				return cli_usage("build: --zstd-level takes 1 to 19");
+			bd.zstd_level = (int)lv;
+			break;
+		case 'j': bd.cli.json = 1; break;
+		case 'q': bd.cli.quiet = 1; break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: return cli_usage("build: bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_usage("build: exactly one SPEC.json is needed");
+	bd.spec_path = argv[optind];
+	if (!bd.out_path)
+		return cli_usage("build: -o OUT is required");
+	if (!bd.nkeys)
+		return cli_usage("build: -k KEY is required (create one with 'ibpack keygen -o NAME')");
+	rc = build(&bd);
+	return rc ? cli_fail(rc) : CLI_OK;
+}

@@ -1,0 +1,75 @@
+/* The ibpack command: dispatches to one function per subcommand. */
+#include "cli.h"
+
+#include "../format/err.h"
+#include "../signing/crypto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef IBPACK_VERSION
+#define IBPACK_VERSION "0.0.0-dev"
+#endif
+
+static const char usage[] =
+	"usage: ibpack COMMAND [OPTIONS]\n"
+	"\n"
+	"Packs InfiniBand driver packages into one signed, self-extracting bundle that detects the\n"
+	"NIC and OS and installs the right package offline.\n"
+	"\n"
+	"Commands:\n"
+	"  keygen -o NAME [--alg ed25519|ecdsa-p256|rsa-pss-3072]\n"
+	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
+	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
+	"                       build a signed bundle from a spec\n"
+	"  verify BUNDLE [-p KEY.pub] [--json]\n"
+	"                       check footer, signature, stub hash and every chunk of every package\n"
+	"  list BUNDLE [-p KEY.pub] [--json]\n"
+	"                       show the bundle and its packages\n"
+	"  extract BUNDLE -o DIR [--package ID] [-p KEY.pub]\n"
+	"                       verified extraction into DIR/<package-id>/ (offline layout)\n"
+	"  manifest BUNDLE -o FILE\n"
+	"                       write the exact signed manifest bytes\n"
+	"  signature BUNDLE -o FILE [--key-id ID]\n"
+	"                       write one raw signature (for openssl pkeyutl -verify)\n"
+	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--json]\n"
+	"                       which package a machine would get (exit codes as the stub's)\n"
+	"\n"
+	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
+	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "keygen", cmd_keygen },     { "build", cmd_build },         { "verify", cmd_verify },
+	{ "list", cmd_list },         { "extract", cmd_extract },     { "manifest", cmd_manifest },
+	{ "signature", cmd_signature }, { "plan", cmd_plan },
+};
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return CLI_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("ibpack %s\n", IBPACK_VERSION);
+		return CLI_OK;
+	}
+	rc = ib_crypto_init();
+	if (rc)
+		return cli_fail(rc);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	return cli_usage("unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,539 @@
+/* Writing one package blob: a sorted, reproducible tar stream, compressed, hashed per chunk. */
+#include "pack.h"
+
+#include "../format/err.h"
+#include "../format/outdir.h"
+#include "../format/util.h"
+#include "../signing/crypto.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define IO_BUF (1u << 20)
+#define SAMPLE_BYTES (4u << 20)
+
+/* ---- the output side: bytes from libarchive go to fd and through the chunk hasher ---- */
+
+struct sink {
+	int fd;
+	uint64_t length;
+	uint32_t chunk_size, in_chunk;
+	struct ib_sha256_ctx *chunk, *whole;
+	uint8_t (*chunks)[IB_SHA256_LEN];
+	size_t nchunks, cap;
+	int err;
+};
+
+static int sink_finish_chunk(struct sink *s)
+{
+	if (s->nchunks == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		void *p = realloc(s->chunks, cap * IB_SHA256_LEN);
+
+		if (!p)
+			return -ENOMEM;
+		s->chunks = p;
+		s->cap = cap;
+	}
+	ib_sha256_final(s->chunk, s->chunks[s->nchunks++]);
+	ib_sha256_reset(s->chunk);
+	s->in_chunk = 0;
+	return 0;
+}
+
+static la_ssize_t sink_write(struct archive *a, void *opaque, const void *buf, size_t len)
+{
+	struct sink *s = opaque;
+	const uint8_t *p = buf;
+	size_t left = len;
+
+	(void)a;
+	while (left) {
+		ssize_t n = write(s->fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			s->err = ib_fail(-errno, "writing the bundle: %s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	ib_sha256_update(s->whole, buf, len);
+	p = buf;
+	left = len;
+	while (left) {
+		size_t take = s->chunk_size - s->in_chunk < left ? s->chunk_size - s->in_chunk : left;
+
+		ib_sha256_update(s->chunk, p, take);
+		s->in_chunk += (uint32_t)take;
+		p += take;
+		left -= take;
+		if (s->in_chunk == s->chunk_size && (s->err = sink_finish_chunk(s)))
+			return -1;
+	}
+	s->length += len;
+	return (la_ssize_t)len;
+}
+
+/* ---- the input side: a sorted walk of the source ---- */
+
+struct walk {
+	struct archive *a;
+	const struct ib_pack_opts *o;
+	struct ib_package *p;
+	uint8_t *buf;
+	uint64_t done, total;
+	struct ib_sha256_ctx *pin; /* hash of a single-file source, for its sha256 pin */
+};
+
+static int cmp_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int archive_fail(struct walk *w, const char *what)
+{
+	return ib_fail(IB_E_ARCHIVE, "%s: %s", what, archive_error_string(w->a));
+}
+
+static int add_header(struct walk *w, const char *name, const struct stat *st)
+{
+	struct archive_entry *e = archive_entry_new();
+	int rc = 0;
+
+	if (!e)
+		return -ENOMEM;
+	/* Fixed metadata so the same input gives the same bytes on every machine. */
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, S_ISDIR(st->st_mode) ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(e, S_ISDIR(st->st_mode) || (st->st_mode & 0111) ? 0755 : 0644);
+	archive_entry_set_size(e, S_ISDIR(st->st_mode) ? 0 : st->st_size);
+	archive_entry_set_mtime(e, (time_t)w->o->mtime, 0);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+		rc = archive_fail(w, name);
+	archive_entry_free(e);
+	w->p->file_count++;
+	return rc;
+}
+
+static int check_source_entry(const char *shown, const struct stat *st)
+{
+	if (S_ISLNK(st->st_mode))
+		return ib_fail(IB_E_UNSAFE, "'%s' is a symlink: packages may hold only files and directories", shown);
+	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode))
+		return ib_fail(IB_E_UNSAFE, "'%s' is a device, FIFO or socket", shown);
+	if (st->st_mode & (S_ISUID | S_ISGID))
+		return ib_fail(IB_E_UNSAFE, "'%s' has a setuid or setgid bit", shown);
+	return 0;
+}
+
+static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *name, const struct stat *st)
+{
+	int fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc;
+	uint64_t left = (uint64_t)st->st_size;
+
+	if (fd < 0)
+		return ib_fail(-errno, "cannot open '%s': %s", name, strerror(errno));
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	rc = add_header(w, name, st);
+	while (!rc && left) {
+		ssize_t n = read(fd, w->buf, left < IO_BUF ? (size_t)left : IO_BUF);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = ib_fail(n < 0 ? -errno : IB_E_TRUNCATED, "reading '%s': %s", name,
+				     n < 0 ? strerror(errno) : "file shrank while packing");
+			break;
+		}
+		if (w->pin)
+			ib_sha256_update(w->pin, w->buf, (size_t)n);
+		if (archive_write_data(w->a, w->buf, (size_t)n) != n) {
+			rc = archive_fail(w, name);
+			break;
+		}
+		left -= (uint64_t)n;
+		w->p->unpacked_size += (uint64_t)n;
+		w->done += (uint64_t)n;
+		if (w->o->progress)
+			w->o->progress(w->o->progress_ctx, w->done, w->total);
+	}
+	close(fd);
+	return rc;
+}
+
+static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0, fd = dup(dir_fd);
+
+	if (depth > 64)
+		return ib_fail(IB_E_LIMIT, "'%s': directories nested too deep", prefix);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return ib_fail(-errno, "cannot read '%s': %s", prefix, strerror(errno));
+	}
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(char *));
+
+			if (!nn) {
+				rc = -ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if (!(names[n] = ib_strdup(e->d_name))) {
+			rc = -ENOMEM;
+			break;
+		}
+		n++;
+	}
+	/* Byte order, not locale order: the same tree gives the same archive everywhere. */
+	if (!rc)
+		qsort(names, n, sizeof(char *), cmp_names);
+	for (size_t i = 0; !rc && i < n; i++) {
+		char name[4200];
+		struct stat st;
+
+		if (ib_snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "/" : "", names[i]) ||
+		    strlen(name) > 4096) {
+			rc = ib_fail(IB_E_LIMIT, "path too long under '%s'", prefix);
+			break;
+		}
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
+			break;
+		}
+		if ((rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)))
+			break;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub < 0) {
+				rc = ib_fail(-errno, "cannot open '%s': %s", name, strerror(errno));
+				break;
+			}
+			rc = add_header(w, name, &st);
+			if (!rc)
+				rc = add_dir(w, sub, name, depth + 1);
+			close(sub);
+		} else {
+			rc = add_file(w, dirfd(d), names[i], name, &st);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+static int size_walk(int dir_fd, uint64_t *bytes, int depth)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd = dup(dir_fd);
+
+	if (fd < 0 || depth > 64 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			*bytes += (uint64_t)st.st_size;
+		else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				size_walk(sub, bytes, depth + 1);
+				close(sub);
+			}
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int ib_pack_source_size(const char *source_path, uint64_t *bytes)
+{
+	struct stat st;
+	int fd;
+
+	*bytes = 0;
+	if (lstat(source_path, &st) != 0)
+		return ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		*bytes = (uint64_t)st.st_size;
+		return 0;
+	}
+	fd = open(source_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+	size_walk(fd, bytes, 0);
+	close(fd);
+	return 0;
+}
+
+/* ---- choosing the compression ---- */
+
+/* Compresses up to SAMPLE_BYTES read from the start of the largest files with zstd and reports
+ * whether it saved at least 3 %: cheap, and right for the common cases (already-compressed
+ * vendor archives versus trees of binaries and text). */
+static int sample_file(const char *path, uint8_t *buf, size_t want, size_t *got)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n;
+
+	*got = 0;
+	if (fd < 0)
+		return 0;
+	while (*got < want && (n = read(fd, buf + *got, want - *got)) > 0)
+		*got += (size_t)n;
+	close(fd);
+	return 0;
+}
+
+static void collect_sample(const char *dirpath, uint8_t *buf, size_t cap, size_t *len, int depth)
+{
+	DIR *d = opendir(dirpath);
+	struct dirent *e;
+	char **names = NULL;
+	size_t n = 0, ncap = 0;
+
+	if (!d || depth > 16) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+			continue;
+		if (n == ncap) {
+			char **nn = realloc(names, (ncap = ncap ? ncap * 2 : 32) * sizeof(char *));
+
+			if (!nn)
+				break;
+			names = nn;
+		}
+		if (!(names[n] = ib_strdup(e->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(char *), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		char path[4200];
+		struct stat st;
+		size_t got;
+
+		if (*len < cap && !ib_snprintf(path, sizeof(path), "%s/%s", dirpath, names[i]) &&
+		    lstat(path, &st) == 0) {
+			if (S_ISREG(st.st_mode)) {
+				/* Take at most a quarter of the sample from one file. */
+				size_t want = cap - *len < cap / 4 ? cap - *len : cap / 4;
+
+				sample_file(path, buf + *len, want, &got);
+				*len += got;
+			} else if (S_ISDIR(st.st_mode)) {
+				collect_sample(path, buf, cap, len, depth + 1);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static int compression_pays(const char *source_path, int level)
+{
+	uint8_t *in = malloc(SAMPLE_BYTES), *out = NULL;
+	size_t len = 0, used = 0;
+	struct archive *a = NULL;
+	struct archive_entry *e = NULL;
+	struct stat st;
+	int pays = 1;
+
+	if (!in)
+		return 1;
+	if (lstat(source_path, &st) == 0 && S_ISREG(st.st_mode))
+		sample_file(source_path, in, SAMPLE_BYTES, &len);
+	else
+		collect_sample(source_path, in, SAMPLE_BYTES, &len, 0);
+	if (len < 4096)
+		goto out; /* too small to judge; compress */
+	out = malloc(len + len / 8 + 65536);
+	a = archive_write_new();
+	e = archive_entry_new();
+	if (!out || !a || !e)
+		goto out;
+	archive_write_set_format_raw(a);
+	archive_write_add_filter_zstd(a);
+	{
+		char opt[48];
+
+		snprintf(opt, sizeof(opt), "zstd:compression-level=%d", level);
+		archive_write_set_options(a, opt);
+	}
+	archive_write_set_bytes_in_last_block(a, 1);
+	if (archive_write_open_memory(a, out, len + len / 8 + 65536, &used) != ARCHIVE_OK)
+		goto out;
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_pathname(e, "sample");
+	archive_entry_set_size(e, (la_int64_t)len);
+	if (archive_write_header(a, e) != ARCHIVE_OK || archive_write_data(a, in, len) != (la_ssize_t)len ||
+	    archive_write_close(a) != ARCHIVE_OK)
+		goto out;
+	pays = used * 100 < len * 97;
+out:
+	if (a)
+		archive_write_free(a);
+	archive_entry_free(e);
+	free(in);
+	free(out);
+	return pays;
+}
+
+/* ---- one attempt at writing the blob with a given compression ---- */
+
+static int write_blob(int fd, struct ib_package *p, const char *source_path, const struct ib_pack_opts *o,
+		      int comp, uint64_t *raw_tar)
+{
+	struct sink s = { .fd = fd, .chunk_size = o->chunk_size };
+	struct walk w = { .o = o, .p = p };
+	struct stat st;
+	char opt[48];
+	int rc;
+
+	p->file_count = p->unpacked_size = 0;
+	if ((rc = ib_sha256_new(&s.chunk)) || (rc = ib_sha256_new(&s.whole)))
+		goto cleanup;
+	w.buf = malloc(IO_BUF);
+	w.a = archive_write_new();
+	if (!w.buf || !w.a) {
+		rc = -ENOMEM;
+		goto cleanup;
+	}
+	ib_pack_source_size(source_path, &w.total);
+	/* pax_restricted writes plain ustar headers and adds pax records only when needed. */
+	archive_write_set_format_pax_restricted(w.a);
+	if (comp == IB_COMP_ZSTD) {
+		archive_write_add_filter_zstd(w.a);
+		snprintf(opt, sizeof(opt), "zstd:compression-level=%d", o->zstd_level);
+		archive_write_set_options(w.a, opt);
+	} else if (comp == IB_COMP_GZIP) {
+		archive_write_add_filter_gzip(w.a);
+		/* No timestamp in the gzip header: reproducible output. */
+		archive_write_set_options(w.a, "gzip:!timestamp");
+	}
+	archive_write_set_bytes_per_block(w.a, 64 * 1024);
+	archive_write_set_bytes_in_last_block(w.a, 1);
+	if (archive_write_open2(w.a, &s, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
+		rc = s.err ? s.err : archive_fail(&w, "opening the archive writer");
+		goto cleanup;
+	}
+	if (lstat(source_path, &st) != 0) {
+		rc = ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+		goto cleanup;
+	}
+	if ((rc = check_source_entry(source_path, &st)))
+		goto cleanup;
+	if (S_ISREG(st.st_mode)) {
+		const char *base = strrchr(source_path, '/');
+
+		base = base ? base + 1 : source_path;
+		if (p->has_source_sha256 && (rc = ib_sha256_new(&w.pin)))
+			goto cleanup;
+		rc = add_file(&w, AT_FDCWD, source_path, base, &st);
+		if (!rc && w.pin) {
+			uint8_t got[IB_SHA256_LEN];
+			char hex[2 * IB_SHA256_LEN + 1];
+
+			ib_sha256_final(w.pin, got);
+			if (memcmp(got, p->source_sha256, IB_SHA256_LEN) != 0) {
+				ib_hex_encode(got, IB_SHA256_LEN, hex);
+				rc = ib_fail(IB_E_INTEGRITY, "'%s' has sha256 %s, not the pinned one", source_path, hex);
+			}
+		}
+	} else {
+		int dfd = open(source_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (dfd < 0) {
+			rc = ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+			goto cleanup;
+		}
+		rc = add_dir(&w, dfd, "", 0);
+		close(dfd);
+		if (!rc && p->file_count == 0)
+			rc = ib_fail(IB_E_SPEC, "source '%s' is an empty directory", source_path);
+	}
+	if (!rc && archive_write_close(w.a) != ARCHIVE_OK)
+		rc = s.err ? s.err : archive_fail(&w, "finishing the archive");
+	if (rc && s.err)
+		rc = s.err;
+	if (rc)
+		goto cleanup;
+	*raw_tar = (uint64_t)archive_filter_bytes(w.a, 0);
+	if (s.in_chunk && (rc = sink_finish_chunk(&s)))
+		goto cleanup;
+	ib_sha256_final(s.whole, p->sha256);
+	p->compression = comp;
+	p->length = s.length;
+	free(p->chunks);
+	p->chunks = s.chunks;
+	p->nchunks = s.nchunks;
+	s.chunks = NULL;
+cleanup:
+	if (w.a)
+		archive_write_free(w.a);
+	ib_sha256_free(w.pin);
+	ib_sha256_free(s.chunk);
+	ib_sha256_free(s.whole);
+	free(s.chunks);
+	free(w.buf);
+	return rc;
+}
+
+int ib_pack_package(int fd, struct ib_package *p, const char *source_path, const struct ib_pack_opts *o)
+{
+	off_t start = lseek(fd, 0, SEEK_CUR);
+	int requested = p->compression, comp = requested;
+	uint64_t raw = 0;
+	int rc;
+
+	if (start < 0)
+		return ib_fail(-errno, "seeking the bundle: %s", strerror(errno));
+	if (comp == IB_COMP_AUTO)
+		comp = compression_pays(source_path, o->zstd_level) ? IB_COMP_ZSTD : IB_COMP_NONE;
+	rc = write_blob(fd, p, source_path, o, comp, &raw);
+	/* The sample can mislead: when "auto" compression saved under 3 % overall, store as is. */
+	if (!rc && requested == IB_COMP_AUTO && comp != IB_COMP_NONE && p->length * 100 >= raw * 97) {
+		if (lseek(fd, start, SEEK_SET) < 0 || ftruncate(fd, start) != 0)
+			return ib_fail(-errno, "rewinding the bundle: %s", strerror(errno));
+		rc = write_blob(fd, p, source_path, o, IB_COMP_NONE, &raw);
+	}
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* One error space for library code: 0 or a negative code (-errno or IB_E_*), plus a detail. */
+#ifndef IBPACK_ERR_H
+#define IBPACK_ERR_H
+
+#include <stdarg.h>
+
+/* Project codes sit below -1000 so they never collide with -errno values. */
+enum ib_error {
+	IB_OK = 0,
+	IB_E_USAGE = -1001,       /* bad arguments */
+	IB_E_FORMAT = -1002,      /* malformed bundle structure (footer, block, manifest) */
+	IB_E_TRUNCATED = -1003,   /* file shorter than its structures claim */
+	IB_E_INTEGRITY = -1004,   /* a hash does not match the signed manifest */
+	IB_E_SIGNATURE = -1005,   /* a signature does not verify */
+	IB_E_UNTRUSTED = -1006,   /* no valid signature from a trusted key */
+	IB_E_SPEC = -1007,        /* invalid bundle spec */
+	IB_E_UNSAFE = -1008,      /* hostile archive entry (path, link, device, setuid) */
+	IB_E_LIMIT = -1009,       /* more files or bytes than declared */
+	IB_E_ARCHIVE = -1010,     /* the archive library failed */
+	IB_E_CRYPTO = -1011,      /* the crypto library failed */
+	IB_E_KEY = -1012,         /* unusable or unsupported key */
+	IB_E_NOTFOUND = -1013,    /* named thing does not exist */
+	IB_E_NODEVICE = -1014,    /* no InfiniBand device detected */
+	IB_E_UNSUPPORTED_OS = -1015, /* no package for this OS */
+	IB_E_INSTALLER = -1016,   /* installer exited with a failure code */
+	IB_E_TIMEOUT = -1017,     /* installer ran past its timeout */
+	IB_E_INTERRUPTED = -1018, /* SIGINT/SIGTERM received */
+	IB_E_ROLLBACK = -1019,    /* bundle older than the installed one */
+	IB_E_LOCKED = -1020,      /* another ibpack run holds the lock */
+	IB_E_MISMATCH = -1021,    /* target or stub does not fit */
+};
+
+/* Records a formatted detail for the current thread and returns code, so callers can write
+ * `return ib_fail(IB_E_FORMAT, "footer magic missing");`. */
+int ib_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ib_vfail(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Prefixes the current detail with more context ("package 'x': " + old detail). */
+int ib_fail_ctx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The last detail recorded on this thread, or the generic text for code when none. */
+const char *ib_errmsg(int code);
+
+/* Generic text for a code, without the recorded detail. */
+const char *ib_strerror(int code);
+
+void ib_err_clear(void);
+
+#endif

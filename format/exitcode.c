@@ -1,0 +1,42 @@
+/* The stub's exit codes, kept compatible with the InfiniBandDriverLinux/Windows extensions. */
+#include "exitcode.h"
+
+#include "err.h"
+#include "manifest.h"
+
+int ib_exit_code(int err, int target)
+{
+	int win = target == IB_TARGET_WINDOWS_X86_64;
+
+	switch (err) {
+	case IB_OK:
+		return IB_EXIT_OK;
+	case IB_E_USAGE:
+		return IB_EXIT_USAGE;
+	case IB_E_FORMAT:
+	case IB_E_TRUNCATED:
+	case IB_E_INTEGRITY:
+	case IB_E_SIGNATURE:
+	case IB_E_UNTRUSTED:
+	case IB_E_MISMATCH:
+		return IB_EXIT_INTEGRITY;
+	case IB_E_NODEVICE:
+		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_NODEVICE;
+	case IB_E_UNSUPPORTED_OS:
+		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_UNSUPPORTED_OS;
+	case IB_E_TIMEOUT:
+		return IB_EXIT_TIMEOUT;
+	case IB_E_ROLLBACK:
+		return IB_EXIT_ROLLBACK;
+	case IB_E_LOCKED:
+		return IB_EXIT_LOCKED;
+	case IB_E_INSTALLER:
+	case IB_E_UNSAFE:
+	case IB_E_LIMIT:
+	case IB_E_ARCHIVE:
+		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_FAILED;
+	default:
+		/* I/O errors, interruption, out of memory: the operation could not be completed. */
+		return win ? IB_EXIT_WIN_UNEXPECTED : IB_EXIT_FAILED;
+	}
+}

@@ -1,0 +1,105 @@
+/* The bundle format's binary structures: footer, signature block and embedded trust area.
+ *
+ * A bundle is   [stub][payload: one blob per package][manifest JSON][signature block][pad][footer]
+ * optionally followed, on Windows, by an Authenticode certificate table. docs/FORMAT.md is the
+ * prose version of this file; keep the two in step. */
+#ifndef IBPACK_FORMAT_H
+#define IBPACK_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../signing/crypto.h"
+
+#define IB_FORMAT_VERSION 1
+
+/* ---- footer: the last 64 bytes of the bundle; every integer little-endian ---- */
+#define IB_FOOTER_MAGIC "IBPKFTR1"
+#define IB_FOOTER_SIZE 64
+#define IB_BUNDLE_ALIGN 8 /* bundle length is a multiple of 8, as Authenticode wants */
+
+struct ib_footer {
+	uint32_t version;      /* IB_FORMAT_VERSION */
+	uint64_t stub_len;     /* the stub occupies [0, stub_len) */
+	uint64_t manifest_off; /* payload is [stub_len, manifest_off) */
+	uint64_t manifest_len;
+	uint64_t sigblock_off;
+	uint64_t sigblock_len;
+	uint64_t bundle_len;   /* offset just past the footer */
+};
+
+void ib_footer_encode(const struct ib_footer *f, uint8_t out[IB_FOOTER_SIZE]);
+/* Decodes and checks the footer's internal consistency against end, where the footer was read
+ * from [end - 64, end). Returns 0, IB_E_FORMAT or IB_E_TRUNCATED with a detail. */
+int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_footer *f);
+
+/* Limits that keep hostile sizes from turning into huge allocations. */
+#define IB_MANIFEST_MAX (64u << 20)
+#define IB_SIGBLOCK_MAX (1u << 20)
+
+/* ---- signature block ----
+ * magic "IBPKSIG1", u32 count, then per signature: u16 alg, u16 reserved (0),
+ * 32-byte key id, u32 length, signature bytes. */
+#define IB_SIGBLOCK_MAGIC "IBPKSIG1"
+#define IB_SIG_COUNT_MAX 16
+
+struct ib_signature {
+	uint16_t alg;
+	uint8_t keyid[IB_KEYID_LEN];
+	uint8_t *sig;
+	size_t len;
+};
+
+struct ib_sigblock {
+	size_t count;
+	struct ib_signature sigs[IB_SIG_COUNT_MAX];
+};
+
+int ib_sigblock_decode(const uint8_t *in, size_t len, struct ib_sigblock *out);
+/* Appends the encoding of sb to a malloc'd buffer. */
+int ib_sigblock_encode(const struct ib_sigblock *sb, uint8_t **out, size_t *outlen);
+int ib_sigblock_add(struct ib_sigblock *sb, int alg, const uint8_t keyid[IB_KEYID_LEN],
+		    const uint8_t *sig, size_t len);
+void ib_sigblock_release(struct ib_sigblock *sb);
+
+/* ---- trust area: a fixed-size array inside the stub's own image, patched by the builder ----
+ * It holds the keys the stub trusts, so they are loaded by the OS loader with the code rather than
+ * parsed from the unsigned tail of the file. Layout: 16-byte magic, u32 used length (bytes after
+ * this header), then records: u8 type, u8 alg, u16 length, value. */
+#define IB_TRUST_MAGIC "IBPACK-TRUST-v1"  /* 15 chars + NUL = 16 bytes */
+#define IB_TRUST_MAGIC_LEN 16
+#define IB_TRUST_AREA_SIZE 32768
+#define IB_TRUST_HDR 20
+
+enum ib_trust_rec {
+	IB_TRUST_KEY = 1,       /* value: DER SubjectPublicKeyInfo of a trusted key */
+	IB_TRUST_REVOKED = 2,   /* value: 32-byte key id that never counts */
+	IB_TRUST_THRESHOLD = 3, /* value: u32, distinct trusted key ids required (default 1) */
+};
+
+struct ib_trust {
+	size_t nkeys;
+	struct ib_pubkey *keys[32];
+	size_t nrevoked;
+	uint8_t revoked[32][IB_KEYID_LEN];
+	uint32_t threshold;
+};
+
+/* Parses a trust area image (the stub's own array, or the builder's view of a stub file). */
+int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t);
+/* Encodes t into area (size IB_TRUST_AREA_SIZE), magic included. */
+int ib_trust_encode(const struct ib_trust *t, uint8_t *area, size_t size);
+int ib_trust_add_key(struct ib_trust *t, struct ib_pubkey *k); /* takes ownership */
+void ib_trust_release(struct ib_trust *t);
+/* Finds the single trust area inside a stub image; IB_E_FORMAT if missing or repeated. */
+int ib_trust_locate(const uint8_t *image, size_t len, size_t *offset);
+
+/* Verifies sb over msg against t: counts distinct trusted, unrevoked key ids with a valid
+ * signature and requires t->threshold of them. On success *valid_ids holds the count. */
+int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
+		   size_t len, size_t *valid);
+
+/* Writes "signed by ed25519 key ab12..., trusted: cd34..., ef56..." for error messages. */
+void ib_trust_explain(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size);
+
+#endif

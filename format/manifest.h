@@ -1,0 +1,93 @@
+/* The signed manifest: the bundle's identity and every package's rules, install command and blob. */
+#ifndef IBPACK_MANIFEST_H
+#define IBPACK_MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../signing/crypto.h"
+
+#define IB_MANIFEST_FORMAT 1 /* the manifest's "format" field */
+#define IB_CHUNK_MIN (64u << 10)
+#define IB_CHUNK_MAX (1u << 20)
+#define IB_CHUNK_DEFAULT (1u << 20)
+#define IB_ID_MAX 64
+#define IB_PACKAGES_MAX 256
+#define IB_TIMEOUT_MAX (7 * 24 * 3600)
+#define IB_FILES_MAX 1000000
+
+enum ib_compression { IB_COMP_NONE = 0, IB_COMP_GZIP = 1, IB_COMP_ZSTD = 2, IB_COMP_AUTO = 3 };
+const char *ib_compression_name(int c);
+int ib_compression_from_name(const char *s);
+
+enum ib_target { IB_TARGET_LINUX_X86_64 = 1, IB_TARGET_WINDOWS_X86_64 = 2 };
+const char *ib_target_name(int t);
+int ib_target_from_name(const char *s);
+
+struct ib_strlist {
+	char **v;
+	size_t n;
+};
+
+struct ib_codes {
+	long *v;
+	size_t n;
+};
+
+struct ib_install {
+	struct ib_strlist argv;
+	uint32_t timeout;          /* seconds */
+	struct ib_codes success;
+	struct ib_codes reboot;
+};
+
+struct ib_package {
+	char *id, *name, *version, *description;
+	struct ib_strlist os;      /* OS token patterns, '*' allowed */
+	struct ib_strlist nic;     /* NIC tokens */
+	long priority;
+	struct ib_install install;
+	/* spec only */
+	char *source, *url;
+	int has_source_sha256;
+	uint8_t source_sha256[IB_SHA256_LEN];
+	/* blob: filled by the builder, read from the manifest */
+	int compression;
+	uint64_t offset, length, unpacked_size, file_count;
+	uint8_t sha256[IB_SHA256_LEN];
+	size_t nchunks;
+	uint8_t (*chunks)[IB_SHA256_LEN];
+};
+
+struct ib_manifest {
+	char *name, *version, *description;
+	uint64_t sequence;
+	int target;
+	char created[24];            /* "YYYY-MM-DDTHH:MM:SSZ" */
+	uint64_t stub_size;
+	uint8_t stub_sha256[IB_SHA256_LEN];
+	uint32_t chunk_size;
+	size_t npkgs;
+	struct ib_package *pkgs;
+	int compression;             /* spec only: default for packages */
+};
+
+/* Parses and validates manifest JSON, which must already have been verified. Every field is
+ * checked for type and range, blobs must lie inside [payload_start, payload_end) without
+ * overlapping, and chunk lists must match the blob lengths. */
+int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint64_t payload_end,
+		      struct ib_manifest *m);
+/* Serializes m (blob fields filled) to the canonical manifest JSON (malloc'd, NUL-terminated). */
+int ib_manifest_serialize(const struct ib_manifest *m, char **out, size_t *outlen);
+
+/* Parses a spec (builder input): the same package schema without blobs, plus source/sha256/url.
+ * Errors name the JSON path; the caller prefixes the file name. */
+int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m);
+
+void ib_manifest_release(struct ib_manifest *m);
+const struct ib_package *ib_manifest_find(const struct ib_manifest *m, const char *id);
+
+/* 1 if code is in the list. */
+int ib_codes_has(const struct ib_codes *c, long code);
+
+#endif

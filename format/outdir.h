@@ -1,0 +1,29 @@
+/* A directory that extraction writes into without ever following a link out of it. */
+#ifndef IBPACK_OUTDIR_H
+#define IBPACK_OUTDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ib_outdir;
+struct ib_outfile;
+
+/* Opens an existing directory (not a symlink) as the root of all later relative paths. */
+int ib_outdir_open(const char *path, struct ib_outdir **out);
+void ib_outdir_close(struct ib_outdir *d);
+/* Creates a directory at relpath (parents must exist or be created by earlier calls). Returns
+ * -EEXIST if it exists. Never follows symlinks in any component. */
+int ib_outdir_mkdir(struct ib_outdir *d, const char *relpath, unsigned mode);
+/* Creates a new regular file; fails with -EEXIST if anything is there already. */
+int ib_outdir_create(struct ib_outdir *d, const char *relpath, unsigned mode, struct ib_outfile **f);
+int ib_outfile_write(struct ib_outfile *f, const void *data, size_t len);
+/* Closes the file; on commit=0 it is also removed. */
+int ib_outfile_close(struct ib_outfile *f, int commit);
+/* Removes relpath and everything under it, never following links. */
+int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath);
+
+/* Validates a relative archive path: no absolute path, no empty, "." or ".." component, no
+ * backslash or drive letter, at most 4096 bytes. Returns 0 or IB_E_UNSAFE. */
+int ib_path_check(const char *path);
+
+#endif

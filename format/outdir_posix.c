@@ -1,0 +1,248 @@
+/* POSIX output directory: every component opened with O_NOFOLLOW relative to a held root fd. */
+#include "outdir.h"
+
+#include "err.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct ib_outdir {
+	int fd;
+};
+
+struct ib_outfile {
+	int fd, parent;
+	char *leaf;
+};
+
+int ib_path_check(const char *path)
+{
+	const char *p = path;
+	size_t len = strlen(path);
+
+	if (len == 0 || len > 4096)
+		return ib_fail(IB_E_UNSAFE, "empty or overlong path in archive");
+	if (path[0] == '/')
+		return ib_fail(IB_E_UNSAFE, "absolute path '%s' in archive", path);
+	if (strchr(path, '\\') || (len >= 2 && path[1] == ':'))
+		return ib_fail(IB_E_UNSAFE, "path '%s' has a backslash or drive letter", path);
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+
+		/* A trailing slash is allowed (directory entries); an empty inner part is not. */
+		if ((n == 0 && slash) || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return ib_fail(IB_E_UNSAFE, "path '%s' has an empty, '.' or '..' component", path);
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return 0;
+}
+
+int ib_outdir_open(const char *path, struct ib_outdir **out)
+{
+	struct ib_outdir *d = malloc(sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (d->fd < 0) {
+		int e = errno;
+
+		free(d);
+		return ib_fail(-e, "cannot open directory '%s': %s", path, strerror(e));
+	}
+	*out = d;
+	return 0;
+}
+
+void ib_outdir_close(struct ib_outdir *d)
+{
+	if (!d)
+		return;
+	close(d->fd);
+	free(d);
+}
+
+/* Walks to the parent directory of relpath, creating missing directories when create is set.
+ * Returns an fd (owned by the caller) and points *leaf at the last component. */
+static int walk_parent(struct ib_outdir *d, const char *relpath, int create, char **copy, char **leaf)
+{
+	char *path = ib_strdup(relpath), *p, *slash;
+	int fd;
+
+	if (!path)
+		return -ENOMEM;
+	/* Strip trailing slashes so "a/b/" names "b". */
+	for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';
+	fd = dup(d->fd);
+	if (fd < 0) {
+		free(path);
+		return -errno;
+	}
+	p = path;
+	while ((slash = strchr(p, '/'))) {
+		int next;
+
+		*slash = '\0';
+		next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, p, 0755) != 0 && errno != EEXIST)
+				goto fail;
+			next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0)
+			goto fail;
+		close(fd);
+		fd = next;
+		p = slash + 1;
+	}
+	*copy = path;
+	*leaf = p;
+	return fd;
+fail:
+	{
+		int e = errno == ELOOP || errno == ENOTDIR ? IB_E_UNSAFE : -errno;
+
+		close(fd);
+		if (e == IB_E_UNSAFE)
+			ib_fail(e, "'%s': a parent is a symlink or not a directory", relpath);
+		else
+			ib_fail(e, "'%s': %s", relpath, strerror(-e));
+		free(path);
+		return e;
+	}
+}
+
+int ib_outdir_mkdir(struct ib_outdir *d, const char *relpath, unsigned mode)
+{
+	char *copy, *leaf;
+	int parent = walk_parent(d, relpath, 1, &copy, &leaf), rc = 0;
+
+	if (parent < 0)
+		return parent;
+	if (mkdirat(parent, leaf, (mode_t)(mode & 0777)) != 0)
+		rc = errno == EEXIST ? -EEXIST : ib_fail(-errno, "cannot create directory '%s': %s", relpath,
+							   strerror(errno));
+	close(parent);
+	free(copy);
+	return rc;
+}
+
+int ib_outdir_create(struct ib_outdir *d, const char *relpath, unsigned mode, struct ib_outfile **out)
+{
+	struct ib_outfile *f;
+	char *copy, *leaf;
+	int parent = walk_parent(d, relpath, 1, &copy, &leaf), fd;
+
+	if (parent < 0)
+		return parent;
+	fd = openat(parent, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)(mode & 0777));
+	if (fd < 0) {
+		int e = errno;
+
+		close(parent);
+		free(copy);
+		if (e == EEXIST)
+			return ib_fail(IB_E_UNSAFE, "duplicate path '%s' in archive", relpath);
+		return ib_fail(-e, "cannot create '%s': %s", relpath, strerror(e));
+	}
+	/* The umask must not change what the package declared (installers need their x bits). */
+	(void)fchmod(fd, (mode_t)(mode & 0777));
+	f = malloc(sizeof(*f));
+	if (!f) {
+		close(fd);
+		close(parent);
+		free(copy);
+		return -ENOMEM;
+	}
+	f->fd = fd;
+	f->parent = parent;
+	f->leaf = ib_strdup(leaf);
+	free(copy);
+	*out = f;
+	return f->leaf ? 0 : -ENOMEM;
+}
+
+int ib_outfile_write(struct ib_outfile *f, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(f->fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return ib_fail(-errno, "writing '%s': %s", f->leaf, strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int ib_outfile_close(struct ib_outfile *f, int commit)
+{
+	int rc = 0;
+
+	if (!f)
+		return 0;
+	if (close(f->fd) != 0 && commit)
+		rc = ib_fail(-errno, "closing '%s': %s", f->leaf, strerror(errno));
+	if (!commit || rc)
+		(void)unlinkat(f->parent, f->leaf, 0);
+	close(f->parent);
+	free(f->leaf);
+	free(f);
+	return rc;
+}
+
+static int remove_at(int parent, const char *name, int depth)
+{
+	struct stat st;
+	DIR *dir;
+	struct dirent *e;
+	int fd, rc = 0;
+
+	if (depth > 256)
+		return -ELOOP;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(parent, name, 0) == 0 ? 0 : -errno;
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while ((e = readdir(dir))) {
+		int r;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		r = remove_at(dirfd(dir), e->d_name, depth + 1);
+		if (r && !rc)
+			rc = r;
+	}
+	closedir(dir);
+	if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && !rc)
+		rc = -errno;
+	return rc;
+}
+
+int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath)
+{
+	return remove_at(d->fd, relpath, 0);
+}

@@ -1,0 +1,65 @@
+/* The crypto interface: hashes, keys and signatures, naming no OpenSSL type. */
+#ifndef IBPACK_CRYPTO_H
+#define IBPACK_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IB_SHA256_LEN 32
+#define IB_KEYID_LEN 32
+#define IB_SIG_MAX 16384 /* largest raw signature we accept (CMS with a chain) */
+
+/* Algorithm tags as stored in the signature block and the trust area. */
+enum ib_alg {
+	IB_ALG_ED25519 = 1,
+	IB_ALG_ECDSA_P256 = 2,     /* ECDSA over SHA-256, DER-encoded signature */
+	IB_ALG_RSA_PSS_SHA256 = 3, /* RSA-PSS, MGF1-SHA-256, salt 32, modulus >= 3072 bits */
+};
+
+const char *ib_alg_name(int alg);       /* "ed25519", "ecdsa-p256", "rsa-pss-3072" */
+int ib_alg_from_name(const char *name); /* tag, or IB_E_USAGE */
+
+/* Must run before any other call and before threads start: fixes the SHA-256 implementation and
+ * keeps OpenSSL from reading configuration files (the stub loads nothing from disk). */
+int ib_crypto_init(void);
+
+void ib_sha256(const void *data, size_t len, uint8_t out[IB_SHA256_LEN]);
+
+struct ib_sha256_ctx;
+int ib_sha256_new(struct ib_sha256_ctx **out);
+void ib_sha256_update(struct ib_sha256_ctx *c, const void *data, size_t len);
+void ib_sha256_final(struct ib_sha256_ctx *c, uint8_t out[IB_SHA256_LEN]);
+/* Starts a new hash in an existing context. */
+void ib_sha256_reset(struct ib_sha256_ctx *c);
+void ib_sha256_free(struct ib_sha256_ctx *c);
+
+struct ib_pubkey;
+/* Parses a PEM public key (SubjectPublicKeyInfo) or DER SPKI; rejects unsupported algorithms. */
+int ib_pubkey_from_pem(const char *pem, size_t len, struct ib_pubkey **out);
+int ib_pubkey_from_der(const uint8_t *der, size_t len, struct ib_pubkey **out);
+int ib_pubkey_load(const char *path, struct ib_pubkey **out);
+int ib_pubkey_alg(const struct ib_pubkey *k);
+/* Key id: SHA-256 of the SubjectPublicKeyInfo DER, as `openssl pkey -pubin -outform DER | sha256sum`. */
+const uint8_t *ib_pubkey_id(const struct ib_pubkey *k);
+void ib_pubkey_der(const struct ib_pubkey *k, const uint8_t **der, size_t *len);
+/* PEM text of the key into buf (NUL-terminated); returns 0 or an error. */
+int ib_pubkey_pem(const struct ib_pubkey *k, char *buf, size_t size);
+void ib_pubkey_free(struct ib_pubkey *k);
+
+/* 0 when sig is a valid signature of msg by k under alg; IB_E_SIGNATURE otherwise. */
+int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len,
+	      const uint8_t *sig, size_t siglen);
+
+/* Signing side: not linked into the stub. */
+struct ib_privkey;
+int ib_keygen(int alg, struct ib_privkey **out);
+int ib_privkey_load(const char *path, struct ib_privkey **out);
+/* Writes the private key (PKCS#8 PEM, created O_EXCL with mode 0600) and the public key (PEM). */
+int ib_privkey_save(const struct ib_privkey *k, const char *key_path, const char *pub_path);
+int ib_privkey_public(const struct ib_privkey *k, struct ib_pubkey **out);
+int ib_privkey_alg(const struct ib_privkey *k);
+/* Signs msg; *sig is malloc'd. */
+int ib_sign(const struct ib_privkey *k, const uint8_t *msg, size_t len, uint8_t **sig, size_t *siglen);
+void ib_privkey_free(struct ib_privkey *k);
+
+#endif

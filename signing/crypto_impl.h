@@ -1,0 +1,22 @@
+/* Internals shared by the two halves of the OpenSSL backend (verify.c and sign.c). */
+#ifndef IBPACK_CRYPTO_IMPL_H
+#define IBPACK_CRYPTO_IMPL_H
+
+#include "crypto.h"
+
+#include <openssl/evp.h>
+
+struct ib_pubkey {
+	EVP_PKEY *pkey;
+	int alg;
+	uint8_t id[IB_KEYID_LEN];
+	unsigned char *der;
+	size_t derlen;
+};
+
+int ib_crypto_fail(const char *what);
+int ib_pkey_alg(EVP_PKEY *p);
+int ib_pubkey_wrap(EVP_PKEY *p, struct ib_pubkey **out);
+int ib_digest_setup(EVP_MD_CTX *ctx, EVP_PKEY *pkey, int alg, int sign);
+
+#endif

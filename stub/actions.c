@@ -1,0 +1,277 @@
+/* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
+#include "actions.h"
+
+#include "../format/err.h"
+#include "../format/exitcode.h"
+#include "../format/extract.h"
+#include "../format/util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static FILE *human(const struct stub_ctx *c)
+{
+	if (c->opts->quiet)
+		return NULL;
+	return c->opts->json ? stderr : stdout;
+}
+
+static int load_trust(struct stub_ctx *c, struct ib_trust *t)
+{
+	struct ib_pubkey *k;
+	uint8_t area[IB_TRUST_AREA_SIZE];
+	int rc;
+
+	if (c->opts->trust_file) {
+		memset(t, 0, sizeof(*t));
+		t->threshold = 1;
+		rc = ib_pubkey_load(c->opts->trust_file, &k);
+		if (!rc)
+			rc = ib_trust_add_key(t, k);
+		return rc;
+	}
+	/* Copy out of the volatile array once; everything after reads the copy. */
+	for (size_t i = 0; i < sizeof(area); i++)
+		area[i] = stub_trust_area[i];
+	rc = ib_trust_decode(area, sizeof(area), t);
+	if (!rc && t->nkeys == 0)
+		rc = ib_fail(IB_E_UNTRUSTED, "this stub trusts no key: it was not built by 'ibpack build'");
+	return rc;
+}
+
+int stub_open(struct stub_ctx *c)
+{
+	struct ib_trust t;
+	char why[1024];
+	int rc;
+
+	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
+		    c->opts->detect ? "detect" : "install";
+	rc = ib_bundle_open_self(&c->bundle);
+	if (rc)
+		return rc;
+	c->opened = 1;
+	rc = load_trust(c, &t);
+	if (rc)
+		return rc;
+	rc = ib_bundle_authenticate(&c->bundle, &t);
+	if (rc == IB_E_UNTRUSTED) {
+		ib_trust_explain(&t, &c->bundle.sigs, why, sizeof(why));
+		rc = ib_fail(rc, "bundle is not signed by a key this stub trusts: %s", why);
+	}
+	ib_trust_release(&t);
+	if (!rc && c->bundle.m.target != c->target)
+		rc = ib_fail(IB_E_MISMATCH, "manifest is for %s, this stub runs on %s",
+			     ib_target_name(c->bundle.m.target), ib_target_name(c->target));
+	return rc;
+}
+
+int stub_list(struct stub_ctx *c)
+{
+	const struct ib_manifest *m = &c->bundle.m;
+	FILE *out = human(c);
+
+	if (!out || c->opts->json)
+		return 0; /* the JSON result carries the package list */
+	fprintf(out, "%s %s (sequence %llu, %s, created %s)\n", m->name, m->version,
+		(unsigned long long)m->sequence, ib_target_name(m->target), m->created);
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+
+		fprintf(out, "  %-28s %s %s  os=", p->id, p->name, p->version);
+		for (size_t j = 0; j < p->os.n; j++)
+			fprintf(out, "%s%s", j ? "," : "", p->os.v[j]);
+		fprintf(out, " nic=");
+		for (size_t j = 0; j < p->nic.n; j++)
+			fprintf(out, "%s%s", j ? "," : "", p->nic.v[j]);
+		fprintf(out, " priority=%ld\n", p->priority);
+	}
+	return 0;
+}
+
+int stub_verify(struct stub_ctx *c)
+{
+	struct ib_bundle *b = &c->bundle;
+	uint8_t hash[IB_SHA256_LEN];
+	long bad;
+	int rc = ib_bundle_stub_hash(b, hash);
+
+	if (!rc && memcmp(hash, b->m.stub_sha256, IB_SHA256_LEN) != 0)
+		rc = ib_fail(IB_E_INTEGRITY, "stub: its SHA-256 does not match the signed manifest");
+	for (size_t i = 0; !rc && i < b->m.npkgs; i++)
+		rc = ib_bundle_check_package(b, &b->m.pkgs[i], &bad);
+	if (!rc)
+		snprintf(c->message, sizeof(c->message), "bundle is valid: %zu packages, %zu trusted signature%s",
+			 b->m.npkgs, b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
+	if (!rc && human(c))
+		fprintf(human(c), "%s\n", c->message);
+	return rc;
+}
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
+{
+	static int last = -1;
+	int pct = total ? (int)(done * 100 / total) : 100;
+
+	(void)ctx;
+	if (pct != last) {
+		last = pct;
+		fprintf(stderr, "\r  extracting %3d%%", pct);
+		if (pct == 100)
+			fputs("\r\033[K", stderr);
+	}
+}
+
+static void extract_opts(struct stub_ctx *c, struct ib_extract_opts *eo)
+{
+	memset(eo, 0, sizeof(*eo));
+	eo->cancel = &c->cancel;
+	if (!c->opts->quiet && !c->opts->json && plat_isatty_stderr())
+		eo->progress = progress;
+}
+
+int stub_extract(struct stub_ctx *c)
+{
+	const struct ib_manifest *m = &c->bundle.m;
+	struct ib_outdir *dir = NULL;
+	struct ib_extract_opts eo;
+	int rc = 0;
+
+	if (c->opts->force_package && !ib_manifest_find(m, c->opts->force_package))
+		return ib_fail(IB_E_USAGE, "no package '%s' in this bundle", c->opts->force_package);
+	if (plat_mkdir(c->opts->extract_dir) != 0 && errno != EEXIST)
+		return ib_fail(-errno, "cannot create '%s': %s", c->opts->extract_dir, strerror(errno));
+	if ((rc = ib_outdir_open(c->opts->extract_dir, &dir)))
+		return rc;
+	extract_opts(c, &eo);
+	for (size_t i = 0; !rc && i < m->npkgs; i++) {
+		struct ib_extract_stats st;
+
+		if (c->opts->force_package && strcmp(c->opts->force_package, m->pkgs[i].id))
+			continue;
+		rc = ib_extract_package(&c->bundle, &m->pkgs[i], dir, m->pkgs[i].id, &eo, &st);
+		if (!rc && human(c))
+			fprintf(human(c), "%s/%s: %llu files, %llu bytes\n", c->opts->extract_dir, m->pkgs[i].id,
+				(unsigned long long)st.files, (unsigned long long)st.bytes);
+	}
+	ib_outdir_close(dir);
+	return rc;
+}
+
+static void describe_host(struct stub_ctx *c)
+{
+	FILE *out = human(c);
+
+	log_msg(&c->log, "info", "bundle %s %s (sequence %llu), OS %s, kernel %s", c->bundle.m.name,
+		c->bundle.m.version, (unsigned long long)c->bundle.m.sequence, c->host.os, c->host.kernel);
+	for (size_t i = 0; i < c->host.ndevs; i++) {
+		const struct stub_dev *d = &c->host.devs[i];
+
+		if (d->vmbus)
+			log_msg(&c->log, "info", "device %s: NetworkDirect (non-SR-IOV) over VMBus", d->address);
+		else
+			log_msg(&c->log, "info", "device %s: %04x:%04x class %06x %s%s%s%s", d->address, d->vendor,
+				d->device, (unsigned)d->class_code, d->nmodels ? ib_nic_name(d->models[0]) : "unknown",
+				d->is_vf ? " VF" : "", d->note[0] ? ": " : "", d->note);
+	}
+	if (!c->host.ndevs)
+		log_msg(&c->log, "info", "no Mellanox PCI function and no NetworkDirect VMBus device found");
+	(void)out;
+}
+
+static int detect_and_select(struct stub_ctx *c)
+{
+	const struct stub_opts *o = c->opts;
+	int rc = plat_detect(o->sysroot, &c->host);
+
+	if (rc)
+		return rc;
+	c->detected = 1;
+	if (o->os_override)
+		snprintf(c->host.os, sizeof(c->host.os), "%s", o->os_override);
+	if (o->n_nic_override) {
+		c->host.nnics = o->n_nic_override;
+		for (size_t i = 0; i < o->n_nic_override; i++)
+			c->host.nics[i] = o->nic_override[i];
+	}
+	describe_host(c);
+	if (o->force_package) {
+		c->sel.pkg = ib_manifest_find(&c->bundle.m, o->force_package);
+		if (!c->sel.pkg)
+			return ib_fail(IB_E_USAGE, "no package '%s' in this bundle", o->force_package);
+		snprintf(c->sel.why, sizeof(c->sel.why), "package '%s' forced with --package", o->force_package);
+		log_msg(&c->log, "info", "%s", c->sel.why);
+		return 0;
+	}
+	rc = ib_select(&c->bundle.m, c->host.os, c->host.nics, c->host.nnics, &c->sel);
+	if (rc)
+		return ib_fail(rc, "%s", c->sel.why); /* stub_finish logs it once */
+	log_msg(&c->log, "info", "%s", c->sel.why);
+	return 0;
+}
+
+static int run_installer(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir)
+{
+	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
+	int rc;
+
+	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", p->install.argv.v[0], timeout, pkgdir);
+	rc = plat_run(p->install.argv.v, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
+	if (rc)
+		return rc;
+	if (!c->run.exited)
+		return ib_fail(IB_E_INSTALLER, "installer was killed by signal %d", c->run.signal);
+	if (ib_codes_has(&p->install.reboot, c->run.code)) {
+		c->reboot_required = 1;
+		snprintf(c->message, sizeof(c->message), "%s %s installed; reboot required (installer exit %ld)",
+			 p->name, p->version, c->run.code);
+		return 0;
+	}
+	if (!ib_codes_has(&p->install.success, c->run.code))
+		return ib_fail(IB_E_INSTALLER, "installer exited with %ld, which is not a success code of "
+			       "package '%s'", c->run.code, p->id);
+	snprintf(c->message, sizeof(c->message), "%s %s installed", p->name, p->version);
+	return 0;
+}
+
+int stub_install(struct stub_ctx *c)
+{
+	const struct stub_opts *o = c->opts;
+	struct ib_extract_opts eo;
+	struct ib_extract_stats st;
+	struct ib_outdir *dir = NULL;
+	const struct ib_package *p;
+	char logpath[4096], pkgdir[4200];
+	int rc;
+
+	if (o->detect) {
+		log_open(&c->log, NULL, human(c));
+		return detect_and_select(c);
+	}
+	if (o->log_file)
+		snprintf(logpath, sizeof(logpath), "%s", o->log_file);
+	else
+		plat_default_log(c->bundle.m.name, logpath, sizeof(logpath));
+	log_open(&c->log, logpath, human(c));
+	if ((rc = detect_and_select(c)))
+		return rc;
+	p = c->sel.pkg;
+	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
+		return rc;
+	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
+	rc = ib_outdir_open(c->tmpdir, &dir);
+	if (!rc) {
+		extract_opts(c, &eo);
+		rc = ib_extract_package(&c->bundle, p, dir, p->id, &eo, &st);
+		ib_outdir_close(dir);
+	}
+	if (rc)
+		return rc;
+	log_msg(&c->log, "info", "extracted %llu files, %llu bytes (every chunk verified)",
+		(unsigned long long)st.files, (unsigned long long)st.bytes);
+	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", c->tmpdir, p->id))
+		return ib_fail(-ENAMETOOLONG, "temp path too long");
+	return run_installer(c, p, pkgdir);
+}

@@ -1,0 +1,38 @@
+/* The stub's actions (install, detect, list, verify, extract) and their shared context. */
+#ifndef IBPACK_ACTIONS_H
+#define IBPACK_ACTIONS_H
+
+#include "stub.h"
+
+#if defined(_WIN32)
+#define STUB_TARGET IB_TARGET_WINDOWS_X86_64
+#else
+#define STUB_TARGET IB_TARGET_LINUX_X86_64
+#endif
+
+struct stub_ctx {
+	struct stub_opts *opts;
+	int target;
+	volatile sig_atomic_t cancel;
+	struct ib_bundle bundle;
+	int opened;
+	struct stub_log log;
+	struct stub_host host;
+	int detected;
+	struct ib_selection sel;
+	const char *action;        /* "install", "detect", ... for the JSON result */
+	struct run_result run;
+	int ran, reboot_required;
+	char tmpdir[4096];
+	char message[1024];
+};
+
+int stub_open(struct stub_ctx *c);
+int stub_list(struct stub_ctx *c);
+int stub_verify(struct stub_ctx *c);
+int stub_extract(struct stub_ctx *c);
+int stub_install(struct stub_ctx *c);
+/* Prints the result (human or JSON), releases everything and returns the exit code. */
+int stub_finish(struct stub_ctx *c, int rc);
+
+#endif

@@ -1,0 +1,146 @@
+/* The stub's entry point: options, authentication of its own bundle, then one action. */
+#include "stub.h"
+#include "actions.h"
+
+#include "../format/err.h"
+#include "../format/exitcode.h"
+#include "../format/util.h"
+#include "../signing/crypto.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef IBPACK_VERSION
+#define IBPACK_VERSION "0.0.0-dev"
+#endif
+
+static const char help[] =
+	"usage: BUNDLE [options]\n"
+	"With no option: detect the InfiniBand NIC and the OS, verify, extract the matching package\n"
+	"into a private temp dir and run its installer offline.\n"
+	"\n"
+	"  --detect            show what was found and what would be installed (same exit code)\n"
+	"  --list              show the bundle's packages\n"
+	"  --verify            check the signature and every chunk of every package\n"
+	"  --extract DIR       extract packages into DIR/<package-id>/ (all, or --package)\n"
+	"  --package ID        install (or extract) this package, skipping detection\n"
+	"  --os TOKEN          use this OS token instead of detecting it\n"
+	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
+	"  --trust KEY.pub     verify against this key instead of the embedded ones\n"
+	"  --sysroot DIR       read /etc and /sys below DIR (also $IBPACK_SYSROOT)\n"
+	"  --tmpdir DIR        where to create the private temp dir\n"
+	"  --keep              keep the temp dir\n"
+	"  --timeout SEC       installer timeout (default: the package's)\n"
+	"  --log-file FILE     log here (default /var/log/ibpack/<bundle>.log)\n"
+	"  --json              print one JSON result object on stdout\n"
+	"  --quiet             print nothing but errors\n"
+	"  --help, --version\n"
+	"\n"
+	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
+	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
+	"14 installer or extraction failed, 240 installer timed out.\n";
+
+static int parse(int argc, char **argv, struct stub_opts *o)
+{
+	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_SYSROOT,
+	       O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION };
+	static const struct option opts[] = {
+		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
+		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
+		{ "package", required_argument, NULL, O_PACKAGE }, { "os", required_argument, NULL, O_OS },
+		{ "nic", required_argument, NULL, O_NIC },      { "trust", required_argument, NULL, O_TRUST },
+		{ "sysroot", required_argument, NULL, O_SYSROOT }, { "tmpdir", required_argument, NULL, O_TMPDIR },
+		{ "keep", no_argument, NULL, O_KEEP },          { "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "log-file", required_argument, NULL, O_LOG }, { "json", no_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, O_QUIET },        { "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },    { NULL, 0, NULL, 0 },
+	};
+	int c, actions;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+		switch (c) {
+		case O_DETECT: o->detect = 1; break;
+		case O_LIST: o->list = 1; break;
+		case O_VERIFY: o->verify = 1; break;
+		case O_EXTRACT: o->extract_dir = optarg; break;
+		case O_PACKAGE: o->force_package = optarg; break;
+		case O_OS: o->os_override = optarg; break;
+		case O_NIC:
+			if (o->n_nic_override == STUB_MAX_NICS || !ib_nic_token_known(optarg))
+				return ib_fail(IB_E_USAGE, "unknown or too many --nic '%s'", optarg);
+			o->nic_override[o->n_nic_override++] = optarg;
+			break;
+		case O_TRUST: o->trust_file = optarg; break;
+		case O_SYSROOT: o->sysroot = optarg; break;
+		case O_TMPDIR: o->tmpdir = optarg; break;
+		case O_KEEP: o->keep = 1; break;
+		case O_TIMEOUT:
+			if (ib_parse_int(optarg, 1, IB_TIMEOUT_MAX, &o->timeout))
+				return ib_fail(IB_E_USAGE, "--timeout takes 1 to %d seconds", IB_TIMEOUT_MAX);
+			break;
+		case O_LOG: o->log_file = optarg; break;
+		case O_JSON: o->json = 1; break;
+		case 'q':
+		case O_QUIET: o->quiet = 1; break;
+		case 'h':
+		case O_HELP: o->help = 1; break;
+		case O_VERSION: o->version = 1; break;
+		default:
+			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return ib_fail(IB_E_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL);
+	if (actions > 1)
+		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
+	if (!o->sysroot) {
+		const char *env = getenv("IBPACK_SYSROOT");
+
+		if (env && *env)
+			o->sysroot = env;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct stub_opts o = { 0 };
+	struct stub_ctx ctx;
+	int rc;
+
+	plat_init();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.opts = &o;
+	ctx.target = STUB_TARGET;
+	rc = parse(argc, argv, &o);
+	if (rc) {
+		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));
+		return IB_EXIT_USAGE;
+	}
+	if (o.help) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("ibpack stub %s (%s)\n", IBPACK_VERSION, ib_target_name(STUB_TARGET));
+		return 0;
+	}
+	plat_signals(&ctx.cancel);
+	rc = ib_crypto_init();
+	if (!rc)
+		rc = stub_open(&ctx);
+	if (rc)
+		return stub_finish(&ctx, rc);
+	if (o.list)
+		rc = stub_list(&ctx);
+	else if (o.verify)
+		rc = stub_verify(&ctx);
+	else if (o.extract_dir)
+		rc = stub_extract(&ctx);
+	else
+		rc = stub_install(&ctx);
+	return stub_finish(&ctx, rc);
+}

@@ -1,0 +1,164 @@
+/* Running an installer on Linux: own process group, output to the log, timeout kills the group. */
+#include "stub.h"
+
+#include "../format/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KILL_GRACE_MS 5000
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void child(char *const *argv, const char *cwd, int out, int status)
+{
+	int devnull = open("/dev/null", O_RDONLY);
+	int err;
+
+	setpgid(0, 0);
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	dup2(out, 1);
+	dup2(out, 2);
+	/* Default dispositions: the installer must not inherit our handlers' effects. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	if (chdir(cwd) != 0) {
+		err = errno;
+	} else {
+		/* "./install.sh" runs from the package dir; a bare name ("dpkg") is looked up in PATH. */
+		execvp(argv[0], argv);
+		err = errno;
+	}
+	if (write(status, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+static void kill_group(pid_t pid)
+{
+	long deadline = now_ms() + KILL_GRACE_MS;
+	int st;
+
+	kill(-pid, SIGTERM);
+	while (now_ms() < deadline) {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			/* The leader is gone; make sure the rest of its group is too. */
+			kill(-pid, SIGKILL);
+			return;
+		}
+		usleep(50 * 1000);
+	}
+	kill(-pid, SIGKILL);
+	waitpid(pid, &st, 0);
+}
+
+int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res)
+{
+	int out[2], status[2], st, err = 0;
+	long deadline = now_ms() + (long)timeout * 1000;
+	char buf[4096];
+	pid_t pid;
+	ssize_t n;
+
+	memset(res, 0, sizeof(*res));
+	if (pipe2(out, O_CLOEXEC) != 0)
+		return ib_fail(-errno, "pipe: %s", strerror(errno));
+	if (pipe2(status, O_CLOEXEC) != 0) {
+		close(out[0]);
+		close(out[1]);
+		return ib_fail(-errno, "pipe: %s", strerror(errno));
+	}
+	pid = fork();
+	if (pid < 0) {
+		int e = errno;
+
+		close(out[0]);
+		close(out[1]);
+		close(status[0]);
+		close(status[1]);
+		return ib_fail(-e, "fork: %s", strerror(e));
+	}
+	if (pid == 0) {
+		close(out[0]);
+		close(status[0]);
+		child(argv, cwd, out[1], status[1]);
+	}
+	setpgid(pid, pid); /* also here: no window where a timeout could miss the group */
+	close(out[1]);
+	close(status[1]);
+	n = read(status[0], &err, sizeof(err));
+	close(status[0]);
+	if (n == (ssize_t)sizeof(err)) {
+		close(out[0]);
+		waitpid(pid, &st, 0);
+		return ib_fail(IB_E_INSTALLER, "cannot run '%s': %s", argv[0], strerror(err));
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+		long left = deadline - now_ms();
+		int r;
+
+		if (*cancel) {
+			kill_group(pid);
+			close(out[0]);
+			return ib_fail(IB_E_INTERRUPTED, "interrupted: installer stopped");
+		}
+		if (left <= 0) {
+			kill_group(pid);
+			close(out[0]);
+			res->timed_out = 1;
+			return ib_fail(IB_E_TIMEOUT, "installer did not finish within %u s; its process group "
+				       "was killed", timeout);
+		}
+		r = poll(&pfd, 1, left < 200 ? (int)left : 200);
+		if (r > 0) {
+			n = read(out[0], buf, sizeof(buf));
+			if (n > 0) {
+				log_raw(log, buf, (size_t)n);
+				continue;
+			}
+			if (n == 0)
+				break; /* every writer closed: the installer (and its children) are done */
+		}
+		/* A daemon started by the installer may hold the pipe; stop when the installer exits. */
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			while ((r = poll(&pfd, 1, 100)) > 0 && (n = read(out[0], buf, sizeof(buf))) > 0)
+				log_raw(log, buf, (size_t)n);
+			close(out[0]);
+			goto done;
+		}
+	}
+	close(out[0]);
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return ib_fail(-errno, "waitpid: %s", strerror(errno));
+		if (*cancel) {
+			kill_group(pid);
+			return ib_fail(IB_E_INTERRUPTED, "interrupted: installer stopped");
+		}
+	}
+done:
+	if (WIFEXITED(st)) {
+		res->exited = 1;
+		res->code = WEXITSTATUS(st);
+	} else if (WIFSIGNALED(st)) {
+		res->signal = WTERMSIG(st);
+	}
+	return 0;
+}

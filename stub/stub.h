@@ -1,0 +1,88 @@
+/* The stub's shared state: options, detected host, and the platform layer it runs on. */
+#ifndef IBPACK_STUB_H
+#define IBPACK_STUB_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../format/bundle.h"
+#include "../format/match.h"
+
+#define STUB_MAX_DEVS 32
+#define STUB_MAX_NICS 16
+
+/* One PCI function or VMBus device that detection looked at. */
+struct stub_dev {
+	char address[64];       /* PCI address, registry instance or VMBus id */
+	uint16_t vendor, device;
+	uint32_t class_code;    /* 24-bit PCI class, e.g. 0x020700 */
+	int is_vf, vmbus, infiniband;
+	size_t nmodels;
+	const char *models[2];  /* candidate model tokens, best first */
+	char note[128];         /* why it was ignored, or what is ambiguous */
+};
+
+struct stub_host {
+	char os[64];            /* OS token, "ubuntu-20.04" / "windows-server-2019" */
+	char os_pretty[128];
+	char kernel[128];
+	size_t ndevs;
+	struct stub_dev devs[STUB_MAX_DEVS];
+	size_t nnics;
+	const char *nics[STUB_MAX_NICS]; /* tokens of InfiniBand devices, deduplicated */
+};
+
+struct stub_opts {
+	const char *sysroot, *tmpdir, *log_file, *trust_file, *extract_dir;
+	const char *force_package, *os_override;
+	const char *nic_override[STUB_MAX_NICS];
+	size_t n_nic_override;
+	int detect, list, verify, json, quiet, keep, help, version;
+	long timeout;           /* 0: the package's own */
+};
+
+/* Logging: a file (if it could be opened) plus the terminal. */
+struct stub_log {
+	FILE *file;
+	FILE *echo;             /* stdout, or stderr when --json owns stdout, or NULL when quiet */
+	char path[4096];
+};
+void log_open(struct stub_log *l, const char *path, FILE *echo);
+void log_msg(struct stub_log *l, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Installer output, copied verbatim. */
+void log_raw(struct stub_log *l, const char *data, size_t len);
+void log_close(struct stub_log *l);
+
+/* ---- platform layer: the POSIX files and detect_linux.c, or the Windows files ---- */
+int plat_init(void);
+void plat_signals(volatile sig_atomic_t *flag);
+int plat_detect(const char *sysroot, struct stub_host *h);
+/* Default log file for a bundle name. */
+void plat_default_log(const char *bundle, char *buf, size_t size);
+/* Creates a private (0700 / protected ACL) temp dir under base (or the platform default,
+ * avoiding noexec mounts) and writes its path. */
+int plat_tmpdir(const char *base, char *path, size_t size);
+int plat_rmtree(const char *path);
+int plat_mkdir(const char *path); /* 0 or -1 with errno, like mkdir(path, 0755) */
+int plat_isatty_stderr(void);
+
+struct run_result {
+	int exited;       /* 1 when the installer ran to completion */
+	long code;        /* its exit code */
+	int signal;       /* Linux: the signal that killed it */
+	int timed_out;
+};
+/* Runs argv with cwd as working directory, output to log, killing the whole process tree after
+ * timeout seconds or when *cancel is set. */
+int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res);
+
+/* The trust area compiled into the stub and patched by the builder. */
+extern const volatile uint8_t stub_trust_area[IB_TRUST_AREA_SIZE];
+
+/* Fills h->nics from h->devs (InfiniBand devices only, each token once). */
+void stub_host_collect(struct stub_host *h);
+
+#endif
