@@ -105,7 +105,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int stub_main(int argc, char **argv)
 {
 	struct stub_opts o = { 0 };
 	struct stub_ctx ctx;

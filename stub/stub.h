@@ -55,6 +55,9 @@ void log_msg(struct stub_log *l, const char *level, const char *fmt, ...) __attr
 void log_raw(struct stub_log *l, const char *data, size_t len);
 void log_close(struct stub_log *l);
 
+/* The stub's real entry point; main (POSIX) or wmain (Windows, UTF-16 to UTF-8) calls it. */
+int stub_main(int argc, char **argv);
+
 /* ---- platform layer: the POSIX files and detect_linux.c, or the Windows files ---- */
 int plat_init(void);
 void plat_signals(volatile sig_atomic_t *flag);

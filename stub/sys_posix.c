@@ -122,3 +122,8 @@ int plat_isatty_stderr(void)
 {
 	return isatty(2);
 }
+
+int main(int argc, char **argv)
+{
+	return stub_main(argc, argv);
+}
