@@ -131,3 +131,16 @@ install: all
 	if [ -f $(STUB_WIN_BIN) ]; then install -D -m 0644 $(STUB_WIN_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-windows-x86_64.exe; fi
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- the shipped default bundle ----
+KEY ?= $(BUILD)/keys/dev.key
+RDMA_DIR := bundles/vendor/debian-rdma-core
+bundle: all
+	bash scripts/fetch-debs.sh bundles/debian-rdma-core/packages bundles/debian-rdma-core/install.sh $(RDMA_DIR)
+	@if [ ! -f $(KEY) ]; then mkdir -p $(dir $(KEY)) && $(IBPACK) keygen -o $(basename $(KEY)) && \
+		echo "NOTE: generated a development key $(KEY); pass KEY=your.key for real bundles"; fi
+	@mkdir -p $(BUILD)/bundles
+	$(IBPACK) build bundles/debian-rdma-core.json -k $(KEY) -o $(BUILD)/bundles/debian-rdma-core.run
+	$(IBPACK) verify $(BUILD)/bundles/debian-rdma-core.run
+	@echo "--- what the bundle would do on this machine ($(BUILD)/bundles/debian-rdma-core.run --detect):"
+	@$(BUILD)/bundles/debian-rdma-core.run --detect; rc=$$?; echo "(exit code $$rc: 0 = would install, 11 = no InfiniBand device, 12 = OS not supported)"
