@@ -87,6 +87,7 @@ $(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(FORMAT_SRC) $(FORMAT_POSIX)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(STUB_L_LDFLAGS)
 ifeq ($(STUB_LINK),static)
+	cp $@ $(BUILD)/obj/stub-linux/stub-linux-x86_64.debug
 	strip --strip-unneeded $@
 endif
 
@@ -109,7 +110,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $< $(LIBIB) $(HOST_LIBS) -lcmocka
 
-test: all $(UNIT_TESTS)
+test: all stub-windows $(UNIT_TESTS)
 	@BUILD=$(BUILD) bash tests/run.sh
 
 test-unit: $(UNIT_TESTS)

@@ -17,6 +17,8 @@ struct ib_pubkey {
 int ib_crypto_fail(const char *what);
 int ib_pkey_alg(EVP_PKEY *p);
 int ib_pubkey_wrap(EVP_PKEY *p, struct ib_pubkey **out);
-int ib_digest_setup(EVP_MD_CTX *ctx, EVP_PKEY *pkey, int alg, int sign);
+/* RSA-PSS padding, MGF1-SHA-256 and a 32-byte salt on pctx; nothing for other algorithms. */
+int ib_pss_params(EVP_PKEY_CTX *pctx, int alg);
+const char *ib_alg_digest(int alg);
 
 #endif

@@ -148,9 +148,16 @@ int ib_sign(const struct ib_privkey *k, const uint8_t *msg, size_t len, uint8_t 
 
 	if (!ctx)
 		return -ENOMEM;
-	rc = ib_digest_setup(ctx, k->pkey, k->alg, 1);
-	if (rc)
-		goto cleanup;
+	{
+		EVP_PKEY_CTX *pctx = NULL;
+
+		if (EVP_DigestSignInit_ex(ctx, &pctx, ib_alg_digest(k->alg), NULL, NULL, k->pkey, NULL) != 1) {
+			rc = ib_crypto_fail("signature init");
+			goto cleanup;
+		}
+		if ((rc = ib_pss_params(pctx, k->alg)))
+			goto cleanup;
+	}
 	if (EVP_DigestSign(ctx, NULL, &n, msg, len) != 1) {
 		rc = ib_crypto_fail("signature size");
 		goto cleanup;

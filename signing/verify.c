@@ -276,26 +276,21 @@ void ib_pubkey_free(struct ib_pubkey *k)
 	free(k);
 }
 
-/* Sets up ctx for alg: Ed25519 is one-shot without a digest; the others hash with SHA-256. */
-int ib_digest_setup(EVP_MD_CTX *ctx, EVP_PKEY *pkey, int alg, int sign)
+int ib_pss_params(EVP_PKEY_CTX *pctx, int alg)
 {
-	EVP_PKEY_CTX *pctx = NULL;
-	const char *mdname = alg == IB_ALG_ED25519 ? NULL : "SHA256";
-	int ok;
-
-	if (sign)
-		ok = EVP_DigestSignInit_ex(ctx, &pctx, mdname, NULL, NULL, pkey, NULL);
-	else
-		ok = EVP_DigestVerifyInit_ex(ctx, &pctx, mdname, NULL, NULL, pkey, NULL);
-	if (ok != 1)
-		return ib_crypto_fail("signature init");
-	if (alg == IB_ALG_RSA_PSS_SHA256) {
-		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, IB_SHA256_LEN) <= 0)
-			return ib_crypto_fail("RSA-PSS parameters");
-	}
+	if (alg != IB_ALG_RSA_PSS_SHA256)
+		return 0;
+	if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md_name(pctx, "SHA256", NULL) <= 0 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, IB_SHA256_LEN) <= 0)
+		return ib_crypto_fail("RSA-PSS parameters");
 	return 0;
+}
+
+/* Ed25519 is one-shot without a digest; the others hash with SHA-256. */
+const char *ib_alg_digest(int alg)
+{
+	return alg == IB_ALG_ED25519 ? NULL : "SHA256";
 }
 
 int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len,
@@ -310,7 +305,14 @@ int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return -ENOMEM;
-	rc = ib_digest_setup(ctx, k->pkey, alg, 0);
+	{
+		EVP_PKEY_CTX *pctx = NULL;
+
+		if (EVP_DigestVerifyInit_ex(ctx, &pctx, ib_alg_digest(alg), NULL, NULL, k->pkey, NULL) != 1)
+			rc = ib_crypto_fail("signature init");
+		else
+			rc = ib_pss_params(pctx, alg);
+	}
 	if (!rc) {
 		ok = EVP_DigestVerify(ctx, sig, siglen, msg, len);
 		ERR_clear_error();

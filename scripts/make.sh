@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# One-command entry points for a fresh Debian/Ubuntu machine: installs the missing packages for
+# the job (scripts/setup.sh), then runs make.  usage: scripts/make.sh bundle|test|all [MAKEVARS...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=${1:-all}
+shift || true
+case $target in
+test | test-asan) bash scripts/setup.sh test ;;
+*) bash scripts/setup.sh build ;;
+esac
+jobs=$(nproc 2>/dev/null || echo 2)
+exec make -j"$jobs" "$target" "$@"
