@@ -35,13 +35,25 @@ int ib_file_open(const char *path, struct ib_file *f)
 	return open_at(path, path, f);
 }
 
+static const char *self_hint;
+
+void ib_file_set_self_hint(const char *argv0)
+{
+	self_hint = argv0;
+}
+
 int ib_file_open_self(struct ib_file *f)
 {
 	char self[4096];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	if (n <= 0)
-		return ib_fail(-errno, "cannot find the running executable (is /proc mounted?)");
+	if (n <= 0) {
+		/* No /proc: argv[0] names the file only if it holds a '/' (a PATH lookup would guess). */
+		if (self_hint && strchr(self_hint, '/'))
+			return open_at(self_hint, self_hint, f);
+		return ib_fail(-ENOENT, "cannot find the running executable: /proc is not mounted and "
+			       "argv[0] is not a path");
+	}
 	self[n] = '\0';
 	/* Open through /proc so a rename or replacement of the path cannot swap the file. */
 	return open_at("/proc/self/exe", self, f);

@@ -3,6 +3,7 @@
 #include "actions.h"
 
 #include "../format/err.h"
+#include "../format/fileio.h"
 #include "../format/exitcode.h"
 #include "../format/util.h"
 #include "../signing/crypto.h"
@@ -112,6 +113,7 @@ int stub_main(int argc, char **argv)
 	int rc;
 
 	plat_init();
+	ib_file_set_self_hint(argc > 0 ? argv[0] : NULL);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts = &o;
 	ctx.target = STUB_TARGET;
