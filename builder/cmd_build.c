@@ -398,5 +398,10 @@ int cmd_build(int argc, char **argv)
 	if (!bd.nkeys)
 		return cli_usage("build: -k KEY is required (create one with 'ibpack keygen -o NAME')");
 	rc = build(&bd);
-	return rc ? cli_fail(rc) : CLI_OK;
+	if (!rc)
+		return CLI_OK;
+	/* Exit 2 means "this bundle is invalid"; a build reads no bundle, so a bad input (a source
+	 * off its pinned sha256, a file that is not a stub) is an ordinary failure. */
+	rc = cli_fail(rc);
+	return rc == CLI_INVALID ? CLI_FAILED : rc;
 }

@@ -89,7 +89,9 @@ int cmd_signature(int argc, char **argv)
 		"usage: ibpack signature BUNDLE -o FILE [--key-id ID]\n"
 		"Writes one raw signature (the first, or the one whose key id starts with ID). Check it with\n"
 		"  openssl pkeyutl -verify -pubin -inkey KEY.pub -rawin -in MANIFEST -sigfile FILE   (Ed25519)\n"
-		"  openssl dgst -sha256 -verify KEY.pub -signature FILE MANIFEST                     (ECDSA)\n";
+		"  openssl dgst -sha256 -verify KEY.pub -signature FILE MANIFEST                     (ECDSA)\n"
+		"  openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \\\n"
+		"      -verify KEY.pub -signature FILE MANIFEST                                      (RSA-PSS)\n";
 	const char *out = NULL, *keyid = NULL;
 	const struct ib_signature *s = NULL;
 	char hex[2 * IB_KEYID_LEN + 1];

@@ -207,8 +207,9 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 		}
 		n++;
 	}
-	/* Byte order, not locale order: the same tree gives the same archive everywhere. */
-	if (!rc)
+	/* Byte order, not locale order: the same tree gives the same archive everywhere. (An
+	 * empty directory leaves names NULL, which qsort must not see.) */
+	if (!rc && n)
 		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; !rc && i < n; i++) {
 		char name[4200];
@@ -345,7 +346,8 @@ static void collect_sample(const char *dirpath, uint8_t *buf, size_t cap, size_t
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		char path[4200];
 		struct stat st;

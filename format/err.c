@@ -67,7 +67,8 @@ int ib_fail_ctx(int code, const char *fmt, ...)
 	if (vsnprintf(prefix, sizeof(prefix), fmt, ap) < 0)
 		prefix[0] = '\0';
 	va_end(ap);
-	snprintf(detail, sizeof(detail), "%s%s", prefix, old);
+	if (snprintf(detail, sizeof(detail), "%s%s", prefix, old) < 0) /* truncation is fine */
+		detail[0] = '\0';
 	detail_code = code;
 	return code;
 }

@@ -4,6 +4,16 @@
 
 #include <stdarg.h>
 
+/* mingw's "printf" format archetype is Microsoft's, which lacks %zu; the Windows stub is built
+ * with mingw's C99 printf (__USE_MINGW_ANSI_STDIO), which gnu_printf describes. */
+#ifndef IB_PRINTF_FMT
+#ifdef __MINGW32__
+#define IB_PRINTF_FMT gnu_printf
+#else
+#define IB_PRINTF_FMT printf
+#endif
+#endif
+
 /* Project codes sit below -1000 so they never collide with -errno values. */
 enum ib_error {
 	IB_OK = 0,
@@ -32,11 +42,11 @@ enum ib_error {
 
 /* Records a formatted detail for the current thread and returns code, so callers can write
  * `return ib_fail(IB_E_FORMAT, "footer magic missing");`. */
-int ib_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int ib_vfail(int code, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int ib_fail(int code, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 2, 3)));
+int ib_vfail(int code, const char *fmt, va_list ap) __attribute__((format(IB_PRINTF_FMT, 2, 0)));
 
 /* Prefixes the current detail with more context ("package 'x': " + old detail). */
-int ib_fail_ctx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ib_fail_ctx(int code, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 2, 3)));
 
 /* The last detail recorded on this thread, or the generic text for code when none. */
 const char *ib_errmsg(int code);

@@ -25,4 +25,20 @@ int ib_file_pread(struct ib_file *f, void *buf, size_t len, uint64_t off);
 void ib_file_advise_sequential(struct ib_file *f, uint64_t off, uint64_t len);
 void ib_file_close(struct ib_file *f);
 
+#ifdef _WIN32
+#include <wchar.h>
+/* Windows helpers shared by the Windows files of format/ and stub/ (paths are UTF-8 in every
+ * ibpack API and UTF-16 only at the system call). All return malloc'd strings, or NULL with
+ * errno set (EILSEQ for invalid UTF-8/UTF-16). */
+wchar_t *ib_win_wide(const char *utf8);
+char *ib_win_utf8(const wchar_t *wide);
+/* Absolute, backslashed form of path with the \\?\ prefix, so long paths work and no DOS
+ * device name (CON, NUL) or trailing dot is reinterpreted. */
+wchar_t *ib_win_long_path(const char *utf8);
+/* "The system cannot find the file specified (error 2)": a thread-local buffer. */
+const char *ib_win_strerror(unsigned long err);
+/* Maps a Win32 error code to a negative errno value for ib_fail. */
+int ib_win_errno(unsigned long err);
+#endif
+
 #endif

@@ -49,7 +49,8 @@ int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_f
 	    f->sigblock_len == 0 || f->sigblock_len > IB_SIGBLOCK_MAX ||
 	    f->sigblock_off > end || f->sigblock_len > end - f->sigblock_off ||
 	    end < IB_FOOTER_SIZE || f->sigblock_off + f->sigblock_len > end - IB_FOOTER_SIZE ||
-	    end - IB_FOOTER_SIZE - (f->sigblock_off + f->sigblock_len) >= IB_BUNDLE_ALIGN)
+	    end - IB_FOOTER_SIZE - (f->sigblock_off + f->sigblock_len) >= IB_BUNDLE_ALIGN ||
+	    end % IB_BUNDLE_ALIGN != 0)
 		return ib_fail(IB_E_FORMAT, "footer: region offsets are inconsistent");
 	return 0;
 }

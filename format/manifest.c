@@ -108,9 +108,9 @@ static int get_u64(const struct jctx *c, const cJSON *o, const char *key, int re
 			return jfail(c, key, "missing");
 		return 0;
 	}
-	/* Doubles hold integers exactly only up to 2^53. */
-	if (max > (1ULL << 53))
-		max = 1ULL << 53;
+	/* Doubles hold every integer only below 2^53: 2^53 + 1 would read as 2^53. */
+	if (max > (1ULL << 53) - 1)
+		max = (1ULL << 53) - 1;
 	if (!num_ok(v, 0, (double)max)) {
 		snprintf(what, sizeof(what), "expected an integer from 0 to %llu", (unsigned long long)max);
 		return jfail(c, key, what);
@@ -359,7 +359,7 @@ static int parse_common(struct jctx *c, const cJSON *root, struct ib_manifest *m
 		return jfail(c, "name", "must be 1-64 of [a-z0-9._-]");
 	if ((rc = get_str(c, root, "version", 1, 128, &m->version)) ||
 	    (rc = get_str(c, root, "description", 0, 4096, &m->description)) ||
-	    (rc = get_u64(c, root, "sequence", 1, 1ULL << 53, &m->sequence)) ||
+	    (rc = get_u64(c, root, "sequence", 1, UINT64_MAX, &m->sequence)) ||
 	    (rc = get_str(c, root, "target", 1, 32, &target)))
 		goto out;
 	m->target = ib_target_from_name(target);
@@ -418,17 +418,51 @@ static int parse_packages(struct jctx *c, const cJSON *root, struct ib_manifest 
 	return 0;
 }
 
+/* Offset of a "\u0000" escape in json, or len. cJSON would cut the string there, so the value
+ * read would differ from the text a reviewer sees ("./install.sh\u0000; reboot"). Backslashes
+ * only occur inside strings, and each escape is skipped whole, so "\\u0000" is text. */
+static size_t escaped_nul(const char *json, size_t len)
+{
+	for (size_t i = 0; i + 5 < len; i++) {
+		if (json[i] != '\\')
+			continue;
+		if (!memcmp(json + i + 1, "u0000", 5))
+			return i;
+		i++;
+	}
+	return len;
+}
+
 /* Parses exactly [json, json+len): no NUL inside, nothing but white space after the value. */
-static cJSON *parse_json(const char *json, size_t len, size_t *err_at)
+/* A key repeated in one object would let two JSON readers see two different signed documents
+ * (cJSON keeps the first, Python and jq the last), so the whole tree must have unique keys. */
+static int has_duplicate_keys(const cJSON *node)
+{
+	for (const cJSON *c = node ? node->child : NULL; c; c = c->next) {
+		if (cJSON_IsObject(node) && c->string)
+			for (const cJSON *d = c->next; d; d = d->next)
+				if (d->string && !strcmp(c->string, d->string))
+					return 1;
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && has_duplicate_keys(c))
+			return 1;
+	}
+	return 0;
+}
+
+static cJSON *parse_json(const char *json, size_t len, size_t *err_at, const char **why)
 {
 	const char *end = NULL;
 	cJSON *root;
 
 	*err_at = 0;
+	*why = "syntax error";
 	if (memchr(json, '\0', len)) {
 		*err_at = (size_t)((const char *)memchr(json, '\0', len) - json);
 		return NULL;
 	}
+	if ((*err_at = escaped_nul(json, len)) != len)
+		return NULL;
+	*err_at = 0;
 	root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
 	if (!root) {
 		*err_at = end && end >= json ? (size_t)(end - json) : 0;
@@ -441,6 +475,12 @@ static cJSON *parse_json(const char *json, size_t len, size_t *err_at)
 			return NULL;
 		}
 	}
+	if (has_duplicate_keys(root)) {
+		*err_at = len;
+		*why = "a key is repeated in one object";
+		cJSON_Delete(root);
+		return NULL;
+	}
 	return root;
 }
 
@@ -448,14 +488,15 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m)
 {
 	struct jctx c = { .code = IB_E_SPEC };
 	size_t err_at;
+	const char *why;
 	cJSON *root;
 	char *comp = NULL;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	root = parse_json(json, len, &err_at);
+	root = parse_json(json, len, &err_at, &why);
 	if (!root)
-		return ib_fail(IB_E_SPEC, "not valid JSON (error near byte %zu)", err_at);
+		return ib_fail(IB_E_SPEC, "not valid JSON: %s (near byte %zu)", why, err_at);
 	rc = parse_common(&c, root, m, 1);
 	if (!rc)
 		rc = get_str(&c, root, "compression", 0, 16, &comp);
@@ -497,12 +538,13 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 	char *s = NULL;
 	uint64_t fmt = 0, next;
 	size_t err_at;
+	const char *why;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	root = parse_json(json, len, &err_at);
+	root = parse_json(json, len, &err_at, &why);
 	if (!root)
-		return ib_fail(IB_E_FORMAT, "manifest: not valid JSON");
+		return ib_fail(IB_E_FORMAT, "manifest: not valid JSON: %s (near byte %zu)", why, err_at);
 	snprintf(c.path, sizeof(c.path), "manifest");
 	if ((rc = get_u64(&c, root, "format", 1, 1000, &fmt)))
 		goto out;
@@ -635,6 +677,17 @@ static cJSON *codes_json(const struct ib_codes *c)
 	return a;
 }
 
+/* Adds an integer as exact decimal text. cJSON prints a double with 15 significant digits
+ * whenever that reads back within its relative tolerance, which from about 2^52 on can be off
+ * by one or two (9007199254740991 would come out as 9.00719925474099e+15). */
+static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	return cJSON_AddRawToObject(o, key, num);
+}
+
 static cJSON *package_json(const struct ib_package *p)
 {
 	cJSON *o = cJSON_CreateObject(), *match, *inst, *blob, *chunks;
@@ -655,11 +708,11 @@ static cJSON *package_json(const struct ib_package *p)
 	ok = ok && cJSON_AddNumberToObject(inst, "timeout", p->install.timeout);
 	ok = ok && cJSON_AddItemToObject(inst, "success_codes", codes_json(&p->install.success));
 	ok = ok && cJSON_AddItemToObject(inst, "reboot_codes", codes_json(&p->install.reboot));
-	ok = ok && cJSON_AddNumberToObject(o, "unpacked_size", (double)p->unpacked_size);
-	ok = ok && cJSON_AddNumberToObject(o, "file_count", (double)p->file_count);
+	ok = ok && add_u64(o, "unpacked_size", p->unpacked_size);
+	ok = ok && add_u64(o, "file_count", p->file_count);
 	ok = ok && (blob = cJSON_AddObjectToObject(o, "blob"));
-	ok = ok && cJSON_AddNumberToObject(blob, "offset", (double)p->offset);
-	ok = ok && cJSON_AddNumberToObject(blob, "length", (double)p->length);
+	ok = ok && add_u64(blob, "offset", p->offset);
+	ok = ok && add_u64(blob, "length", p->length);
 	ok = ok && cJSON_AddStringToObject(blob, "compression", ib_compression_name(p->compression));
 	if (ok)
 		ib_hex_encode(p->sha256, IB_SHA256_LEN, hex);
@@ -688,11 +741,11 @@ int ib_manifest_serialize(const struct ib_manifest *m, char **out, size_t *outle
 	ok = ok && cJSON_AddStringToObject(root, "version", m->version);
 	if (ok && m->description)
 		ok = cJSON_AddStringToObject(root, "description", m->description) != NULL;
-	ok = ok && cJSON_AddNumberToObject(root, "sequence", (double)m->sequence);
+	ok = ok && add_u64(root, "sequence", m->sequence);
 	ok = ok && cJSON_AddStringToObject(root, "target", ib_target_name(m->target));
 	ok = ok && cJSON_AddStringToObject(root, "created", m->created);
 	ok = ok && (stub = cJSON_AddObjectToObject(root, "stub"));
-	ok = ok && cJSON_AddNumberToObject(stub, "size", (double)m->stub_size);
+	ok = ok && add_u64(stub, "size", m->stub_size);
 	if (ok)
 		ib_hex_encode(m->stub_sha256, IB_SHA256_LEN, hex);
 	ok = ok && cJSON_AddStringToObject(stub, "sha256", hex);

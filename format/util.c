@@ -131,7 +131,8 @@ int ib_parse_int(const char *s, long min, long max, long *out)
 	char *end;
 	long v;
 
-	if (!s || !*s)
+	/* strtol would skip leading white space and accept '+': only [-]digits is a number here. */
+	if (!s || !((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
 		return IB_E_USAGE;
 	errno = 0;
 	v = strtol(s, &end, 10);

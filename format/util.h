@@ -5,6 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* mingw's "printf" format archetype is Microsoft's, which lacks %zu; the Windows stub is built
+ * with mingw's C99 printf (__USE_MINGW_ANSI_STDIO), which gnu_printf describes. */
+#ifndef IB_PRINTF_FMT
+#ifdef __MINGW32__
+#define IB_PRINTF_FMT gnu_printf
+#else
+#define IB_PRINTF_FMT printf
+#endif
+#endif
+
 #define IB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static inline void ib_put_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
@@ -40,7 +50,7 @@ struct ib_buf {
 };
 void ib_buf_init(struct ib_buf *b, size_t max);
 int ib_buf_append(struct ib_buf *b, const void *p, size_t n);
-int ib_buf_printf(struct ib_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ib_buf_printf(struct ib_buf *b, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 2, 3)));
 void ib_buf_release(struct ib_buf *b);
 
 /* Strict unsigned parse of a whole string: returns 0 or IB_E_USAGE. */
@@ -49,7 +59,7 @@ int ib_parse_int(const char *s, long min, long max, long *out);
 
 char *ib_strdup(const char *s);
 /* snprintf that reports truncation as -ENAMETOOLONG. */
-int ib_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int ib_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 3, 4)));
 
 /* Formats seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21 bytes). */
 void ib_format_utc(int64_t t, char *buf, size_t size);

@@ -214,10 +214,17 @@ static int detect_and_select(struct stub_ctx *c)
 static int run_installer(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir)
 {
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
+	char **argv;
 	int rc;
 
-	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", p->install.argv.v[0], timeout, pkgdir);
-	rc = plat_run(p->install.argv.v, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
+	argv = calloc(p->install.argv.n + 1, sizeof(char *));
+	if (!argv)
+		return ib_fail(-ENOMEM, "out of memory");
+	memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
+	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
+	rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	free(argv);
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
 		return rc;

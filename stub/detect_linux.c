@@ -124,7 +124,8 @@ static size_t list_dir(const char *root, const char *path, char ***out)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(char *), cmp_str);
+	if (n)
+		qsort(v, n, sizeof(char *), cmp_str);
 	*out = v;
 	return n;
 }
@@ -170,8 +171,8 @@ static void detect_pci(const char *root, struct stub_host *h)
 		else if (!d->nmodels)
 			snprintf(d->note, sizeof(d->note), "unknown Mellanox device id 0x%04x", d->device);
 		else if (d->nmodels > 1)
-			snprintf(d->note, sizeof(d->note), "VF id 0x%04x is shared by %s and %s; %s assumed",
-				 d->device, d->models[0], d->models[1], d->models[0]);
+			snprintf(d->note, sizeof(d->note), "VF id 0x%04x is shared by %s and %s; both are "
+				 "offered to selection", d->device, d->models[0], d->models[1]);
 		h->ndevs++;
 	}
 	free_list(names, n);

@@ -2,6 +2,10 @@
 #include "stub.h"
 
 #include "../format/util.h"
+#ifdef _WIN32
+#include "../format/fileio.h"
+#include <stdlib.h>
+#endif
 
 #include <errno.h>
 #include <stdarg.h>
@@ -16,7 +20,17 @@ void log_open(struct stub_log *l, const char *path, FILE *echo)
 	if (!path || !*path)
 		return;
 	snprintf(l->path, sizeof(l->path), "%s", path);
+#ifdef _WIN32
+	{
+		/* The C runtime's fopen takes the ANSI code page; paths are UTF-8 here. */
+		wchar_t *w = ib_win_wide(path);
+
+		l->file = w ? _wfopen(w, L"a") : NULL;
+		free(w);
+	}
+#else
 	l->file = fopen(path, "a");
+#endif
 	if (!l->file && echo)
 		fprintf(stderr, "ibpack: warning: cannot open log file '%s': %s (use --log-file)\n", path,
 			strerror(errno));

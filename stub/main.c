@@ -29,18 +29,31 @@ static const char help[] =
 	"  --os TOKEN          use this OS token instead of detecting it\n"
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
 	"  --trust KEY.pub     verify against this key instead of the embedded ones\n"
+#ifndef _WIN32
 	"  --sysroot DIR       read /etc and /sys below DIR (also $IBPACK_SYSROOT)\n"
+#endif
 	"  --tmpdir DIR        where to create the private temp dir\n"
 	"  --keep              keep the temp dir\n"
 	"  --timeout SEC       installer timeout (default: the package's)\n"
+#ifdef _WIN32
+	"  --log-file FILE     log here (default %ProgramData%\\ibpack\\logs\\<bundle>.log, or the Azure\n"
+	"                      extension log folder when run from C:\\Packages\\Plugins)\n"
+#else
 	"  --log-file FILE     log here (default /var/log/ibpack/<bundle>.log)\n"
+#endif
 	"  --json              print one JSON result object on stdout\n"
 	"  --quiet             print nothing but errors\n"
 	"  --help, --version\n"
 	"\n"
+#ifdef _WIN32
+	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
+	"signature failure, 100 no InfiniBand device, OS not in this bundle, or installer failed,\n"
+	"240 installer timed out, -1 unexpected error.\n";
+#else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
 	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
 	"14 installer or extraction failed, 240 installer timed out.\n";
+#endif
 
 static int parse(int argc, char **argv, struct stub_opts *o)
 {

@@ -110,47 +110,55 @@ int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_l
 		return ib_fail(IB_E_INSTALLER, "cannot run '%s': %s", argv[0], strerror(err));
 	}
 	for (;;) {
+		/* poll ignores a negative fd: once the pipe is closed it only paces the exit checks. */
 		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-		long left = deadline - now_ms();
+		long left = deadline - now_ms(), pace = out[0] >= 0 ? 200 : 50;
+		pid_t w;
 		int r;
 
 		if (*cancel) {
 			kill_group(pid);
-			close(out[0]);
+			if (out[0] >= 0)
+				close(out[0]);
 			return ib_fail(IB_E_INTERRUPTED, "interrupted: installer stopped");
 		}
 		if (left <= 0) {
 			kill_group(pid);
-			close(out[0]);
+			if (out[0] >= 0)
+				close(out[0]);
 			res->timed_out = 1;
 			return ib_fail(IB_E_TIMEOUT, "installer did not finish within %u s; its process group "
 				       "was killed", timeout);
 		}
-		r = poll(&pfd, 1, left < 200 ? (int)left : 200);
-		if (r > 0) {
+		r = poll(&pfd, 1, left < pace ? (int)left : (int)pace);
+		if (r > 0 && out[0] >= 0) {
 			n = read(out[0], buf, sizeof(buf));
 			if (n > 0) {
 				log_raw(log, buf, (size_t)n);
 				continue;
 			}
-			if (n == 0)
-				break; /* every writer closed: the installer (and its children) are done */
+			if (n == 0) {
+				/* Every writer closed, but the installer may still run (it may have sent its
+				 * output elsewhere): keep enforcing the timeout until it exits. */
+				close(out[0]);
+				out[0] = -1;
+			}
 		}
 		/* A daemon started by the installer may hold the pipe; stop when the installer exits. */
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			while ((r = poll(&pfd, 1, 100)) > 0 && (n = read(out[0], buf, sizeof(buf))) > 0)
-				log_raw(log, buf, (size_t)n);
-			close(out[0]);
-			goto done;
+		w = waitpid(pid, &st, WNOHANG);
+		if (w < 0 && errno != EINTR) {
+			int e = errno;
+
+			if (out[0] >= 0)
+				close(out[0]);
+			return ib_fail(-e, "waitpid: %s", strerror(e));
 		}
-	}
-	close(out[0]);
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR)
-			return ib_fail(-errno, "waitpid: %s", strerror(errno));
-		if (*cancel) {
-			kill_group(pid);
-			return ib_fail(IB_E_INTERRUPTED, "interrupted: installer stopped");
+		if (w == pid) {
+			while (out[0] >= 0 && (r = poll(&pfd, 1, 100)) > 0 && (n = read(out[0], buf, sizeof(buf))) > 0)
+				log_raw(log, buf, (size_t)n);
+			if (out[0] >= 0)
+				close(out[0]);
+			goto done;
 		}
 	}
 done:

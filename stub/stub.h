@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "../format/bundle.h"
+#include "../format/err.h"
 #include "../format/match.h"
 
 #define STUB_MAX_DEVS 32
@@ -50,7 +51,7 @@ struct stub_log {
 	char path[4096];
 };
 void log_open(struct stub_log *l, const char *path, FILE *echo);
-void log_msg(struct stub_log *l, const char *level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_msg(struct stub_log *l, const char *level, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 3, 4)));
 /* Installer output, copied verbatim. */
 void log_raw(struct stub_log *l, const char *data, size_t len);
 void log_close(struct stub_log *l);
