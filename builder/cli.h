@@ -29,6 +29,8 @@ int cmd_extract(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_signature(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_fetch_list(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);

@@ -99,8 +99,7 @@ int cmd_plan(int argc, char **argv)
 		} else {
 			cJSON_AddNullToObject(o, "package");
 		}
-		cJSON_AddStringToObject(o, "result", sel.result == 0 ? "selected" :
-					sel.result == IB_E_NODEVICE ? "no-device" : "unsupported-os");
+		cJSON_AddStringToObject(o, "result", ib_outcome_name(sel.outcome));
 		cJSON_AddStringToObject(o, "reason", sel.why);
 		cJSON_AddNumberToObject(o, "exit_code", code);
 		cli_print_json(o);

@@ -34,6 +34,11 @@ static const char usage[] =
 	"                       write one raw signature (for openssl pkeyutl -verify)\n"
 	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--json]\n"
 	"                       which package a machine would get (exit codes as the stub's)\n"
+	"  fetch-list SPEC [--json | --format urls]\n"
+	"                       vendor files to download on a connected machine: url, sha256, dest\n"
+	"  check SPEC [--json] [--hash]\n"
+	"                       sources present/missing/corrupt and a lint of the selection rules\n"
+	"                       (exit 0 clean, 3 problems found)\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
 	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
@@ -47,6 +52,7 @@ static const struct command commands[] = {
 	{ "keygen", cmd_keygen },     { "build", cmd_build },         { "verify", cmd_verify },
 	{ "list", cmd_list },         { "extract", cmd_extract },     { "manifest", cmd_manifest },
 	{ "signature", cmd_signature }, { "plan", cmd_plan },
+	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 };
 
 int main(int argc, char **argv)

@@ -4,22 +4,23 @@
 #include "err.h"
 #include "util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static const struct ib_nic_model models[] = {
-	{ "cx3", "ConnectX-3", 0x1003, 0x1004 },
-	{ "cx3pro", "ConnectX-3 Pro", 0x1007, 0x1004 },
-	{ "cib", "Connect-IB", 0x1011, 0x1012 },
-	{ "cx4", "ConnectX-4", 0x1013, 0x1014 },
-	{ "cx4lx", "ConnectX-4 Lx", 0x1015, 0x1016 },
-	{ "cx5", "ConnectX-5", 0x1017, 0x1018 },
-	{ "cx5ex", "ConnectX-5 Ex", 0x1019, 0x101a },
-	{ "cx6", "ConnectX-6", 0x101b, 0x101c },
-	{ "cx6dx", "ConnectX-6 Dx", 0x101d, 0x101e },
-	{ "cx6lx", "ConnectX-6 Lx", 0x101f, 0x101e },
-	{ "cx7", "ConnectX-7", 0x1021, 0x101e },
-	{ "nd", "NetworkDirect (non-SR-IOV, VMBus)", 0, 0 },
+	{ "cx3", "ConnectX-3", 0x1003, 0x1004, 1 },
+	{ "cx3pro", "ConnectX-3 Pro", 0x1007, 0x1004, 1 },
+	{ "cib", "Connect-IB", 0x1011, 0x1012, 1 },
+	{ "cx4", "ConnectX-4", 0x1013, 0x1014, 1 },
+	{ "cx4lx", "ConnectX-4 Lx", 0x1015, 0x1016, 0 },
+	{ "cx5", "ConnectX-5", 0x1017, 0x1018, 1 },
+	{ "cx5ex", "ConnectX-5 Ex", 0x1019, 0x101a, 1 },
+	{ "cx6", "ConnectX-6", 0x101b, 0x101c, 1 },
+	{ "cx6dx", "ConnectX-6 Dx", 0x101d, 0x101e, 0 },
+	{ "cx6lx", "ConnectX-6 Lx", 0x101f, 0x101e, 0 },
+	{ "cx7", "ConnectX-7", 0x1021, 0x101e, 1 },
+	{ "nd", "NetworkDirect over VMBus", 0, 0, 1 },
 };
 
 static const char *const windows_tokens[] = {
@@ -42,9 +43,21 @@ const char *ib_nic_name(const char *token)
 	return m ? m->name : token;
 }
 
+const struct ib_nic_model *ib_nic_model_at(size_t i)
+{
+	return i < IB_ARRAY_LEN(models) ? &models[i] : NULL;
+}
+
 int ib_nic_token_known(const char *token)
 {
 	return ib_nic_by_token(token) != NULL;
+}
+
+int ib_nic_detectable(const char *token)
+{
+	const struct ib_nic_model *m = ib_nic_by_token(token);
+
+	return m && m->infiniband;
 }
 
 size_t ib_nic_from_pci(uint16_t device, int *is_vf, const char *tokens[2])
@@ -104,6 +117,11 @@ int ib_os_is_windows(const char *token)
 	return !strncmp(token, "windows-", 8);
 }
 
+const char *ib_os_windows_token(size_t i)
+{
+	return i < IB_ARRAY_LEN(windows_tokens) ? windows_tokens[i] : NULL;
+}
+
 int ib_os_token_known(const char *token)
 {
 	const char *dash;
@@ -122,6 +140,18 @@ int ib_os_token_known(const char *token)
 		if (!((*p >= '0' && *p <= '9') || *p == '.'))
 			return 0;
 	return 1;
+}
+
+const char *ib_outcome_name(int outcome)
+{
+	switch (outcome) {
+	case IB_SEL_SELECTED: return "selected";
+	case IB_SEL_NO_DEVICE: return "no-device";
+	case IB_SEL_NIC_NOT_IN_BUNDLE: return "nic-not-in-bundle";
+	case IB_SEL_OS_NOT_IN_BUNDLE: return "unsupported-os";
+	case IB_SEL_NIC_NOT_ON_OS: return "unsupported-nic";
+	default: return "?";
+	}
 }
 
 static int os_matches(const struct ib_package *p, const char *os, const char **pattern)
@@ -143,94 +173,226 @@ static int lists_nic(const struct ib_package *p, const char *nic)
 	return 0;
 }
 
-/* Appends the distinct NIC tokens of packages whose OS matches (or every package when os is
- * NULL) to buf as "cx5, cx6". */
-static void supported_nics(const struct ib_manifest *m, const char *os, char *buf, size_t size)
-{
-	size_t len = 0;
+/* A bounded sentence builder: appends, and on truncation keeps what fits. */
+struct why {
+	char *buf;
+	size_t size, len;
+};
 
-	buf[0] = '\0';
+__attribute__((format(printf, 2, 3))) static void say(struct why *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (w->len + 1 >= w->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(w->buf + w->len, w->size - w->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	w->len += (size_t)n;
+	if (w->len >= w->size)
+		w->len = w->size - 1;
+}
+
+/* "A", "A and B", "A, B and C": human names of the tokens. */
+static void say_names(struct why *w, const char *const *nics, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		say(w, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ", ib_nic_name(nics[i]));
+}
+
+/* The NIC tokens of packages whose OS matches os (every package when os is NULL), in the
+ * vocabulary's order. */
+static void say_supported_nics(struct why *w, const struct ib_manifest *m, const char *os)
+{
+	int first = 1;
+
+	for (size_t t = 0; t < IB_ARRAY_LEN(models); t++) {
+		int listed = 0;
+
+		for (size_t i = 0; i < m->npkgs && !listed; i++)
+			listed = (!os || os_matches(&m->pkgs[i], os, NULL)) && lists_nic(&m->pkgs[i], models[t].token);
+		if (listed) {
+			say(w, "%s%s", first ? "" : ", ", models[t].token);
+			first = 0;
+		}
+	}
+	if (first)
+		say(w, "nothing");
+}
+
+static int lists_any(const struct ib_package *p, const char *const *nics, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		if (lists_nic(p, nics[j]))
+			return 1;
+	return 0;
+}
+
+/* The distinct OS patterns of packages that list one of nics. */
+static void say_oses_for(struct why *w, const struct ib_manifest *m, const char *const *nics, size_t n)
+{
+	int first = 1;
+
 	for (size_t i = 0; i < m->npkgs; i++) {
-		if (os && !os_matches(&m->pkgs[i], os, NULL))
+		if (!lists_any(&m->pkgs[i], nics, n))
 			continue;
-		for (size_t j = 0; j < m->pkgs[i].nic.n; j++) {
-			const char *t = m->pkgs[i].nic.v[j];
+		for (size_t j = 0; j < m->pkgs[i].os.n; j++) {
+			const char *pat = m->pkgs[i].os.v[j];
 			int seen = 0;
 
-			for (size_t k = 0; k < i && !seen; k++)
-				seen = (!os || os_matches(&m->pkgs[k], os, NULL)) && lists_nic(&m->pkgs[k], t);
-			for (size_t k = 0; k < j && !seen; k++)
-				seen = !strcmp(m->pkgs[i].nic.v[k], t);
-			if (seen)
-				continue;
-			snprintf(buf + len, size - len, "%s%s", len ? ", " : "", t);
-			len += strlen(buf + len);
+			for (size_t k = 0; k < i && !seen; k++) {
+				if (!lists_any(&m->pkgs[k], nics, n))
+					continue;
+				for (size_t l = 0; l < m->pkgs[k].os.n && !seen; l++)
+					seen = !strcmp(m->pkgs[k].os.v[l], pat);
+			}
+			for (size_t l = 0; l < j && !seen; l++)
+				seen = !strcmp(m->pkgs[i].os.v[l], pat);
+			if (!seen) {
+				say(w, "%s%s", first ? "" : ", ", pat);
+				first = 0;
+			}
 		}
 	}
 }
 
-static void describe_nics(const char *const *nics, size_t n, char *buf, size_t size)
+/* Index of the package the rules pick for os and nics, or -1. */
+static long best_package(const struct ib_manifest *m, const char *os, const char *const *nics, size_t n)
 {
-	size_t len = 0;
+	long best = -1;
 
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && len < size; i++) {
-		snprintf(buf + len, size - len, "%s%s (%s)", i ? ", " : "", ib_nic_name(nics[i]), nics[i]);
-		len += strlen(buf + len);
+	for (size_t i = 0; i < m->npkgs; i++)
+		if (os_matches(&m->pkgs[i], os, NULL) && lists_any(&m->pkgs[i], nics, n) &&
+		    (best < 0 || m->pkgs[i].priority > m->pkgs[best].priority))
+			best = (long)i;
+	return best;
+}
+
+/* Two tokens of one shared VF id (cx3/cx3pro): one device seen as both candidates. */
+static int same_vf(const char *a, const char *b)
+{
+	const struct ib_nic_model *x = ib_nic_by_token(a), *y = ib_nic_by_token(b);
+
+	return x && y && x->vf && x->vf == y->vf;
+}
+
+/* The rule that matched, the packages it beat and the NICs that stay without a package. */
+static void explain_selected(struct why *w, const struct ib_manifest *m, const char *os,
+			     const char *const *nics, size_t nnics, const struct ib_selection *sel)
+{
+	size_t chosen = (size_t)(sel->pkg - m->pkgs), others = 0;
+
+	say(w, "package '%s' matches %s on %s (rule: os \"%s\", nic \"%s\", priority %ld)", sel->pkg->id,
+	    ib_nic_name(sel->nic), os, sel->os_pattern, sel->nic, sel->pkg->priority);
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+
+		if (i == chosen || !os_matches(p, os, NULL) || !lists_any(p, nics, nnics))
+			continue;
+		if (others++ == 0)
+			say(w, "; it wins over ");
+		else
+			say(w, ", ");
+		if (p->priority < sel->pkg->priority)
+			say(w, "'%s' (lower priority %ld)", p->id, p->priority);
+		else
+			say(w, "'%s' (same priority, later in the spec)", p->id);
 	}
+	for (size_t j = 0; j < nnics; j++) {
+		const char *one[1] = { nics[j] };
+		int served = lists_nic(sel->pkg, nics[j]);
+		long alt;
+
+		for (size_t k = 0; k < sel->pkg->nic.n && !served; k++)
+			served = same_vf(nics[j], sel->pkg->nic.v[k]);
+		for (size_t k = 0; k < j && !served; k++)
+			served = same_vf(nics[j], nics[k]); /* one shared-VF device, reported once */
+		if (served)
+			continue;
+		alt = best_package(m, os, one, 1);
+		if (alt >= 0)
+			say(w, "; also found %s (%s), which '%s' would serve: one package is installed per run",
+			    ib_nic_name(nics[j]), nics[j], m->pkgs[alt].id);
+		else
+			say(w, "; also found %s (%s), which this bundle does not support on %s",
+			    ib_nic_name(nics[j]), nics[j], os);
+	}
+}
+
+/* "ConnectX-3 Pro is supported on: windows-server-2012, ..." for the NICs some package lists. */
+static void say_where_supported(struct why *w, const struct ib_manifest *m, const char *const *nics,
+				size_t nnics)
+{
+	const char *known[32]; /* callers pass at most 16 NICs */
+	size_t n = 0;
+
+	for (size_t j = 0; j < nnics && n < IB_ARRAY_LEN(known); j++)
+		for (size_t i = 0; i < m->npkgs; i++)
+			if (lists_nic(&m->pkgs[i], nics[j])) {
+				known[n++] = nics[j];
+				break;
+			}
+	if (!n)
+		return;
+	say_names(w, known, n);
+	say(w, " %s supported on: ", n > 1 ? "are" : "is");
+	say_oses_for(w, m, known, n);
 }
 
 int ib_select(const struct ib_manifest *m, const char *os, const char *const *nics, size_t nnics,
 	      struct ib_selection *sel)
 {
-	char have[256], found[256];
+	struct why w;
 	int any_nic = 0, any_os = 0;
+	long best;
 
 	memset(sel, 0, sizeof(*sel));
+	w = (struct why){ sel->why, sizeof(sel->why), 0 };
 	if (nnics == 0) {
 		sel->result = IB_E_NODEVICE;
-		snprintf(sel->why, sizeof(sel->why), "no InfiniBand device found (Mellanox PCI functions "
-			 "of class 0x0207 or a NetworkDirect VMBus device)");
+		sel->outcome = IB_SEL_NO_DEVICE;
+		say(&w, "no InfiniBand device found (no Mellanox PCI function of class 0x0207 and no "
+		    "NetworkDirect VMBus device)");
 		return sel->result;
 	}
 	for (size_t i = 0; i < m->npkgs; i++) {
-		const struct ib_package *p = &m->pkgs[i];
-		const char *pat = NULL;
-		int osok = os_matches(p, os, &pat);
-
-		any_os |= osok;
-		for (size_t j = 0; j < nnics; j++) {
-			if (!lists_nic(p, nics[j]))
-				continue;
-			any_nic = 1;
-			if (osok && (!sel->pkg || p->priority > sel->pkg->priority)) {
-				sel->pkg = p;
-				sel->nic = nics[j];
-				sel->os_pattern = pat;
-			}
-		}
+		any_os |= os_matches(&m->pkgs[i], os, NULL);
+		any_nic |= lists_any(&m->pkgs[i], nics, nnics);
 	}
-	describe_nics(nics, nnics, found, sizeof(found));
-	if (sel->pkg) {
-		snprintf(sel->why, sizeof(sel->why), "package '%s' matches %s on %s (rule os \"%s\", "
-			 "nic \"%s\", priority %ld)", sel->pkg->id, ib_nic_name(sel->nic), os,
-			 sel->os_pattern, sel->nic, sel->pkg->priority);
+	best = best_package(m, os, nics, nnics);
+	if (best >= 0) {
+		sel->pkg = &m->pkgs[best];
+		os_matches(sel->pkg, os, &sel->os_pattern);
+		for (size_t j = 0; j < nnics && !sel->nic; j++)
+			if (lists_nic(sel->pkg, nics[j]))
+				sel->nic = nics[j];
+		sel->outcome = IB_SEL_SELECTED;
+		explain_selected(&w, m, os, nics, nnics, sel);
 		return 0;
 	}
 	if (!any_nic) {
-		supported_nics(m, NULL, have, sizeof(have));
 		sel->result = IB_E_NODEVICE;
-		snprintf(sel->why, sizeof(sel->why), "found %s, but this bundle has no package for it; "
-			 "it supports: %s", found, have);
+		sel->outcome = IB_SEL_NIC_NOT_IN_BUNDLE;
+		say_names(&w, nics, nnics);
+		say(&w, " %s not supported by any package in this bundle; it supports: ", nnics > 1 ? "are" : "is");
+		say_supported_nics(&w, m, NULL);
 		return sel->result;
 	}
 	sel->result = IB_E_UNSUPPORTED_OS;
 	if (!any_os) {
-		snprintf(sel->why, sizeof(sel->why), "%s is not supported by this bundle (found %s)", os, found);
+		sel->outcome = IB_SEL_OS_NOT_IN_BUNDLE;
+		say(&w, "%s is not supported by this bundle (no package lists it); ", os);
+		say_where_supported(&w, m, nics, nnics);
 		return sel->result;
 	}
-	supported_nics(m, os, have, sizeof(have));
-	snprintf(sel->why, sizeof(sel->why), "%s is not supported on %s by this bundle; supported there: %s",
-		 found, os, have);
+	sel->outcome = IB_SEL_NIC_NOT_ON_OS;
+	say_names(&w, nics, nnics);
+	say(&w, " %s not supported on %s by this bundle; supported there: ", nnics > 1 ? "are" : "is", os);
+	say_supported_nics(&w, m, os);
+	say(&w, "; ");
+	say_where_supported(&w, m, nics, nnics);
 	return sel->result;
 }
