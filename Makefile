@@ -34,7 +34,7 @@ include deps/deps.mk
 
 FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c format/trust.c \
 	format/manifest.c format/match.c format/pe.c format/bundle.c format/extract.c \
-	format/exitcode.c
+	format/exitcode.c format/pathcheck.c
 FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
 FORMAT_WIN := format/fileio_win.c format/outdir_win.c
 VERIFY_SRC := signing/verify.c
@@ -94,6 +94,13 @@ endif
 # ---- Windows stub: cross-compiled with mingw-w64 against the same recipe ----
 WIN_CFLAGS := -std=c11 -D_WIN32_WINNT=0x0602 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 \
 	$(WARN) -O2 -DIBPACK_VERSION='"$(VERSION)"' $(DEPS_CFLAGS_windows_x86_64)
+# -municode: the entry point is wmain (UTF-16 arguments). ASLR, DEP and high-entropy ASLR are
+# asked for explicitly; no timestamp, so the same sources give the same stub (and stub hash).
+# Stripped by the linker (-s): a separate strip would write the current time into the header.
+WIN_LDFLAGS := -static -municode -s -Wl,--dynamicbase,--nxcompat,--high-entropy-va,--no-insert-timestamp
+# Only KnownDLLs are imported (the loader never looks for them next to the bundle): SetupAPI
+# for devices, ntdll for relative NtCreateFile; bcrypt.dll is loaded from System32 at run time.
+WIN_SYSLIBS := -lsetupapi -ladvapi32 -lntdll
 STUB_W_OBJ = $(patsubst %.c,$(BUILD)/obj/stub-win/%.o,$(1))
 $(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
@@ -101,8 +108,7 @@ $(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
 
 $(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(FORMAT_SRC) $(FORMAT_WIN) $(VERIFY_SRC)) $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
-	$(MINGW_CC) -static -municode -o $@ $(filter %.o,$^) $(DEPS_LIBS_windows_x86_64) -lsetupapi -lntdll
-	x86_64-w64-mingw32-strip --strip-unneeded $@
+	$(MINGW_CC) $(WIN_LDFLAGS) -o $@ $(filter %.o,$^) $(DEPS_LIBS_windows_x86_64) $(WIN_SYSLIBS)
 
 # ---- tests ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
@@ -110,7 +116,31 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $< $(LIBIB) $(HOST_LIBS) -lcmocka
 
-test: all stub-windows $(UNIT_TESTS)
+# ---- fuzz targets: replayed over their corpora in every test run; make fuzz runs libFuzzer ----
+FUZZ_TARGETS := footer sigblock manifest spec extract
+FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzzreplay_%,$(FUZZ_TARGETS))
+$(BUILD)/tests/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBIB) $(HOST_LIBS)
+
+$(BUILD)/fuzz/corpus/.stamp: tests/fuzz/mkcorpus.sh $(IBPACK) $(STUB_LINUX_BIN)
+	rm -rf $(BUILD)/fuzz/corpus && bash tests/fuzz/mkcorpus.sh $(IBPACK) $(BUILD)/fuzz/corpus
+	touch $@
+
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_LIB_SRC := $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)
+fuzz: $(BUILD)/fuzz/corpus/.stamp
+	@for t in $(FUZZ_TARGETS); do \
+		clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRC) $(HOST_LIBS) || exit 1; \
+		mkdir -p $(BUILD)/fuzz/work/$$t; \
+		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -artifact_prefix=$(BUILD)/fuzz/crash-$$t- \
+			$(BUILD)/fuzz/work/$$t $(BUILD)/fuzz/corpus/$$t >$(BUILD)/fuzz/$$t.log 2>&1 || { tail -30 $(BUILD)/fuzz/$$t.log; exit 1; }; \
+		tail -1 $(BUILD)/fuzz/$$t.log; \
+	done
+
+test: all stub-windows $(UNIT_TESTS) $(FUZZ_REPLAY) $(BUILD)/fuzz/corpus/.stamp
 	@BUILD=$(BUILD) bash tests/run.sh
 
 test-unit: $(UNIT_TESTS)
@@ -145,3 +175,8 @@ bundle: all
 	$(IBPACK) verify $(BUILD)/bundles/debian-rdma-core.run
 	@echo "--- what the bundle would do on this machine ($(BUILD)/bundles/debian-rdma-core.run --detect):"
 	@$(BUILD)/bundles/debian-rdma-core.run --detect; rc=$$?; echo "(exit code $$rc: 0 = would install, 11 = no InfiniBand device, 12 = OS not supported)"
+
+# ---- benchmarks (not tests): BENCH_QUICK=1 for a tiny smoke run ----
+bench: all
+	bash scripts/setup.sh bench
+	bash tests/bench/bench.sh $(BUILD)

@@ -1,0 +1,452 @@
+/* Windows system services for the stub: hardening at start, console control events, protected
+ * temp dirs, the default log folder and the wmain entry point. */
+#include "stub.h"
+
+#include "../format/err.h"
+#include "../format/exitcode.h"
+#include "../format/fileio.h"
+#include "../format/outdir.h"
+#include "../format/util.h"
+
+#include <windows.h>
+#include <aclapi.h>
+#include <bcrypt.h>
+#include <sddl.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+static volatile sig_atomic_t *ctrl_flag;
+
+typedef BOOL(WINAPI *mitigation_fn)(PROCESS_MITIGATION_POLICY, PVOID, SIZE_T);
+typedef DWORD(WINAPI *temp_path_fn)(DWORD, LPWSTR);
+typedef NTSTATUS(WINAPI *gen_random_fn)(BCRYPT_ALG_HANDLE, PUCHAR, ULONG, ULONG);
+
+/* Resolves an export of an already loaded system module (kernel32): no DLL search involved. */
+static FARPROC system_export(const wchar_t *module, const char *name)
+{
+	HMODULE m = GetModuleHandleW(module);
+
+	return m ? GetProcAddress(m, name) : NULL;
+}
+
+int plat_init(void)
+{
+	static int done;
+	PROCESS_MITIGATION_IMAGE_LOAD_POLICY img;
+	mitigation_fn set_policy;
+	HANDLE err;
+	DWORD mode;
+
+	if (done)
+		return 0;
+	done = 1;
+	/* First: every later LoadLibrary (OpenSSL, SetupAPI, the C runtime's own) searches System32
+	 * only, never the bundle's folder (Downloads) or the temp dir — the classic planting hole. */
+	SetDefaultDllDirectories(LOAD_LIBRARY_SEARCH_SYSTEM32);
+	SetDllDirectoryW(L"");
+	/* Where supported (Windows 10 1607+), DLLs that later loads import are taken from System32
+	 * first too, and never from a network share. */
+	memset(&img, 0, sizeof(img));
+	img.NoRemoteImages = 1;
+	img.PreferSystem32Images = 1;
+	set_policy = (mitigation_fn)(void (*)(void))system_export(L"kernel32.dll", "SetProcessMitigationPolicy");
+	if (set_policy)
+		(void)set_policy(ProcessImageLoadPolicy, &img, sizeof(img));
+	/* Unattended runs must never stop at a "insert a disk" or crash dialog; the installers
+	 * inherit this error mode. */
+	SetErrorMode(GetErrorMode() | SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX | SEM_NOGPFAULTERRORBOX);
+	/* The progress line uses ANSI sequences; a console that takes them is a terminal to us. */
+	err = GetStdHandle(STD_ERROR_HANDLE);
+	if (err && err != INVALID_HANDLE_VALUE && GetConsoleMode(err, &mode))
+		(void)SetConsoleMode(err, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING);
+	return 0;
+}
+
+static BOOL WINAPI on_ctrl(DWORD type)
+{
+	if (!ctrl_flag)
+		return FALSE;
+	*ctrl_flag = type == CTRL_C_EVENT || type == CTRL_BREAK_EVENT ? SIGINT : SIGTERM;
+	/* For close, logoff and shutdown Windows ends the process once this returns: give the main
+	 * thread (which polls the flag every 50 ms) time to stop the installer's job and remove the
+	 * temp dir. Its exit ends this thread too. */
+	if (type == CTRL_CLOSE_EVENT || type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT)
+		Sleep(4000);
+	return TRUE;
+}
+
+void plat_signals(volatile sig_atomic_t *flag)
+{
+	ctrl_flag = flag;
+	SetConsoleCtrlHandler(on_ctrl, TRUE);
+}
+
+/* The SID of the user this process runs as, as a malloc'd token; NULL on failure. */
+static PSID token_user(void)
+{
+	HANDLE tok;
+	DWORD len = 0;
+	TOKEN_USER *tu;
+	PSID sid = NULL;
+
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+		return NULL;
+	GetTokenInformation(tok, TokenUser, NULL, 0, &len);
+	tu = len ? malloc(len) : NULL;
+	if (tu && GetTokenInformation(tok, TokenUser, tu, len, &len)) {
+		DWORD n = GetLengthSid(tu->User.Sid);
+
+		sid = malloc(n);
+		if (sid && !CopySid(n, sid, tu->User.Sid)) {
+			free(sid);
+			sid = NULL;
+		}
+	}
+	free(tu);
+	CloseHandle(tok);
+	return sid;
+}
+
+/* A security descriptor granting full control to SYSTEM, Administrators and the current user
+ * only, inherited by everything below and protected from the parent's ACEs. */
+static PSECURITY_DESCRIPTOR private_sd(void)
+{
+	PSECURITY_DESCRIPTOR sd = NULL;
+	PSID user = token_user();
+	wchar_t *usid = NULL, sddl[256];
+
+	if (!user)
+		return NULL;
+	if (ConvertSidToStringSidW(user, &usid) &&
+	    _snwprintf(sddl, IB_ARRAY_LEN(sddl), L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;%ls)", usid) > 0 &&
+	    !ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL))
+		sd = NULL;
+	LocalFree(usid);
+	free(user);
+	return sd;
+}
+
+/* 1 when an existing directory is a real directory (no reparse point) owned by SYSTEM,
+ * Administrators, TrustedInstaller or the current user: nobody else could have planted a link
+ * or a hard-linked log file in it. */
+static int trusted_dir(const wchar_t *path)
+{
+	HANDLE h = CreateFileW(path, READ_CONTROL | FILE_READ_ATTRIBUTES,
+			       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
+			       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	BY_HANDLE_FILE_INFORMATION info;
+	PSECURITY_DESCRIPTOR sd = NULL;
+	PSID owner = NULL, user;
+	int ok = 0;
+
+	if (h == INVALID_HANDLE_VALUE)
+		return 0;
+	if (GetFileInformationByHandle(h, &info) && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+	    !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+	    GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
+	    owner) {
+		wchar_t *s = NULL;
+
+		ok = IsWellKnownSid(owner, WinLocalSystemSid) || IsWellKnownSid(owner, WinBuiltinAdministratorsSid);
+		if (!ok && ConvertSidToStringSidW(owner, &s)) {
+			/* NT SERVICE\TrustedInstaller owns most of the system drive's folders. */
+			ok = !wcscmp(s, L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464");
+			LocalFree(s);
+		}
+		if (!ok && (user = token_user())) {
+			ok = EqualSid(owner, user);
+			free(user);
+		}
+	}
+	LocalFree(sd);
+	CloseHandle(h);
+	return ok;
+}
+
+/* Creates base\part1\part2... one level at a time with the private ACL; existing levels must be
+ * trusted_dir(). base must exist. Returns the full path (malloc'd) or NULL. */
+static wchar_t *secure_mkdirs(const wchar_t *base, const wchar_t *const *parts, size_t nparts)
+{
+	PSECURITY_DESCRIPTOR sd = private_sd();
+	SECURITY_ATTRIBUTES sa = { sizeof(sa), sd, FALSE };
+	size_t cap = wcslen(base) + 2;
+	wchar_t *path;
+
+	for (size_t i = 0; i < nparts; i++)
+		cap += wcslen(parts[i]) + 1;
+	path = malloc(cap * sizeof(wchar_t));
+	if (!sd || !path || !trusted_dir(base))
+		goto fail;
+	wcscpy_s(path, cap, base);
+	for (size_t i = 0; i < nparts; i++) {
+		size_t n = wcslen(path);
+
+		if (n && path[n - 1] != L'\\')
+			wcscat_s(path, cap, L"\\");
+		wcscat_s(path, cap, parts[i]);
+		if (!CreateDirectoryW(path, &sa) && (GetLastError() != ERROR_ALREADY_EXISTS || !trusted_dir(path)))
+			goto fail;
+	}
+	LocalFree(sd);
+	return path;
+fail:
+	LocalFree(sd);
+	free(path);
+	return NULL;
+}
+
+/* The extension handler name when this executable runs from the Azure agent's plugin folder,
+ * X:\Packages\Plugins\<Publisher>.<Type>\<version>\..., the only fact the Windows agent
+ * documents about a handler's location. */
+static int extension_name(wchar_t *name, size_t size)
+{
+	wchar_t self[1024];
+	const wchar_t *p = self, *end;
+	DWORD n = GetModuleFileNameW(NULL, self, IB_ARRAY_LEN(self));
+	size_t len;
+
+	if (n == 0 || n >= IB_ARRAY_LEN(self))
+		return 0;
+	if (!wcsncmp(p, L"\\\\?\\", 4))
+		p += 4;
+	if (!((p[0] >= L'A' && p[0] <= L'Z') || (p[0] >= L'a' && p[0] <= L'z')) || p[1] != L':' || p[2] != L'\\')
+		return 0;
+	p += 3;
+	if (_wcsnicmp(p, L"Packages\\Plugins\\", 17))
+		return 0;
+	p += 17;
+	end = wcschr(p, L'\\');
+	if (!end || !wcschr(end + 1, L'\\'))
+		return 0;
+	len = (size_t)(end - p);
+	if (len < 3 || len >= size || !wcschr(p, L'.') || p[0] == L'.')
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!iswalnum(p[i]) && p[i] != L'.' && p[i] != L'-' && p[i] != L'_')
+			return 0;
+	memcpy(name, p, len * sizeof(wchar_t));
+	name[len] = L'\0';
+	return 1;
+}
+
+void plat_default_log(const char *bundle, char *buf, size_t size)
+{
+	wchar_t windir[MAX_PATH], base[MAX_PATH + 32], handler[256], *dir = NULL, *wb, *file;
+	char *u;
+	DWORD n;
+
+	buf[0] = '\0';
+	wb = ib_win_wide(bundle);
+	if (!wb)
+		return;
+	/* The name is signed, but it still must not leave the folder or use a reserved character. */
+	for (wchar_t *c = wb; *c; c++)
+		if (*c < 0x20 || wcschr(L"<>:\"/\\|?*", *c))
+			*c = L'_';
+	if (extension_name(handler, IB_ARRAY_LEN(handler)) && GetSystemWindowsDirectoryW(windir, MAX_PATH) >= 2) {
+		const wchar_t *parts[] = { L"WindowsAzure", L"Logs", L"Plugins", handler };
+
+		_snwprintf(base, IB_ARRAY_LEN(base), L"%lc:\\", windir[0]);
+		base[IB_ARRAY_LEN(base) - 1] = L'\0';
+		dir = secure_mkdirs(base, parts, IB_ARRAY_LEN(parts));
+	}
+	if (!dir) {
+		const wchar_t *parts[] = { L"ibpack", L"logs" };
+
+		n = GetEnvironmentVariableW(L"ProgramData", base, IB_ARRAY_LEN(base));
+		if (n == 0 || n >= IB_ARRAY_LEN(base)) {
+			if (GetSystemWindowsDirectoryW(windir, MAX_PATH) < 2) {
+				free(wb);
+				return;
+			}
+			_snwprintf(base, IB_ARRAY_LEN(base), L"%lc:\\ProgramData", windir[0]);
+			base[IB_ARRAY_LEN(base) - 1] = L'\0';
+		}
+		dir = secure_mkdirs(base, parts, IB_ARRAY_LEN(parts));
+	}
+	if (dir) {
+		size_t cap = wcslen(dir) + wcslen(wb) + 6;
+
+		file = malloc(cap * sizeof(wchar_t));
+		if (file && _snwprintf(file, cap, L"%ls\\%ls.log", dir, wb) > 0) {
+			file[cap - 1] = L'\0';
+			u = ib_win_utf8(file);
+			if (u && ib_snprintf(buf, size, "%s", u))
+				buf[0] = '\0';
+			free(u);
+		}
+		free(file);
+	}
+	free(dir);
+	free(wb);
+}
+
+static int is_dir(const wchar_t *path)
+{
+	DWORD a = GetFileAttributesW(path);
+
+	return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+int plat_tmpdir(const char *base, char *path, size_t size)
+{
+	wchar_t dir[MAX_PATH + 1], name[32], full[2 * MAX_PATH];
+	PSECURITY_DESCRIPTOR sd;
+	SECURITY_ATTRIBUTES sa;
+	HMODULE bcrypt;
+	gen_random_fn gen_random;
+	DWORD n, e = ERROR_ALREADY_EXISTS;
+	char *u;
+	int rc;
+
+	if (base) {
+		wchar_t *w = ib_win_wide(base);
+
+		n = w ? GetFullPathNameW(w, IB_ARRAY_LEN(dir), dir, NULL) : 0;
+		free(w);
+		if (n == 0 || n >= IB_ARRAY_LEN(dir) || !is_dir(dir))
+			return ib_fail(-EACCES, "--tmpdir '%s' is not an existing directory", base);
+	} else {
+		/* GetTempPath2W (Windows 11, Server 2022, updated Windows 10) gives SYSTEM the
+		 * SystemTemp folder that only SYSTEM can use; older systems have GetTempPathW. */
+		temp_path_fn temp2 = (temp_path_fn)(void (*)(void))system_export(L"kernel32.dll", "GetTempPath2W");
+
+		n = temp2 ? temp2(IB_ARRAY_LEN(dir), dir) : GetTempPathW(IB_ARRAY_LEN(dir), dir);
+		if (n == 0 || n >= IB_ARRAY_LEN(dir) || !is_dir(dir))
+			return ib_fail(-EACCES, "no usable temp directory (GetTempPath failed); use --tmpdir");
+	}
+	n = (DWORD)wcslen(dir);
+	if (n && dir[n - 1] == L'\\')
+		dir[--n] = L'\0';
+	/* bcrypt.dll is not a KnownDLL: imported statically, the loader would look for it next to
+	 * the bundle first. Loaded here, it can only come from System32. */
+	bcrypt = LoadLibraryExW(L"bcrypt.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
+	gen_random = bcrypt ? (gen_random_fn)(void (*)(void))GetProcAddress(bcrypt, "BCryptGenRandom") : NULL;
+	sd = private_sd();
+	if (!sd)
+		return ib_fail(-EACCES, "cannot build the temp dir's access control list: %s", ib_win_strerror(GetLastError()));
+	sa.nLength = sizeof(sa);
+	sa.lpSecurityDescriptor = sd;
+	sa.bInheritHandle = FALSE;
+	/* CreateDirectoryW fails on an existing name, so a planted directory is never reused. */
+	for (int tries = 0; tries < 16 && e == ERROR_ALREADY_EXISTS; tries++) {
+		uint8_t rnd[8];
+		char hex[2 * sizeof(rnd) + 1];
+
+		if (!gen_random || !BCRYPT_SUCCESS(gen_random(NULL, rnd, sizeof(rnd), BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+			LocalFree(sd);
+			if (bcrypt)
+				FreeLibrary(bcrypt);
+			return ib_fail(-EIO, "the system random number generator (BCryptGenRandom) failed");
+		}
+		ib_hex_encode(rnd, sizeof(rnd), hex);
+		_snwprintf(name, IB_ARRAY_LEN(name), L"ibpack-%hs", hex);
+		name[IB_ARRAY_LEN(name) - 1] = L'\0';
+		if (_snwprintf(full, IB_ARRAY_LEN(full), L"%ls\\%ls", dir, name) < 0) {
+			LocalFree(sd);
+			FreeLibrary(bcrypt);
+			return ib_fail(-ENAMETOOLONG, "temp path too long");
+		}
+		e = CreateDirectoryW(full, &sa) ? ERROR_SUCCESS : GetLastError();
+	}
+	LocalFree(sd);
+	if (bcrypt)
+		FreeLibrary(bcrypt);
+	if (e != ERROR_SUCCESS) {
+		u = ib_win_utf8(dir);
+		rc = ib_fail(ib_win_errno(e), "cannot create a temp dir in '%s': %s", u ? u : "?", ib_win_strerror(e));
+		free(u);
+		return rc;
+	}
+	u = ib_win_utf8(full);
+	if (!u || ib_snprintf(path, size, "%s", u)) {
+		RemoveDirectoryW(full);
+		free(u);
+		return ib_fail(-ENAMETOOLONG, "temp path too long");
+	}
+	free(u);
+	return 0;
+}
+
+int plat_rmtree(const char *path)
+{
+	struct ib_outdir *d;
+	char parent[4096], *sep, *fwd;
+	const char *leaf;
+	int rc;
+
+	if (ib_snprintf(parent, sizeof(parent), "%s", path))
+		return -ENAMETOOLONG;
+	sep = strrchr(parent, '\\');
+	fwd = strrchr(parent, '/');
+	if (fwd && (!sep || fwd > sep))
+		sep = fwd;
+	if (!sep || !sep[1])
+		return -EINVAL;
+	leaf = path + (sep - parent) + 1;
+	/* "C:" alone would name the current directory of drive C, not its root. */
+	if (sep == parent + 2 && parent[1] == ':')
+		sep[1] = '\0';
+	else
+		*sep = '\0';
+	rc = ib_outdir_open(parent, &d);
+	if (rc)
+		return rc;
+	rc = ib_outdir_remove_tree(d, leaf);
+	ib_outdir_close(d);
+	return rc;
+}
+
+int plat_mkdir(const char *path)
+{
+	wchar_t *w = ib_win_long_path(path);
+
+	if (!w)
+		return -1;
+	if (!CreateDirectoryW(w, NULL)) {
+		errno = -ib_win_errno(GetLastError());
+		free(w);
+		return -1;
+	}
+	free(w);
+	return 0;
+}
+
+int plat_isatty_stderr(void)
+{
+	HANDLE h = GetStdHandle(STD_ERROR_HANDLE);
+	DWORD mode;
+
+	/* Pipes and files (the agent, a log redirect) get no progress line. */
+	return h && h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode) && (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING);
+}
+
+/* -municode: the C runtime calls wmain with the UTF-16 command line. */
+int wmain(int argc, wchar_t **argv);
+
+int wmain(int argc, wchar_t **argv)
+{
+	char **args;
+	int rc;
+
+	plat_init();
+	args = calloc((size_t)argc + 1, sizeof(char *));
+	if (!args)
+		return IB_EXIT_WIN_UNEXPECTED;
+	for (int i = 0; i < argc; i++) {
+		args[i] = ib_win_utf8(argv[i]);
+		if (!args[i]) {
+			fprintf(stderr, "ibpack: argument %d is not valid UTF-16\n", i);
+			return IB_EXIT_USAGE;
+		}
+	}
+	rc = stub_main(argc, args);
+	for (int i = 0; i < argc; i++)
+		free(args[i]);
+	free(args);
+	return rc;
+}
