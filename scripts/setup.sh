@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages ibpack needs: "build" for make and the bundles, "test" for
-# the test suite too. Installs only what is missing; a no-op on a prepared machine.
+# the test suite too; "bench" and "fuzz" for make bench and make fuzz. Installs only what is missing; a no-op on a prepared machine.
 set -euo pipefail
 
 what=${1:-build}
@@ -9,10 +9,15 @@ build_pkgs=(build-essential pkg-config dpkg-dev ca-certificates file
 test_pkgs=(bats libcmocka-dev python3 osslsigncode gcc-mingw-w64-x86-64 wine64 makeself
 	debootstrap systemd iproute2 util-linux)
 
+bench_pkgs=(makeself time)
+fuzz_pkgs=(clang)
+
 case $what in
 build) pkgs=("${build_pkgs[@]}") ;;
-test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-*) echo "usage: $0 build|test" >&2; exit 1 ;;
+test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+bench) pkgs=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+fuzz) pkgs=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+*) echo "usage: $0 build|test|bench|fuzz" >&2; exit 1 ;;
 esac
 
 missing=()

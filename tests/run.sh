@@ -28,6 +28,19 @@ if [[ $what == unit || $what == all ]]; then
 		fi
 		echo "unit $name: $p passed, $f failed"
 	done
+	# Fuzz regression: every target over its seed corpus (and what make fuzz found, if kept).
+	for t in "$BUILD"/tests/fuzzreplay_*; do
+		[[ -x $t ]] || continue
+		name=${t##*/fuzzreplay_}
+		if out=$("$t" "$BUILD/fuzz/corpus/$name" "tests/fuzz/corpus/$name" "$BUILD/fuzz/work/$name" 2>&1); then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			failures+=("fuzz replay $name")
+			echo "$out" | tail -20
+		fi
+		echo "fuzz replay $name: $(grep -E '^(not )?ok' <<<"$out" | head -1)"
+	done
 fi
 
 if [[ $what == cli || $what == all ]]; then
