@@ -86,10 +86,9 @@ static void detect_os(const char *root, struct stub_host *h)
 	lowercase(id);
 	if (!id[0])
 		snprintf(id, sizeof(id), "linux");
-	if (ver[0])
-		snprintf(h->os, sizeof(h->os), "%s-%s", id, ver);
-	else
-		snprintf(h->os, sizeof(h->os), "%s", id);
+	/* An overlong ID or VERSION_ID cannot match any package; say so rather than cut it. */
+	if (ib_snprintf(h->os, sizeof(h->os), ver[0] ? "%s-%s" : "%s%s", id, ver))
+		snprintf(h->os, sizeof(h->os), "unknown");
 }
 
 static int cmp_str(const void *a, const void *b)
