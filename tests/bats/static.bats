@@ -14,7 +14,7 @@ setup() {
 }
 
 teardown() {
-	[[ -n ${W:-} ]] && rm -rf "$W"
+	if [[ -n ${W:-} ]]; then rm -rf "$W"; fi
 }
 
 # A package whose installer is itself a static binary: the chroot holds no shell.
