@@ -39,11 +39,12 @@ static int write_file(const char *path, const void *data, size_t len)
 
 /* Both exports read only the fixed structures: they work on bundles whose signature fails too,
  * which is when a security team wants to look at them. */
-static int parse(int argc, char **argv, const char *help, const char **out, const char **keyid)
+static int parse(int argc, char **argv, const char *help, const char **out, const char **keyid, int *cms)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "key-id", required_argument, NULL, 'i' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "cms", no_argument, NULL, 'c' },          { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
@@ -54,6 +55,11 @@ static int parse(int argc, char **argv, const char *help, const char **out, cons
 			if (!keyid)
 				return cli_usage("%s: no --key-id here", argv[0]);
 			*keyid = optarg;
+			break;
+		case 'c':
+			if (!cms)
+				return cli_usage("%s: no --cms here", argv[0]);
+			*cms = 1;
 			break;
 		case 'h': fputs(help, stdout); return -1;
 		default: return cli_usage("%s: bad option", argv[0]);
@@ -71,7 +77,7 @@ int cmd_manifest(int argc, char **argv)
 		"Writes the exact manifest bytes the signatures cover.\n";
 	const char *out = NULL;
 	struct ib_bundle b;
-	int rc = parse(argc, argv, help, &out, NULL);
+	int rc = parse(argc, argv, help, &out, NULL, NULL);
 
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
@@ -86,17 +92,20 @@ int cmd_manifest(int argc, char **argv)
 int cmd_signature(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: ibpack signature BUNDLE -o FILE [--key-id ID]\n"
-		"Writes one raw signature (the first, or the one whose key id starts with ID). Check it with\n"
+		"usage: ibpack signature BUNDLE -o FILE [--key-id ID | --cms]\n"
+		"Writes one raw signature (the first, the one whose key id starts with ID, or with --cms the\n"
+		"first CMS signature, DER). Check it with\n"
 		"  openssl pkeyutl -verify -pubin -inkey KEY.pub -rawin -in MANIFEST -sigfile FILE   (Ed25519)\n"
 		"  openssl dgst -sha256 -verify KEY.pub -signature FILE MANIFEST                     (ECDSA)\n"
 		"  openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:32 \\\n"
-		"      -verify KEY.pub -signature FILE MANIFEST                                      (RSA-PSS)\n";
+		"      -verify KEY.pub -signature FILE MANIFEST                                      (RSA-PSS)\n"
+		"  openssl cms -verify -binary -inform DER -in FILE -content MANIFEST -CAfile ROOT.pem \\\n"
+		"      -purpose any -out /dev/null                                                   (CMS)\n";
 	const char *out = NULL, *keyid = NULL;
 	const struct ib_signature *s = NULL;
 	char hex[2 * IB_KEYID_LEN + 1];
 	struct ib_bundle b;
-	int rc = parse(argc, argv, help, &out, &keyid);
+	int cms = 0, rc = parse(argc, argv, help, &out, &keyid, &cms);
 
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
@@ -105,10 +114,17 @@ int cmd_signature(int argc, char **argv)
 		return cli_fail(rc);
 	for (size_t i = 0; i < b.sigs.count && !s; i++) {
 		ib_hex_encode(b.sigs.sigs[i].keyid, IB_KEYID_LEN, hex);
+		if (cms && b.sigs.sigs[i].alg != IB_ALG_CMS)
+			continue;
 		if (!keyid || (strlen(keyid) >= 8 && !strncmp(hex, keyid, strlen(keyid))))
 			s = &b.sigs.sigs[i];
 	}
-	if (!s)
+	if (!s && !b.sigs.count)
+		rc = ib_fail(IB_E_NOTFOUND, "'%s' is unsigned: it carries no signature yet", argv[optind]);
+	else if (!s && cms)
+		rc = ib_fail(IB_E_NOTFOUND, "'%s' carries no CMS signature%s%s", argv[optind],
+			     keyid ? " by a key id starting with " : "", keyid ? keyid : "");
+	else if (!s)
 		rc = ib_fail(IB_E_NOTFOUND, "no signature by a key id starting with '%s' (ids need 8+ hex digits)",
 			     keyid ? keyid : "");
 	else

@@ -1,4 +1,6 @@
-/* ibpack verify: every byte of a bundle checked against its signed manifest. */
+/* ibpack verify: every byte of a bundle checked against its signed manifest, and a report a
+ * security team can archive (identity, signers and what each counted for, packages, verdict). */
+#include "check_pool.h"
 #include "cli.h"
 
 #include "../format/err.h"
@@ -6,20 +8,41 @@
 
 #include <cjson/cJSON.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#ifndef IBPACK_VERSION
+#define IBPACK_VERSION "0.0.0-dev"
+#endif
 
 static const char help[] =
-	"usage: ibpack verify BUNDLE [-p KEY.pub]... [--json]\n"
-	"Checks the footer, the signature over the manifest (against -p keys, else the keys embedded\n"
-	"in the bundle's stub), the stub's SHA-256, every chunk of every package and the padding.\n"
-	"Exit 0 when valid, 2 when not, saying which package or region failed.\n";
+	"usage: ibpack verify BUNDLE [-p KEY.pub]... [--trust-ca CA.pem]... [--threshold N] [--json]\n"
+	"Checks the footer, the signatures over the manifest, the stub's SHA-256, every chunk of\n"
+	"every package and the padding. Trust comes from the keys, CAs, revocations and threshold\n"
+	"embedded in the bundle's stub, or, when -p or --trust-ca is given, from those alone (with\n"
+	"--threshold N, default 1): use them on a trusted machine, where the stub is not trusted.\n"
+	"--json prints a report to archive: file and manifest SHA-256, every signature with its\n"
+	"status (counted, duplicate, revoked, untrusted, invalid), the CMS signer, every package with\n"
+	"its hash and size, and the verdict. Exit 0 when valid, 2 when not.\n";
+
+struct opts {
+	const char *path;
+	char *pubs[32];
+	size_t npubs;
+	const char *cas[IB_CAS_MAX];
+	size_t ncas;
+	uint32_t threshold;
+	int json, quiet;
+};
 
 struct report {
 	int ok;
 	char failure[1024];
-	cJSON *json;
+	cJSON *json, *warnings;
 };
 
 static void failed(struct report *r, int rc)
@@ -55,123 +78,349 @@ static void check_target(struct ib_bundle *b, struct report *r)
 				  ib_target_name(b->m.target)));
 }
 
-static void add_signers(struct ib_bundle *b, cJSON *o)
+/* SHA-256 of the whole file as it is on disk (Authenticode table included): what to compare
+ * with the hash recorded when the bundle was approved. */
+static int file_sha256(struct ib_bundle *b, char hex[2 * IB_SHA256_LEN + 1])
 {
-	cJSON *a = cJSON_AddArrayToObject(o, "signatures");
+	const size_t bufsz = 1 << 20;
+	uint8_t *buf = malloc(bufsz), digest[IB_SHA256_LEN];
+	struct ib_sha256_ctx *c = NULL;
+	uint64_t off = 0;
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = ib_sha256_new(&c);
+	ib_file_advise_sequential(&b->file, 0, b->file.size);
+	while (!rc && off < b->file.size) {
+		size_t n = b->file.size - off < bufsz ? (size_t)(b->file.size - off) : bufsz;
+
+		rc = ib_file_pread(&b->file, buf, n, off);
+		if (!rc)
+			ib_sha256_update(c, buf, n);
+		off += n;
+	}
+	if (!rc) {
+		ib_sha256_final(c, digest);
+		ib_hex_encode(digest, IB_SHA256_LEN, hex);
+	}
+	ib_sha256_free(c);
+	free(buf);
+	return rc;
+}
+
+static int load_trust(const struct opts *o, struct ib_bundle *b, struct ib_trust *t)
+{
+	int rc;
+
+	if (!o->npubs && !o->ncas)
+		return cli_load_trust(b, NULL, 0, t);
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < o->npubs; i++) {
+		struct ib_pubkey *k;
+
+		if ((rc = ib_pubkey_load(o->pubs[i], &k)) || (rc = ib_trust_add_key(t, k)))
+			goto fail;
+	}
+	for (size_t i = 0; i < o->ncas; i++) {
+		struct ib_cert *c;
+
+		if ((rc = ib_cert_load(o->cas[i], &c)) || (rc = ib_trust_add_ca(t, c)))
+			goto fail;
+	}
+	t->threshold = o->threshold ? o->threshold : 1;
+	return 0;
+fail:
+	ib_trust_release(t);
+	return rc;
+}
+
+static void add_trust(const struct opts *o, const struct ib_trust *t, cJSON *r)
+{
+	cJSON *tr = cJSON_AddObjectToObject(r, "trust"), *a;
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	cJSON_AddStringToObject(tr, "source", o->npubs || o->ncas ? "command line" : "embedded in the stub");
+	a = cJSON_AddArrayToObject(tr, "keys");
+	for (size_t i = 0; i < t->nkeys; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		ib_hex_encode(ib_pubkey_id(t->keys[i]), IB_KEYID_LEN, hex);
+		cJSON_AddStringToObject(e, "key_id", hex);
+		cJSON_AddStringToObject(e, "algorithm", ib_alg_name(ib_pubkey_alg(t->keys[i])));
+		cJSON_AddItemToArray(a, e);
+	}
+	a = cJSON_AddArrayToObject(tr, "cas");
+	for (size_t i = 0; i < t->ncas; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		ib_hex_encode(ib_cert_fingerprint(t->cas[i]), IB_SHA256_LEN, hex);
+		cJSON_AddStringToObject(e, "subject", ib_cert_subject(t->cas[i]));
+		cJSON_AddStringToObject(e, "sha256", hex);
+		cJSON_AddItemToArray(a, e);
+	}
+	a = cJSON_AddArrayToObject(tr, "revoked");
+	for (size_t i = 0; i < t->nrevoked; i++) {
+		ib_hex_encode(t->revoked[i], IB_KEYID_LEN, hex);
+		cJSON_AddItemToArray(a, cJSON_CreateString(hex));
+	}
+	cJSON_AddNumberToObject(tr, "threshold", t->threshold);
+}
+
+static void add_cms(const struct ib_signature *s, const struct ib_trust *t, const struct ib_bundle *b,
+		    struct report *r, cJSON *e)
+{
+	struct ib_cms_info info;
+	cJSON *c;
+	char warn[512];
+
+	/* Verified again only for the chain details; the verdict came from ib_trust_evaluate. */
+	if (ib_cms_verify(s->sig, s->len, b->manifest_raw, b->manifest_len, t->cas, t->ncas, &info) != 0 &&
+	    ib_cms_inspect(s->sig, s->len, &info) != 0)
+		return;
+	c = cJSON_AddObjectToObject(e, "certificate");
+	cJSON_AddStringToObject(c, "subject", info.subject);
+	cJSON_AddStringToObject(c, "issuer", info.issuer);
+	cJSON_AddStringToObject(c, "key", info.key);
+	cJSON_AddStringToObject(c, "not_after", info.not_after);
+	cJSON_AddBoolToObject(c, "chain_trusted", info.chain_ok);
+	if (info.chain_ok)
+		cJSON_AddStringToObject(c, "trusted_ca", info.anchor);
+	if (info.expired) {
+		cJSON_AddBoolToObject(c, "expired", 1);
+		snprintf(warn, sizeof(warn), "a certificate in the chain of '%s' is outside its validity period "
+			 "now (not enforced offline)", info.subject);
+		cJSON_AddItemToArray(r->warnings, cJSON_CreateString(warn));
+	}
+}
+
+static void add_signers(const struct ib_bundle *b, const struct ib_trust *t, const int *state,
+			struct report *r)
+{
+	cJSON *a = cJSON_AddArrayToObject(r->json, "signatures");
 	char hex[2 * IB_KEYID_LEN + 1];
 
 	for (size_t i = 0; i < b->sigs.count; i++) {
+		const struct ib_signature *s = &b->sigs.sigs[i];
 		cJSON *e = cJSON_CreateObject();
 
-		ib_hex_encode(b->sigs.sigs[i].keyid, IB_KEYID_LEN, hex);
-		cJSON_AddStringToObject(e, "algorithm", ib_alg_name(b->sigs.sigs[i].alg));
+		ib_hex_encode(s->keyid, IB_KEYID_LEN, hex);
+		cJSON_AddStringToObject(e, "algorithm", ib_alg_name(s->alg));
 		cJSON_AddStringToObject(e, "key_id", hex);
+		cJSON_AddStringToObject(e, "status", ib_sig_state_name(state[i]));
+		cJSON_AddBoolToObject(e, "counted", state[i] == IB_SIG_COUNTED);
+		if (s->alg == IB_ALG_CMS)
+			add_cms(s, t, b, r, e);
 		cJSON_AddItemToArray(a, e);
 	}
 }
 
-int cmd_verify(int argc, char **argv)
+/* The same messages cli_open_bundle gives, so every command explains a rejection alike. */
+static int explain(const struct opts *o, const struct ib_trust *t, const struct ib_bundle *b, int rc)
 {
-	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct report r = { .ok = 1 };
-	struct ib_bundle b;
-	struct cli cli = { 0 };
-	char *pubs[32], hex[2 * IB_SHA256_LEN + 1];
-	size_t npubs = 0;
-	uint8_t stubhash[IB_SHA256_LEN];
-	cJSON *pkgs = NULL;
-	int c, rc;
+	char why[1024];
 
-	while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (npubs == 32)
-				return cli_usage("verify: at most 32 keys");
-			pubs[npubs++] = optarg;
-			break;
-		case 'j': cli.json = 1; break;
-		case 'q': cli.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("verify: bad option");
-		}
+	if (rc == IB_E_UNTRUSTED) {
+		ib_trust_explain(t, &b->sigs, why, sizeof(why));
+		return ib_fail(rc, "'%s' is not signed by a trusted key: %s", o->path, why);
 	}
-	if (optind + 1 != argc)
-		return cli_usage("verify: exactly one BUNDLE is needed");
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
-	if (rc) {
-		if (cli.json) {
-			cJSON *o = cJSON_CreateObject();
+	return ib_fail_ctx(rc, "'%s': ", o->path);
+}
 
-			cJSON_AddStringToObject(o, "bundle", argv[optind]);
-			cJSON_AddStringToObject(o, "verdict", "invalid");
-			cJSON_AddStringToObject(o, "failure", ib_errmsg(rc));
-			cli_print_json(o);
-		}
-		return cli_fail(rc);
+static void add_identity(struct ib_bundle *b, struct report *r)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+	uint8_t digest[IB_SHA256_LEN];
+
+	cJSON_AddNumberToObject(r->json, "size", (double)b->end);
+	cJSON_AddNumberToObject(r->json, "file_size", (double)b->file.size);
+	if (file_sha256(b, hex) == 0)
+		cJSON_AddStringToObject(r->json, "file_sha256", hex);
+	ib_sha256(b->manifest_raw, b->manifest_len, digest);
+	ib_hex_encode(digest, IB_SHA256_LEN, hex);
+	cJSON_AddStringToObject(r->json, "manifest_sha256", hex);
+	cJSON_AddBoolToObject(r->json, "authenticode_signed", b->pe.is_pe && b->pe.cert_off != 0);
+}
+
+static void add_manifest(struct ib_bundle *b, struct report *r)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	cJSON_AddStringToObject(r->json, "name", b->m.name);
+	cJSON_AddStringToObject(r->json, "version", b->m.version);
+	cJSON_AddNumberToObject(r->json, "sequence", (double)b->m.sequence);
+	cJSON_AddStringToObject(r->json, "target", ib_target_name(b->m.target));
+	cJSON_AddStringToObject(r->json, "created", b->m.created);
+	ib_hex_encode(b->m.stub_sha256, IB_SHA256_LEN, hex);
+	cJSON_AddStringToObject(r->json, "stub_sha256", hex);
+	cJSON_AddNumberToObject(r->json, "stub_size", (double)b->m.stub_size);
+}
+
+static void check_contents(struct ib_bundle *b, struct report *r)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+	/* issue 10: the stub and every package are hashed on several threads first (check_pool.c);
+	 * their outcomes are then reported in order, as before. */
+	struct check_result *res = calloc(b->m.npkgs + 1, sizeof(*res));
+	cJSON *pkgs;
+	int rc;
+
+	check_target(b, r);
+	if (!res || check_all(b, 0, res)) {
+		failed(r, ib_fail(-ENOMEM, "out of memory"));
+		free(res);
+		return;
 	}
-	r.json = cJSON_CreateObject();
-	cJSON_AddStringToObject(r.json, "bundle", argv[optind]);
-	cJSON_AddStringToObject(r.json, "name", b.m.name);
-	cJSON_AddStringToObject(r.json, "version", b.m.version);
-	cJSON_AddNumberToObject(r.json, "sequence", (double)b.m.sequence);
-	cJSON_AddStringToObject(r.json, "target", ib_target_name(b.m.target));
-	cJSON_AddStringToObject(r.json, "created", b.m.created);
-	cJSON_AddNumberToObject(r.json, "size", (double)b.end);
-	add_signers(&b, r.json);
-	cJSON_AddNumberToObject(r.json, "valid_signatures", (double)b.valid_sigs);
-	ib_hex_encode(b.m.stub_sha256, IB_SHA256_LEN, hex);
-	cJSON_AddStringToObject(r.json, "stub_sha256", hex);
-
-	check_target(&b, &r);
-	rc = ib_bundle_stub_hash(&b, stubhash);
-	if (!rc && memcmp(stubhash, b.m.stub_sha256, IB_SHA256_LEN) != 0)
-		rc = ib_fail(IB_E_INTEGRITY, "stub: SHA-256 of the stub (bytes 0-%llu) does not match the manifest",
-			     (unsigned long long)b.footer.stub_len - 1);
+	rc = check_result_rc(&res[0]);
 	if (rc)
-		failed(&r, rc);
-	pkgs = cJSON_AddArrayToObject(r.json, "packages");
-	for (size_t i = 0; i < b.m.npkgs; i++) {
-		const struct ib_package *p = &b.m.pkgs[i];
+		failed(r, rc);
+	pkgs = cJSON_AddArrayToObject(r->json, "packages");
+	for (size_t i = 0; i < b->m.npkgs; i++) {
+		const struct ib_package *p = &b->m.pkgs[i];
 		cJSON *e = cJSON_CreateObject();
-		long bad;
 
-		rc = ib_bundle_check_package(&b, p, &bad);
+		rc = check_result_rc(&res[1 + i]);
 		ib_hex_encode(p->sha256, IB_SHA256_LEN, hex);
 		cJSON_AddStringToObject(e, "id", p->id);
+		cJSON_AddStringToObject(e, "name", p->name);
 		cJSON_AddStringToObject(e, "version", p->version);
 		cJSON_AddStringToObject(e, "sha256", hex);
+		cJSON_AddNumberToObject(e, "offset", (double)p->offset);
 		cJSON_AddNumberToObject(e, "length", (double)p->length);
 		cJSON_AddNumberToObject(e, "unpacked_size", (double)p->unpacked_size);
 		cJSON_AddNumberToObject(e, "file_count", (double)p->file_count);
 		cJSON_AddStringToObject(e, "compression", ib_compression_name(p->compression));
 		cJSON_AddBoolToObject(e, "valid", rc == 0);
 		if (rc)
-			failed(&r, rc);
+			failed(r, rc);
 		cJSON_AddItemToArray(pkgs, e);
 	}
-	if ((rc = check_padding(&b)))
+	free(res);
+	if ((rc = check_padding(b)))
+		failed(r, rc);
+}
+
+static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r)
+{
+	cJSON *fh = cJSON_GetObjectItemCaseSensitive(r->json, "file_sha256");
+
+	if (o->quiet)
+		return;
+	if (r->ok) {
+		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s\n", o->path,
+		       b->m.name, b->m.version, (unsigned long long)b->m.sequence, ib_target_name(b->m.target),
+		       b->m.npkgs, b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
+		if (cJSON_IsString(fh))
+			printf("  sha256 %s\n", fh->valuestring);
+	}
+	for (int i = 0; i < cJSON_GetArraySize(r->warnings); i++)
+		fprintf(stderr, "ibpack: warning: %s\n", cJSON_GetArrayItem(r->warnings, i)->valuestring);
+}
+
+static int verify(const struct opts *o)
+{
+	struct report r = { .ok = 1 };
+	struct ib_bundle b;
+	struct ib_trust t;
+	int state[IB_SIG_COUNT_MAX] = { 0 };
+	int fatal = 0, opened, content = 0, rc;
+	char now[32];
+
+	r.json = cJSON_CreateObject();
+	r.warnings = cJSON_CreateArray();
+	cJSON_AddStringToObject(r.json, "bundle", o->path);
+	ib_format_utc((int64_t)time(NULL), now, sizeof(now));
+	cJSON_AddStringToObject(r.json, "checked_at", now);
+	cJSON_AddStringToObject(r.json, "ibpack_version", IBPACK_VERSION);
+	rc = ib_bundle_open(&b, o->path);
+	opened = rc == 0;
+	if (rc) {
+		fatal = ib_fail_ctx(rc, "'%s': ", o->path);
+		failed(&r, fatal);
+	} else if ((rc = load_trust(o, &b, &t))) {
+		fatal = rc;
 		failed(&r, rc);
+	} else {
+		add_identity(&b, &r);
+		rc = ib_trust_evaluate(&t, &b.sigs, b.manifest_raw, b.manifest_len, state, &b.valid_sigs);
+		/* The manifest is parsed only once the signatures over its bytes have counted. */
+		if (!rc)
+			rc = ib_bundle_parse_unverified(&b);
+		if (rc)
+			failed(&r, explain(o, &t, &b, rc)); /* now: the report below records details of its own */
+		add_trust(o, &t, r.json);
+		add_signers(&b, &t, state, &r);
+		cJSON_AddNumberToObject(r.json, "valid_signatures", (double)b.valid_sigs);
+		if (!rc) {
+			b.authenticated = 1;
+			content = 1;
+			add_manifest(&b, &r);
+			check_contents(&b, &r);
+		}
+		ib_trust_release(&t);
+	}
+	cJSON_AddItemToObject(r.json, "warnings", r.warnings);
 	cJSON_AddStringToObject(r.json, "verdict", r.ok ? "valid" : "invalid");
 	if (!r.ok)
 		cJSON_AddStringToObject(r.json, "failure", r.failure);
-	if (cli.json) {
+	if (o->json) {
 		cli_print_json(r.json);
 	} else {
+		print_human(o, &b, &r);
 		cJSON_Delete(r.json);
-		if (r.ok && !cli.quiet) {
-			ib_hex_encode(b.sigs.sigs[0].keyid, IB_KEYID_LEN, hex);
-			printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s\n",
-			       argv[optind], b.m.name, b.m.version, (unsigned long long)b.m.sequence,
-			       ib_target_name(b.m.target), b.m.npkgs, b.m.npkgs == 1 ? "" : "s", b.valid_sigs,
-			       b.valid_sigs == 1 ? "" : "s");
+	}
+	if (!r.ok && content)
+		fprintf(stderr, "ibpack: error: %s: invalid: %s\n", o->path, r.failure);
+	else if (!r.ok)
+		fprintf(stderr, "ibpack: error: %s\n", r.failure);
+	if (opened)
+		ib_bundle_close(&b);
+	if (fatal)
+		return cli_exit_code(fatal);
+	return r.ok ? CLI_OK : CLI_INVALID;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+	enum { O_CA = 0x200, O_THRESHOLD };
+	static const struct option opts[] = {
+		{ "pubkey", required_argument, NULL, 'p' }, { "trust-ca", required_argument, NULL, O_CA },
+		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "json", no_argument, NULL, 'j' },        { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+	};
+	struct opts o = { 0 };
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (o.npubs == IB_ARRAY_LEN(o.pubs))
+				return cli_usage("verify: at most %zu keys", IB_ARRAY_LEN(o.pubs));
+			o.pubs[o.npubs++] = optarg;
+			break;
+		case O_CA:
+			if (o.ncas == IB_CAS_MAX)
+				return cli_usage("verify: at most %d --trust-ca", IB_CAS_MAX);
+			o.cas[o.ncas++] = optarg;
+			break;
+		case O_THRESHOLD:
+			if (ib_parse_int(optarg, 1, IB_SIG_COUNT_MAX, &n))
+				return cli_usage("verify: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
+			o.threshold = (uint32_t)n;
+			break;
+		case 'j': o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: return cli_usage("verify: bad option");
 		}
 	}
-	if (!r.ok)
-		fprintf(stderr, "ibpack: error: %s: invalid: %s\n", argv[optind], r.failure);
-	ib_bundle_close(&b);
-	return r.ok ? CLI_OK : CLI_INVALID;
+	if (optind + 1 != argc)
+		return cli_usage("verify: exactly one BUNDLE is needed");
+	if (o.threshold && !o.npubs && !o.ncas)
+		return cli_usage("verify: --threshold goes with -p or --trust-ca (the stub's own threshold "
+				 "applies otherwise)");
+	o.path = argv[optind];
+	return verify(&o);
 }

@@ -39,7 +39,8 @@ int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_f
 
 /* ---- signature block ----
  * magic "IBPKSIG1", u32 count, then per signature: u16 alg, u16 reserved (0),
- * 32-byte key id, u32 length, signature bytes. */
+ * 32-byte key id, u32 length, signature bytes. count 0 is an unsigned bundle (ibpack build
+ * --unsigned) waiting for ibpack attach-signature: it parses, and every verifier rejects it. */
 #define IB_SIGBLOCK_MAGIC "IBPKSIG1"
 #define IB_SIG_COUNT_MAX 16
 
@@ -75,6 +76,7 @@ enum ib_trust_rec {
 	IB_TRUST_KEY = 1,       /* value: DER SubjectPublicKeyInfo of a trusted key */
 	IB_TRUST_REVOKED = 2,   /* value: 32-byte key id that never counts */
 	IB_TRUST_THRESHOLD = 3, /* value: u32, distinct trusted key ids required (default 1) */
+	IB_TRUST_CA = 4,        /* value: DER X.509 CA certificate; CMS signatures chain to it */
 };
 
 struct ib_trust {
@@ -83,6 +85,8 @@ struct ib_trust {
 	size_t nrevoked;
 	uint8_t revoked[32][IB_KEYID_LEN];
 	uint32_t threshold;
+	size_t ncas;
+	struct ib_cert *cas[IB_CAS_MAX];
 };
 
 /* Parses a trust area image (the stub's own array, or the builder's view of a stub file). */
@@ -99,7 +103,22 @@ int ib_trust_locate(const uint8_t *image, size_t len, size_t *offset);
 int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
 		   size_t len, size_t *valid);
 
-/* Writes "signed by ed25519 key ab12..., trusted: cd34..., ef56..." for error messages. */
+/* Writes "signed by ed25519 key ab12... (not trusted); trusted: cd34..., ef56..." for errors. */
 void ib_trust_explain(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size);
+
+/* ---- signing workflows (issue 9): CA anchors and a per-signature verdict ---- */
+int ib_trust_add_ca(struct ib_trust *t, struct ib_cert *c); /* takes ownership */
+int ib_trust_is_revoked(const struct ib_trust *t, const uint8_t keyid[IB_KEYID_LEN]);
+enum ib_sig_state {
+	IB_SIG_COUNTED = 1, /* trusted, not revoked, verifies: counts toward the threshold */
+	IB_SIG_DUPLICATE,   /* its key id already counted (not checked again) */
+	IB_SIG_REVOKED,     /* revoked key id: never checked, never counts */
+	IB_SIG_UNTRUSTED,   /* no trusted key with this id (or, for CMS, no chain to a trusted CA) */
+	IB_SIG_INVALID,     /* a trusted key's signature that does not verify */
+};
+const char *ib_sig_state_name(int state); /* "counted", "duplicate", "revoked", ... */
+/* ib_trust_check, also recording each signature's state (state[i] for sb->sigs[i]). */
+int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
+		      size_t len, int state[IB_SIG_COUNT_MAX], size_t *valid);
 
 #endif

@@ -45,8 +45,10 @@ int ib_sigblock_decode(const uint8_t *in, size_t len, struct ib_sigblock *out)
 	if (len < 12 || memcmp(in, IB_SIGBLOCK_MAGIC, 8) != 0)
 		return ib_fail(IB_E_FORMAT, "signature block: bad magic");
 	count = ib_get_le32(in + 8);
-	if (count == 0 || count > IB_SIG_COUNT_MAX)
-		return ib_fail(IB_E_FORMAT, "signature block: %zu signatures", count);
+	/* 0 is an unsigned bundle waiting for attach-signature: well-formed, but never trusted. */
+	if (count > IB_SIG_COUNT_MAX)
+		return ib_fail(IB_E_FORMAT, "signature block: %zu signatures (at most %d)", count,
+			       IB_SIG_COUNT_MAX);
 	for (size_t i = 0; i < count; i++) {
 		uint32_t slen;
 		uint16_t alg;

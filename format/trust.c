@@ -1,9 +1,12 @@
-/* The trust area embedded in a stub: trusted keys, revoked key ids and the signature threshold. */
+/* The trust area embedded in a stub (trusted keys and CAs, revoked key ids, the signature
+ * threshold) and the check of a signature block against it. */
 #include "format.h"
 
 #include "err.h"
 #include "util.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,10 +40,28 @@ int ib_trust_add_key(struct ib_trust *t, struct ib_pubkey *k)
 	return 0;
 }
 
+int ib_trust_add_ca(struct ib_trust *t, struct ib_cert *c)
+{
+	for (size_t i = 0; i < t->ncas; i++) {
+		if (!memcmp(ib_cert_fingerprint(t->cas[i]), ib_cert_fingerprint(c), IB_SHA256_LEN)) {
+			ib_cert_free(c);
+			return 0;
+		}
+	}
+	if (t->ncas >= IB_ARRAY_LEN(t->cas)) {
+		ib_cert_free(c);
+		return ib_fail(IB_E_LIMIT, "at most %zu trusted CA certificates", IB_ARRAY_LEN(t->cas));
+	}
+	t->cas[t->ncas++] = c;
+	return 0;
+}
+
 void ib_trust_release(struct ib_trust *t)
 {
 	for (size_t i = 0; i < t->nkeys; i++)
 		ib_pubkey_free(t->keys[i]);
+	for (size_t i = 0; i < t->ncas; i++)
+		ib_cert_free(t->cas[i]);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -61,6 +82,7 @@ int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 		uint16_t len;
 		const uint8_t *val;
 		struct ib_pubkey *k;
+		struct ib_cert *ca;
 
 		if (IB_TRUST_HDR + used - pos < 4)
 			goto bad;
@@ -73,8 +95,10 @@ int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 		switch (type) {
 		case IB_TRUST_KEY:
 			rc = ib_pubkey_from_der(val, len, &k);
-			if (rc)
+			if (rc == -ENOMEM)
 				goto fail;
+			if (rc) /* a damaged stub, not a key problem of the caller: exit 2 (issue 8) */
+				goto bad;
 			if (ib_pubkey_alg(k) != alg) {
 				ib_pubkey_free(k);
 				goto bad;
@@ -94,6 +118,18 @@ int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 			t->threshold = ib_get_le32(val);
 			if (t->threshold == 0)
 				goto bad;
+			break;
+		case IB_TRUST_CA:
+			if (alg != 0)
+				goto bad;
+			rc = ib_cert_from_der(val, len, &ca);
+			if (rc == -ENOMEM)
+				goto fail;
+			if (rc) /* as for keys (issue 8) */
+				goto bad;
+			rc = ib_trust_add_ca(t, ca);
+			if (rc)
+				goto fail;
 			break;
 		default:
 			goto bad;
@@ -138,6 +174,13 @@ int ib_trust_encode(const struct ib_trust *t, uint8_t *area, size_t size)
 		ib_pubkey_der(t->keys[i], &der, &len);
 		rc = put_rec(area, size, &pos, IB_TRUST_KEY, ib_pubkey_alg(t->keys[i]), der, len);
 	}
+	for (size_t i = 0; !rc && i < t->ncas; i++) {
+		const uint8_t *der;
+		size_t len;
+
+		ib_cert_der(t->cas[i], &der, &len);
+		rc = put_rec(area, size, &pos, IB_TRUST_CA, 0, der, len);
+	}
 	for (size_t i = 0; !rc && i < t->nrevoked; i++)
 		rc = put_rec(area, size, &pos, IB_TRUST_REVOKED, 0, t->revoked[i], IB_KEYID_LEN);
 	if (!rc && t->threshold > 1) {
@@ -172,45 +215,106 @@ int ib_trust_locate(const uint8_t *image, size_t len, size_t *offset)
 	return 0;
 }
 
-static int is_revoked(const struct ib_trust *t, const uint8_t *id)
+int ib_trust_is_revoked(const struct ib_trust *t, const uint8_t keyid[IB_KEYID_LEN])
 {
 	for (size_t i = 0; i < t->nrevoked; i++)
-		if (!memcmp(t->revoked[i], id, IB_KEYID_LEN))
+		if (!memcmp(t->revoked[i], keyid, IB_KEYID_LEN))
 			return 1;
 	return 0;
 }
 
-int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
-		   size_t len, size_t *valid)
+static const struct ib_pubkey *trusted_key(const struct ib_trust *t, const uint8_t *keyid)
+{
+	for (size_t j = 0; j < t->nkeys; j++)
+		if (!memcmp(ib_pubkey_id(t->keys[j]), keyid, IB_KEYID_LEN))
+			return t->keys[j];
+	return NULL;
+}
+
+const char *ib_sig_state_name(int state)
+{
+	switch (state) {
+	case IB_SIG_COUNTED: return "counted";
+	case IB_SIG_DUPLICATE: return "duplicate";
+	case IB_SIG_REVOKED: return "revoked";
+	case IB_SIG_UNTRUSTED: return "untrusted";
+	case IB_SIG_INVALID: return "invalid";
+	default: return "unchecked";
+	}
+}
+
+/* A CMS signature counts when its chain ends at a trusted CA and its signer is the key id the
+ * block names (so revocation and the distinct-key count see the certificate's key). */
+static int check_cms(const struct ib_trust *t, const struct ib_signature *s, const uint8_t *msg,
+		     size_t len, int *state)
+{
+	struct ib_cms_info info;
+	char idhex[2 * IB_KEYID_LEN + 1];
+	int rc;
+
+	if (t->ncas == 0) {
+		*state = IB_SIG_UNTRUSTED;
+		return 0;
+	}
+	rc = ib_cms_verify(s->sig, s->len, msg, len, t->cas, t->ncas, &info);
+	if (!rc && memcmp(info.keyid, s->keyid, IB_KEYID_LEN) != 0) {
+		ib_hex_encode(s->keyid, IB_KEYID_LEN, idhex);
+		rc = ib_fail(IB_E_SIGNATURE, "CMS signature by '%s' is filed under key id %.16s, which is not "
+			     "its certificate's key", info.subject, idhex);
+	}
+	if (rc == IB_E_UNTRUSTED) {
+		*state = IB_SIG_UNTRUSTED;
+		return 0;
+	}
+	*state = rc ? IB_SIG_INVALID : IB_SIG_COUNTED;
+	return rc;
+}
+
+int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
+		      size_t len, int state[IB_SIG_COUNT_MAX], size_t *valid)
 {
 	const uint8_t *counted[IB_SIG_COUNT_MAX];
 	size_t ncounted = 0;
-	int last_bad = 0;
+	int last_bad = 0, rc;
 	char idhex[2 * IB_KEYID_LEN + 1];
 
 	*valid = 0;
-	for (size_t i = 0; i < sb->count; i++) {
+	for (size_t i = 0; i < sb->count && i < IB_SIG_COUNT_MAX; i++) {
 		const struct ib_signature *s = &sb->sigs[i];
 		const struct ib_pubkey *k = NULL;
 		int dup = 0;
 
-		if (is_revoked(t, s->keyid))
+		if (ib_trust_is_revoked(t, s->keyid)) {
+			state[i] = IB_SIG_REVOKED;
 			continue;
-		for (size_t j = 0; j < t->nkeys && !k; j++)
-			if (!memcmp(ib_pubkey_id(t->keys[j]), s->keyid, IB_KEYID_LEN))
-				k = t->keys[j];
-		if (!k)
-			continue;
+		}
 		for (size_t j = 0; j < ncounted; j++)
 			dup |= !memcmp(counted[j], s->keyid, IB_KEYID_LEN);
-		if (dup)
+		if (dup) {
+			state[i] = IB_SIG_DUPLICATE;
 			continue;
+		}
+		if (s->alg == IB_ALG_CMS) {
+			rc = check_cms(t, s, msg, len, &state[i]);
+			if (rc)
+				last_bad = rc;
+			if (state[i] == IB_SIG_COUNTED)
+				counted[ncounted++] = s->keyid;
+			continue;
+		}
+		k = trusted_key(t, s->keyid);
+		if (!k) {
+			state[i] = IB_SIG_UNTRUSTED;
+			continue;
+		}
 		if (ib_verify(k, s->alg, msg, len, s->sig, s->len) != 0) {
 			ib_hex_encode(s->keyid, IB_KEYID_LEN, idhex);
 			last_bad = ib_fail(IB_E_SIGNATURE, "signature by trusted key %.16s does not verify "
 					   "(the manifest or the signature was altered)", idhex);
+			state[i] = IB_SIG_INVALID;
 			continue;
 		}
+		state[i] = IB_SIG_COUNTED;
 		counted[ncounted++] = s->keyid;
 	}
 	*valid = ncounted;
@@ -221,28 +325,117 @@ int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const
 	return IB_E_UNTRUSTED; /* the caller explains which keys signed and which are trusted */
 }
 
+int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
+		   size_t len, size_t *valid)
+{
+	int state[IB_SIG_COUNT_MAX];
+
+	return ib_trust_evaluate(t, sb, msg, len, state, valid);
+}
+
+/* Appends to buf (NUL-terminated, never overrun), keeping *len at the text's length. */
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+	__attribute__((format(IB_PRINTF_FMT, 4, 5)));
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	*len += strlen(buf + *len);
+}
+
+/* Why a signature cannot count, as far as is known without verifying it. A CMS signature's
+ * chain is checked (without the manifest): this runs only to explain a rejection. */
+static const char *static_state(const struct ib_trust *t, const struct ib_signature *s)
+{
+	struct ib_cms_info info;
+
+	if (ib_trust_is_revoked(t, s->keyid))
+		return " (revoked)";
+	if (s->alg == IB_ALG_CMS) {
+		if (!t->ncas)
+			return " (no trusted CA)";
+		return ib_cms_verify(s->sig, s->len, NULL, 0, t->cas, t->ncas, &info) == IB_E_UNTRUSTED ?
+			       " (its certificate chain does not lead to a trusted CA)" : "";
+	}
+	return trusted_key(t, s->keyid) ? "" : " (not trusted)";
+}
+
+/* The CMS checks in an explanation record details of their own; the detail of the failure being
+ * explained (a signature or trust failure) must survive them. ib_errmsg returns the detail
+ * buffer, not the generic text, exactly when a detail is recorded for that code. */
+static void explain_sigs(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf,
+				  size_t size);
+
+struct saved_err {
+	int code;
+	char text[1024];
+};
+
+static void err_save(struct saved_err *e)
+{
+	static const int codes[] = { IB_E_SIGNATURE, IB_E_UNTRUSTED, IB_E_FORMAT };
+
+	e->code = 0;
+	for (size_t i = 0; i < IB_ARRAY_LEN(codes) && !e->code; i++) {
+		if (ib_errmsg(codes[i]) != ib_strerror(codes[i])) {
+			e->code = codes[i];
+			snprintf(e->text, sizeof(e->text), "%s", ib_errmsg(codes[i]));
+		}
+	}
+}
+
+static void err_restore(const struct saved_err *e)
+{
+	if (e->code)
+		ib_fail(e->code, "%s", e->text);
+}
+
 void ib_trust_explain(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size)
+{
+	struct saved_err saved;
+
+	err_save(&saved);
+	explain_sigs(t, sb, buf, size);
+	err_restore(&saved);
+}
+
+static void explain_sigs(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size)
 {
 	size_t len = 0;
 	char hex[2 * IB_KEYID_LEN + 1];
 
-	snprintf(buf, size, "signed by ");
-	len = strlen(buf);
-	for (size_t i = 0; i < sb->count && len < size; i++) {
-		ib_hex_encode(sb->sigs[i].keyid, IB_KEYID_LEN, hex);
-		snprintf(buf + len, size - len, "%s%s key %.16s%s", i ? ", " : "", ib_alg_name(sb->sigs[i].alg),
-			 hex, is_revoked(t, sb->sigs[i].keyid) ? " (revoked)" : "");
-		len += strlen(buf + len);
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	if (sb->count == 0)
+		append(buf, size, &len, "signed by no key (an unsigned bundle: add signatures with "
+		       "'ibpack attach-signature')");
+	else
+		append(buf, size, &len, "signed by ");
+	for (size_t i = 0; i < sb->count; i++) {
+		const struct ib_signature *s = &sb->sigs[i];
+		struct ib_cms_info info;
+
+		ib_hex_encode(s->keyid, IB_KEYID_LEN, hex);
+		append(buf, size, &len, "%s%s key %.16s", i ? ", " : "", ib_alg_name(s->alg), hex);
+		if (s->alg == IB_ALG_CMS && ib_cms_inspect(s->sig, s->len, &info) == 0)
+			append(buf, size, &len, " ('%s', issued by '%s')", info.subject, info.issuer);
+		append(buf, size, &len, "%s", static_state(t, s));
 	}
-	snprintf(buf + len, size - len, "; trusted: ");
-	len += strlen(buf + len);
-	if (t->nkeys == 0 && len < size)
-		snprintf(buf + len, size - len, "none");
-	for (size_t i = 0; i < t->nkeys && len < size; i++) {
+	append(buf, size, &len, "; trusted: ");
+	if (t->nkeys == 0)
+		append(buf, size, &len, "none");
+	for (size_t i = 0; i < t->nkeys; i++) {
 		ib_hex_encode(ib_pubkey_id(t->keys[i]), IB_KEYID_LEN, hex);
-		snprintf(buf + len, size - len, "%s%.16s", i ? ", " : "", hex);
-		len += strlen(buf + len);
+		append(buf, size, &len, "%s%.16s", i ? ", " : "", hex);
 	}
-	if (t->threshold > 1 && len < size)
-		snprintf(buf + len, size - len, " (%u signatures required)", (unsigned)t->threshold);
+	for (size_t i = 0; i < t->ncas; i++)
+		append(buf, size, &len, "%s'%s'", i ? ", CA " : "; trusted CA ", ib_cert_subject(t->cas[i]));
+	if (t->threshold > 1)
+		append(buf, size, &len, " (%u signatures required)", (unsigned)t->threshold);
 }

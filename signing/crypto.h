@@ -14,9 +14,11 @@ enum ib_alg {
 	IB_ALG_ED25519 = 1,
 	IB_ALG_ECDSA_P256 = 2,     /* ECDSA over SHA-256, DER-encoded signature */
 	IB_ALG_RSA_PSS_SHA256 = 3, /* RSA-PSS, MGF1-SHA-256, salt 32, modulus >= 3072 bits */
+	IB_ALG_CMS = 4,            /* detached CMS SignedData (DER) with the signer's X.509 chain;
+				    * the key id is that of the signer certificate's public key */
 };
 
-const char *ib_alg_name(int alg);       /* "ed25519", "ecdsa-p256", "rsa-pss-3072" */
+const char *ib_alg_name(int alg);       /* "ed25519", "ecdsa-p256", "rsa-pss-3072", "cms" */
 int ib_alg_from_name(const char *name); /* tag, or IB_E_USAGE */
 
 /* Must run before any other call and before threads start: fixes the SHA-256 implementation and
@@ -61,5 +63,43 @@ int ib_privkey_alg(const struct ib_privkey *k);
 /* Signs msg; *sig is malloc'd. */
 int ib_sign(const struct ib_privkey *k, const uint8_t *msg, size_t len, uint8_t **sig, size_t *siglen);
 void ib_privkey_free(struct ib_privkey *k);
+
+/* ---- X.509 and CMS (signing/cms.c, linked into the stub; signing in cms_sign.c) ---- */
+#define IB_CAS_MAX 8 /* trusted CA certificates per trust set */
+
+struct ib_cert;
+/* A trust anchor: a CA certificate (basicConstraints CA, or a v1 self-signed root). */
+int ib_cert_from_der(const uint8_t *der, size_t len, struct ib_cert **out);
+/* Loads a PEM (first certificate) or DER certificate file. */
+int ib_cert_load(const char *path, struct ib_cert **out);
+void ib_cert_der(const struct ib_cert *c, const uint8_t **der, size_t *len);
+/* SHA-256 of the certificate DER, as `openssl x509 -noout -fingerprint -sha256`. */
+const uint8_t *ib_cert_fingerprint(const struct ib_cert *c);
+const char *ib_cert_subject(const struct ib_cert *c); /* RFC 2253, e.g. "CN=Root,O=Example" */
+void ib_cert_free(struct ib_cert *c);
+
+/* What a CMS signature says about its signer. */
+struct ib_cms_info {
+	uint8_t keyid[IB_KEYID_LEN];  /* SHA-256 of the signer certificate's SubjectPublicKeyInfo */
+	char key[24];                 /* "ecdsa-p256", "rsa-3072", ... */
+	char subject[256], issuer[256];
+	char not_after[24];           /* signer certificate, "YYYY-MM-DDTHH:MM:SSZ" */
+	int chain_ok;                 /* the chain ends at a trusted CA (ib_cms_verify only) */
+	int expired;                  /* some chain certificate is outside its validity now */
+	char anchor[256];             /* subject of the trusted CA the chain ends at */
+};
+/* Reads the signer of a DER CMS signature without checking anything: for reports and exports. */
+int ib_cms_inspect(const uint8_t *der, size_t len, struct ib_cms_info *info);
+/* Checks a detached CMS signature over msg: exactly one signer, SHA-2 digest, signer certificate
+ * inside the CMS, signature valid (IB_E_SIGNATURE otherwise), and a chain from the signer to one
+ * of cas (IB_E_UNTRUSTED otherwise). Validity periods are not enforced (offline machines have
+ * unreliable clocks); info->expired reports them. With msg NULL only the chain is checked (to
+ * explain a rejection), never to accept a signature. */
+int ib_cms_verify(const uint8_t *der, size_t len, const uint8_t *msg, size_t msglen,
+		  struct ib_cert *const *cas, size_t ncas, struct ib_cms_info *info);
+/* Builder only: signs msg with the certificate and key files (PEM), adding the certificates of
+ * the chain files, as `openssl cms -sign -binary -noattr -md sha256`. *der is malloc'd. */
+int ib_cms_sign(const char *cert_path, const char *key_path, char *const *chain_paths, size_t nchain,
+		const uint8_t *msg, size_t len, uint8_t **der, size_t *derlen);
 
 #endif

@@ -24,6 +24,7 @@ const char *ib_alg_name(int alg)
 	case IB_ALG_ED25519: return "ed25519";
 	case IB_ALG_ECDSA_P256: return "ecdsa-p256";
 	case IB_ALG_RSA_PSS_SHA256: return "rsa-pss-3072";
+	case IB_ALG_CMS: return "cms";
 	default: return "unknown";
 	}
 }

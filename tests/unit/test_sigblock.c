@@ -185,7 +185,7 @@ static void test_bad_counts(void **state)
 {
 	uint8_t *raw;
 	size_t len;
-	const uint32_t bad[] = { 0, IB_SIG_COUNT_MAX + 1, 1000, 0x80000000u, UINT32_MAX };
+	const uint32_t bad[] = { IB_SIG_COUNT_MAX + 1, 1000, 0x80000000u, UINT32_MAX };
 
 	(void)state;
 	make_block(1, &raw, &len);
@@ -194,9 +194,31 @@ static void test_bad_counts(void **state)
 		assert_int_equal(decode_copy(raw, len), IB_E_FORMAT);
 		assert_non_null(strstr(ib_errmsg(IB_E_FORMAT), "signatures"));
 	}
-	/* A zero count with nothing after the header. */
+	/* A zero count followed by an entry: the entry is trailing garbage. */
 	ib_put_le32(raw + 8, 0);
-	assert_int_equal(decode_copy(raw, HDR), IB_E_FORMAT);
+	assert_int_equal(decode_copy(raw, len), IB_E_FORMAT);
+	assert_non_null(strstr(ib_errmsg(IB_E_FORMAT), "malformed"));
+	free(raw);
+}
+
+/* An unsigned bundle's block (build --unsigned): the header with count 0, and nothing else. */
+static void test_unsigned_block(void **state)
+{
+	struct ib_sigblock sb = { 0 };
+	uint8_t *raw;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(ib_sigblock_encode(&sb, &raw, &len), 0);
+	assert_int_equal(len, HDR);
+	assert_memory_equal(raw, IB_SIGBLOCK_MAGIC, 8);
+	assert_int_equal(ib_get_le32(raw + 8), 0);
+	memset(&sb, 0x5a, sizeof(sb));
+	assert_int_equal(ib_sigblock_decode(raw, len, &sb), 0);
+	assert_int_equal(sb.count, 0);
+	ib_sigblock_release(&sb);
+	/* Shorter than the header is still malformed. */
+	assert_int_equal(decode_copy(raw, HDR - 1), IB_E_FORMAT);
 	free(raw);
 }
 
@@ -364,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_empty_input),
 		cmocka_unit_test(test_bad_magic),
 		cmocka_unit_test(test_bad_counts),
+		cmocka_unit_test(test_unsigned_block),
 		cmocka_unit_test(test_too_many_signatures),
 		cmocka_unit_test(test_count_more_than_entries),
 		cmocka_unit_test(test_truncated_everywhere),

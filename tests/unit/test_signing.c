@@ -138,6 +138,8 @@ static void test_alg_names(void **state)
 	assert_string_equal(ib_alg_name(IB_ALG_ED25519), "ed25519");
 	assert_string_equal(ib_alg_name(IB_ALG_ECDSA_P256), "ecdsa-p256");
 	assert_string_equal(ib_alg_name(IB_ALG_RSA_PSS_SHA256), "rsa-pss-3072");
+	assert_string_equal(ib_alg_name(IB_ALG_CMS), "cms");
+	assert_int_equal(ib_alg_from_name("cms"), IB_E_USAGE); /* not a key algorithm */
 	assert_string_equal(ib_alg_name(0), "unknown");
 	assert_string_equal(ib_alg_name(99), "unknown");
 	assert_int_equal(ib_alg_from_name("ed25519"), IB_ALG_ED25519);

@@ -1,0 +1,61 @@
+/* ibpack build's signing options: threshold, revocations, CAs, unsigned bundles and CMS signing. */
+#ifndef IBPACK_BUILD_SIGN_H
+#define IBPACK_BUILD_SIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../format/format.h"
+#include "../signing/crypto.h"
+
+#define BUILD_SIGN_REVOKES_MAX 32
+#define BUILD_SIGN_CHAIN_MAX 8
+
+struct cJSON;
+
+struct build_sign {
+	const char *revokes[BUILD_SIGN_REVOKES_MAX];
+	size_t nrevokes;
+	const char *cas[IB_CAS_MAX];
+	size_t ncas;
+	const char *cms_cert, *cms_key;
+	char *cms_chain[BUILD_SIGN_CHAIN_MAX];
+	size_t ncms_chain;
+	uint32_t threshold;           /* 0: not given (1) */
+	int unsigned_bundle;
+	int cms_signed;               /* set by build_sign_cms */
+	struct ib_cms_info cms;       /* the CMS signer, once signed */
+};
+
+/* getopt_long values of the options below (above any character option). */
+enum {
+	BUILD_OPT_THRESHOLD = 0x200, BUILD_OPT_REVOKE, BUILD_OPT_TRUST_CA, BUILD_OPT_UNSIGNED,
+	BUILD_OPT_CMS_CERT, BUILD_OPT_CMS_KEY, BUILD_OPT_CMS_CHAIN,
+};
+#define BUILD_SIGN_LONGOPTS                                                                        \
+	{ "threshold", required_argument, NULL, BUILD_OPT_THRESHOLD },                             \
+	{ "revoke", required_argument, NULL, BUILD_OPT_REVOKE },                                   \
+	{ "trust-ca", required_argument, NULL, BUILD_OPT_TRUST_CA },                               \
+	{ "unsigned", no_argument, NULL, BUILD_OPT_UNSIGNED },                                     \
+	{ "cms-cert", required_argument, NULL, BUILD_OPT_CMS_CERT },                               \
+	{ "cms-key", required_argument, NULL, BUILD_OPT_CMS_KEY },                                 \
+	{ "cms-chain", required_argument, NULL, BUILD_OPT_CMS_CHAIN },
+
+/* Takes option c with its argument: 0, 1 when c is not one of these, or CLI_USAGE (printed). */
+int build_sign_option(struct build_sign *s, int c, const char *arg);
+/* Checks how the options combine with nkeys -k keys and ntrusts --trust keys: 0 or CLI_USAGE. */
+int build_sign_validate(const struct build_sign *s, size_t nkeys, size_t ntrusts);
+/* Completes t (the -k and --trust keys) with the CAs, revoked key ids and threshold, refusing a
+ * key that is both revoked and trusted and a threshold the keys cannot meet. */
+int build_sign_trust(const struct build_sign *s, struct ib_trust *t, struct ib_privkey **priv, size_t npriv);
+/* Adds the CMS signature over the manifest to sb when --cms-cert was given. */
+int build_sign_cms(struct build_sign *s, const uint8_t *manifest, size_t len, struct ib_sigblock *sb);
+/* Checks the finished signature block against the trust area written into the stub image: a
+ * signed build must verify with the stub it ships in. Unsigned builds are only decoded. */
+int build_sign_check(const struct build_sign *s, const uint8_t *stub, size_t stub_len,
+		     const uint8_t *block, size_t block_len, const uint8_t *manifest, size_t len);
+/* Summary additions: human lines on stdout, or members of the JSON summary. */
+void build_sign_print(const struct build_sign *s);
+void build_sign_json(const struct build_sign *s, struct cJSON *o);
+
+#endif

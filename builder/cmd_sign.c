@@ -1,0 +1,345 @@
+/* ibpack attach-signature: adds a signature made elsewhere (openssl, an HSM) to a bundle. */
+#include "cli.h"
+
+#include "../format/err.h"
+#include "../format/util.h"
+#include "../signing/crypto.h"
+
+#include <cjson/cJSON.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help[] =
+	"usage: ibpack attach-signature BUNDLE SIG --key KEY.pub [--alg ALG] [-o OUT]\n"
+	"       ibpack attach-signature BUNDLE SIG.p7s --cms [--trust-ca CA.pem]... [-o OUT]\n"
+	"Adds a signature over the bundle's manifest ('ibpack manifest BUNDLE -o manifest.json'),\n"
+	"made elsewhere, after checking it:\n"
+	"  Ed25519  openssl pkeyutl -sign -inkey k.pem -rawin -in manifest.json -out SIG\n"
+	"  ECDSA    openssl dgst -sha256 -sign k.pem -out SIG manifest.json\n"
+	"  RSA-PSS  openssl dgst -sha256 -sign k.pem -sigopt rsa_padding_mode:pss \\\n"
+	"               -sigopt rsa_pss_saltlen:32 -out SIG manifest.json\n"
+	"  CMS      openssl cms -sign -binary -noattr -md sha256 -in manifest.json -signer leaf.pem \\\n"
+	"               -inkey leaf.key -certfile chain.pem -outform DER -out SIG.p7s\n"
+	"  --key KEY.pub     the signer's public key; the signature must verify with it\n"
+	"  --alg ALG         ed25519, ecdsa-p256 or rsa-pss-3072 (default: the key's)\n"
+	"  --cms             SIG is a detached DER CMS signature; its chain must end at a CA the\n"
+	"                    stub embeds, or at a --trust-ca certificate\n"
+	"  -o, --output OUT  write the result to OUT (default: replace BUNDLE atomically)\n"
+	"      --json        print a JSON summary\n"
+	"Refuses a signature that does not verify, a key that already signed, a key the stub revokes\n"
+	"and a Windows bundle that already carries an Authenticode signature (attach first, then\n"
+	"sign the .exe).\n";
+
+struct attach {
+	const char *bundle, *sig_path, *key_path, *out;
+	const char *cas[IB_CAS_MAX];
+	size_t ncas;
+	int alg, cms, json, quiet;
+};
+
+/* Copies [0, len) of in to out: in the kernel where it can (a reflink on btrfs/XFS, so large
+ * bundles cost nothing to rewrite), else through a buffer. */
+static int copy_prefix(int in, int out, uint64_t len)
+{
+	static uint8_t buf[1 << 20];
+	uint64_t off = 0;
+	loff_t inoff = 0;
+
+	while (off < len) {
+		ssize_t n = copy_file_range(in, &inoff, out, NULL, (size_t)(len - off), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* not supported here (or a short file): the loop below finds out */
+		off += (uint64_t)n;
+	}
+	while (off < len) {
+		size_t want = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
+		ssize_t n = pread(in, buf, want, (off_t)off), w = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ib_fail(n < 0 ? -errno : IB_E_TRUNCATED, "reading the bundle: %s",
+				       n < 0 ? strerror(errno) : "unexpected end of file");
+		while (w < n) {
+			ssize_t m = write(out, buf + w, (size_t)(n - w));
+
+			if (m < 0 && errno == EINTR)
+				continue;
+			if (m < 0)
+				return ib_fail(-errno, "writing: %s", strerror(errno));
+			w += m;
+		}
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return ib_fail(-errno, "writing: %s", strerror(errno));
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes the bundle with a new signature block, padding and footer into a temp file next to out
+ * and renames it over out: a reader sees the old bundle or the new one, never a mix. */
+static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, size_t blocklen)
+{
+	struct ib_footer f = b->footer;
+	uint8_t footer[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
+	char tmp[PATH_MAX];
+	struct stat st;
+	size_t padlen;
+	int fd, rc;
+
+	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", out))
+		return ib_fail(-ENAMETOOLONG, "output path too long");
+	if (fstat(b->file.fd, &st) != 0)
+		return ib_fail(-errno, "'%s': %s", b->file.path, strerror(errno));
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
+	f.sigblock_len = blocklen;
+	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + blocklen + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
+	f.bundle_len = f.sigblock_off + blocklen + padlen + IB_FOOTER_SIZE;
+	ib_footer_encode(&f, footer);
+	rc = copy_prefix(b->file.fd, fd, b->footer.sigblock_off);
+	if (!rc && !(rc = write_all(fd, block, blocklen)) && !(rc = write_all(fd, pad, padlen)))
+		rc = write_all(fd, footer, sizeof(footer));
+	if (!rc && (fchmod(fd, st.st_mode & 07777) != 0 || fsync(fd) != 0))
+		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
+	if (close(fd) != 0 && !rc)
+		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
+	if (!rc && rename(tmp, out) != 0)
+		rc = ib_fail(-errno, "cannot rename to '%s': %s", out, strerror(errno));
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/* Checks a raw signature with --key; *keyid receives the key's id. */
+static int check_raw(const struct attach *a, struct ib_bundle *b, const uint8_t *sig, size_t len,
+		     uint8_t keyid[IB_KEYID_LEN], int *alg)
+{
+	struct ib_pubkey *k;
+	int rc = ib_pubkey_load(a->key_path, &k);
+
+	if (rc)
+		return rc;
+	*alg = a->alg ? a->alg : ib_pubkey_alg(k);
+	if (*alg != ib_pubkey_alg(k))
+		rc = ib_fail(IB_E_USAGE, "--alg %s does not match the %s key '%s'", ib_alg_name(*alg),
+			     ib_alg_name(ib_pubkey_alg(k)), a->key_path);
+	else if (ib_verify(k, *alg, b->manifest_raw, b->manifest_len, sig, len) != 0)
+		rc = ib_fail(IB_E_SIGNATURE, "'%s' is not a valid %s signature by '%s' over the manifest of '%s' "
+			     "(sign the exact bytes of 'ibpack manifest %s -o FILE')", a->sig_path,
+			     ib_alg_name(*alg), a->key_path, a->bundle, a->bundle);
+	memcpy(keyid, ib_pubkey_id(k), IB_KEYID_LEN);
+	ib_pubkey_free(k);
+	return rc;
+}
+
+/* Checks a CMS signature against --trust-ca, else the CAs the stub embeds. */
+static int check_cms(const struct attach *a, struct ib_bundle *b, const struct ib_trust *embedded,
+		     const uint8_t *sig, size_t len, struct ib_cms_info *info)
+{
+	struct ib_trust given = { 0 };
+	const struct ib_trust *t = embedded;
+	int rc = 0;
+
+	for (size_t i = 0; i < a->ncas; i++) {
+		struct ib_cert *c;
+
+		if ((rc = ib_cert_load(a->cas[i], &c)) || (rc = ib_trust_add_ca(&given, c))) {
+			ib_trust_release(&given);
+			return ib_fail_ctx(rc, "--trust-ca: ");
+		}
+	}
+	if (a->ncas)
+		t = &given;
+	rc = ib_cms_verify(sig, len, b->manifest_raw, b->manifest_len, t->cas, t->ncas, info);
+	if (rc == IB_E_UNTRUSTED && !t->ncas)
+		rc = ib_fail(IB_E_UNTRUSTED, "'%s': no CA to check the chain of '%s' against: the stub embeds "
+			     "none (build with --trust-ca) and none was given with --trust-ca", a->sig_path,
+			     info->subject);
+	else if (rc)
+		rc = ib_fail_ctx(rc, "'%s': ", a->sig_path);
+	ib_trust_release(&given);
+	return rc;
+}
+
+static const struct ib_pubkey *find_key(const struct ib_trust *t, const uint8_t *id)
+{
+	for (size_t i = 0; i < t->nkeys; i++)
+		if (!memcmp(ib_pubkey_id(t->keys[i]), id, IB_KEYID_LEN))
+			return t->keys[i];
+	return NULL;
+}
+
+static void report(const struct attach *a, const struct ib_sigblock *sb, const struct ib_trust *t,
+		   const uint8_t *manifest, size_t len, int alg, const uint8_t *keyid)
+{
+	int state[IB_SIG_COUNT_MAX];
+	size_t valid;
+	char hex[2 * IB_KEYID_LEN + 1];
+	int ok;
+
+	ib_hex_encode(keyid, IB_KEYID_LEN, hex);
+	ok = ib_trust_evaluate(t, sb, manifest, len, state, &valid) == 0;
+	if (a->json) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "bundle", a->out);
+		cJSON_AddStringToObject(o, "algorithm", ib_alg_name(alg));
+		cJSON_AddStringToObject(o, "key_id", hex);
+		cJSON_AddNumberToObject(o, "signatures", (double)sb->count);
+		cJSON_AddNumberToObject(o, "valid_signatures", (double)valid);
+		cJSON_AddNumberToObject(o, "threshold", t->threshold);
+		cJSON_AddBoolToObject(o, "accepted_by_stub", ok);
+		cli_print_json(o);
+		return;
+	}
+	if (a->quiet)
+		return;
+	printf("%s: attached %s signature by key %s (%zu signature%s)\n", a->out, ib_alg_name(alg), hex,
+	       sb->count, sb->count == 1 ? "" : "s");
+	if (ok)
+		printf("  the stub accepts the bundle: %zu of %u required signature%s by trusted keys\n", valid,
+		       (unsigned)t->threshold, t->threshold == 1 ? "" : "s");
+	else
+		printf("  not yet accepted by the stub: %zu of %u required signature%s by trusted keys\n", valid,
+		       (unsigned)t->threshold, t->threshold == 1 ? "" : "s");
+}
+
+static int attach(struct attach *a)
+{
+	struct ib_bundle b;
+	struct ib_trust t = { 0 };
+	struct ib_cms_info info;
+	uint8_t keyid[IB_KEYID_LEN], *block = NULL;
+	char *sig = NULL, hex[2 * IB_KEYID_LEN + 1];
+	size_t siglen, blocklen;
+	int alg = IB_ALG_CMS, rc;
+
+	rc = ib_bundle_open(&b, a->bundle);
+	if (rc)
+		return ib_fail_ctx(rc, "'%s': ", a->bundle);
+	if (b.pe.is_pe && b.pe.cert_off) {
+		rc = ib_fail(IB_E_USAGE, "'%s' carries an Authenticode signature, which would not cover the new "
+			     "signature block: remove it (osslsigncode remove-signature), attach, then sign the "
+			     ".exe again", a->bundle);
+		goto out;
+	}
+	if ((rc = cli_load_trust(&b, NULL, 0, &t)))
+		goto out;
+	if ((rc = cli_read_file(a->sig_path, IB_SIG_MAX, &sig, &siglen)))
+		goto out;
+	if (siglen == 0) {
+		rc = ib_fail(IB_E_SIGNATURE, "'%s' is empty", a->sig_path);
+		goto out;
+	}
+	if (a->cms) {
+		rc = check_cms(a, &b, &t, (const uint8_t *)sig, siglen, &info);
+		memcpy(keyid, info.keyid, IB_KEYID_LEN);
+	} else {
+		rc = check_raw(a, &b, (const uint8_t *)sig, siglen, keyid, &alg);
+	}
+	if (rc)
+		goto out;
+	ib_hex_encode(keyid, IB_KEYID_LEN, hex);
+	for (size_t i = 0; i < b.sigs.count && !rc; i++)
+		if (!memcmp(b.sigs.sigs[i].keyid, keyid, IB_KEYID_LEN))
+			rc = ib_fail(IB_E_USAGE, "'%s' already carries a signature by key %.16s", a->bundle, hex);
+	if (!rc && ib_trust_is_revoked(&t, keyid))
+		rc = ib_fail(IB_E_USAGE, "key %.16s is revoked by the stub of '%s': its signature would never count",
+			     hex, a->bundle);
+	if (rc)
+		goto out;
+	if (!a->cms && !find_key(&t, keyid) && !a->quiet)
+		fprintf(stderr, "ibpack: note: the stub of '%s' does not trust key %.16s: this signature will not "
+			"count when the bundle runs (ibpack verify -p KEY.pub can still check it)\n", a->bundle, hex);
+	if ((rc = ib_sigblock_add(&b.sigs, alg, keyid, (const uint8_t *)sig, siglen)) ||
+	    (rc = ib_sigblock_encode(&b.sigs, &block, &blocklen)))
+		goto out;
+	if ((rc = rewrite(&b, a->out, block, blocklen)))
+		goto out;
+	report(a, &b.sigs, &t, b.manifest_raw, b.manifest_len, alg, keyid);
+out:
+	free(block);
+	free(sig);
+	ib_trust_release(&t);
+	ib_bundle_close(&b);
+	return rc;
+}
+
+int cmd_attach_signature(int argc, char **argv)
+{
+	enum { O_ALG = 0x200, O_CMS, O_CA, O_JSON };
+	static const struct option opts[] = {
+		{ "key", required_argument, NULL, 'k' },    { "alg", required_argument, NULL, O_ALG },
+		{ "cms", no_argument, NULL, O_CMS },        { "trust-ca", required_argument, NULL, O_CA },
+		{ "output", required_argument, NULL, 'o' }, { "json", no_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct attach a = { 0 };
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "k:o:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': a.key_path = optarg; break;
+		case O_ALG:
+			a.alg = ib_alg_from_name(optarg);
+			if (a.alg < 0)
+				return cli_usage("attach-signature: unknown --alg '%s' (ed25519, ecdsa-p256, rsa-pss-3072)",
+						 optarg);
+			break;
+		case O_CMS: a.cms = 1; break;
+		case O_CA:
+			if (a.ncas == IB_CAS_MAX)
+				return cli_usage("attach-signature: at most %d --trust-ca", IB_CAS_MAX);
+			a.cas[a.ncas++] = optarg;
+			break;
+		case 'o': a.out = optarg; break;
+		case O_JSON: a.json = 1; break;
+		case 'q': a.quiet = 1; break;
+		case 'h': fputs(help, stdout); return CLI_OK;
+		default: return cli_usage("attach-signature: bad option");
+		}
+	}
+	if (optind + 2 != argc)
+		return cli_usage("attach-signature: BUNDLE and SIG are needed");
+	a.bundle = argv[optind];
+	a.sig_path = argv[optind + 1];
+	if (!a.out)
+		a.out = a.bundle;
+	if (a.cms == !!a.key_path)
+		return cli_usage("attach-signature: give --key KEY.pub for a raw signature, or --cms");
+	if (a.cms && a.alg)
+		return cli_usage("attach-signature: --alg is for raw signatures (a CMS signature names its own)");
+	if (!a.cms && a.ncas)
+		return cli_usage("attach-signature: --trust-ca is for --cms");
+	rc = attach(&a);
+	return rc ? cli_fail(rc) : CLI_OK;
+}
