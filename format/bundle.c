@@ -9,6 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The pad is not signed, so it must carry nothing: any non-zero byte is refused by every reader,
+ * the stub included, not only by 'ibpack verify'. */
+static int check_padding(struct ib_bundle *b)
+{
+	uint64_t from = b->footer.sigblock_off + b->footer.sigblock_len, to = b->end - IB_FOOTER_SIZE;
+	uint8_t pad[IB_BUNDLE_ALIGN];
+	int rc;
+
+	if (to <= from)
+		return 0;
+	if ((rc = ib_file_pread(&b->file, pad, (size_t)(to - from), from)))
+		return rc;
+	for (uint64_t i = 0; i < to - from; i++)
+		if (pad[i])
+			return ib_fail(IB_E_INTEGRITY, "padding before the footer is not zero (byte %llu)",
+				       (unsigned long long)(from + i));
+	return 0;
+}
+
 static int read_structures(struct ib_bundle *b)
 {
 	uint8_t head[IB_PE_HEAD], foot[IB_FOOTER_SIZE], *sig = NULL;
@@ -27,7 +46,18 @@ static int read_structures(struct ib_bundle *b)
 		return ib_fail(IB_E_TRUNCATED, "'%s' is too small to be a bundle", b->file.path);
 	if ((rc = ib_file_pread(&b->file, foot, sizeof(foot), b->end - IB_FOOTER_SIZE)))
 		return rc;
-	if ((rc = ib_footer_decode(foot, b->end, &b->footer)))
+	if ((rc = ib_footer_decode(foot, b->end, &b->footer))) {
+		uint64_t claimed = ib_get_le64(foot + 56);
+
+		/* A whole footer that claims less than the file: something was added after a bundle. */
+		if (rc == IB_E_FORMAT && !memcmp(foot, IB_FOOTER_MAGIC, 8) && claimed < b->end)
+			rc = ib_fail(IB_E_FORMAT, "footer: the bundle is %llu bytes but the file has %llu: %llu bytes "
+				     "were added after a bundle (appended data, or bundles concatenated)",
+				     (unsigned long long)claimed, (unsigned long long)b->end,
+				     (unsigned long long)(b->end - claimed));
+		return rc;
+	}
+	if ((rc = check_padding(b)))
 		return rc;
 	b->manifest_len = (size_t)b->footer.manifest_len;
 	b->manifest_raw = malloc(b->manifest_len + 1);

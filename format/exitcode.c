@@ -26,10 +26,12 @@ int ib_exit_code(int err, int target)
 		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_UNSUPPORTED_OS;
 	case IB_E_TIMEOUT:
 		return IB_EXIT_TIMEOUT;
+	/* Windows has no code of its own for these in InfiniBandDriverWindows: 100 is "could not be
+	 * completed"; the message and the JSON result say which (docs/SECURITY.md). */
 	case IB_E_ROLLBACK:
-		return IB_EXIT_ROLLBACK;
+		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_ROLLBACK;
 	case IB_E_LOCKED:
-		return IB_EXIT_LOCKED;
+		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_LOCKED;
 	case IB_E_INSTALLER:
 	case IB_E_UNSAFE:
 	case IB_E_LIMIT:

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Explicit directory entries seen so far, to refuse a directory listed twice. */
+/* The paths of the entries seen so far, to refuse any path listed twice. */
 struct pathset {
 	char **slot;
 	size_t cap, n;
@@ -119,6 +119,29 @@ static int open_reader(struct archive **out, const struct ib_package *p, struct 
 	return 0;
 }
 
+/* A signal between chunks is seen by the blob reader; one highly compressed chunk can unpack to
+ * gigabytes, so the write loops look too. */
+static int cancelled(const struct reader_ctx *ctx)
+{
+	if (ctx->opts && ctx->opts->cancel && *ctx->opts->cancel)
+		return ib_fail(IB_E_INTERRUPTED, "interrupted by a signal while extracting");
+	return 0;
+}
+
+/* A full disk is the one write error users can fix themselves: say how. */
+static int write_error(int rc, const struct ib_package *p)
+{
+#ifdef EDQUOT
+	if (rc == -EDQUOT)
+		rc = -ENOSPC;
+#endif
+	if (rc == -ENOSPC)
+		return ib_fail(rc, "no space left while extracting package '%s' (it unpacks to %llu bytes): free "
+			       "space or use --tmpdir on a larger file system", p->id,
+			       (unsigned long long)p->unpacked_size);
+	return rc;
+}
+
 static int entry_fail(struct reader_ctx *ctx, struct archive *a, const struct ib_package *p)
 {
 	if (ctx->err)
@@ -160,8 +183,10 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 
 	rc = ib_outdir_create(dir, path, mode, &f);
 	if (rc)
-		return rc;
+		return write_error(rc, p);
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+		if ((rc = cancelled(ctx)))
+			break;
 		/* Holes would let a tiny archive claim a huge file; builders never write them. */
 		if (off < 0 || (uint64_t)off != pos) {
 			rc = ib_fail(IB_E_UNSAFE, "package '%s': sparse file '%s' refused", p->id, path);
@@ -172,21 +197,23 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 				     p->id, (unsigned long long)p->unpacked_size);
 			break;
 		}
-		if ((rc = ib_outfile_write(f, buf, size)))
+		if ((rc = ib_outfile_write(f, buf, size))) {
+			rc = write_error(rc, p);
 			break;
+		}
 		pos += size;
 		st->bytes += size;
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = entry_fail(ctx, a, p);
 	r = ib_outfile_close(f, rc == 0);
-	return rc ? rc : r;
+	return rc ? rc : write_error(r, p);
 }
 
 static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
 			   const char *subdir, const struct ib_package *p, struct ib_extract_stats *st)
 {
-	struct pathset dirs = { 0 };
+	struct pathset seen = { 0 };
 	struct archive_entry *e;
 	char path[4200];
 	int r, rc = 0;
@@ -194,7 +221,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 	while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name;
 
-		if ((rc = check_entry(e, p->id)))
+		if ((rc = cancelled(ctx)) || (rc = check_entry(e, p->id)))
 			break;
 		if (++st->files > p->file_count) {
 			rc = ib_fail(IB_E_LIMIT, "package '%s': more than the declared %llu files", p->id,
@@ -206,19 +233,22 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 			rc = ib_fail(IB_E_UNSAFE, "package '%s': path too long", p->id);
 			break;
 		}
+		/* Every entry, of any type, names a path once: a second one would replace, merge
+		 * into or silently skip the first ("a" as a file, then "a" or "a/" as a directory). */
+		for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+			path[n - 1] = '\0';
+		rc = pathset_add(&seen, path);
+		if (rc == -EEXIST) {
+			rc = ib_fail(IB_E_UNSAFE, "package '%s': duplicate path '%s' in archive", p->id, name);
+			break;
+		}
+		if (rc)
+			break;
 		if (archive_entry_filetype(e) == AE_IFDIR) {
-			size_t n = strlen(path);
-
-			while (n > 1 && path[n - 1] == '/')
-				path[--n] = '\0';
-			rc = pathset_add(&dirs, path);
+			rc = ib_outdir_mkdir(dir, path, archive_entry_perm(e) | 0700);
 			if (rc == -EEXIST)
-				rc = ib_fail(IB_E_UNSAFE, "package '%s': duplicate directory '%s'", p->id, name);
-			if (!rc) {
-				rc = ib_outdir_mkdir(dir, path, archive_entry_perm(e) | 0700);
-				if (rc == -EEXIST)
-					rc = 0; /* created earlier as the parent of a file */
-			}
+				rc = 0; /* created earlier as the parent of a file (always a directory) */
+			rc = write_error(rc, p);
 			continue;
 		}
 		if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > p->unpacked_size - st->bytes) {
@@ -234,7 +264,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 		rc = ib_fail(IB_E_LIMIT, "package '%s': unpacked %llu files / %llu bytes, manifest declares "
 			     "%llu / %llu", p->id, (unsigned long long)st->files, (unsigned long long)st->bytes,
 			     (unsigned long long)p->file_count, (unsigned long long)p->unpacked_size);
-	pathset_release(&dirs);
+	pathset_release(&seen);
 	return rc;
 }
 

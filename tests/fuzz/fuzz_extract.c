@@ -14,9 +14,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char dir[] = "/tmp/ibpack-fuzz-XXXXXX";
+
+/* Leaves nothing in /tmp: the replay runs in every make test. */
+static void cleanup(void)
+{
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char dir[] = "/tmp/ibpack-fuzz-XXXXXX";
 	static int ready;
 	char blobpath[64];
 	struct ib_bundle b;
@@ -32,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ready) {
 		if (!mkdtemp(dir))
 			abort();
+		atexit(cleanup);
 		ib_crypto_init();
 		ready = 1;
 	}

@@ -6,8 +6,9 @@ set -euo pipefail
 ibpack=$1 out=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$out"/{footer,sigblock,manifest,spec,extract}
+mkdir -p "$out"/{footer,sigblock,manifest,spec,extract,state}
 cp "$(dirname "$0")"/corpus/spec/* "$out/spec/"
+cp "$(dirname "$0")"/corpus/state/* "$out/state/"
 cp "$(dirname "$0")"/corpus/manifest/* "$out/manifest/" 2>/dev/null || true
 
 mkdir -p "$work/pkg/sub"
