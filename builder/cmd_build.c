@@ -1,4 +1,5 @@
 /* ibpack build: stub + package blobs + signed manifest + footer, written atomically. */
+#include "build_sign.h"
 #include "cli.h"
 #include "pack.h"
 
@@ -26,6 +27,13 @@ static const char help[] =
 	"      --target T        linux-x86_64 or windows-x86_64 (default: the spec's target)\n"
 	"      --stub PATH       stub executable (default: found next to ibpack, or $IBPACK_STUB_DIR)\n"
 	"      --trust KEY.pub   also trust this public key (repeatable)\n"
+	"      --threshold N     the stub needs signatures by N distinct trusted keys (default 1)\n"
+	"      --revoke KEY.pub  embed this key as revoked: its signatures never count (repeatable)\n"
+	"      --trust-ca CA.pem trust CMS signatures whose chain ends at this CA (repeatable)\n"
+	"      --cms-cert CERT.pem --cms-key KEY.pem [--cms-chain CHAIN.pem]...\n"
+	"                        also sign as CMS with this X.509 certificate (ECDSA or RSA)\n"
+	"      --unsigned        write no signature: sign the 'ibpack manifest' bytes elsewhere and\n"
+	"                        add them with 'ibpack attach-signature' (needs --trust or --trust-ca)\n"
 	"      --zstd-level N    zstd level for compressed packages (default 3)\n"
 	"      --json            print a JSON summary\n"
 	"  -q, --quiet           no progress or summary\n"
@@ -39,6 +47,7 @@ struct build {
 	int target, zstd_level;
 	char *keys[MAX_KEYS], *trusts[32];
 	size_t nkeys, ntrusts;
+	struct build_sign sig; /* threshold, revocations, CAs, CMS, unsigned: build_sign.c */
 };
 
 static int find_stub(int target, char *out, size_t size)
@@ -131,46 +140,66 @@ static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv
 		if ((rc = ib_pubkey_load(bd->trusts[i], &k)) || (rc = ib_trust_add_key(&t, k)))
 			goto out;
 	}
+	if ((rc = build_sign_trust(&bd->sig, &t, priv, npriv)))
+		goto out;
 	rc = ib_trust_encode(&t, *image + off, IB_TRUST_AREA_SIZE);
 out:
 	ib_trust_release(&t);
 	return rc;
 }
 
+/* The directory the bundle is written in: blobs packed in parallel wait there, on the same
+ * file system, until their turn to be appended. */
+static int output_dir(const char *out_path, char *dir, size_t size)
+{
+	const char *slash = strrchr(out_path, '/');
+
+	if (!slash)
+		return ib_snprintf(dir, size, ".");
+	if (slash == out_path)
+		return ib_snprintf(dir, size, "/");
+	return ib_snprintf(dir, size, "%.*s", (int)(slash - out_path), out_path);
+}
+
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
 	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
-	uint64_t off = start;
-	char label[128];
+	char label[128], dir[PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
+	unsigned threads;
 	int rc = 0;
 
+	if (!src)
+		return -ENOMEM;
 	if (bd->cli.tty && !bd->cli.quiet && !bd->cli.json) {
 		o.progress = cli_progress;
 		o.progress_ctx = label;
 	}
-	for (size_t i = 0; i < m->npkgs; i++) {
+	for (size_t i = 0; !rc && i < m->npkgs; i++) {
 		struct ib_package *p = &m->pkgs[i];
-		char src[PATH_MAX];
 
-		if (p->source[0] == '/')
-			rc = ib_snprintf(src, sizeof(src), "%s", p->source);
-		else
-			rc = ib_snprintf(src, sizeof(src), "%s/%s", spec_dir, p->source);
-		if (rc)
-			return ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
-		snprintf(label, sizeof(label), "[%zu/%zu] %s", i + 1, m->npkgs, p->id);
-		rc = ib_pack_package(fd, p, src, &o);
-		if (rc)
-			return ib_fail_ctx(rc, "package '%s': ", p->id);
-		p->offset = off;
-		off += p->length;
+		if (!(src[i] = malloc(PATH_MAX)))
+			rc = -ENOMEM;
+		else if (p->source[0] == '/' ? ib_snprintf(src[i], PATH_MAX, "%s", p->source)
+					     : ib_snprintf(src[i], PATH_MAX, "%s/%s", spec_dir, p->source))
+			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
 	}
-	cli_progress_done(&bd->cli);
-	return 0;
+	if (!rc && output_dir(bd->out_path, dir, sizeof(dir)))
+		rc = ib_fail(-ENAMETOOLONG, "output path too long");
+	if (!rc)
+		rc = ib_pack_threads(&threads);
+	if (!rc) {
+		snprintf(label, sizeof(label), "packing %zu package%s", m->npkgs, m->npkgs == 1 ? "" : "s");
+		rc = ib_pack_all(fd, dir, m->pkgs, src, m->npkgs, &o, threads, start);
+		cli_progress_done(&bd->cli);
+	}
+	for (size_t i = 0; i < m->npkgs; i++)
+		free(src[i]);
+	free(src);
+	return rc;
 }
 
 static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv, size_t npriv,
-			 uint8_t **block, size_t *blocklen)
+			 struct build_sign *bs, uint8_t **block, size_t *blocklen)
 {
 	struct ib_sigblock sb = { 0 };
 	int rc = 0;
@@ -188,6 +217,8 @@ static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv,
 		free(sig);
 		ib_pubkey_free(pub);
 	}
+	if (!rc)
+		rc = build_sign_cms(bs, (const uint8_t *)text, len, &sb);
 	if (!rc)
 		rc = ib_sigblock_encode(&sb, block, blocklen);
 	ib_sigblock_release(&sb);
@@ -233,6 +264,7 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 				ib_pubkey_free(pub);
 			}
 		}
+		build_sign_json(&bd->sig, o);
 		cli_print_json(o);
 		return;
 	}
@@ -257,6 +289,7 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 			ib_pubkey_free(pub);
 		}
 	}
+	build_sign_print(&bd->sig);
 }
 
 static int build(struct build *bd)
@@ -303,7 +336,9 @@ static int build(struct build *bd)
 	f.stub_len = stub_len;
 	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
 	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) ||
-	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &sigblock, &sigblock_len)))
+	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
+	    (rc = build_sign_check(&bd->sig, stub, stub_len, sigblock, sigblock_len, (const uint8_t *)manifest,
+				   manifest_len)))
 		goto out;
 	f.manifest_len = manifest_len;
 	f.sigblock_off = f.manifest_off + manifest_len;
@@ -353,7 +388,8 @@ int cmd_build(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' }, { "stub", required_argument, NULL, 's' },
 		{ "trust", required_argument, NULL, 'T' },  { "zstd-level", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{ "help", no_argument, NULL, 'h' },         BUILD_SIGN_LONGOPTS
+		{ NULL, 0, NULL, 0 },
 	};
 	struct build bd = { .zstd_level = 3 };
 	long lv;
@@ -387,7 +423,10 @@ int cmd_build(int argc, char **argv)
 		case 'j': bd.cli.json = 1; break;
 		case 'q': bd.cli.quiet = 1; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("build: bad option");
+		default:
+			rc = build_sign_option(&bd.sig, c, optarg);
+			if (rc)
+				return rc == 1 ? cli_usage("build: bad option") : rc;
 		}
 	}
 	if (optind + 1 != argc)
@@ -395,8 +434,8 @@ int cmd_build(int argc, char **argv)
 	bd.spec_path = argv[optind];
 	if (!bd.out_path)
 		return cli_usage("build: -o OUT is required");
-	if (!bd.nkeys)
-		return cli_usage("build: -k KEY is required (create one with 'ibpack keygen -o NAME')");
+	if ((rc = build_sign_validate(&bd.sig, bd.nkeys, bd.ntrusts)))
+		return rc;
 	rc = build(&bd);
 	if (!rc)
 		return CLI_OK;

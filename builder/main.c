@@ -21,17 +21,21 @@ static const char usage[] =
 	"  keygen -o NAME [--alg ed25519|ecdsa-p256|rsa-pss-3072]\n"
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
-	"                       build a signed bundle from a spec\n"
-	"  verify BUNDLE [-p KEY.pub] [--json]\n"
-	"                       check footer, signature, stub hash and every chunk of every package\n"
+	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
+	"        [--unsigned]   build a signed bundle from a spec\n"
+	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json]\n"
+	"                       check footer, signatures, stub hash and every chunk of every package;\n"
+	"                       --json: a report to archive (hashes, signers and their status)\n"
 	"  list BUNDLE [-p KEY.pub] [--json]\n"
 	"                       show the bundle and its packages\n"
 	"  extract BUNDLE -o DIR [--package ID] [-p KEY.pub]\n"
 	"                       verified extraction into DIR/<package-id>/ (offline layout)\n"
 	"  manifest BUNDLE -o FILE\n"
 	"                       write the exact signed manifest bytes\n"
-	"  signature BUNDLE -o FILE [--key-id ID]\n"
-	"                       write one raw signature (for openssl pkeyutl -verify)\n"
+	"  signature BUNDLE -o FILE [--key-id ID | --cms]\n"
+	"                       write one raw signature (for openssl pkeyutl -verify / openssl cms)\n"
+	"  attach-signature BUNDLE SIG (--key KEY.pub [--alg ALG] | --cms) [-o OUT]\n"
+	"                       add a signature made elsewhere (openssl, an HSM) after checking it\n"
 	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--json]\n"
 	"                       which package a machine would get (exit codes as the stub's)\n"
 	"  fetch-list SPEC [--json | --format urls]\n"
@@ -39,6 +43,8 @@ static const char usage[] =
 	"  check SPEC [--json] [--hash]\n"
 	"                       sources present/missing/corrupt and a lint of the selection rules\n"
 	"                       (exit 0 clean, 3 problems found)\n"
+	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
+	"                       an Azure VM extension handler package (zip) running the bundle\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
 	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
@@ -53,6 +59,8 @@ static const struct command commands[] = {
 	{ "list", cmd_list },         { "extract", cmd_extract },     { "manifest", cmd_manifest },
 	{ "signature", cmd_signature }, { "plan", cmd_plan },
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
+	{ "attach-signature", cmd_attach_signature },
+	{ "extension", cmd_extension }, /* issue 6 */
 };
 
 int main(int argc, char **argv)

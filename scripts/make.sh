@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 target=${1:-all}
 shift || true
 case $target in
-test | test-asan) bash scripts/setup.sh test ;;
+test | test-asan | test-valgrind) bash scripts/setup.sh test ;;
 *) bash scripts/setup.sh build ;;
 esac
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -8,9 +8,20 @@ build_pkgs=(build-essential pkg-config dpkg-dev ca-certificates file
 	libarchive-dev zlib1g-dev libssl-dev libcjson-dev libzstd-dev openssl)
 test_pkgs=(bats libcmocka-dev python3 osslsigncode gcc-mingw-w64-x86-64 wine64 makeself
 	debootstrap systemd iproute2 util-linux)
+# signing workflows (tests/bats/signing.bats): an HSM through PKCS#11, signing via OpenSSL's engine
+test_pkgs+=(softhsm2 libengine-pkcs11-openssl)
 
 bench_pkgs=(makeself time)
+# issue 10: tests/bench/bench.sh reads manifests with python3; tests/bench/zstd-levels.sh runs zstd -b
+bench_pkgs+=(python3 zstd)
 fuzz_pkgs=(clang)
+# issue 8: make test-valgrind, the hardening tests (strace, zstd for the decompression bomb)
+test_pkgs+=(valgrind strace zstd)
+# issue 7: tests/bats/golden.bats debootstraps a Debian 12 root (also on Ubuntu hosts: the keyring)
+test_pkgs+=(debian-archive-keyring)
+# issue 6: tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
+# code; the agent itself must never run here (its service is masked before the install, below)
+test_pkgs+=(waagent python3-distro)
 
 case $what in
 build) pkgs=("${build_pkgs[@]}") ;;
@@ -34,5 +45,9 @@ else
 	SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+if [[ " ${missing[*]} " == *" waagent "* ]]; then
+	# The package would start the agent, which reconfigures a VM; only its code is wanted.
+	$SUDO systemctl mask walinuxagent.service >/dev/null 2>&1 || true
+fi
 $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,5 +1,6 @@
 /* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
 #include "actions.h"
+#include "guard.h" /* issue 8: self-check, lock, rollback rule, install record */
 
 #include "../format/err.h"
 #include "../format/exitcode.h"
@@ -17,25 +18,46 @@ static FILE *human(const struct stub_ctx *c)
 	return c->opts->json ? stderr : stdout;
 }
 
+/* --trust/--trust-ca replace the embedded keys and CAs (issue 9); the embedded revocations and
+ * threshold still apply: they are the policy of whoever built this stub, which is running. */
+static int replace_trust(const struct stub_opts *o, struct ib_trust *t)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < t->nkeys; i++)
+		ib_pubkey_free(t->keys[i]);
+	for (size_t i = 0; i < t->ncas; i++)
+		ib_cert_free(t->cas[i]);
+	t->nkeys = t->ncas = 0;
+	for (size_t i = 0; !rc && i < o->ntrust_keys; i++) {
+		struct ib_pubkey *k;
+
+		if (!(rc = ib_pubkey_load(o->trust_keys[i], &k)))
+			rc = ib_trust_add_key(t, k);
+	}
+	for (size_t i = 0; !rc && i < o->ntrust_cas; i++) {
+		struct ib_cert *ca;
+
+		if (!(rc = ib_cert_load(o->trust_cas[i], &ca)))
+			rc = ib_trust_add_ca(t, ca);
+	}
+	if (rc)
+		ib_trust_release(t);
+	return rc;
+}
+
 static int load_trust(struct stub_ctx *c, struct ib_trust *t)
 {
-	struct ib_pubkey *k;
 	uint8_t area[IB_TRUST_AREA_SIZE];
 	int rc;
 
-	if (c->opts->trust_file) {
-		memset(t, 0, sizeof(*t));
-		t->threshold = 1;
-		rc = ib_pubkey_load(c->opts->trust_file, &k);
-		if (!rc)
-			rc = ib_trust_add_key(t, k);
-		return rc;
-	}
 	/* Copy out of the volatile array once; everything after reads the copy. */
 	for (size_t i = 0; i < sizeof(area); i++)
 		area[i] = stub_trust_area[i];
 	rc = ib_trust_decode(area, sizeof(area), t);
-	if (!rc && t->nkeys == 0)
+	if (!rc && (c->opts->ntrust_keys || c->opts->ntrust_cas))
+		return replace_trust(c->opts, t);
+	if (!rc && t->nkeys == 0 && t->ncas == 0)
 		rc = ib_fail(IB_E_UNTRUSTED, "this stub trusts no key: it was not built by 'ibpack build'");
 	return rc;
 }
@@ -229,7 +251,8 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, const c
 	if (rc)
 		return rc;
 	if (!c->run.exited)
-		return ib_fail(IB_E_INSTALLER, "installer was killed by signal %d", c->run.signal);
+		return ib_fail(IB_E_INSTALLER, "installer was killed by signal %d (%s)", c->run.signal,
+			       stub_signal_name(c->run.signal));
 	if (ib_codes_has(&p->install.reboot, c->run.code)) {
 		c->reboot_required = 1;
 		snprintf(c->message, sizeof(c->message), "%s %s installed; reboot required (installer exit %ld)",
@@ -255,7 +278,7 @@ int stub_install(struct stub_ctx *c)
 
 	if (o->detect) {
 		log_open(&c->log, NULL, human(c));
-		return detect_and_select(c);
+		return stub_guard_detect(c, detect_and_select(c));
 	}
 	if (o->log_file)
 		snprintf(logpath, sizeof(logpath), "%s", o->log_file);
@@ -265,6 +288,8 @@ int stub_install(struct stub_ctx *c)
 	if ((rc = detect_and_select(c)))
 		return rc;
 	p = c->sel.pkg;
+	if ((rc = stub_guard_begin(c)))
+		return rc;
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
 	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
@@ -280,5 +305,5 @@ int stub_install(struct stub_ctx *c)
 		(unsigned long long)st.files, (unsigned long long)st.bytes);
 	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", c->tmpdir, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
-	return run_installer(c, p, pkgdir);
+	return stub_guard_commit(c, run_installer(c, p, pkgdir));
 }

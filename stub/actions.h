@@ -10,6 +10,8 @@
 #define STUB_TARGET IB_TARGET_LINUX_X86_64
 #endif
 
+struct root_job; /* --root/--stage/--unstage: stub/root.h */
+
 struct stub_ctx {
 	struct stub_opts *opts;
 	int target;
@@ -25,6 +27,7 @@ struct stub_ctx {
 	int ran, reboot_required;
 	char tmpdir[4096];
 	char message[1024];
+	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
 };
 
 int stub_open(struct stub_ctx *c);

@@ -1,6 +1,8 @@
 /* The stub's entry point: options, authentication of its own bundle, then one action. */
 #include "stub.h"
 #include "actions.h"
+#include "extension.h"
+#include "root.h"
 
 #include "../format/err.h"
 #include "../format/fileio.h"
@@ -28,7 +30,21 @@ static const char help[] =
 	"  --package ID        install (or extract) this package, skipping detection\n"
 	"  --os TOKEN          use this OS token instead of detecting it\n"
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
-	"  --trust KEY.pub     verify against this key instead of the embedded ones\n"
+	/* ---- issue 7: image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
+#ifdef _WIN32
+	"  --root DIR          add the INF drivers for the --nic models to the offline Windows image\n"
+	"                      mounted at DIR with dism (needs --os)\n"
+	"  --stage             with --root: copy the bundle into the image and run it once from\n"
+	"                      SetupComplete.cmd on first boot\n"
+#else
+	"  --root DIR          install into the image mounted at DIR (chrooted) for the --nic models\n"
+	"                      (one package per distinct selection); OS from DIR/etc/os-release\n"
+	"  --stage             with --root: copy the bundle into the image and enable a systemd unit\n"
+	"                      that runs it once, on the first boot on the real hardware\n"
+#endif
+	"  --unstage           with --root: remove what --stage added\n"
+	"  --trust KEY.pub     verify against this key instead of the embedded ones (repeatable)\n"
+	"  --trust-ca CA.pem   trust CMS signatures chaining to this CA instead (repeatable)\n"
 #ifndef _WIN32
 	"  --sysroot DIR       read /etc and /sys below DIR (also $IBPACK_SYSROOT)\n"
 #endif
@@ -41,24 +57,34 @@ static const char help[] =
 #else
 	"  --log-file FILE     log here (default /var/log/ibpack/<bundle>.log)\n"
 #endif
+	"  --extension CMD     run as an Azure VM extension handler: CMD is install, enable, disable,\n"
+	"                      uninstall or update (the handler package: ibpack extension)\n"
+	"  --allow-downgrade   install even if a newer sequence of this bundle is installed\n"
+	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
 	"  --json              print one JSON result object on stdout\n"
 	"  --quiet             print nothing but errors\n"
 	"  --help, --version\n"
 	"\n"
 #ifdef _WIN32
 	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
-	"signature failure, 100 no InfiniBand device, OS not in this bundle, or installer failed,\n"
-	"240 installer timed out, -1 unexpected error.\n";
+	"signature failure, 100 no InfiniBand device, OS not in this bundle, installer failed, an\n"
+	"older bundle than the installed one or another install running, 240 installer timed out,\n"
+	"-1 unexpected error or interrupted.\n";
 #else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
 	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
-	"14 installer or extraction failed, 240 installer timed out.\n";
+	"14 installer or extraction failed or interrupted, 15 older than the installed bundle (see\n"
+	"--allow-downgrade) or unusable install state, 16 another install is running, 240 installer\n"
+	"timed out.\n";
 #endif
 
 static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_SYSROOT,
-	       O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION };
+	       O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_TRUST_CA = 0x300 };
+	enum { O_EXTENSION = 0x600 }; /* issue 6 */
+	enum { O_ALLOW_DOWNGRADE = 0x800, O_LOCK_WAIT }; /* issue 8: stub/guard.c */
+	enum { O_ROOT = 0x700, O_STAGE, O_UNSTAGE }; /* issue 7: stub/root.c, stub/stage.c */
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -68,7 +94,15 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "keep", no_argument, NULL, O_KEEP },          { "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "log-file", required_argument, NULL, O_LOG }, { "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET },        { "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },    { NULL, 0, NULL, 0 },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "trust-ca", required_argument, NULL, O_TRUST_CA }, /* issue 9 */
+		{ "extension", required_argument, NULL, O_EXTENSION }, /* issue 6 */
+		{ "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE }, /* issue 8 */
+		{ "lock-wait", required_argument, NULL, O_LOCK_WAIT },       /* issue 8 */
+		{ "root", required_argument, NULL, O_ROOT },                 /* issue 7 */
+		{ "stage", no_argument, NULL, O_STAGE },                     /* issue 7 */
+		{ "unstage", no_argument, NULL, O_UNSTAGE },                 /* issue 7 */
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
 
@@ -86,7 +120,16 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 				return ib_fail(IB_E_USAGE, "unknown or too many --nic '%s'", optarg);
 			o->nic_override[o->n_nic_override++] = optarg;
 			break;
-		case O_TRUST: o->trust_file = optarg; break;
+		case O_TRUST:
+		case O_TRUST_CA:
+			if ((c == O_TRUST ? o->ntrust_keys : o->ntrust_cas) == IB_ARRAY_LEN(o->trust_keys))
+				return ib_fail(IB_E_USAGE, "at most %zu --trust and %zu --trust-ca",
+					       IB_ARRAY_LEN(o->trust_keys), IB_ARRAY_LEN(o->trust_cas));
+			if (c == O_TRUST)
+				o->trust_keys[o->ntrust_keys++] = optarg;
+			else
+				o->trust_cas[o->ntrust_cas++] = optarg;
+			break;
 		case O_SYSROOT: o->sysroot = optarg; break;
 		case O_TMPDIR: o->tmpdir = optarg; break;
 		case O_KEEP: o->keep = 1; break;
@@ -101,6 +144,18 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case 'h':
 		case O_HELP: o->help = 1; break;
 		case O_VERSION: o->version = 1; break;
+		case O_EXTENSION: o->extension = optarg; break;
+		/* ---- issue 8: rollback rule and install lock ---- */
+		case O_ALLOW_DOWNGRADE: o->allow_downgrade = 1; break;
+		case O_LOCK_WAIT:
+			if (ib_parse_int(optarg, 0, 86400, &o->lock_wait))
+				return ib_fail(IB_E_USAGE, "--lock-wait takes 0 to 86400 seconds");
+			o->lock_wait_set = 1;
+			break;
+		/* ---- issue 7: image installs and staging ---- */
+		case O_ROOT: o->root = optarg; break;
+		case O_STAGE: o->stage = 1; break;
+		case O_UNSTAGE: o->unstage = 1; break;
 		default:
 			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
@@ -110,6 +165,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL);
 	if (actions > 1)
 		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
+	if (root_check_opts(o) != 0) /* issue 7: --root, --stage, --unstage */
+		return IB_E_USAGE;
 	if (!o->sysroot) {
 		const char *env = getenv("IBPACK_SYSROOT");
 
@@ -144,6 +201,8 @@ int stub_main(int argc, char **argv)
 		return 0;
 	}
 	plat_signals(&ctx.cancel);
+	if (o.extension) /* the Azure VM extension handler protocol: stub/extension.c */
+		return stub_extension(&ctx, o.extension);
 	rc = ib_crypto_init();
 	if (!rc)
 		rc = stub_open(&ctx);
@@ -155,6 +214,12 @@ int stub_main(int argc, char **argv)
 		rc = stub_verify(&ctx);
 	else if (o.extract_dir)
 		rc = stub_extract(&ctx);
+	else if (o.stage) /* issue 7: stub/stage.c, stub/root.c */
+		rc = stub_stage(&ctx);
+	else if (o.unstage)
+		rc = stub_unstage(&ctx);
+	else if (o.root)
+		rc = stub_root_install(&ctx);
 	else
 		rc = stub_install(&ctx);
 	return stub_finish(&ctx, rc);

@@ -1,5 +1,7 @@
 /* The end of every stub run: the result (human line or one JSON object), cleanup, exit code. */
 #include "actions.h"
+#include "guard.h" /* issue 8: the install record in the result; lock release */
+#include "root.h"  /* issue 7: image installs and staging */
 
 #include "../format/err.h"
 #include "../format/exitcode.h"
@@ -22,6 +24,8 @@ static const char *result_word(int rc, const struct stub_ctx *c)
 	case IB_E_TIMEOUT: return "timeout";
 	case IB_E_USAGE: return "usage";
 	case IB_E_INTERRUPTED: return "interrupted";
+	case IB_E_ROLLBACK: return "downgrade-refused"; /* issue 8 */
+	case IB_E_LOCKED: return "locked";              /* issue 8 */
 	default:
 		return ib_exit_code(rc, c->target) == IB_EXIT_INTEGRITY ? "invalid" : "failed";
 	}
@@ -132,6 +136,9 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 		cJSON_AddBoolToObject(r, "timed_out", c->run.timed_out);
 	}
 	cJSON_AddBoolToObject(o, "reboot_required", c->reboot_required);
+	stub_guard_json(c, o);
+	if (c->root) /* issue 7: "root", "installs" (what for which NIC), "staged"/"unstaged" */
+		root_result_json(c, o);
 	if (c->log.path[0])
 		cJSON_AddStringToObject(o, "log_file", c->log.path);
 	if (c->tmpdir[0] && c->opts->keep)
@@ -151,7 +158,8 @@ int stub_finish(struct stub_ctx *c, int rc)
 	if (rc == 0 && c->reboot_required && c->target == IB_TARGET_WINDOWS_X86_64)
 		code = IB_EXIT_WIN_REBOOT;
 	if (rc == IB_E_INTERRUPTED || c->cancel)
-		log_msg(&c->log, "error", "interrupted by signal %d; cleaning up", (int)c->cancel);
+		log_msg(&c->log, "error", "interrupted by %s; cleaning up",
+			c->cancel ? stub_signal_name((int)c->cancel) : "a signal");
 	if (c->tmpdir[0]) {
 		if (c->opts->keep)
 			log_msg(&c->log, "info", "kept %s", c->tmpdir);
@@ -166,6 +174,7 @@ int stub_finish(struct stub_ctx *c, int rc)
 		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc)); /* quiet or JSON: errors still reach stderr */
 	if (c->opts->json)
 		print_json(c, rc, code);
+	stub_guard_release(c); /* after the temp dir is gone: the next install may start now */
 	log_close(&c->log);
 	if (c->opened)
 		ib_bundle_close(&c->bundle);

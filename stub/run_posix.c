@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,7 +24,9 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void child(char *const *argv, const char *cwd, int out, int status)
+/* rootfd >= 0: chroot there first (an image install); cwd is then a path inside the image. */
+static void child(char *const *argv, int rootfd, const char *root_shown, const char *cwd, int out,
+		  int status)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	int err;
@@ -37,7 +40,13 @@ static void child(char *const *argv, const char *cwd, int out, int status)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGPIPE, SIG_DFL);
-	if (chdir(cwd) != 0) {
+	if (rootfd >= 0 && (fchdir(rootfd) != 0 || chroot(".") != 0)) {
+		err = errno;
+	} else if (rootfd >= 0 && (setenv("PATH", STUB_CHROOT_PATH, 1) != 0 ||
+				   setenv("IBPACK_ROOT", root_shown, 1) != 0 || unsetenv("TMPDIR") != 0)) {
+		/* The host's PATH and TMPDIR name host directories, meaningless inside the image. */
+		err = errno;
+	} else if (chdir(cwd) != 0) {
 		err = errno;
 	} else {
 		/* "./install.sh" runs from the package dir; a bare name ("dpkg") is looked up in PATH. */
@@ -67,8 +76,8 @@ static void kill_group(pid_t pid)
 	waitpid(pid, &st, 0);
 }
 
-int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
-	     volatile sig_atomic_t *cancel, struct run_result *res)
+static int run(char *const *argv, int rootfd, const char *root_shown, const char *cwd, unsigned timeout,
+	       struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	int out[2], status[2], st, err = 0;
 	long deadline = now_ms() + (long)timeout * 1000;
@@ -97,7 +106,7 @@ int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_l
 	if (pid == 0) {
 		close(out[0]);
 		close(status[0]);
-		child(argv, cwd, out[1], status[1]);
+		child(argv, rootfd, root_shown, cwd, out[1], status[1]);
 	}
 	setpgid(pid, pid); /* also here: no window where a timeout could miss the group */
 	close(out[1]);
@@ -169,4 +178,17 @@ done:
 		res->signal = WTERMSIG(st);
 	}
 	return 0;
+}
+
+int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res)
+{
+	return run(argv, -1, NULL, cwd, timeout, log, cancel, res);
+}
+
+int plat_run_chroot(char *const *argv, int rootfd, const char *root_shown, const char *cwd,
+		    unsigned timeout, struct stub_log *log, volatile sig_atomic_t *cancel,
+		    struct run_result *res)
+{
+	return run(argv, rootfd, root_shown, cwd, timeout, log, cancel, res);
 }

@@ -36,12 +36,24 @@ struct stub_host {
 };
 
 struct stub_opts {
-	const char *sysroot, *tmpdir, *log_file, *trust_file, *extract_dir;
+	const char *sysroot, *tmpdir, *log_file, *extract_dir;
 	const char *force_package, *os_override;
 	const char *nic_override[STUB_MAX_NICS];
 	size_t n_nic_override;
 	int detect, list, verify, json, quiet, keep, help, version;
 	long timeout;           /* 0: the package's own */
+	/* ---- signing workflows (issue 9): --trust KEY.pub and --trust-ca CA.pem, repeatable ---- */
+	const char *trust_keys[8], *trust_cas[8];
+	size_t ntrust_keys, ntrust_cas;
+	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
+	const char *root;       /* --root DIR: install into (or stage into) this mounted image */
+	int stage, unstage;
+	/* ---- hardening (stub/guard.c, stub/state.c): rollback rule and install lock ---- */
+	int allow_downgrade;    /* --allow-downgrade: install even if an older sequence */
+	int lock_wait_set;      /* --lock-wait given */
+	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
+	/* ---- Azure VM extension handler (issue 6): stub/extension.c ---- */
+	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
@@ -82,6 +94,16 @@ struct run_result {
  * timeout seconds or when *cancel is set. */
 int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
 	     volatile sig_atomic_t *cancel, struct run_result *res);
+#ifndef _WIN32
+/* ---- image installs (stub/run_posix.c, used by stub/root_posix.c) ---- */
+/* plat_run inside a mounted image: the child chroots to the directory rootfd names, changes to
+ * cwd (a path inside the image), and runs with PATH set to STUB_CHROOT_PATH and IBPACK_ROOT set
+ * to root_shown (the image's path as the host sees it). */
+#define STUB_CHROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+int plat_run_chroot(char *const *argv, int rootfd, const char *root_shown, const char *cwd,
+		    unsigned timeout, struct stub_log *log, volatile sig_atomic_t *cancel,
+		    struct run_result *res);
+#endif
 
 /* The trust area compiled into the stub and patched by the builder. */
 extern const volatile uint8_t stub_trust_area[IB_TRUST_AREA_SIZE];

@@ -471,17 +471,44 @@ PY
 # ---- build: reproducibility ---------------------------------------------------------------------
 
 @test "SOURCE_DATE_EPOCH gives byte-identical bundles across two builds in different directories" {
-	mkdir one two
-	(cd one && std_spec && key k)
-	cp -a one/. two/
-	# different mtimes in the two trees must not matter
-	touch -d '2001-02-03 04:05:06' two/pkgs/ofed-ubuntu/install.sh two/pkgs/nd-driver/README
+	# Two trees with the same content made differently: other absolute paths (one much deeper),
+	# umask, file creation order and mtimes; packages stored with zstd, gzip and none.
+	mk_tree() { # DIR ORDER UMASK
+		local dir=$1 order=$2 f files=(drv/install.sh drv/README drv/lib/a.so drv/lib/b.so fw/fw.bin
+			fw/doc/notes.txt tools/run.sh tools/etc/x.conf)
+		[[ $order == rev ]] && files=(tools/etc/x.conf tools/run.sh fw/doc/notes.txt fw/fw.bin
+			drv/lib/b.so drv/lib/a.so drv/README drv/install.sh)
+		(
+			umask "$3"
+			for f in "${files[@]}"; do
+				mkdir -p "$dir/pkgs/$(dirname "$f")"
+				case $f in
+				*.sh) printf '#!/bin/sh\necho %s\n' "$f" >"$dir/pkgs/$f" && chmod +x "$dir/pkgs/$f" ;;
+				*.bin) py -c 'import random, sys; random.seed(7); sys.stdout.buffer.write(bytes(random.getrandbits(8) for _ in range(200000)))' >"$dir/pkgs/$f" ;;
+				*) for _ in $(seq 200); do echo "line of $f"; done >"$dir/pkgs/$f" ;;
+				esac
+				if [[ $order == rev ]]; then touch -d "@$((RANDOM * 1000))" "$dir/pkgs/$f"; fi
+			done
+		)
+		cp spec.json "$dir/spec.json"
+	}
+	new_spec
+	spec_pkg drv debian-12 cx6 source=pkgs/drv compression=zstd
+	spec_pkg fw debian-12 cx5 source=pkgs/fw compression=gzip
+	spec_pkg tools debian-12 cx4 source=pkgs/tools compression=none
+	write_spec spec.json
+	key k
+	deep=$WORK/a/much/deeper/path/for/the/second/tree
+	mk_tree "$WORK/one" fwd 022
+	mk_tree "$deep" rev 077
+	[[ $(stat -c %a one/pkgs/drv/README) != $(stat -c %a "$deep/pkgs/drv/README") ]]
 	export SOURCE_DATE_EPOCH=1700000000
-	(cd one && "$IBPACK" build spec.json -k k.key -o b.run -q)
-	(cd two && "$IBPACK" build "$WORK/two/spec.json" -k k.key -o "$WORK/two/b.run" -q)
-	cmp one/b.run two/b.run
-	run --separate-stderr "$IBPACK" list one/b.run --json
-	json_assert "$output" "d['created'] == '2023-11-14T22:13:20Z'"
+	(cd one && umask 022 && "$IBPACK" build spec.json -k "$WORK/k.key" -o b.run -q)
+	(cd / && umask 077 && "$IBPACK" build "$deep/spec.json" -k "$WORK/k.key" -o "$deep/b.run" -q)
+	[[ $(sha256sum <one/b.run) == $(sha256sum <"$deep/b.run") ]]
+	run --separate-stderr "$IBPACK" verify --json one/b.run
+	json_assert "$output" "d['created'] == '2023-11-14T22:13:20Z'" \
+		"[p['compression'] for p in d['packages']] == ['zstd', 'gzip', 'none']"
 }
 
 @test "without SOURCE_DATE_EPOCH the creation time is now" {

@@ -1,133 +1,230 @@
 #!/usr/bin/env bash
-# make bench: ibpack against makeself and tar on the same data, same machine, same run.
-# Prints the median of each timing, the ratios the performance targets are stated in, the stub's
-# peak RSS and a scaling table. BENCH_QUICK=1 uses a tiny data set and one run (CI proves it works).
-#   usage: bench.sh IBPACK_BUILD_DIR [WORKDIR]
+# make bench: ibpack against makeself and tar on the same data, on the same machine, in one run.
+# Every comparison runs the two commands alternately RUNS times (after a warm-up: warm page
+# cache) and prints both medians and the median of the per-run ratios, with the target the
+# issue states. Then the stub's peak RSS over every bundle size, and a scaling table (1, 4, 12
+# packages, plus a many-package bundle with a large manifest).
+# BENCH_QUICK=1: tiny data and one run, only to prove the bench works (CI); no timing is judged.
+#   usage: bench.sh IBPACK_BUILD_DIR [WORKDIR]      (BENCH_RUNS=N overrides the run count)
 set -euo pipefail
 
 B=$(cd "$1" && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 IBPACK=$B/bin/ibpack
 WORK=${2:-$B/bench}
 QUICK=${BENCH_QUICK:-0}
 if [[ $QUICK == 1 ]]; then
-	NPKG=3 PKG_MIB=4 BIG_MIB=8 RUNS=1
+	NPKG=4 PKG_MIB=4 BIG_MIB=8 RUNS=${BENCH_RUNS:-1} MANY=20 MANY_KIB=256
 else
-	NPKG=12 PKG_MIB=64 BIG_MIB=256 RUNS=${BENCH_RUNS:-5}
+	# MANY x MANY_KIB at 64 KiB chunks gives the manifest of 20 packages x 350 MB at 1 MiB chunks.
+	NPKG=12 PKG_MIB=64 BIG_MIB=256 RUNS=${BENCH_RUNS:-5} MANY=20 MANY_KIB=22528
 fi
-command -v makeself >/dev/null || { echo "bench: makeself is missing (apt-get install makeself)" >&2; exit 1; }
+# Millisecond commands get more runs: their medians are cheap and noisier.
+FAST_RUNS=$((RUNS < 11 ? 11 : RUNS))
+for tool in makeself openssl tar sha256sum; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bash scripts/setup.sh bench)" >&2; exit 1; }
+done
 [[ -x /usr/bin/time ]] || { echo "bench: GNU time is missing (apt-get install time)" >&2; exit 1; }
+((BASH_VERSINFO[0] >= 5)) || { echo "bench: needs bash 5 (EPOCHREALTIME)" >&2; exit 1; }
 
-rm -rf "$WORK" && mkdir -p "$WORK/data" "$WORK/out"
+rm -rf "$WORK" && mkdir -p "$WORK/data" "$WORK/out" "$WORK/tmp" "$WORK/root/etc"
 cd "$WORK"
+export SOURCE_DATE_EPOCH=1700000000 # the same bytes in every run
+# Installs read /etc and keep their state below this root, not on the machine running the bench.
+printf 'ID=debian\nVERSION_ID="12"\n' >root/etc/os-release
 
 # ---- reproducible data: AES-CTR keystream (incompressible) and generated text (compressible) ----
-stream() { # $1 = seed, $2 = MiB
-	head -c "$(($2 << 20))" /dev/zero |
+stream() { # $1 = seed, $2 = KiB
+	head -c "$(($2 << 10))" /dev/zero |
 		openssl enc -aes-128-ctr -nosalt -K "$(printf '%032x' "$1")" -iv 0 2>/dev/null
 }
-echo "bench: generating $NPKG x $PKG_MIB MiB incompressible packages + one $BIG_MIB MiB compressible package"
+installer() { printf '#!/bin/sh\nexit 0\n' >"$1/install.sh" && chmod +x "$1/install.sh"; }
+echo "bench: generating $NPKG x $PKG_MIB MiB incompressible packages, one $BIG_MIB MiB text package" \
+	"and one $MANY_KIB KiB package for a $MANY-package bundle"
 for i in $(seq -w 1 "$NPKG"); do
 	mkdir -p "data/p$i"
-	stream "$((10#$i))" "$PKG_MIB" >"data/p$i/payload.bin"
-	printf '#!/bin/sh\nexit 0\n' >"data/p$i/install.sh"
-	chmod +x "data/p$i/install.sh"
+	stream "$((10#$i))" "$((PKG_MIB << 10))" >"data/p$i/payload.bin"
+	installer "data/p$i"
 done
-mkdir -p data/text
+mkdir -p data/text data/many
 seq 1 $((BIG_MIB * 1024 * 1024 / 48)) | awk '{printf "line %09d of a generated, compressible log file\n", $1}' >data/text/log.txt
-printf '#!/bin/sh\nexit 0\n' >data/text/install.sh && chmod +x data/text/install.sh
+installer data/text
+stream 99 "$MANY_KIB" >data/many/payload.bin
+installer data/many
 
-spec() { # $1 = number of incompressible packages, $2 = include text package (1/0)
-	{
-		echo '{ "name": "bench", "version": "1", "sequence": 1, "target": "linux-x86_64", "packages": ['
-		local sep=""
-		for i in $(seq -w 1 "$NPKG" | head -n "$1"); do
-			printf '%s{ "id": "p%s", "name": "P", "version": "1", "source": "data/p%s", "match": { "os": ["debian-*"], "nic": ["cx6"] }, "install": { "command": ["./install.sh"] } }\n' "$sep" "$i" "$i"
-			sep=","
-		done
-		if [[ $2 == 1 ]]; then
-			printf '%s{ "id": "text", "name": "T", "version": "1", "source": "data/text", "match": { "os": ["ubuntu-*"], "nic": ["cx6"] }, "install": { "command": ["./install.sh"] } }\n' "$sep"
-		fi
-		echo '] }'
-	}
+pkg_json() { # $1 = id, $2 = source, $3 = os pattern
+	printf '{ "id": "%s", "name": "P", "version": "1", "source": "%s", "match": { "os": ["%s"], "nic": ["cx6"] }, "install": { "command": ["./install.sh"] } }' "$1" "$2" "$3"
+}
+spec() { # $1 = number of incompressible packages, $2 = include the text package (1/0)
+	local sep="" i
+	echo '{ "name": "bench", "version": "1", "sequence": 1, "target": "linux-x86_64", "packages": ['
+	for i in $(seq -w 1 "$NPKG" | head -n "$1"); do
+		printf '%s%s\n' "$sep" "$(pkg_json "p$i" "data/p$i" 'debian-*')"
+		sep=,
+	done
+	[[ $2 == 1 ]] && printf '%s%s\n' "$sep" "$(pkg_json text data/text 'ubuntu-*')"
+	echo '] }'
+}
+many_spec() { # MANY packages sharing one source, 64 KiB chunks: a large manifest
+	local sep="" i
+	echo '{ "name": "many", "version": "1", "sequence": 1, "target": "linux-x86_64", "chunk_size": 65536, "packages": ['
+	for i in $(seq -w 1 "$MANY"); do
+		printf '%s%s\n' "$sep" "$(pkg_json "m$i" data/many 'debian-*')"
+		sep=,
+	done
+	echo '] }'
 }
 spec "$NPKG" 1 >full.json
 "$IBPACK" keygen -o key >/dev/null
 mkdir -p ms-src && for d in data/p* data/text; do ln -s "$PWD/$d" "ms-src/${d#data/}"; done
+one=$(cd data && ls -d p* | sed -n "$((NPKG / 2 + 1))p") # the package installed/extracted
+first=$(cd data && ls -d p* | head -1)
+tar -C data -cf out/one.tar "$one"
 
-# ---- timing helpers ----
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-timeit() { # runs "$@" RUNS times (after a warm-up), prints the median wall time in seconds
-	local t=()
-	"$@" >/dev/null 2>&1 || { echo "bench: command failed: $*" >&2; exit 1; }
-	for _ in $(seq "$RUNS"); do
-		local s e
-		s=$(date +%s.%N)
-		"$@" >/dev/null 2>&1
-		e=$(date +%s.%N)
-		t+=("$(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.6f", b - a}')")
+# ---- timing ----
+elapsed() { awk -v s="${1/,/.}" -v e="${2/,/.}" 'BEGIN {printf "%.6f", e - s}'; }
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+quiet() { "$@" >/dev/null 2>&1; }
+# measure N PREP A B: runs PREP;A and PREP;B alternately N times after one warm-up of each;
+# prints "median(A) median(B) median(B/A)". PREP (untimed) is "true" or a cleanup function.
+measure() {
+	local n=$1 prep=$2 a=$3 b=$4 ta=() tb=() tr=() s e x y
+	$prep && quiet $a || { echo "bench: failed: $a" >&2; exit 1; }
+	$prep && quiet $b || { echo "bench: failed: $b" >&2; exit 1; }
+	for _ in $(seq "$n"); do
+		# EPOCHREALTIME, not $(date): no fork inside the timed interval.
+		$prep; s=$EPOCHREALTIME; quiet $a; e=$EPOCHREALTIME; x=$(elapsed "$s" "$e")
+		$prep; s=$EPOCHREALTIME; quiet $b; e=$EPOCHREALTIME; y=$(elapsed "$s" "$e")
+		ta+=("$x") tb+=("$y") tr+=("$(awk -v x="$x" -v y="$y" 'BEGIN {printf "%.6f", (x > 0 ? y / x : 0)}')")
+	done
+	echo "$(printf '%s\n' "${ta[@]}" | median) $(printf '%s\n' "${tb[@]}" | median) $(printf '%s\n' "${tr[@]}" | median)"
+}
+# time1 N CMD...: median wall time of CMD over N runs (after a warm-up).
+time1() {
+	local n=$1 t=() s e
+	shift
+	quiet "$@" || { echo "bench: failed: $*" >&2; exit 1; }
+	for _ in $(seq "$n"); do
+		s=$EPOCHREALTIME; quiet "$@"; e=$EPOCHREALTIME; t+=("$(elapsed "$s" "$e")")
 	done
 	printf '%s\n' "${t[@]}" | median
 }
-rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 && a > 0) ? b / a : 0}'; }
-row() { printf '%-52s %9.4f s %9.4f s %8sx  %s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")" "$4"; }
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; } # peak RSS in KiB
 
+# ---- the commands compared ----
+# Outputs are removed before each timed build (untimed, then sync), so neither side pays for
+# freeing the previous run's file or for earlier dirty pages being written back.
+clean_builds() { rm -f out/b.run out/ms.run out/msgz.run; sync; }
 build_ibpack() { "$IBPACK" build full.json -k key.key -o out/b.run -q; }
-build_ms_nocomp() { rm -f out/ms.run; makeself --nocomp --sha256 --quiet --follow ms-src out/ms.run bench ./p01/install.sh; }
-build_ms_gzip() { rm -f out/msgz.run; makeself --sha256 --quiet --follow ms-src out/msgz.run bench ./p01/install.sh; }
-
-t_build=$(timeit build_ibpack)
-t_ms_nocomp=$(timeit build_ms_nocomp)
-t_ms_gzip=$(timeit build_ms_gzip)
-
-one=$(cd data && ls -d p* | sed -n "$((NPKG / 2 + 1))p")
-tar -C data -cf out/one.tar "$one"
-x_ibpack() { rm -rf out/x && out/b.run --extract out/x --package "$one" --quiet; }
-x_ms() { rm -rf out/xm && out/ms.run --noexec --nox11 --quiet --target out/xm >/dev/null; }
-x_tar() { rm -rf out/xt && mkdir out/xt && tar -C out/xt -xf out/one.tar; }
-t_x=$(timeit x_ibpack)
-t_xms=$(timeit x_ms)
-t_xtar=$(timeit x_tar)
-
+build_ms_nocomp() { makeself --nocomp --sha256 --quiet --follow ms-src out/ms.run bench "./$first/install.sh"; }
+build_ms_gzip() { makeself --quiet --follow ms-src out/msgz.run bench "./$first/install.sh"; }
+clean_x() { rm -rf out/x out/xm out/xt; }
+x_ibpack() { out/b.run --extract out/x --package "$one" --quiet; }
+x_ms() { out/ms.run --noexec --nox11 --quiet --target out/xm; }
+x_tar() { mkdir out/xt && tar -C out/xt -xf out/one.tar; }
+stub_install() { # BUNDLE PACKAGE: the full install path (detection, verify, extract, run)
+	"$1" --package "$2" --sysroot "$WORK/root" --tmpdir "$WORK/tmp" --log-file "$WORK/out/log" --quiet
+}
+i_ibpack() { stub_install out/b.run "$one"; }
+i_ms() { out/ms.run --nox11 --quiet; } # makeself: extract everything to a temp dir, run, delete
 l_ibpack() { out/b.run --list; }
-d_ibpack() { IBPACK_SYSROOT=/nonexistent out/b.run --detect --os debian-12 --nic cx6; }
+d_ibpack() { out/b.run --detect --sysroot "$WORK/root" --nic cx6; }
 l_ms() { out/ms.run --list; }
-t_list=$(timeit l_ibpack)
-t_detect=$(timeit d_ibpack)
-t_lms=$(timeit l_ms)
-
 v_ibpack() { "$IBPACK" verify out/b.run -q; }
-v_sha() { find data -type f -print0 | xargs -0 sha256sum; }
-t_verify=$(timeit v_ibpack)
-t_sha=$(timeit v_sha)
+v_sha_in() { find data -type f ! -path 'data/many/*' -print0 | sort -z | xargs -0 sha256sum; }
+v_sha_bundle() { sha256sum out/b.run; }
 
-rss_x=$(rss out/b.run --extract out/rss --package "$one" --quiet); rm -rf out/rss
-rss_v=$(rss out/b.run --verify --quiet)
-rss_l=$(rss out/b.run --list)
+echo "bench: timing (median of $RUNS runs, $FAST_RUNS for commands under a second)"
+# (Command substitutions, so that a failing command stops the bench under set -e.)
+res=$(measure "$RUNS" clean_builds build_ibpack build_ms_nocomp)
+read -r t_build t_ms_nocomp r_nocomp <<<"$res"
+res=$(measure "$RUNS" clean_builds build_ibpack build_ms_gzip)
+read -r _ t_ms_gzip r_gzip <<<"$res"
+build_ibpack && build_ms_nocomp # leave both bundles for what follows
+res=$(measure "$RUNS" clean_x x_ibpack x_ms)
+read -r t_x t_xms r_xms <<<"$res"
+res=$(measure "$FAST_RUNS" clean_x x_ibpack x_tar)
+read -r _ t_xtar r_xtar <<<"$res"
+res=$(measure "$RUNS" true i_ibpack i_ms)
+read -r t_i t_ims r_ims <<<"$res"
+res=$(measure "$RUNS" true l_ibpack l_ms)
+read -r _ t_lms _ <<<"$res"
+t_list=$(time1 "$FAST_RUNS" l_ibpack)
+t_detect=$(time1 "$FAST_RUNS" d_ibpack)
+r_list=$(awk -v a="$t_list" -v b="$t_lms" 'BEGIN {printf "%.6f", (a > 0 ? b / a : 0)}')
+r_detect=$(awk -v a="$t_detect" -v b="$t_lms" 'BEGIN {printf "%.6f", (a > 0 ? b / a : 0)}')
+res=$(measure "$RUNS" true v_ibpack v_sha_in)
+read -r t_verify t_sha r_sha <<<"$res"
+res=$(measure "$RUNS" true v_ibpack v_sha_bundle)
+read -r _ t_shab r_shab <<<"$res"
 
-size=$(du -m out/b.run | cut -f1)
-echo
-echo "ibpack $(cat "$B/../VERSION" 2>/dev/null || true) bench on $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "data: $NPKG x $PKG_MIB MiB incompressible + $BIG_MIB MiB text; bundle $size MiB; median of $RUNS runs (warm page cache)"
-echo
-printf '%-52s %11s %11s %9s  %s\n' "comparison (ratio = other / ibpack)" "ibpack" "other" "ratio" "target"
-row "build vs makeself --nocomp --sha256" "$t_build" "$t_ms_nocomp" ">= 8x"
-row "build vs makeself (gzip) --sha256" "$t_build" "$t_ms_gzip" "-"
-row "extract one package vs makeself extraction" "$t_x" "$t_xms" ">= 30x"
-row "extract one package vs tar -x of that package" "$t_x" "$t_xtar" ">= 0.67x (within 1.5x)"
-row "--list vs makeself --list" "$t_list" "$t_lms" "ibpack < 20 ms"
-row "--detect vs makeself --list" "$t_detect" "$t_lms" "ibpack < 20 ms"
-row "ibpack verify vs sha256sum of the inputs" "$t_verify" "$t_sha" ">= 1x"
-echo
-echo "stub peak RSS: extract ${rss_x} KiB, verify ${rss_v} KiB, list ${rss_l} KiB (target < 32768 KiB)"
-echo
-echo "scaling (bundles of 1, 4 and $NPKG packages, one package installed):"
-printf '%-10s %12s %16s\n' packages "list (s)" "install one (s)"
+# ---- scaling and peak RSS: bundles of 1, 4, NPKG packages, the full one and the many one ----
 for n in 1 4 "$NPKG"; do
-	((n <= NPKG)) || continue
-	spec "$n" 0 >"s$n.json"
-	"$IBPACK" build "s$n.json" -k key.key -o "out/s$n.run" -q
-	tl=$(timeit out/s"$n".run --list)
-	ti=$(timeit out/s"$n".run --package "$(cd data && ls -d p* | head -1)" --tmpdir "$WORK/out" --log-file "$WORK/out/log" --quiet)
-	printf '%-10s %12.4f %16.4f\n' "$n" "$tl" "$ti"
+	((n <= NPKG)) && spec "$n" 0 >"s$n.json" && "$IBPACK" build "s$n.json" -k key.key -o "out/s$n.run" -q
 done
+many_spec >many.json
+"$IBPACK" build many.json -k key.key -o out/many.run -q
+cp out/b.run out/full.run
+scaling=()
+rss_max=0
+for name in $(printf '%s\n' s1 s4 "s$NPKG" | uniq) full many; do
+	bundle=out/$name.run
+	[[ -f $bundle ]] || continue
+	"$IBPACK" manifest "$bundle" -o out/m.json >/dev/null
+	read -r npk nch mlen < <(python3 -c 'import json, os, sys
+m = json.load(open(sys.argv[1]))
+print(len(m["packages"]), sum(len(p["blob"]["chunks"]) for p in m["packages"]), os.path.getsize(sys.argv[1]))' out/m.json)
+	pkg=$first
+	[[ $name == many ]] && pkg=m01
+	tl=$(time1 "$FAST_RUNS" "$bundle" --list)
+	td=$(time1 "$FAST_RUNS" "$bundle" --detect --sysroot "$WORK/root" --nic cx6)
+	ti=$(time1 "$RUNS" stub_install "$bundle" "$pkg")
+	rl=$(rss "$bundle" --list)
+	rd=$(rss "$bundle" --detect --sysroot "$WORK/root" --nic cx6)
+	ri=$(rss "$bundle" --package "$pkg" --sysroot "$WORK/root" --tmpdir "$WORK/tmp" --log-file "$WORK/out/log" --quiet)
+	rm -rf out/rx
+	rx=$(rss "$bundle" --extract out/rx --package "$pkg" --quiet)
+	rm -rf out/rx
+	rv=$(rss "$bundle" --verify --quiet)
+	for r in "$rl" "$rd" "$ri" "$rx" "$rv"; do ((r > rss_max)) && rss_max=$r; done
+	scaling+=("$(awk -v n="$name" -v p="$npk" -v c="$nch" -v m="$mlen" -v tl="$tl" -v td="$td" -v ti="$ti" \
+		-v rl="$rl" -v rd="$rd" -v ri="$ri" -v rx="$rx" -v rv="$rv" 'BEGIN {
+		printf "%-6s %5d %7d %9d %9.1f %9.1f %10.1f   %6.1f %6.1f %7.1f %7.1f %6.1f", n, p, c, m / 1024,
+			tl * 1000, td * 1000, ti * 1000, rl / 1024, rd / 1024, ri / 1024, rx / 1024, rv / 1024 }')")
+done
+
+# ---- report ----
+verdict() { # RATIO MIN: "met" when RATIO >= MIN
+	awk -v r="$1" -v m="$2" -v q="$QUICK" 'BEGIN {print q == 1 ? "(quick run: not judged)" : (r >= m ? "met" : "NOT MET")}'
+}
+below() { # SECONDS LIMIT
+	awk -v t="$1" -v m="$2" -v q="$QUICK" 'BEGIN {print q == 1 ? "(quick run: not judged)" : (t < m ? "met" : "NOT MET")}'
+}
+row() { # LABEL IBPACK OTHER RATIO TARGET VERDICT
+	printf '%-50s %9.4f s %9.4f s %8.2fx  %-24s %s\n' "$1" "$2" "$3" "$4" "$5" "$6"
+}
+size=$(($(stat -c %s out/b.run) >> 20))
+echo
+echo "ibpack $(cat "$REPO/VERSION" 2>/dev/null || echo '?') bench: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "tools: $(makeself --version 2>/dev/null | head -1), $(tar --version | head -1), $(openssl version | cut -d' ' -f1-2), $(sha256sum --version | head -1)"
+echo "data: $NPKG x $PKG_MIB MiB incompressible + $BIG_MIB MiB text; bundle $size MiB; extracted/installed package: $one"
+echo "method: warm page cache, commands alternated, median of $RUNS runs ($FAST_RUNS for --list/--detect/tar -x); ratio = median of other/ibpack per run"
+echo
+printf '%-50s %11s %11s %9s  %-24s %s\n' "comparison" "ibpack" "other" "ratio" "target" "verdict"
+row "build vs makeself --nocomp --sha256" "$t_build" "$t_ms_nocomp" "$r_nocomp" ">= 8x" "$(verdict "$r_nocomp" 8)"
+row "build vs makeself (gzip)" "$t_build" "$t_ms_gzip" "$r_gzip" "-" "-"
+row "extract one package vs makeself extraction" "$t_x" "$t_xms" "$r_xms" ">= 30x" "$(verdict "$r_xms" 30)"
+row "extract one package vs tar -x of that package" "$t_x" "$t_xtar" "$r_xtar" ">= 0.67x (within 1.5x)" "$(verdict "$r_xtar" 0.6667)"
+row "install one package vs makeself run" "$t_i" "$t_ims" "$r_ims" ">= 30x" "$(verdict "$r_ims" 30)"
+row "--list vs makeself --list" "$t_list" "$t_lms" "$r_list" "ibpack < 20 ms" "$(below "$t_list" 0.020)"
+row "--detect vs makeself --list" "$t_detect" "$t_lms" "$r_detect" "ibpack < 20 ms" "$(below "$t_detect" 0.020)"
+row "verify vs sha256sum of the inputs" "$t_verify" "$t_sha" "$r_sha" ">= 1x" "$(verdict "$r_sha" 1)"
+row "verify vs sha256sum of the bundle (same bytes)" "$t_verify" "$t_shab" "$r_shab" ">= 1x" "$(verdict "$r_shab" 1)"
+echo
+echo "stub peak RSS, largest over every bundle below and --list/--detect/install/--extract/--verify:" \
+	"$((rss_max / 1024)) MiB (target < 32 MiB): $(awk -v r="$rss_max" -v q="$QUICK" 'BEGIN {print q == 1 ? "(quick run: not judged)" : (r < 32768 ? "met" : "NOT MET")}')"
+echo
+echo "scaling: times in ms (median), peak RSS in MiB; install = --package (detect, verify, extract, run)"
+printf '%-6s %5s %7s %9s %9s %9s %10s   %6s %6s %7s %7s %6s\n' bundle pkgs chunks "manif KiB" "list ms" \
+	"detect ms" "install ms" "RSS:ls" detect install extract verify
+printf '%s\n' "${scaling[@]}"

@@ -1,0 +1,23 @@
+/* Checking every hashed region of an opened bundle on several threads (ibpack verify). */
+#ifndef IBPACK_CHECK_POOL_H
+#define IBPACK_CHECK_POOL_H
+
+#include "../format/bundle.h"
+
+struct check_result {
+	int rc;          /* 0, or the error of this region */
+	long bad_chunk;  /* for a package: the failing chunk, or -1 */
+	char err[1024];  /* the error's detail, recorded on the thread that found it */
+};
+
+/* Checks the stub's SHA-256 (out[0]) and every package's chunks and whole-blob SHA-256
+ * (out[1 + i] for package i) of b, whose manifest must be parsed, on up to nthreads threads
+ * (0: as many as ib_pack_threads gives, that is $IBPACK_JOBS or the usable CPUs):
+ * regions are independent, so this takes the time of the largest one or of the bytes over
+ * the threads, whichever is longer. Returns 0 or -ENOMEM; each region's outcome is in out. */
+int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out);
+
+/* Records r's detail as this thread's error detail (what ib_errmsg shows) and returns r->rc. */
+int check_result_rc(const struct check_result *r);
+
+#endif
