@@ -12,6 +12,7 @@ load helpers
 	assert_output \
 		"build vs makeself --nocomp --sha256" \
 		"build vs makeself (gzip)" \
+		"build, cold inputs, vs makeself --nocomp --sha256" \
 		"extract one package vs makeself extraction" \
 		"extract one package vs tar -x of that package" \
 		"install one package vs makeself run" \
@@ -23,7 +24,7 @@ load helpers
 		"scaling:"
 	# Every comparison row carries two times and a ratio; the scaling table has its 1-package
 	# row, the full bundle and the many-package bundle (20 packages, 64 KiB chunks).
-	[[ $(grep -cE ' s +[0-9.]+ s +[0-9.]+x ' <<<"$output") -eq 9 ]]
+	[[ $(grep -cE ' s +[0-9.]+ s +[0-9.]+x ' <<<"$output") -eq 10 ]]
 	assert_not_contains "$output" " 0.00x" "nan" "inf"
 	grep -qE '^s1 +1 ' <<<"$output"
 	grep -qE '^s4 +4 ' <<<"$output"
