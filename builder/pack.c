@@ -1,4 +1,5 @@
-/* Writing one package blob: a sorted, reproducible tar stream, compressed, hashed per chunk. */
+/* One package blob: planned (compression, stored length), then written as a sorted, reproducible
+ * tar stream, compressed or stored, hashed per chunk and whole. */
 #include "pack.h"
 
 #include "../format/err.h"
@@ -460,12 +461,12 @@ struct pass {
 	int unpredictable;  /* dry: planned cannot be trusted */
 };
 
+/* dry: nothing is read, written or hashed, and only p's file_count and unpacked_size change. */
 static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, const char *source_path,
 		      const struct ib_pack_opts *o, int comp, struct pass *out)
 {
 	struct sink s = { .fd = fd, .dry = dry, .base = base, .chunk_size = o->chunk_size };
-	struct ib_package scratch = *p; /* planning counts into a copy: p keeps its blob fields */
-	struct walk w = { .o = o, .p = dry ? &scratch : p, .dry = dry, .stored = comp == IB_COMP_NONE };
+	struct walk w = { .o = o, .p = p, .dry = dry, .stored = comp == IB_COMP_NONE };
 	struct stat st;
 	char opt[48];
 	int rc = 0;
@@ -571,7 +572,7 @@ cleanup:
 int ib_pack_plan(const struct ib_package *p, const char *source_path, const struct ib_pack_opts *o,
 		 struct ib_pack_plan *plan)
 {
-	struct ib_package scratch = *p;
+	struct ib_package scratch = *p; /* the walk counts files and bytes into it: p stays as it is */
 	struct pass pass = { 0 };
 	int rc;
 

@@ -1,4 +1,4 @@
-/* Writing one package blob: a sorted, reproducible tar stream, compressed, hashed per chunk. */
+/* Packing: one package blob (plan, then write) and all of a build's packages on a thread pool. */
 #ifndef IBPACK_PACK_H
 #define IBPACK_PACK_H
 

@@ -1,6 +1,6 @@
-/* Packing a build's packages in parallel: a pool of threads writing each blob in its final place
- * in the bundle when that place is known, else into an unlinked temp file appended in manifest
- * order as soon as its turn comes. */
+/* Packing a build's packages on a thread pool, blobs appended in manifest order.
+ * Each blob is written in its final place in the bundle when that place is known in advance,
+ * else into an unlinked temp file copied in as soon as its turn comes. */
 #include "pack.h"
 
 #include "../format/err.h"

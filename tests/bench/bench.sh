@@ -156,7 +156,7 @@ res=$(measure "$(((RUNS + 1) / 2))" clean_builds build_ibpack build_ms_gzip)
 read -r _ t_ms_gzip r_gzip <<<"$res"
 res=$(measure "$RUNS" cold_builds build_ibpack build_ms_nocomp)
 read -r t_cbuild t_cms r_cold <<<"$res"
-build_ibpack && build_ms_nocomp # leave both bundles for what follows
+clean_builds && build_ibpack && build_ms_nocomp # leave both bundles for what follows
 res=$(measure "$RUNS" clean_x x_ibpack x_ms)
 read -r t_x t_xms r_xms <<<"$res"
 res=$(measure "$FAST_RUNS" clean_x x_ibpack x_tar)
