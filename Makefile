@@ -161,7 +161,7 @@ test-cli: all
 	@BUILD=$(BUILD) bash tests/run.sh cli
 
 test-asan:
-	$(MAKE) BUILD=build/asan SAN=1 STUB_LINK=system test
+	IBPACK_SKIP_E2E=1 $(MAKE) BUILD=build/asan SAN=1 STUB_LINK=system test
 
 # ---- issue 8: the stub's main paths under valgrind memcheck (needs a dynamically linked stub) ----
 VALGRIND_BUILD ?= build/valgrind

@@ -448,6 +448,7 @@ no_network() {
 }
 
 @test "air-gapped: the shipped Debian 12 bundle installs into a minbase root with no network; again is a no-op" {
+	e2e_only
 	no_network
 	rdma_bundle
 	minbase root
@@ -473,6 +474,7 @@ no_network() {
 }
 
 @test "air-gapped: the shipped bundle staged in a minbase root passes systemd-analyze verify and runs there offline" {
+	e2e_only
 	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
 	no_network
 	rdma_bundle

@@ -19,6 +19,12 @@ ND_CLASS='{8c2eaf3d-32a7-4b09-ab99-bd1f1c86b501}'
 PYTHON=python3
 [[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3
 
+# e2e_only: marks a slow end-to-end test (debootstrap, DKMS, Ansible, real Windows installers,
+# a browser). Those run once, in the regular pass; the sanitizer pass sets IBPACK_SKIP_E2E=1.
+e2e_only() {
+	[[ ${IBPACK_SKIP_E2E:-0} != 1 ]] || skip "end-to-end test: runs in the regular pass only"
+}
+
 # py ARGS...: Python 3 (stdlib only).
 py() { "$PYTHON" "$@"; }
 
