@@ -1,6 +1,8 @@
 /* ibpack build: stub + package blobs + signed manifest + footer, written atomically. */
 #include "build_sign.h"
 #include "cli.h"
+#include "interrupt.h"
+#include "outguard.h"
 #include "pack.h"
 
 #include "../format/err.h"
@@ -161,6 +163,46 @@ static int output_dir(const char *out_path, char *dir, size_t size)
 	return ib_snprintf(dir, size, "%.*s", (int)(slash - out_path), out_path);
 }
 
+/* Every file the build reads, and each package source folder, must survive the output. */
+static int check_output(struct build *bd, const struct ib_manifest *m, const char *spec_dir)
+{
+	const char *in[4 + MAX_KEYS + 32 + BUILD_SIGN_REVOKES_MAX + IB_CAS_MAX + BUILD_SIGN_CHAIN_MAX];
+	char (*src)[PATH_MAX] = calloc(m->npkgs ? m->npkgs : 1, sizeof(*src));
+	size_t n = 0;
+	int rc = 0;
+
+	if (!src)
+		return -ENOMEM;
+	in[n++] = bd->spec_path;
+	in[n++] = bd->stub_path;
+	in[n++] = bd->sig.cms_cert;
+	in[n++] = bd->sig.cms_key;
+	for (size_t i = 0; i < bd->nkeys; i++)
+		in[n++] = bd->keys[i];
+	for (size_t i = 0; i < bd->ntrusts; i++)
+		in[n++] = bd->trusts[i];
+	for (size_t i = 0; i < bd->sig.nrevokes; i++)
+		in[n++] = bd->sig.revokes[i];
+	for (size_t i = 0; i < bd->sig.ncas; i++)
+		in[n++] = bd->sig.cas[i];
+	for (size_t i = 0; i < bd->sig.ncms_chain; i++)
+		in[n++] = bd->sig.cms_chain[i];
+	rc = cli_out_check(bd->out_path, in, n);
+	for (size_t i = 0; !rc && i < m->npkgs; i++) {
+		const char *s = m->pkgs[i].source;
+
+		if (s[0] == '/' ? ib_snprintf(src[i], PATH_MAX, "%s", s) : ib_snprintf(src[i], PATH_MAX, "%s/%s", spec_dir, s))
+			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m->pkgs[i].id);
+		else if (!(rc = cli_out_outside(bd->out_path, src[i], m->pkgs[i].id))) {
+			const char *one = src[i];
+
+			rc = cli_out_check(bd->out_path, &one, 1);
+		}
+	}
+	free(src);
+	return rc;
+}
+
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
 	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
@@ -312,6 +354,8 @@ static int build(struct build *bd)
 		goto out;
 	}
 	bd->target = m.target;
+	if ((rc = check_output(bd, &m, spec_dir)))
+		goto out;
 	for (size_t i = 0; i < bd->nkeys; i++)
 		if ((rc = ib_privkey_load(bd->keys[i], &priv[i])))
 			goto out;
@@ -331,6 +375,7 @@ static int build(struct build *bd)
 		tmp[0] = '\0';
 		goto out;
 	}
+	cli_interrupt_arm(tmp);
 	if ((rc = write_all(fd, stub, stub_len)) || (rc = pack_all(bd, fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
@@ -364,6 +409,7 @@ static int build(struct build *bd)
 		rc = ib_fail(-errno, "cannot rename to '%s': %s", bd->out_path, strerror(errno));
 		goto out;
 	}
+	cli_interrupt_disarm();
 	tmp[0] = '\0';
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
 out:
@@ -434,6 +480,8 @@ int cmd_build(int argc, char **argv)
 	bd.spec_path = argv[optind];
 	if (!bd.out_path)
 		return cli_usage("build: -o OUT is required");
+	if (cli_out_is_stdout(bd.out_path))
+		return cli_usage("build: a bundle is an executable file: -o - (standard output) is not supported");
 	if ((rc = build_sign_validate(&bd.sig, bd.nkeys, bd.ntrusts)))
 		return rc;
 	rc = build(&bd);

@@ -1,5 +1,6 @@
 /* ibpack manifest / signature: export the exact signed bytes and a raw signature for OpenSSL. */
 #include "cli.h"
+#include "outguard.h"
 
 #include "../format/err.h"
 #include "../format/util.h"
@@ -11,11 +12,18 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_file(const char *path, const void *data, size_t len)
+/* Writes data to path, or to standard output for "-"; never onto the bundle it came from. */
+static int write_file(const char *path, const char *bundle, const void *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd, rc;
 	const uint8_t *p = data;
 
+	if (cli_out_is_stdout(path))
+		fd = dup(STDOUT_FILENO);
+	else if ((rc = cli_out_check(path, &bundle, 1)))
+		return rc;
+	else
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return ib_fail(-errno, "cannot create '%s': %s", path, strerror(errno));
 	while (len) {
@@ -74,7 +82,7 @@ int cmd_manifest(int argc, char **argv)
 {
 	static const char help[] =
 		"usage: ibpack manifest BUNDLE -o FILE\n"
-		"Writes the exact manifest bytes the signatures cover.\n";
+		"Writes the exact manifest bytes the signatures cover (-o -: to standard output).\n";
 	const char *out = NULL;
 	struct ib_bundle b;
 	int rc = parse(argc, argv, help, &out, NULL, NULL);
@@ -84,7 +92,7 @@ int cmd_manifest(int argc, char **argv)
 	rc = ib_bundle_open(&b, argv[optind]);
 	if (rc)
 		return cli_fail(rc);
-	rc = write_file(out, b.manifest_raw, b.manifest_len);
+	rc = write_file(out, argv[optind], b.manifest_raw, b.manifest_len);
 	ib_bundle_close(&b);
 	return rc ? cli_fail(rc) : CLI_OK;
 }
@@ -128,7 +136,7 @@ int cmd_signature(int argc, char **argv)
 		rc = ib_fail(IB_E_NOTFOUND, "no signature by a key id starting with '%s' (ids need 8+ hex digits)",
 			     keyid ? keyid : "");
 	else
-		rc = write_file(out, s->sig, s->len);
+		rc = write_file(out, argv[optind], s->sig, s->len);
 	ib_bundle_close(&b);
 	return rc ? cli_fail(rc) : CLI_OK;
 }

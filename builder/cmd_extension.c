@@ -1,6 +1,8 @@
 /* ibpack extension: wraps a verified bundle into an Azure VM extension handler package (a zip
  * with HandlerManifest.json and the bundle), reproducibly. docs/EXTENSION.md has the protocol. */
 #include "cli.h"
+#include "interrupt.h"
+#include "outguard.h"
 
 #include "../format/err.h"
 #include "../format/util.h"
@@ -243,6 +245,8 @@ static int write_output(const char *out, int force, struct ib_bundle *b, const c
 	struct stat st;
 	int fd, rc;
 
+	if (cli_out_is_stdout(out))
+		return write_zip(STDOUT_FILENO, b, manifest, bundle_path, mtime);
 	if (!force && lstat(out, &st) == 0)
 		return ib_fail(-EEXIST, "'%s' exists (use --force to replace it)", out);
 	if (ib_snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out))
@@ -250,6 +254,7 @@ static int write_output(const char *out, int force, struct ib_bundle *b, const c
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return ib_fail(-errno, "cannot create a file next to '%s': %s", out, strerror(errno));
+	cli_interrupt_arm(tmp);
 	rc = write_zip(fd, b, manifest, bundle_path, mtime);
 	if (!rc && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
 		rc = ib_fail(-errno, "writing '%s': %s", tmp, strerror(errno));
@@ -259,6 +264,7 @@ static int write_output(const char *out, int force, struct ib_bundle *b, const c
 		rc = ib_fail(-errno, "cannot create '%s': %s", out, strerror(errno));
 	if (rc)
 		unlink(tmp);
+	cli_interrupt_disarm();
 	return rc;
 }
 
@@ -297,6 +303,12 @@ int cmd_extension(int argc, char **argv)
 	if ((rc = check_name("--publisher", publisher)) || (rc = check_name("--type", type)) ||
 	    (rc = check_version(version)))
 		return cli_fail(rc);
+	if (!cli_out_is_stdout(out)) {
+		const char *bundle_in = argv[optind];
+
+		if ((rc = cli_out_check(out, &bundle_in, 1)) || (rc = cli_out_check(out, (const char *const *)pubs, npubs)))
+			return cli_fail(rc);
+	}
 	snprintf(name, sizeof(name), "%s.%s", publisher, type);
 	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
 	if (rc)

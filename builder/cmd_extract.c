@@ -1,8 +1,9 @@
 /* ibpack extract: verified extraction of packages into DIR/<package-id>/ (an offline layout). */
 #include "cli.h"
+#include "interrupt.h"
 
 #include "../format/err.h"
-#include "../format/extract.h"
+#include "../format/layout.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,24 @@
 static const char help[] =
 	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [-p KEY.pub]... [-q]\n"
 	"Extracts one, several or all packages into DIR/<package-id>/. Every chunk is checked against\n"
-	"the signed manifest before it reaches the archive reader or the disk.\n";
+	"the signed manifest before it reaches the archive reader or the disk. All or nothing: the\n"
+	"packages are written into a hidden temp dir in DIR and renamed into place at the end, so a\n"
+	"failure or an interrupt (SIGINT, SIGTERM, SIGHUP) leaves DIR as it was.\n";
+
+struct shown {
+	struct cli *cli;
+	const char *outdir;
+};
+
+static void extracted(void *ctx, const struct ib_package *p, const struct ib_extract_stats *st)
+{
+	const struct shown *s = ctx;
+
+	cli_progress_done(s->cli);
+	if (!s->cli->quiet)
+		printf("%s/%s: %llu files, %llu bytes\n", s->outdir, p->id, (unsigned long long)st->files,
+		       (unsigned long long)st->bytes);
+}
 
 int cmd_extract(int argc, char **argv)
 {
@@ -29,7 +47,11 @@ int cmd_extract(int argc, char **argv)
 	struct cli cli = { .tty = isatty(2) };
 	struct ib_bundle b;
 	struct ib_outdir *dir = NULL;
-	int c, rc;
+	const struct ib_package *chosen[IB_PACKAGES_MAX];
+	size_t nchosen = 0;
+	struct ib_extract_opts eo = { 0 };
+	struct shown shown = { &cli, NULL };
+	int c, rc, created = 0;
 
 	while ((c = getopt_long(argc, argv, "o:p:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -51,44 +73,49 @@ int cmd_extract(int argc, char **argv)
 	}
 	if (optind + 1 != argc || !outdir)
 		return cli_usage("extract: BUNDLE and -o DIR are needed");
+	if (!strcmp(outdir, "-"))
+		return cli_usage("extract: -o names a directory; '-' (standard output) is not supported");
+	shown.outdir = outdir;
 	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
 	if (rc)
 		return cli_fail(rc);
 	for (size_t i = 0; i < nonly; i++)
 		if (!ib_manifest_find(&b.m, only[i])) {
-			rc = ib_fail(IB_E_NOTFOUND, "no package '%s' in this bundle", only[i]);
+			rc = ib_fail(IB_E_USAGE, "no package '%s' in this bundle", only[i]);
 			goto out;
 		}
-	if (mkdir(outdir, 0755) != 0 && errno != EEXIST) {
+	for (size_t i = 0; i < b.m.npkgs; i++) {
+		int wanted = nonly == 0;
+
+		for (size_t j = 0; j < nonly; j++)
+			wanted |= !strcmp(only[j], b.m.pkgs[i].id);
+		if (wanted)
+			chosen[nchosen++] = &b.m.pkgs[i];
+	}
+	if (mkdir(outdir, 0755) == 0)
+		created = 1;
+	else if (errno != EEXIST) {
 		rc = ib_fail(-errno, "cannot create '%s': %s", outdir, strerror(errno));
 		goto out;
 	}
 	if ((rc = ib_outdir_open(outdir, &dir)))
 		goto out;
-	for (size_t i = 0; i < b.m.npkgs; i++) {
-		const struct ib_package *p = &b.m.pkgs[i];
-		struct ib_extract_opts eo = { 0 };
-		struct ib_extract_stats st;
-		int wanted = nonly == 0;
-
-		for (size_t j = 0; j < nonly; j++)
-			wanted |= !strcmp(only[j], p->id);
-		if (!wanted)
-			continue;
-		if (cli.tty && !cli.quiet) {
-			eo.progress = cli_progress;
-			eo.progress_ctx = p->id;
-		}
-		rc = ib_extract_package(&b, p, dir, p->id, &eo, &st);
-		cli_progress_done(&cli);
-		if (rc)
-			goto out;
-		if (!cli.quiet)
-			printf("%s/%s: %llu files, %llu bytes\n", outdir, p->id, (unsigned long long)st.files,
-			       (unsigned long long)st.bytes);
+	eo.cancel = &cli_interrupted;
+	if (cli.tty && !cli.quiet) {
+		eo.progress = cli_progress;
+		eo.progress_ctx = (void *)"extracting";
 	}
+	cli_interrupt_arm(NULL);
+	rc = ib_extract_layout(&b, dir, chosen, nchosen, &eo, extracted, &shown);
+	cli_progress_done(&cli);
 out:
 	ib_outdir_close(dir);
+	/* A directory this run created holds nothing after a failure: it goes too. */
+	if (rc && created)
+		(void)rmdir(outdir);
 	ib_bundle_close(&b);
-	return rc ? cli_fail(rc) : CLI_OK;
+	if (rc)
+		rc = cli_fail(rc);
+	cli_interrupt_finish();
+	return rc;
 }

@@ -1,5 +1,7 @@
 /* ibpack attach-signature: adds a signature made elsewhere (openssl, an HSM) to a bundle. */
 #include "cli.h"
+#include "interrupt.h"
+#include "outguard.h"
 
 #include "../format/err.h"
 #include "../format/util.h"
@@ -120,6 +122,7 @@ static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, s
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
+	cli_interrupt_arm(tmp);
 	f.sigblock_len = blocklen;
 	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + blocklen + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
 	f.bundle_len = f.sigblock_off + blocklen + padlen + IB_FOOTER_SIZE;
@@ -135,6 +138,7 @@ static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, s
 		rc = ib_fail(-errno, "cannot rename to '%s': %s", out, strerror(errno));
 	if (rc)
 		unlink(tmp);
+	cli_interrupt_disarm();
 	return rc;
 }
 
@@ -334,6 +338,17 @@ int cmd_attach_signature(int argc, char **argv)
 	a.sig_path = argv[optind + 1];
 	if (!a.out)
 		a.out = a.bundle;
+	if (cli_out_is_stdout(a.out))
+		return cli_usage("attach-signature: a bundle is an executable file: -o - (standard output) is not supported");
+	if (a.out != a.bundle) {
+		const char *in[] = { a.sig_path, a.key_path };
+
+		for (size_t i = 0; i < a.ncas; i++)
+			if ((rc = cli_out_check(a.out, &a.cas[i], 1)))
+				return cli_fail(rc);
+		if ((rc = cli_out_check(a.out, in, 2)))
+			return cli_fail(rc);
+	}
 	if (a.cms == !!a.key_path)
 		return cli_usage("attach-signature: give --key KEY.pub for a raw signature, or --cms");
 	if (a.cms && a.alg)

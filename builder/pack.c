@@ -258,7 +258,7 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
 			break;
 		}
-		if ((rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)))
+		if ((rc = ib_path_utf8_check(name)) || (rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)))
 			break;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -484,6 +484,10 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		ib_pack_source_size(source_path, &w.total);
 	/* pax_restricted writes plain ustar headers and adds pax records only when needed. */
 	archive_write_set_format_pax_restricted(w.a);
+	/* Names go into the archive as their UTF-8 bytes, in any locale: without this libarchive
+	 * converts them from the locale's charset and fails in "C" on the first non-ASCII name.
+	 * The pax record then says hdrcharset=BINARY, so readers take the bytes as they are. */
+	archive_write_set_format_option(w.a, "pax", "hdrcharset", "BINARY");
 	if (comp == IB_COMP_ZSTD) {
 		archive_write_add_filter_zstd(w.a);
 		snprintf(opt, sizeof(opt), "zstd:compression-level=%d", o->zstd_level);
@@ -512,6 +516,8 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		const char *name = strrchr(source_path, '/');
 
 		name = name ? name + 1 : source_path;
+		if ((rc = ib_path_utf8_check(name)))
+			goto cleanup;
 		if (!dry && p->has_source_sha256 && (rc = ib_sha256_new(&w.pin)))
 			goto cleanup;
 		rc = add_file(&w, AT_FDCWD, source_path, name, &st);
@@ -526,7 +532,15 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 			}
 		}
 	} else {
-		int dfd = open(source_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int dfd;
+
+		/* A pin can only be checked on a single file: a silent no-op would look like safety. */
+		if (p->has_source_sha256) {
+			rc = ib_fail(IB_E_SPEC, "package '%s': \"sha256\" is pinned, but source '%s' is a directory "
+				     "(pins apply to single-file sources only)", p->id, source_path);
+			goto cleanup;
+		}
+		dfd = open(source_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 		if (dfd < 0) {
 			rc = ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));

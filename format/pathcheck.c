@@ -29,3 +29,43 @@ int ib_path_check(const char *path)
 	}
 	return 0;
 }
+
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned c = s[0], min, cp;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int ib_path_utf8_check(const char *path)
+{
+	for (const unsigned char *s = (const unsigned char *)path; *s;) {
+		size_t n = utf8_seq(s);
+
+		if (!n)
+			return ib_fail(IB_E_UNSAFE, "'%s' is not valid UTF-8 (byte %zu): rename it; bundles carry "
+				       "UTF-8 names so that Linux and Windows extract the same files",
+				       path, (size_t)(s - (const unsigned char *)path));
+		s += n;
+	}
+	return 0;
+}

@@ -5,6 +5,7 @@
 #include "../format/err.h"
 #include "../format/exitcode.h"
 #include "../format/extract.h"
+#include "../format/layout.h"
 #include "../format/util.h"
 
 #include <errno.h>
@@ -153,31 +154,47 @@ static void extract_opts(struct stub_ctx *c, struct ib_extract_opts *eo)
 		eo->progress = progress;
 }
 
+struct extract_shown {
+	struct stub_ctx *c;
+};
+
+static void extracted(void *ctx, const struct ib_package *p, const struct ib_extract_stats *st)
+{
+	struct stub_ctx *c = ((struct extract_shown *)ctx)->c;
+
+	if (human(c))
+		fprintf(human(c), "%s/%s: %llu files, %llu bytes\n", c->opts->extract_dir, p->id,
+			(unsigned long long)st->files, (unsigned long long)st->bytes);
+}
+
+/* All or nothing (format/layout.c): a failed or interrupted --extract leaves the directory as
+ * it was, and a directory this run created is removed again. */
 int stub_extract(struct stub_ctx *c)
 {
 	const struct ib_manifest *m = &c->bundle.m;
+	const struct ib_package *chosen[IB_PACKAGES_MAX];
+	struct extract_shown shown = { c };
 	struct ib_outdir *dir = NULL;
 	struct ib_extract_opts eo;
-	int rc = 0;
+	size_t n = 0;
+	int rc = 0, created = 0;
 
 	if (c->opts->force_package && !ib_manifest_find(m, c->opts->force_package))
 		return ib_fail(IB_E_USAGE, "no package '%s' in this bundle", c->opts->force_package);
-	if (plat_mkdir(c->opts->extract_dir) != 0 && errno != EEXIST)
+	for (size_t i = 0; i < m->npkgs; i++)
+		if (!c->opts->force_package || !strcmp(c->opts->force_package, m->pkgs[i].id))
+			chosen[n++] = &m->pkgs[i];
+	if (plat_mkdir(c->opts->extract_dir) == 0)
+		created = 1;
+	else if (errno != EEXIST)
 		return ib_fail(-errno, "cannot create '%s': %s", c->opts->extract_dir, strerror(errno));
-	if ((rc = ib_outdir_open(c->opts->extract_dir, &dir)))
-		return rc;
-	extract_opts(c, &eo);
-	for (size_t i = 0; !rc && i < m->npkgs; i++) {
-		struct ib_extract_stats st;
-
-		if (c->opts->force_package && strcmp(c->opts->force_package, m->pkgs[i].id))
-			continue;
-		rc = ib_extract_package(&c->bundle, &m->pkgs[i], dir, m->pkgs[i].id, &eo, &st);
-		if (!rc && human(c))
-			fprintf(human(c), "%s/%s: %llu files, %llu bytes\n", c->opts->extract_dir, m->pkgs[i].id,
-				(unsigned long long)st.files, (unsigned long long)st.bytes);
+	if ((rc = ib_outdir_open(c->opts->extract_dir, &dir)) == 0) {
+		extract_opts(c, &eo);
+		rc = ib_extract_layout(&c->bundle, dir, chosen, n, &eo, extracted, &shown);
+		ib_outdir_close(dir);
 	}
-	ib_outdir_close(dir);
+	if (rc && created)
+		(void)plat_rmtree(c->opts->extract_dir);
 	return rc;
 }
 
