@@ -2,8 +2,11 @@
 #include "build_sign.h"
 #include "cli.h"
 #include "interrupt.h"
+#include "keys.h"
+#include "opts.h"
 #include "outguard.h"
 #include "pack.h"
+#include "spec_rules.h"
 
 #include "../format/err.h"
 #include "../format/util.h"
@@ -13,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,31 +24,38 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char help[] =
+static const char usage[] =
 	"usage: ibpack build SPEC.json -k NAME.key -o OUT [options]\n"
-	"  -k, --key FILE        signing key (repeatable); its public key is trusted by the stub\n"
-	"  -o, --output FILE     the bundle to write (replaced atomically)\n"
-	"      --target T        linux-x86_64 or windows-x86_64 (default: the spec's target)\n"
-	"      --stub PATH       stub executable (default: found next to ibpack, or $IBPACK_STUB_DIR)\n"
-	"      --trust KEY.pub   also trust this public key (repeatable)\n"
-	"      --threshold N     the stub needs signatures by N distinct trusted keys (default 1)\n"
-	"      --revoke KEY.pub  embed this key as revoked: its signatures never count (repeatable)\n"
-	"      --trust-ca CA.pem trust CMS signatures whose chain ends at this CA (repeatable)\n"
-	"      --cms-cert CERT.pem --cms-key KEY.pem [--cms-chain CHAIN.pem]...\n"
-	"                        also sign as CMS with this X.509 certificate (ECDSA or RSA)\n"
-	"      --unsigned        write no signature: sign the 'ibpack manifest' bytes elsewhere and\n"
-	"                        add them with 'ibpack attach-signature' (needs --trust or --trust-ca)\n"
-	"      --zstd-level N    zstd level for compressed packages (default 3)\n"
-	"      --json            print a JSON summary\n"
-	"  -q, --quiet           no progress or summary\n"
+	"Builds a signed bundle from a spec. The spec is checked strictly first (ibpack check lists\n"
+	"every finding); OUT is refused when it is an input or inside a package's source folder.\n"
 	"SOURCE_DATE_EPOCH, when set, fixes the creation time and every file time in the bundle.\n";
+
+/* The option table of ibpack build (builder/opts.h): one row per option. */
+enum { O_KEY = 'k', O_OUT = 'o', O_QUIET = 'q', O_TARGET = 0x100, O_STUB, O_TRUST, O_ZSTD, O_JSON, O_ALLOW_TOKENS,
+       O_PASSIN, O_STRICT_KEYS };
+static const struct cli_opt opts[] = {
+	{ "key", 'k', "FILE", O_KEY, "signing key (repeatable); its public key is trusted by the stub" },
+	{ "output", 'o', "FILE", O_OUT, "the bundle to write (replaced atomically)" },
+	{ "target", 0, "T", O_TARGET, "linux-x86_64 or windows-x86_64 (default: the spec's target)" },
+	{ "stub", 0, "PATH", O_STUB, "stub executable (default: next to ibpack, or $IBPACK_STUB_DIR)" },
+	{ "trust", 0, "KEY.pub", O_TRUST, "also trust this public key (repeatable)" },
+	BUILD_SIGN_OPTS
+	{ "zstd-level", 0, "N", O_ZSTD, "zstd level for compressed packages (default 3)" },
+	{ "allow-unknown-tokens", 0, NULL, O_ALLOW_TOKENS, "build although an OS or NIC token is unknown (new hardware), with a warning" },
+	{ "passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N" },
+	{ "strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)" },
+	{ "json", 0, NULL, O_JSON, "print a JSON summary" },
+	{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
+	{ NULL, 0, NULL, 0, NULL },
+};
 
 #define MAX_KEYS 16
 
 struct build {
 	struct cli cli;
 	const char *spec_path, *out_path, *stub_path;
-	int target, zstd_level;
+	int target, zstd_level, allow_unknown_tokens, strict_keys;
+	const char *passin;
 	char *keys[MAX_KEYS], *trusts[32];
 	size_t nkeys, ntrusts;
 	struct build_sign sig; /* threshold, revocations, CAs, CMS, unsigned: build_sign.c */
@@ -354,10 +363,11 @@ static int build(struct build *bd)
 		goto out;
 	}
 	bd->target = m.target;
-	if ((rc = check_output(bd, &m, spec_dir)))
+	if ((rc = spec_enforce(bd->spec_path, &m, spec_dir, bd->allow_unknown_tokens)) ||
+	    (rc = check_output(bd, &m, spec_dir)))
 		goto out;
 	for (size_t i = 0; i < bd->nkeys; i++)
-		if ((rc = ib_privkey_load(bd->keys[i], &priv[i])))
+		if ((rc = cli_load_privkey(bd->keys[i], bd->passin, bd->strict_keys, &priv[i])))
 			goto out;
 	if ((rc = prepare_stub(bd, priv, bd->nkeys, &stub, &stub_len)))
 		goto out;
@@ -429,55 +439,59 @@ out:
 
 int cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },    { "output", required_argument, NULL, 'o' },
-		{ "target", required_argument, NULL, 't' }, { "stub", required_argument, NULL, 's' },
-		{ "trust", required_argument, NULL, 'T' },  { "zstd-level", required_argument, NULL, 'z' },
-		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         BUILD_SIGN_LONGOPTS
-		{ NULL, 0, NULL, 0 },
-	};
 	struct build bd = { .zstd_level = 3 };
+	struct cli_args a;
 	long lv;
 	int c, rc;
 
 	bd.cli.tty = isatty(2);
-	while ((c = getopt_long(argc, argv, "k:o:qh", opts, NULL)) != -1) {
+	cli_args_init(&a, "build", opts, argc, argv);
+	while ((c = cli_next(&a)) > 0) {
 		switch (c) {
-		case 'k':
+		case O_KEY:
 			if (bd.nkeys == MAX_KEYS)
 				return cli_usage("build: at most %d keys", MAX_KEYS);
-			bd.keys[bd.nkeys++] = optarg;
+			bd.keys[bd.nkeys++] = (char *)a.value;
 			break;
-		case 'o': bd.out_path = optarg; break;
-		case 't':
-			bd.target = ib_target_from_name(optarg);
+		case O_OUT: bd.out_path = a.value; break;
+		case O_TARGET:
+			bd.target = ib_target_from_name(a.value);
 			if (bd.target < 0)
-				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", optarg);
+				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", a.value);
 			break;
-		case 's': bd.stub_path = optarg; break;
-		case 'T':
+		case O_STUB: bd.stub_path = a.value; break;
+		case O_TRUST:
 			if (bd.ntrusts == 32)
 				return cli_usage("build: at most 32 --trust keys");
-			bd.trusts[bd.ntrusts++] = optarg;
+			bd.trusts[bd.ntrusts++] = (char *)a.value;
 			break;
-		case 'z':
-			if (ib_parse_int(optarg, 1, 19, &lv))
+		case O_ZSTD:
+			if (ib_parse_int(a.value, 1, 19, &lv))
 				return cli_usage("build: --zstd-level takes 1 to 19");
 			bd.zstd_level = (int)lv;
 			break;
-		case 'j': bd.cli.json = 1; break;
-		case 'q': bd.cli.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
+		case O_ALLOW_TOKENS: bd.allow_unknown_tokens = 1; break;
+		case O_PASSIN:
+			if (cli_passin_check(a.value))
+				return cli_fail(IB_E_USAGE);
+			bd.passin = a.value;
+			break;
+		case O_STRICT_KEYS: bd.strict_keys = 1; break;
+		case O_JSON: bd.cli.json = 1; break;
+		case O_QUIET: bd.cli.quiet = 1; break;
 		default:
-			rc = build_sign_option(&bd.sig, c, optarg);
+			rc = build_sign_option(&bd.sig, c, a.value);
 			if (rc)
 				return rc == 1 ? cli_usage("build: bad option") : rc;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("build: exactly one SPEC.json is needed");
-	bd.spec_path = argv[optind];
+	if (c == CLI_OPT_HELP) {
+		cli_help(usage, opts);
+		return CLI_OK;
+	}
+	if (c == CLI_OPT_ERROR || (rc = cli_positional(&a, 1, 1, "SPEC.json")))
+		return CLI_USAGE;
+	bd.spec_path = a.pos[0];
 	if (!bd.out_path)
 		return cli_usage("build: -o OUT is required");
 	if (cli_out_is_stdout(bd.out_path))

@@ -1,19 +1,19 @@
 /* ibpack extract: verified extraction of packages into DIR/<package-id>/ (an offline layout). */
 #include "cli.h"
+#include "opts.h"
 #include "interrupt.h"
 
 #include "../format/err.h"
 #include "../format/layout.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static const char help[] =
-	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [-p KEY.pub]... [-q]\n"
+	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [--trust KEY.pub]... [-q]\n"
 	"Extracts one, several or all packages into DIR/<package-id>/. Every chunk is checked against\n"
 	"the signed manifest before it reaches the archive reader or the disk. All or nothing: the\n"
 	"packages are written into a hidden temp dir in DIR and renamed into place at the end, so a\n"
@@ -36,11 +36,15 @@ static void extracted(void *ctx, const struct ib_package *p, const struct ib_ext
 
 int cmd_extract(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "package", required_argument, NULL, 'P' },
-		{ "pubkey", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_TRUST };
+	static const struct cli_opt opts[] = {
+		{ "output", 'o', "DIR", O_OUT, "the layout directory (created when missing)" },
+		{ "package", 0, "ID", O_PACKAGE, "extract only this package (repeatable; default: all)" },
+		CLI_TRUST_OPTS(O_TRUST, "check the signature against this public key (repeatable)")
+		{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	const char *outdir = NULL, *only[64];
 	char *pubs[32];
 	size_t npubs = 0, nonly = 0;
@@ -53,30 +57,35 @@ int cmd_extract(int argc, char **argv)
 	struct shown shown = { &cli, NULL };
 	int c, rc, created = 0;
 
-	while ((c = getopt_long(argc, argv, "o:p:qh", opts, NULL)) != -1) {
+	cli_args_init(&args, "extract", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'o': outdir = optarg; break;
-		case 'P':
+		case O_OUT: outdir = args.value; break;
+		case O_PACKAGE:
 			if (nonly == 64)
 				return cli_usage("extract: at most 64 --package options");
-			only[nonly++] = optarg;
+			only[nonly++] = args.value;
 			break;
-		case 'p':
+		case O_TRUST:
 			if (npubs == 32)
 				return cli_usage("extract: at most 32 keys");
-			pubs[npubs++] = optarg;
+			pubs[npubs++] = (char *)args.value;
 			break;
-		case 'q': cli.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("extract: bad option");
+		case O_QUIET: cli.quiet = 1; break;
 		}
 	}
-	if (optind + 1 != argc || !outdir)
-		return cli_usage("extract: BUNDLE and -o DIR are needed");
+	if (c == CLI_OPT_HELP) {
+		cli_help(help, opts);
+		return CLI_OK;
+	}
+	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "BUNDLE"))
+		return CLI_USAGE;
+	if (!outdir)
+		return cli_usage("extract: -o DIR is required");
 	if (!strcmp(outdir, "-"))
 		return cli_usage("extract: -o names a directory; '-' (standard output) is not supported");
 	shown.outdir = outdir;
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 	if (rc)
 		return cli_fail(rc);
 	for (size_t i = 0; i < nonly; i++)

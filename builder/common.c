@@ -42,13 +42,23 @@ int cli_fail(int rc)
 
 int cli_usage(const char *fmt, ...)
 {
+	static const char *const cmds[] = { "keygen", "build", "verify", "list", "extract", "manifest", "signature",
+					    "plan", "fetch-list", "check", "attach-signature", "extension" };
+	char msg[1024];
+	size_t n;
 	va_list ap;
 
-	fputs("ibpack: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\n(see 'ibpack --help')\n", stderr);
+	/* "build: -o is required" becomes "ibpack build: -o is required", like the option parser's. */
+	n = strcspn(msg, ": ");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (msg[n] == ':' && strlen(cmds[i]) == n && !strncmp(msg, cmds[i], n)) {
+			fprintf(stderr, "ibpack %s (see 'ibpack %.*s --help')\n", msg, (int)n, msg);
+			return CLI_USAGE;
+		}
+	fprintf(stderr, "ibpack: %s (see 'ibpack --help')\n", msg);
 	return CLI_USAGE;
 }
 

@@ -157,6 +157,16 @@ static int check_source_entry(const char *shown, const struct stat *st)
 	return 0;
 }
 
+/* Every rule a source entry must pass, for the build (add_dir) and for check (ib_pack_check_source). */
+static int entry_ok(const char *name, const struct stat *st)
+{
+	int rc;
+
+	if ((rc = ib_path_utf8_check(name)) || (rc = check_source_entry(name, st)))
+		return rc;
+	return ib_path_check(name);
+}
+
 static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *name, const struct stat *st)
 {
 	int fd, rc;
@@ -258,7 +268,7 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
 			break;
 		}
-		if ((rc = ib_path_utf8_check(name)) || (rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)))
+		if ((rc = entry_ok(name, &st)))
 			break;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -312,6 +322,80 @@ static int size_walk(int dir_fd, uint64_t *bytes, int depth)
 	}
 	closedir(d);
 	return 0;
+}
+
+/* The walk of add_dir without packing: the same entry rules, depth and path limits. */
+static int check_walk(int dir_fd, const char *prefix, int depth, uint64_t *entries)
+{
+	DIR *d;
+	struct dirent *e;
+	int rc = 0, fd = dup(dir_fd);
+
+	if (depth > 64)
+		return ib_fail(IB_E_LIMIT, "'%s': directories nested too deep", prefix);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return ib_fail(-errno, "cannot read '%s': %s", prefix[0] ? prefix : ".", strerror(errno));
+	}
+	while (!rc && (e = readdir(d))) {
+		char name[4200];
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (ib_snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "/" : "", e->d_name) ||
+		    strlen(name) > 4096) {
+			rc = ib_fail(IB_E_LIMIT, "path too long under '%s'", prefix);
+			break;
+		}
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
+			break;
+		}
+		if ((rc = entry_ok(name, &st)))
+			break;
+		(*entries)++;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub < 0) {
+				rc = ib_fail(-errno, "cannot open '%s': %s", name, strerror(errno));
+				break;
+			}
+			rc = check_walk(sub, name, depth + 1, entries);
+			close(sub);
+		} else if (faccessat(dirfd(d), e->d_name, R_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = ib_fail(-errno, "cannot read '%s': %s", name, strerror(errno));
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int ib_pack_check_source(const char *source_path)
+{
+	struct stat st;
+	uint64_t entries = 0;
+	int fd, rc;
+
+	if (lstat(source_path, &st) != 0)
+		return ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+	if ((rc = check_source_entry(source_path, &st)))
+		return rc;
+	if (S_ISREG(st.st_mode)) {
+		const char *name = strrchr(source_path, '/');
+
+		return ib_path_utf8_check(name ? name + 1 : source_path);
+	}
+	fd = open(source_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+	rc = check_walk(fd, "", 0, &entries);
+	close(fd);
+	if (!rc && !entries)
+		rc = ib_fail(IB_E_SPEC, "source '%s' is an empty directory", source_path);
+	return rc;
 }
 
 int ib_pack_source_size(const char *source_path, uint64_t *bytes)
