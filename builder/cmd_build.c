@@ -32,7 +32,7 @@ static const char usage[] =
 
 /* The option table of ibpack build (builder/opts.h): one row per option. */
 enum { O_KEY = 'k', O_OUT = 'o', O_QUIET = 'q', O_TARGET = 0x100, O_STUB, O_TRUST, O_ZSTD, O_JSON, O_ALLOW_TOKENS,
-       O_PASSIN, O_STRICT_KEYS };
+       O_PASSIN, O_STRICT_KEYS, O_PROGRESS };
 static const struct cli_opt opts[] = {
 	{ "key", 'k', "FILE", O_KEY, "signing key (repeatable); its public key is trusted by the stub" },
 	{ "output", 'o', "FILE", O_OUT, "the bundle to write (replaced atomically)" },
@@ -45,6 +45,7 @@ static const struct cli_opt opts[] = {
 	{ "passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N" },
 	{ "strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)" },
 	{ "json", 0, NULL, O_JSON, "print a JSON summary" },
+	{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
 	{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
 	{ NULL, 0, NULL, 0, NULL },
 };
@@ -198,9 +199,7 @@ static int check_output(struct build *bd, const struct ib_manifest *m, const cha
 		in[n++] = bd->sig.cms_chain[i];
 	rc = cli_out_check(bd->out_path, in, n);
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
-		const char *s = m->pkgs[i].source;
-
-		if (s[0] == '/' ? ib_snprintf(src[i], PATH_MAX, "%s", s) : ib_snprintf(src[i], PATH_MAX, "%s/%s", spec_dir, s))
+		if (cli_source_path(spec_dir, &m->pkgs[i], src[i], PATH_MAX))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m->pkgs[i].id);
 		else if (!(rc = cli_out_outside(bd->out_path, src[i], m->pkgs[i].id))) {
 			const char *one = src[i];
@@ -216,22 +215,23 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 {
 	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
 	char label[128], dir[PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
+	struct cli_meter meter;
 	unsigned threads;
 	int rc = 0;
 
 	if (!src)
 		return -ENOMEM;
-	if (bd->cli.tty && !bd->cli.quiet && !bd->cli.json) {
+	if (cli_progress_wanted(&bd->cli)) {
+		cli_meter_start(&meter, label);
 		o.progress = cli_progress;
-		o.progress_ctx = label;
+		o.progress_ctx = &meter;
 	}
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
 		struct ib_package *p = &m->pkgs[i];
 
 		if (!(src[i] = malloc(PATH_MAX)))
 			rc = -ENOMEM;
-		else if (p->source[0] == '/' ? ib_snprintf(src[i], PATH_MAX, "%s", p->source)
-					     : ib_snprintf(src[i], PATH_MAX, "%s/%s", spec_dir, p->source))
+		else if (cli_source_path(spec_dir, p, src[i], PATH_MAX))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
 	}
 	if (!rc && output_dir(bd->out_path, dir, sizeof(dir)))
@@ -241,7 +241,8 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 	if (!rc) {
 		snprintf(label, sizeof(label), "packing %zu package%s", m->npkgs, m->npkgs == 1 ? "" : "s");
 		rc = ib_pack_all(fd, dir, m->pkgs, src, m->npkgs, &o, threads, start);
-		cli_progress_done(&bd->cli);
+		if (o.progress)
+			cli_meter_end(&meter);
 	}
 	for (size_t i = 0; i < m->npkgs; i++)
 		free(src[i]);
@@ -478,6 +479,7 @@ int cmd_build(int argc, char **argv)
 			break;
 		case O_STRICT_KEYS: bd.strict_keys = 1; break;
 		case O_JSON: bd.cli.json = 1; break;
+		case O_PROGRESS: bd.cli.progress = 1; break;
 		case O_QUIET: bd.cli.quiet = 1; break;
 		default:
 			rc = build_sign_option(&bd.sig, c, a.value);

@@ -59,14 +59,6 @@ static const char check_help[] =
 
 /* ---- shared helpers ---- */
 
-static int resolve_source(const char *dir, const struct ib_package *p, char *buf, size_t size)
-{
-	/* The same rule as ibpack build: absolute, or relative to the spec's folder. */
-	if (p->source[0] == '/')
-		return ib_snprintf(buf, size, "%s", p->source);
-	return ib_snprintf(buf, size, "%s/%s", dir, p->source);
-}
-
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
@@ -212,7 +204,7 @@ int cmd_fetch_list(int argc, char **argv)
 	if (!dest)
 		rc = -ENOMEM;
 	for (size_t i = 0; !rc && i < m.npkgs; i++)
-		if (resolve_source(dir, &m.pkgs[i], dest[i], sizeof(dest[i])))
+		if (cli_source_path(dir, &m.pkgs[i], dest[i], sizeof(dest[i])))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m.pkgs[i].id);
 	if (!rc) {
 		if (fmt == JSON)
@@ -249,6 +241,7 @@ static int hash_file(const char *path, uint64_t size, int progress, uint8_t out[
 	struct ib_sha256_ctx *h = NULL;
 	uint8_t *buf = malloc(HASH_READ);
 	uint64_t done = 0;
+	struct cli_meter meter;
 	int fd = -1, rc;
 
 	if (!buf)
@@ -261,6 +254,7 @@ static int hash_file(const char *path, uint64_t size, int progress, uint8_t out[
 		goto out;
 	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	cli_meter_start(&meter, base_name(path));
 	for (;;) {
 		ssize_t n = read(fd, buf, HASH_READ);
 
@@ -275,9 +269,10 @@ static int hash_file(const char *path, uint64_t size, int progress, uint8_t out[
 		ib_sha256_update(h, buf, (size_t)n);
 		done += (uint64_t)n;
 		if (progress)
-			cli_progress((void *)base_name(path), done, size);
+			cli_progress(&meter, done, size);
 	}
 	ib_sha256_final(h, out);
+	cli_meter_end(&meter);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -528,7 +523,7 @@ int cmd_check(int argc, char **argv)
 	c.src = calloc(m.npkgs, sizeof(*c.src));
 	rc = c.src ? 0 : -ENOMEM;
 	for (size_t i = 0; !rc && i < m.npkgs; i++) {
-		if (resolve_source(dir, &m.pkgs[i], c.src[i].path, sizeof(c.src[i].path)))
+		if (cli_source_path(dir, &m.pkgs[i], c.src[i].path, sizeof(c.src[i].path)))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m.pkgs[i].id);
 		else
 			rc = check_source(&m.pkgs[i], &c.src[i], c.src, i, c.want_hash, progress);

@@ -21,6 +21,7 @@ static const char help[] =
 
 struct shown {
 	struct cli *cli;
+	struct cli_meter meter;
 	const char *outdir;
 };
 
@@ -28,7 +29,7 @@ static void extracted(void *ctx, const struct ib_package *p, const struct ib_ext
 {
 	const struct shown *s = ctx;
 
-	cli_progress_done(s->cli);
+	cli_meter_end(&((struct shown *)ctx)->meter);
 	if (!s->cli->quiet)
 		printf("%s/%s: %llu files, %llu bytes\n", s->outdir, p->id, (unsigned long long)st->files,
 		       (unsigned long long)st->bytes);
@@ -36,11 +37,12 @@ static void extracted(void *ctx, const struct ib_package *p, const struct ib_ext
 
 int cmd_extract(int argc, char **argv)
 {
-	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_TRUST };
+	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_TRUST, O_PROGRESS };
 	static const struct cli_opt opts[] = {
 		{ "output", 'o', "DIR", O_OUT, "the layout directory (created when missing)" },
 		{ "package", 0, "ID", O_PACKAGE, "extract only this package (repeatable; default: all)" },
 		CLI_TRUST_OPTS(O_TRUST, "check the signature against this public key (repeatable)")
+		{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
 		{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
 		{ NULL, 0, NULL, 0, NULL },
 	};
@@ -54,7 +56,7 @@ int cmd_extract(int argc, char **argv)
 	const struct ib_package *chosen[IB_PACKAGES_MAX];
 	size_t nchosen = 0;
 	struct ib_extract_opts eo = { 0 };
-	struct shown shown = { &cli, NULL };
+	struct shown shown = { .cli = &cli };
 	int c, rc, created = 0;
 
 	cli_args_init(&args, "extract", opts, argc, argv);
@@ -72,6 +74,7 @@ int cmd_extract(int argc, char **argv)
 			pubs[npubs++] = (char *)args.value;
 			break;
 		case O_QUIET: cli.quiet = 1; break;
+		case O_PROGRESS: cli.progress = 1; break;
 		}
 	}
 	if (c == CLI_OPT_HELP) {
@@ -110,13 +113,14 @@ int cmd_extract(int argc, char **argv)
 	if ((rc = ib_outdir_open(outdir, &dir)))
 		goto out;
 	eo.cancel = &cli_interrupted;
-	if (cli.tty && !cli.quiet) {
+	if (cli_progress_wanted(&cli)) {
+		cli_meter_start(&shown.meter, "extracting");
 		eo.progress = cli_progress;
-		eo.progress_ctx = (void *)"extracting";
+		eo.progress_ctx = &shown.meter;
 	}
 	cli_interrupt_arm(NULL);
 	rc = ib_extract_layout(&b, dir, chosen, nchosen, &eo, extracted, &shown);
-	cli_progress_done(&cli);
+	cli_meter_end(&shown.meter);
 out:
 	ib_outdir_close(dir);
 	/* A directory this run created holds nothing after a failure: it goes too. */

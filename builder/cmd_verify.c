@@ -119,13 +119,21 @@ static int load_trust(const struct opts *o, struct ib_bundle *b, struct ib_trust
 	for (size_t i = 0; i < o->npubs; i++) {
 		struct ib_pubkey *k;
 
-		if ((rc = ib_pubkey_load(o->pubs[i], &k)) || (rc = ib_trust_add_key(t, k)))
+		if ((rc = ib_pubkey_load(o->pubs[i], &k))) {
+			rc = rc == -ENOMEM ? rc : ib_usage_error(rc, "--trust");
+			goto fail;
+		}
+		if ((rc = ib_trust_add_key(t, k)))
 			goto fail;
 	}
 	for (size_t i = 0; i < o->ncas; i++) {
 		struct ib_cert *c;
 
-		if ((rc = ib_cert_load(o->cas[i], &c)) || (rc = ib_trust_add_ca(t, c)))
+		if ((rc = ib_cert_load(o->cas[i], &c))) {
+			rc = rc == -ENOMEM ? rc : ib_usage_error(rc, "--trust-ca");
+			goto fail;
+		}
+		if ((rc = ib_trust_add_ca(t, c)))
 			goto fail;
 	}
 	t->threshold = o->threshold ? o->threshold : 1;

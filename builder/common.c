@@ -1,4 +1,4 @@
-/* Helpers shared by the ibpack commands: errors, files, specs, trust and progress. */
+/* Helpers shared by the ibpack commands: errors, files, specs and trust. */
 #include "cli.h"
 
 #include "../format/err.h"
@@ -121,6 +121,14 @@ int cli_load_spec(const char *path, struct ib_manifest *m, char **dir)
 	return 0;
 }
 
+int cli_source_path(const char *spec_dir, const struct ib_package *p, char *buf, size_t size)
+{
+	if (p->source[0] == '/' ? ib_snprintf(buf, size, "%s", p->source)
+				: ib_snprintf(buf, size, "%s/%s", spec_dir, p->source))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *t)
 {
 	uint8_t *stub;
@@ -135,7 +143,7 @@ int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *
 
 			if ((rc = ib_pubkey_load(pubs[i], &k)) || (rc = ib_trust_add_key(t, k))) {
 				ib_trust_release(t);
-				return rc;
+				return rc == -ENOMEM ? rc : ib_usage_error(rc, "--trust");
 			}
 		}
 		return 0;
@@ -182,25 +190,6 @@ int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundl
 	if (rc)
 		ib_bundle_close(b);
 	return rc;
-}
-
-void cli_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	const char *label = ctx;
-	static int last = -1;
-	int pct = total ? (int)(done * 100 / total) : 100;
-
-	if (pct == last)
-		return;
-	last = pct;
-	fprintf(stderr, "\r  %-40.40s %3d%%", label, pct);
-	fflush(stderr);
-}
-
-void cli_progress_done(const struct cli *c)
-{
-	if (c->tty && !c->quiet && !c->json)
-		fputs("\r\033[K", stderr);
 }
 
 void cli_human_size(uint64_t n, char *buf, size_t size)

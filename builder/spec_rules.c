@@ -1,6 +1,8 @@
 /* The install program check and build's enforcement of the spec lint (docs/SPEC.md, "Checks"). */
 #include "spec_rules.h"
 
+#include "cli.h"
+
 #include "../format/err.h"
 #include "../format/util.h"
 
@@ -92,8 +94,7 @@ int spec_check_programs(const struct ib_manifest *m, const char *spec_dir, struc
 		struct stat st;
 		int relative, bare;
 
-		if (p->source[0] == '/' ? ib_snprintf(src, sizeof(src), "%s", p->source)
-					: ib_snprintf(src, sizeof(src), "%s/%s", spec_dir, p->source))
+		if (cli_source_path(spec_dir, p, src, sizeof(src)))
 			continue;
 		if (lstat(src, &st) != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)))
 			continue;
@@ -117,9 +118,27 @@ int spec_check_programs(const struct ib_manifest *m, const char *spec_dir, struc
 	return 0;
 }
 
+/* A pin on a directory source: check reports it as an invalid source, build as a spec error. */
+static int check_pins(const struct ib_manifest *m, const char *spec_dir, struct ib_lint *out)
+{
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+		char src[PATH_MAX];
+		struct stat st;
+
+		if (!p->has_source_sha256 || cli_source_path(spec_dir, p, src, sizeof(src)))
+			continue;
+		if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    add(out, "pin-on-directory", p->id, "packages[%zu].sha256: package '%s': a sha256 pin checks a "
+			"single-file source, but '%s' is a directory: remove the pin", i, p->id, src))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int spec_finding_is_error(const struct ib_lint_finding *f, int allow_unknown_tokens)
 {
-	if (!strcmp(f->kind, "missing-program"))
+	if (!strcmp(f->kind, "missing-program") || !strcmp(f->kind, "pin-on-directory"))
 		return 1;
 	if (!strcmp(f->kind, "unknown-os") || !strcmp(f->kind, "wrong-target-os") || !strcmp(f->kind, "unknown-nic"))
 		return !allow_unknown_tokens;
@@ -139,6 +158,8 @@ int spec_enforce(const char *spec_path, const struct ib_manifest *m, const char 
 
 	if (!rc)
 		rc = spec_check_programs(m, spec_dir, &l);
+	if (!rc)
+		rc = check_pins(m, spec_dir, &l);
 	for (size_t i = 0; !rc && i < l.n; i++) {
 		if (spec_finding_is_error(&l.v[i], allow_unknown_tokens)) {
 			fprintf(stderr, "ibpack: error: %s: %s\n", spec_path, l.v[i].msg);

@@ -35,12 +35,16 @@ static int replace_trust(const struct stub_opts *o, struct ib_trust *t)
 
 		if (!(rc = ib_pubkey_load(o->trust_keys[i], &k)))
 			rc = ib_trust_add_key(t, k);
+		else if (rc != -ENOMEM)
+			rc = ib_usage_error(rc, "--trust");
 	}
 	for (size_t i = 0; !rc && i < o->ntrust_cas; i++) {
 		struct ib_cert *ca;
 
 		if (!(rc = ib_cert_load(o->trust_cas[i], &ca)))
 			rc = ib_trust_add_ca(t, ca);
+		else if (rc != -ENOMEM)
+			rc = ib_usage_error(rc, "--trust-ca");
 	}
 	if (rc)
 		ib_trust_release(t);
@@ -305,6 +309,11 @@ int stub_install(struct stub_ctx *c)
 	if ((rc = detect_and_select(c)))
 		return rc;
 	p = c->sel.pkg;
+	/* Said up front, as what it is: not an installer failure (14) after a half-done run. A
+	 * simulated machine (--sysroot) keeps its record below DIR and needs no privileges. */
+	if (!(o->sysroot && *o->sysroot) && !plat_privileged())
+		return ib_fail(IB_E_USAGE, "installing drivers needs %s (--detect, --list, --verify and --extract "
+			       "do not)", STUB_TARGET == IB_TARGET_WINDOWS_X86_64 ? "an elevated administrator" : "root");
 	if ((rc = stub_guard_begin(c)))
 		return rc;
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
