@@ -4,6 +4,7 @@
 #include "../format/err.h"
 #include "../signing/crypto.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -109,6 +110,11 @@ int main(int argc, char **argv)
 	}
 	if (!(c = find(argv[1])))
 		return cli_usage("unknown command '%s'", argv[1]);
+	/* libarchive converts names from the locale's charset to the UTF-8 of pax headers: in the
+	 * "C" locale the first non-ASCII name fails. Names are UTF-8 bytes (checked while packing),
+	 * whatever the caller's locale, so the conversion must be UTF-8 to UTF-8. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8"))
+		(void)setlocale(LC_CTYPE, "en_US.UTF-8");
 	rc = ib_crypto_init();
 	if (rc)
 		return cli_fail(rc);

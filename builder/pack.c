@@ -568,10 +568,6 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		ib_pack_source_size(source_path, &w.total);
 	/* pax_restricted writes plain ustar headers and adds pax records only when needed. */
 	archive_write_set_format_pax_restricted(w.a);
-	/* Names go into the archive as their UTF-8 bytes, in any locale: without this libarchive
-	 * converts them from the locale's charset and fails in "C" on the first non-ASCII name.
-	 * The pax record then says hdrcharset=BINARY, so readers take the bytes as they are. */
-	archive_write_set_format_option(w.a, "pax", "hdrcharset", "BINARY");
 	if (comp == IB_COMP_ZSTD) {
 		archive_write_add_filter_zstd(w.a);
 		snprintf(opt, sizeof(opt), "zstd:compression-level=%d", o->zstd_level);

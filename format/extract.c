@@ -150,9 +150,32 @@ static int entry_fail(struct reader_ctx *ctx, struct archive *a, const struct ib
 		       archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
 
+/* An entry's name as the UTF-8 bytes the builder wrote. libarchive converts pax names to the
+ * locale's charset, which the stub never sets: on Windows the UTF-8 form comes back from its
+ * wide form; in the "C" locale of Linux the conversion fails and the raw bytes, which are
+ * that UTF-8, stay in the multibyte form. */
+static const char *entry_path(struct archive_entry *e)
+{
+	const char *p = archive_entry_pathname_utf8(e);
+
+	return p ? p : archive_entry_pathname(e);
+}
+
+/* Reads the next header; the one warning taken as success is that a name has no form in the
+ * locale's charset (above), since entry_path does not use that form. */
+static int next_header(struct archive *a, struct archive_entry **e)
+{
+	int r = archive_read_next_header(a, e);
+	const char *why = archive_error_string(a);
+
+	if (r == ARCHIVE_WARN && why && strstr(why, "can't be converted from UTF-8"))
+		return ARCHIVE_OK;
+	return r;
+}
+
 static int check_entry(struct archive_entry *e, const char *pkg)
 {
-	const char *path = archive_entry_pathname(e);
+	const char *path = entry_path(e);
 	mode_t type = archive_entry_filetype(e);
 	int rc;
 
@@ -218,7 +241,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 	char path[4200];
 	int r, rc = 0;
 
-	while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+	while (!rc && (r = next_header(a, &e)) == ARCHIVE_OK) {
 		const char *name;
 
 		if ((rc = cancelled(ctx)) || (rc = check_entry(e, p->id)))
@@ -228,7 +251,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 				     (unsigned long long)p->file_count);
 			break;
 		}
-		name = archive_entry_pathname(e);
+		name = entry_path(e);
 		if (ib_snprintf(path, sizeof(path), "%s/%s", subdir, name)) {
 			rc = ib_fail(IB_E_UNSAFE, "package '%s': path too long", p->id);
 			break;
