@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/format.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 /* A consistent layout: 4096-byte stub, 1000-byte payload, 500-byte manifest, 116-byte signature
  * block, pad to 8, footer. */

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/format.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 static const uint8_t msg[] = "{\"format\":1}";
 
@@ -381,7 +381,7 @@ static void test_bad_key_records(void **state)
 	append_rec(area, IB_TRUST_KEY, 0, der, (uint16_t)len);
 	assert_int_equal(decode(area, IB_TRUST_AREA_SIZE), IB_E_FORMAT);
 	/* Not DER, truncated DER, empty value: a damaged trust area is a malformed bundle (exit 2),
-	 * not a key problem of the caller (issue 8: the tamper sweep). */
+	 * not a key problem of the caller (the tamper sweep). */
 	memset(junk, 0x41, sizeof(junk));
 	valid_area(area, 1);
 	append_rec(area, IB_TRUST_KEY, IB_ALG_ED25519, junk, sizeof(junk));

@@ -1,8 +1,8 @@
 /* The stub's exit codes, kept compatible with the InfiniBandDriverLinux/Windows extensions. */
 #include "exitcode.h"
 
-#include "err.h"
-#include "manifest.h"
+#include "../base/err.h"
+#include "../format/manifest.h"
 
 int ib_exit_code(int err, int target)
 {

@@ -5,11 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs.h"
+
 struct ib_file {
 	int fd;        /* POSIX descriptor, -1 when closed */
 	void *handle;  /* Windows HANDLE */
 	uint64_t size;
-	char path[4096];
+	char path[IB_PATH_MAX];
 };
 
 /* Opens path for reading. On Windows the file is opened without FILE_SHARE_WRITE so nobody can
