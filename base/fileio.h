@@ -41,6 +41,8 @@ wchar_t *ib_win_long_path(const char *utf8);
 const char *ib_win_strerror(unsigned long err);
 /* Maps a Win32 error code to a negative errno value for ib_fail. */
 int ib_win_errno(unsigned long err);
+/* Records "<what> '<path>': <GetLastError() text>" and returns its ib_win_errno code. */
+int ib_win_fail(const char *what, const char *path);
 #endif
 
 #endif

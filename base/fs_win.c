@@ -13,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int win_fail(const char *what, const char *path)
-{
-	DWORD e = GetLastError();
-
-	return ib_fail(ib_win_errno(e), "%s '%s': %s", what, path, ib_win_strerror(e));
-}
-
 int ib_read_file(const char *path, size_t max, int flags, char **data, size_t *len)
 {
 	wchar_t *w = ib_win_long_path(path);
@@ -101,7 +94,7 @@ int ib_atomic_begin(struct ib_atomic_file *a, const char *path, unsigned mode)
 	a->handle = CreateFileW(w, GENERIC_WRITE | DELETE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
 	free(w);
 	if (a->handle == INVALID_HANDLE_VALUE) {
-		int rc = win_fail("cannot create", a->tmp);
+		int rc = ib_win_fail("cannot create", a->tmp);
 
 		a->tmp[0] = '\0';
 		return rc;
@@ -117,7 +110,7 @@ int ib_atomic_write(struct ib_atomic_file *a, const void *buf, size_t len)
 		DWORD n = 0;
 
 		if (!WriteFile(a->handle, p, len > (1u << 30) ? (1u << 30) : (DWORD)len, &n, NULL))
-			return win_fail("cannot write", a->tmp);
+			return ib_win_fail("cannot write", a->tmp);
 		if (n == 0)
 			return ib_fail(-EIO, "cannot write '%s': no progress", a->tmp);
 		p += n;
@@ -134,14 +127,14 @@ int ib_atomic_commit(struct ib_atomic_file *a)
 	if (a->handle == INVALID_HANDLE_VALUE)
 		return ib_fail(-EBADF, "'%s' is not open for writing", a->path);
 	if (!FlushFileBuffers(a->handle))
-		rc = win_fail("cannot write", a->tmp);
+		rc = ib_win_fail("cannot write", a->tmp);
 	CloseHandle(a->handle);
 	a->handle = INVALID_HANDLE_VALUE;
 	wt = ib_win_long_path(a->tmp);
 	wp = ib_win_long_path(a->path);
 	/* One step, written through: a reader sees the old file or the new one. */
 	if (!rc && (!wt || !wp || !MoveFileExW(wt, wp, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)))
-		rc = wt && wp ? win_fail("cannot replace", a->path) : -ENOMEM;
+		rc = wt && wp ? ib_win_fail("cannot replace", a->path) : -ENOMEM;
 	free(wt);
 	free(wp);
 	if (rc) {

@@ -62,13 +62,6 @@ int ext_newest_settings(const char *dir, long *seq)
 	return found ? 0 : IB_E_NOTFOUND;
 }
 
-static int fail_win(const char *what, const char *path)
-{
-	DWORD e = GetLastError();
-
-	return ib_fail(ib_win_errno(e), "%s '%s': %s", what, path, ib_win_strerror(e));
-}
-
 int ext_append_line(const char *path, const char *line)
 {
 	wchar_t *w = ib_win_long_path(path);
@@ -82,9 +75,9 @@ int ext_append_line(const char *path, const char *line)
 			FILE_ATTRIBUTE_NORMAL, NULL);
 	free(w);
 	if (h == INVALID_HANDLE_VALUE)
-		return fail_win("cannot open", path);
+		return ib_win_fail("cannot open", path);
 	if (!WriteFile(h, line, (DWORD)strlen(line), &n, NULL) || !WriteFile(h, "\r\n", 2, &n, NULL))
-		rc = fail_win("cannot write", path);
+		rc = ib_win_fail("cannot write", path);
 	CloseHandle(h);
 	return rc;
 }

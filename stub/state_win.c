@@ -21,13 +21,6 @@
  * (Windows byte-range locks are mandatory). */
 #define LOCK_OFFSET_HIGH 0x100u
 
-static int win_fail(const char *what, const char *path)
-{
-	DWORD e = GetLastError();
-
-	return ib_fail(ib_win_errno(e), "%s '%s': %s", what, path, ib_win_strerror(e));
-}
-
 static int make_dir(const char *dir)
 {
 	/* SYSTEM, Administrators and the creating owner write; users read. */
@@ -42,7 +35,7 @@ static int make_dir(const char *dir)
 		sa.lpSecurityDescriptor = NULL;
 	if (!CreateDirectoryW(w, sa.lpSecurityDescriptor ? &sa : NULL)) {
 		if (GetLastError() != ERROR_ALREADY_EXISTS)
-			rc = win_fail("cannot create the install state folder", dir);
+			rc = ib_win_fail("cannot create the install state folder", dir);
 		else if (!ib_win_trusted_dir(w))
 			rc = ib_fail(-EACCES, "the install state folder '%s' is a link or is not owned by SYSTEM, "
 				     "Administrators or this user: remove it", dir);
@@ -72,7 +65,7 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 			if (!w)
 				return -ENOMEM;
 			rc = CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS ? 0 :
-			     win_fail("cannot create", dir);
+			     ib_win_fail("cannot create", dir);
 			free(w);
 			if (rc)
 				return rc;
@@ -130,7 +123,7 @@ int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l
 			FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 	free(w);
 	if (h == INVALID_HANDLE_VALUE)
-		return win_fail("cannot open the install lock", path);
+		return ib_win_fail("cannot open the install lock", path);
 	memset(&ov, 0, sizeof(ov));
 	ov.OffsetHigh = LOCK_OFFSET_HIGH;
 	if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {
