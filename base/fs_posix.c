@@ -13,31 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int ib_write_all(int fd, const void *buf, size_t len)
+/* The write loop of both: at off with pwrite() when positioned, else at the file position. */
+static int write_loop(int fd, const uint8_t *p, size_t len, uint64_t off, int positioned)
 {
-	const uint8_t *p = buf;
-
 	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		ssize_t n = positioned ? pwrite(fd, p, len, (off_t)off) : write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -50,6 +30,16 @@ int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 		off += (uint64_t)n;
 	}
 	return 0;
+}
+
+int ib_write_all(int fd, const void *buf, size_t len)
+{
+	return write_loop(fd, buf, len, 0, 0);
+}
+
+int ib_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return write_loop(fd, buf, len, off, 1);
 }
 
 static int read_fd(int fd, size_t max, char **data, size_t *len)

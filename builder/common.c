@@ -18,21 +18,11 @@
 
 int cli_exit_code(int rc)
 {
-	switch (rc) {
-	case 0:
+	if (rc == 0)
 		return CLI_OK;
-	case IB_E_USAGE:
+	if (rc == IB_E_USAGE)
 		return CLI_USAGE;
-	case IB_E_FORMAT:
-	case IB_E_TRUNCATED:
-	case IB_E_INTEGRITY:
-	case IB_E_SIGNATURE:
-	case IB_E_UNTRUSTED:
-	case IB_E_MISMATCH:
-		return CLI_INVALID;
-	default:
-		return CLI_FAILED;
-	}
+	return ib_err_is_invalid_bundle(rc) ? CLI_INVALID : CLI_FAILED;
 }
 
 int cli_fail(int rc)

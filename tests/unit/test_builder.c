@@ -15,25 +15,13 @@
 #include <unistd.h>
 
 #include "../../base/err.h"
+#include "unit.h"
 #include "../../base/fs.h"
 #include "../../base/util.h"
 #include "../../builder/lint.h"
 #include "../../builder/pack.h"
 
-static char dir[IB_PATH_MAX];
-
-static int make_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/ibpack-builder-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-	(void)state;
-	return ib_rmtree(dir);
-}
+#define dir unit_tmpdir
 
 static void put(const char *rel, const char *text)
 {
@@ -244,9 +232,9 @@ int main(void)
 		cmocka_unit_test(test_lint_clean_spec),
 		cmocka_unit_test(test_lint_overlap_and_unreachable),
 		cmocka_unit_test(test_lint_tokens),
-		cmocka_unit_test_setup_teardown(test_pack_stored_plan_matches_write, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_pack_is_reproducible, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_pack_refuses_symlink_and_fifo, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_pack_stored_plan_matches_write, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_is_reproducible, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_refuses_symlink_and_fifo, unit_tmpdir_setup, unit_tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests_name("builder", tests, NULL, NULL);

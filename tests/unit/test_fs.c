@@ -18,23 +18,11 @@
 #include <unistd.h>
 
 #include "../../base/err.h"
+#include "unit.h"
 #include "../../base/fs.h"
 #include "../../base/util.h"
 
-static char dir[IB_PATH_MAX];
-
-static int make_dir(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "%s/ibpack-fs-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-	(void)state;
-	return ib_rmtree(dir);
-}
+#define dir unit_tmpdir
 
 static void path_in(char *out, const char *leaf)
 {
@@ -310,17 +298,17 @@ static void test_sync_parent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_write_all_pipe, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_pwrite_all, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_read_file, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_read_file_refuses_links_dirs_fifos, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_atomic_replaces_and_sets_mode, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_atomic_abort_leaves_target, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_atomic_commit_failure_removes_temp, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_atomic_errors, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_rmtree_does_not_follow_links, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_rmtree_deep, make_dir, remove_dir),
-		cmocka_unit_test_setup_teardown(test_sync_parent, make_dir, remove_dir),
+		cmocka_unit_test_setup_teardown(test_write_all_pipe, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_pwrite_all, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_file, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_file_refuses_links_dirs_fifos, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_replaces_and_sets_mode, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_abort_leaves_target, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_commit_failure_removes_temp, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_errors, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_does_not_follow_links, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_deep, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_sync_parent, unit_tmpdir_setup, unit_tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests_name("fs", tests, NULL, NULL);

@@ -14,26 +14,14 @@
 #include <unistd.h>
 
 #include "../../base/err.h"
+#include "unit.h"
 #include "../../base/fs.h"
 #include "../../base/util.h"
 #include "../../policy/pci.h"
 #include "../../stub/state.h"
 #include "../../stub/stub.h"
 
-static char root[IB_PATH_MAX];
-
-static int make_root(void **state)
-{
-	(void)state;
-	snprintf(root, sizeof(root), "%s/ibpack-state-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static int remove_root(void **state)
-{
-	(void)state;
-	return ib_rmtree(root);
-}
+#define root unit_tmpdir
 
 static void entry(struct stub_state_entry *e, const char *bundle, uint64_t seq)
 {
@@ -227,11 +215,11 @@ static void test_host_collect_dedups_infiniband_only(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_missing_state_is_empty, make_root, remove_root),
-		cmocka_unit_test_setup_teardown(test_save_load_roundtrip, make_root, remove_root),
-		cmocka_unit_test_setup_teardown(test_rollback_rule, make_root, remove_root),
-		cmocka_unit_test_setup_teardown(test_corrupt_state_blocks_until_downgrade_allowed, make_root, remove_root),
-		cmocka_unit_test_setup_teardown(test_state_not_a_regular_file, make_root, remove_root),
+		cmocka_unit_test_setup_teardown(test_missing_state_is_empty, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_save_load_roundtrip, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_rule, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_state_blocks_until_downgrade_allowed, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_state_not_a_regular_file, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test(test_pci_classify),
 		cmocka_unit_test(test_host_collect_dedups_infiniband_only),
 	};
