@@ -283,6 +283,33 @@ static void test_rmtree_deep(void **state)
 	assert_int_equal(lstat(p, &st), -1);
 }
 
+static void test_dir_names_sorted_by_bytes(void **state)
+{
+	char **names;
+	size_t n;
+	DIR *d;
+
+	(void)state;
+	put("b", "");
+	put("B", "");
+	put("a", "");
+	put(".hidden", "");
+	d = opendir(dir);
+	assert_int_equal(ib_dir_names(d, 0, &names, &n), 0);
+	closedir(d);
+	assert_int_equal(n, 4);
+	assert_string_equal(names[0], ".hidden");
+	assert_string_equal(names[1], "B");
+	assert_string_equal(names[2], "a");
+	assert_string_equal(names[3], "b");
+	ib_dir_names_free(names, n);
+	d = opendir(dir);
+	assert_int_equal(ib_dir_names(d, IB_DIR_NO_HIDDEN, &names, &n), 0);
+	closedir(d);
+	assert_int_equal(n, 3);
+	ib_dir_names_free(names, n);
+}
+
 static void test_sync_parent(void **state)
 {
 	char p[IB_PATH_MAX];
@@ -308,6 +335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_atomic_errors, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_rmtree_does_not_follow_links, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_rmtree_deep, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_names_sorted_by_bytes, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_parent, unit_tmpdir_setup, unit_tmpdir_teardown),
 	};
 
