@@ -8,8 +8,9 @@
 #include "pack.h"
 #include "spec_rules.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -66,7 +67,7 @@ static int find_stub(int target, char *out, size_t size)
 {
 	const char *name = target == IB_TARGET_WINDOWS_X86_64 ? "stub-windows-x86_64.exe" : "stub-linux-x86_64";
 	const char *env = getenv("IBPACK_STUB_DIR");
-	char self[PATH_MAX], *slash;
+	char self[IB_PATH_MAX], *slash;
 	ssize_t n;
 
 	if (env && *env && !ib_snprintf(out, size, "%s/%s", env, name) && access(out, R_OK) == 0)
@@ -100,27 +101,18 @@ static int64_t build_time(void)
 	return (int64_t)time(NULL);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* ib_write_all with the bundle named in the error. */
+static int write_out(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
+	int rc = ib_write_all(fd, buf, len);
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ib_fail(-errno, "writing the bundle: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return rc ? ib_fail(rc, "writing the bundle: %s", strerror(-rc)) : 0;
 }
 
 /* Loads the stub, writes the trust area into its image and returns it in *image. */
 static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv, uint8_t **image, size_t *len)
 {
-	char path[PATH_MAX];
+	char path[IB_PATH_MAX];
 	struct ib_trust t = { .threshold = 1 };
 	size_t off;
 	char *data;
@@ -132,7 +124,7 @@ static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv
 	} else if ((rc = find_stub(bd->target, path, sizeof(path)))) {
 		return rc;
 	}
-	rc = cli_read_file(path, 64u << 20, &data, len);
+	rc = ib_read_file(path, 64u << 20, 0, &data, len);
 	if (rc)
 		return rc;
 	*image = (uint8_t *)data;
@@ -160,24 +152,11 @@ out:
 	return rc;
 }
 
-/* The directory the bundle is written in: blobs packed in parallel wait there, on the same
- * file system, until their turn to be appended. */
-static int output_dir(const char *out_path, char *dir, size_t size)
-{
-	const char *slash = strrchr(out_path, '/');
-
-	if (!slash)
-		return ib_snprintf(dir, size, ".");
-	if (slash == out_path)
-		return ib_snprintf(dir, size, "/");
-	return ib_snprintf(dir, size, "%.*s", (int)(slash - out_path), out_path);
-}
-
 /* Every file the build reads, and each package source folder, must survive the output. */
 static int check_output(struct build *bd, const struct ib_manifest *m, const char *spec_dir)
 {
 	const char *in[4 + MAX_KEYS + 32 + BUILD_SIGN_REVOKES_MAX + IB_CAS_MAX + BUILD_SIGN_CHAIN_MAX];
-	char (*src)[PATH_MAX] = calloc(m->npkgs ? m->npkgs : 1, sizeof(*src));
+	char (*src)[IB_PATH_MAX] = calloc(m->npkgs ? m->npkgs : 1, sizeof(*src));
 	size_t n = 0;
 	int rc = 0;
 
@@ -199,7 +178,7 @@ static int check_output(struct build *bd, const struct ib_manifest *m, const cha
 		in[n++] = bd->sig.cms_chain[i];
 	rc = cli_out_check(bd->out_path, in, n);
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
-		if (cli_source_path(spec_dir, &m->pkgs[i], src[i], PATH_MAX))
+		if (cli_source_path(spec_dir, &m->pkgs[i], src[i], IB_PATH_MAX))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m->pkgs[i].id);
 		else if (!(rc = cli_out_outside(bd->out_path, src[i], m->pkgs[i].id))) {
 			const char *one = src[i];
@@ -214,7 +193,7 @@ static int check_output(struct build *bd, const struct ib_manifest *m, const cha
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
 	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
-	char label[128], dir[PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
+	char label[128], dir[IB_PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
 	struct cli_meter meter;
 	unsigned threads;
 	int rc = 0;
@@ -229,12 +208,14 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
 		struct ib_package *p = &m->pkgs[i];
 
-		if (!(src[i] = malloc(PATH_MAX)))
+		if (!(src[i] = malloc(IB_PATH_MAX)))
 			rc = -ENOMEM;
-		else if (cli_source_path(spec_dir, p, src[i], PATH_MAX))
+		else if (cli_source_path(spec_dir, p, src[i], IB_PATH_MAX))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
 	}
-	if (!rc && output_dir(bd->out_path, dir, sizeof(dir)))
+	/* Blobs packed in parallel wait in the output's folder, on the same file system, until
+	 * their turn to be appended. */
+	if (!rc && cli_out_dir(bd->out_path, dir, sizeof(dir)))
 		rc = ib_fail(-ENAMETOOLONG, "output path too long");
 	if (!rc)
 		rc = ib_pack_threads(&threads);
@@ -350,11 +331,11 @@ static int build(struct build *bd)
 	struct ib_privkey *priv[MAX_KEYS] = { 0 };
 	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
 	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
-	char *spec_dir = NULL, *manifest = NULL, tmp[PATH_MAX];
+	char *spec_dir = NULL, *manifest = NULL;
 	struct ib_footer f = { .version = IB_FORMAT_VERSION };
-	int fd = -1, rc;
+	struct ib_atomic_file out = { .fd = -1 };
+	int rc;
 
-	tmp[0] = '\0';
 	rc = cli_load_spec(bd->spec_path, &m, &spec_dir);
 	if (rc)
 		return rc;
@@ -376,18 +357,10 @@ static int build(struct build *bd)
 	ib_stub_hash_mem(stub, stub_len, m.stub_sha256);
 	ib_format_utc(build_time(), m.created, sizeof(m.created));
 
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", bd->out_path)) {
-		rc = ib_fail(-ENAMETOOLONG, "output path too long");
+	if ((rc = ib_atomic_begin(&out, bd->out_path, 0755)))
 		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
-		tmp[0] = '\0';
-		goto out;
-	}
-	cli_interrupt_arm(tmp);
-	if ((rc = write_all(fd, stub, stub_len)) || (rc = pack_all(bd, fd, &m, spec_dir, stub_len)))
+	cli_interrupt_arm(out.tmp);
+	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
 	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
@@ -398,36 +371,17 @@ static int build(struct build *bd)
 		goto out;
 	f.manifest_len = manifest_len;
 	f.sigblock_off = f.manifest_off + manifest_len;
-	f.sigblock_len = sigblock_len;
-	/* Pad so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
-	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + sigblock_len + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
-	f.bundle_len = f.sigblock_off + sigblock_len + padlen + IB_FOOTER_SIZE;
+	/* Padded so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
+	padlen = ib_footer_layout(&f, sigblock_len);
 	ib_footer_encode(&f, footer_bytes);
-	if ((rc = write_all(fd, manifest, manifest_len)) || (rc = write_all(fd, sigblock, sigblock_len)) ||
-	    (rc = write_all(fd, pad, padlen)) || (rc = write_all(fd, footer_bytes, sizeof(footer_bytes))))
+	if ((rc = write_out(out.fd, manifest, manifest_len)) || (rc = write_out(out.fd, sigblock, sigblock_len)) ||
+	    (rc = write_out(out.fd, pad, padlen)) || (rc = write_out(out.fd, footer_bytes, sizeof(footer_bytes))) ||
+	    (rc = ib_atomic_commit(&out)))
 		goto out;
-	if (fchmod(fd, 0755) != 0 || fsync(fd) != 0) {
-		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, bd->out_path) != 0) {
-		rc = ib_fail(-errno, "cannot rename to '%s': %s", bd->out_path, strerror(errno));
-		goto out;
-	}
 	cli_interrupt_disarm();
-	tmp[0] = '\0';
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
+	ib_atomic_abort(&out);
 	for (size_t i = 0; i < bd->nkeys; i++)
 		ib_privkey_free(priv[i]);
 	free(stub);

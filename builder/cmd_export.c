@@ -3,8 +3,9 @@
 #include "opts.h"
 #include "outguard.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,37 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Writes data to path, or to standard output for "-"; never onto the bundle it came from. */
+/* Writes data to path (replaced atomically), or to standard output for "-"; never onto the
+ * bundle it came from. */
 static int write_file(const char *path, const char *bundle, const void *data, size_t len)
 {
-	int fd, rc;
-	const uint8_t *p = data;
+	int rc;
 
-	if (cli_out_is_stdout(path))
-		fd = dup(STDOUT_FILENO);
-	else if ((rc = cli_out_check(path, &bundle, 1)))
-		return rc;
-	else
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create '%s': %s", path, strerror(errno));
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			return ib_fail(-e, "writing '%s': %s", path, strerror(e));
-		}
-		p += n;
-		len -= (size_t)n;
+	if (cli_out_is_stdout(path)) {
+		rc = ib_write_all(STDOUT_FILENO, data, len);
+		return rc ? ib_fail(rc, "writing to standard output: %s", strerror(-rc)) : 0;
 	}
-	if (close(fd) != 0)
-		return ib_fail(-errno, "writing '%s': %s", path, strerror(errno));
-	return 0;
+	if ((rc = cli_out_check(path, &bundle, 1)))
+		return rc;
+	return ib_atomic_write_file(path, 0644, data, len);
 }
 
 /* Both exports read only the fixed structures: they work on bundles whose signature fails too,

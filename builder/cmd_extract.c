@@ -3,7 +3,7 @@
 #include "opts.h"
 #include "interrupt.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 #include "../format/layout.h"
 
 #include <errno.h>

@@ -2,8 +2,8 @@
 #include "cli.h"
 #include "opts.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 

@@ -2,9 +2,9 @@
 #include "cli.h"
 #include "opts.h"
 
-#include "../format/err.h"
-#include "../format/exitcode.h"
-#include "../format/match.h"
+#include "../base/err.h"
+#include "../policy/exitcode.h"
+#include "../policy/match.h"
 
 #include <cjson/cJSON.h>
 

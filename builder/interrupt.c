@@ -1,16 +1,16 @@
 /* Signal handling for ibpack's commands: temp outputs removed on SIGINT, SIGTERM and SIGHUP. */
 #include "interrupt.h"
 
-#include "../format/util.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
-#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
 volatile sig_atomic_t cli_interrupted;
 
 /* Written before armed is set and read only by the handler: no lock is needed. */
-static char tmp_path[PATH_MAX];
+static char tmp_path[IB_PATH_MAX];
 static volatile sig_atomic_t armed;
 
 static const int signals[] = { SIGINT, SIGTERM, SIGHUP };

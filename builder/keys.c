@@ -1,8 +1,8 @@
 /* Loading private keys for ibpack: --passin sources and a check of the key file's mode. */
 #include "keys.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,10 +2,10 @@
  * detectable machine selects, and cx3/cx3pro split across packages (docs/SPEC.md, "Lint"). */
 #include "lint.h"
 
-#include "../format/err.h"
-#include "../format/match.h"
+#include "../base/err.h"
+#include "../base/util.h"
 #include "../format/spec_keys.h"
-#include "../format/util.h"
+#include "../policy/match.h"
 
 #include <errno.h>
 #include <stdarg.h>

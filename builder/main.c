@@ -1,7 +1,7 @@
 /* The ibpack command: dispatches to one function per subcommand. */
 #include "cli.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 #include "../signing/crypto.h"
 
 #include <locale.h>

@@ -1,8 +1,9 @@
 /* Output checks shared by the commands that write files: an -o never destroys an input. */
 #include "outguard.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,8 +17,7 @@ int cli_out_is_stdout(const char *out)
 	return out && !strcmp(out, "-");
 }
 
-/* The directory part of path ("." for a bare name). */
-static int dir_of(const char *path, char *dir, size_t size)
+int cli_out_dir(const char *path, char *dir, size_t size)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -30,12 +30,12 @@ static int dir_of(const char *path, char *dir, size_t size)
 
 int cli_out_check(const char *out, const char *const *inputs, size_t n)
 {
-	char dir[PATH_MAX];
+	char dir[IB_PATH_MAX];
 	struct stat st, in;
 
 	if (!*out)
 		return ib_fail(IB_E_USAGE, "-o needs a file name");
-	if (dir_of(out, dir, sizeof(dir)))
+	if (cli_out_dir(out, dir, sizeof(dir)))
 		return ib_fail(-ENAMETOOLONG, "output path too long: '%s'", out);
 	if (stat(dir, &st) != 0)
 		return ib_fail(-errno, "cannot write '%s': directory '%s': %s", out, dir, strerror(errno));
@@ -56,13 +56,13 @@ int cli_out_check(const char *out, const char *const *inputs, size_t n)
 
 int cli_out_outside(const char *out, const char *src, const char *pkg)
 {
-	char dir[PATH_MAX], real_dir[PATH_MAX], real_src[PATH_MAX];
+	char dir[IB_PATH_MAX], real_dir[IB_PATH_MAX], real_src[IB_PATH_MAX];
 	struct stat st;
 	size_t n;
 
 	if (lstat(src, &st) != 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	if (dir_of(out, dir, sizeof(dir)) || !realpath(dir, real_dir) || !realpath(src, real_src))
+	if (cli_out_dir(out, dir, sizeof(dir)) || !realpath(dir, real_dir) || !realpath(src, real_src))
 		return 0; /* cli_out_check reports an unusable output directory */
 	n = strlen(real_src);
 	if (!strncmp(real_dir, real_src, n) && (real_dir[n] == '\0' || real_dir[n] == '/' || n == 1))

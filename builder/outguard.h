@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+/* The folder part of path ("." for a bare name, "/" for a name in the root). */
+int cli_out_dir(const char *path, char *dir, size_t size);
 /* "-o -": the output is standard output. */
 int cli_out_is_stdout(const char *out);
 /* Checks out (a file to create or replace): its directory exists and is a directory, out is not a

@@ -3,11 +3,11 @@
 
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ static int in_system32(const char *name)
  * name may omit ".exe". */
 static int in_package(const char *src, const struct stat *src_st, const char *rel, int windows)
 {
-	char path[PATH_MAX], with_exe[PATH_MAX];
+	char path[IB_PATH_MAX], with_exe[IB_PATH_MAX];
 	struct stat st;
 	const char *base;
 
@@ -90,7 +90,7 @@ int spec_check_programs(const struct ib_manifest *m, const char *spec_dir, struc
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 		const char *prog = p->install.argv.v[0];
-		char src[PATH_MAX], rel[PATH_MAX];
+		char src[IB_PATH_MAX], rel[IB_PATH_MAX];
 		struct stat st;
 		int relative, bare;
 
@@ -123,7 +123,7 @@ static int check_pins(const struct ib_manifest *m, const char *spec_dir, struct 
 {
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
-		char src[PATH_MAX];
+		char src[IB_PATH_MAX];
 		struct stat st;
 
 		if (!p->has_source_sha256 || cli_source_path(spec_dir, p, src, sizeof(src)))

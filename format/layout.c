@@ -1,8 +1,8 @@
 /* All-or-nothing offline layouts: packages extracted into a hidden temp dir, then renamed. */
 #include "layout.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* Unknown spec keys and JSON syntax error positions: the spec contract of docs/SPEC.md. */
 #include "spec_keys.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
