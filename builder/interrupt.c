@@ -13,7 +13,7 @@ volatile sig_atomic_t cli_interrupted;
 static char tmp_path[IB_PATH_MAX];
 static volatile sig_atomic_t armed;
 
-static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
 
 static void on_signal(int sig)
 {

@@ -80,9 +80,10 @@ int cli_load_privkey(const char *path, const char *passin, int strict, struct ib
 		if (strict)
 			return ib_fail(IB_E_KEY, "private key '%s' is readable by %s (mode %04o): chmod 600 it", path,
 				       (st.st_mode & 007) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
-		fprintf(stderr, "ibpack: warning: private key '%s' is readable by %s (mode %04o): chmod 600 it "
-			"(--strict-keys refuses such keys)\n", path, (st.st_mode & 007) ? "others" : "its group",
-			(unsigned)(st.st_mode & 07777));
+		fprintf(stderr,
+			"ibpack: warning: private key '%s' is readable by %s (mode %04o): chmod 600 it "
+			"(--strict-keys refuses such keys)\n",
+			path, (st.st_mode & 007) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
 	}
 	if (!passin)
 		return ib_privkey_load_pass(path, NULL, isatty(STDIN_FILENO) && isatty(STDERR_FILENO), out);

@@ -8,16 +8,16 @@
 /* One row per option. Adding an option to a command is one row in its table plus one case in
  * its switch; old spellings stay as rows without help text, which parse but are not shown. */
 struct cli_opt {
-	const char *name;  /* long name without "--" (NULL ends the table) */
-	char short_name;   /* the one-letter form, or 0 */
-	const char *arg;   /* the value's name in the help ("FILE"); NULL for a flag */
-	int id;            /* what cli_next returns for it */
-	const char *help;  /* one line of help; NULL for a hidden alias */
+	const char *name; /* long name without "--" (NULL ends the table) */
+	char short_name;  /* the one-letter form, or 0 */
+	const char *arg;  /* the value's name in the help ("FILE"); NULL for a flag */
+	int id;           /* what cli_next returns for it */
+	const char *help; /* one line of help; NULL for a hidden alias */
 };
 
 /* A trusted public key, the same spelling in every command ("-p" and "--pubkey" are the old
  * spellings, kept hidden). */
-#define CLI_TRUST_OPTS(id, text) { "trust", 0, "KEY.pub", id, text }, { "pubkey", 'p', "KEY.pub", id, NULL },
+#define CLI_TRUST_OPTS(id, text) {"trust", 0, "KEY.pub", id, text}, {"pubkey", 'p', "KEY.pub", id, NULL},
 
 #define CLI_POS_MAX 16
 
@@ -26,8 +26,8 @@ struct cli_args {
 	const struct cli_opt *opts;
 	int argc, next, no_more_opts;
 	char **argv;
-	const char *value;          /* the value of the option cli_next returned */
-	char *pos[CLI_POS_MAX];     /* positional arguments, in order */
+	const char *value;      /* the value of the option cli_next returned */
+	char *pos[CLI_POS_MAX]; /* positional arguments, in order */
 	int npos;
 };
 

@@ -49,8 +49,10 @@ int cli_out_check(const char *out, const char *const *inputs, size_t n)
 		return ib_fail(-EISDIR, "'%s' is a directory: -o names the file to write", out);
 	for (size_t i = 0; i < n; i++)
 		if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino)
-			return ib_fail(IB_E_USAGE, "-o '%s' is the input '%s': writing it would destroy what is "
-				       "being read; choose another output", out, inputs[i]);
+			return ib_fail(IB_E_USAGE,
+				       "-o '%s' is the input '%s': writing it would destroy what is "
+				       "being read; choose another output",
+				       out, inputs[i]);
 	return 0;
 }
 
@@ -66,7 +68,9 @@ int cli_out_outside(const char *out, const char *src, const char *pkg)
 		return 0; /* cli_out_check reports an unusable output directory */
 	n = strlen(real_src);
 	if (!strncmp(real_dir, real_src, n) && (real_dir[n] == '\0' || real_dir[n] == '/' || n == 1))
-		return ib_fail(IB_E_USAGE, "-o '%s' is inside the source folder of package '%s' ('%s'): the "
-			       "bundle would pack itself; write it elsewhere", out, pkg, src);
+		return ib_fail(IB_E_USAGE,
+			       "-o '%s' is inside the source folder of package '%s' ('%s'): the "
+			       "bundle would pack itself; write it elsewhere",
+			       out, pkg, src);
 	return 0;
 }

@@ -17,9 +17,10 @@
 
 /* Programs every supported Windows has in System32, which install commands call by name. */
 static const char *const system32[] = {
-	"cmd", "powershell", "pnputil", "msiexec", "dism", "reg", "rundll32", "wusa", "certutil", "sc",
-	"netsh", "cscript", "wscript", "bcdedit", "drvload", "shutdown", "icacls", "takeown", "schtasks",
-	"robocopy", "xcopy", "expand", "timeout", "wevtutil", "net", "setx", "where", "findstr",
+	"cmd",     "powershell", "pnputil",  "msiexec", "dism",     "reg",      "rundll32",
+	"wusa",    "certutil",   "sc",       "netsh",   "cscript",  "wscript",  "bcdedit",
+	"drvload", "shutdown",   "icacls",   "takeown", "schtasks", "robocopy", "xcopy",
+	"expand",  "timeout",    "wevtutil", "net",     "setx",     "where",    "findstr",
 };
 
 static int add(struct ib_lint *out, const char *kind, const char *pkg, const char *fmt, ...)
@@ -110,9 +111,10 @@ int spec_check_programs(const struct ib_manifest *m, const char *spec_dir, struc
 			continue; /* an absolute path, or a Linux program found through PATH (sh, dpkg) */
 		if (in_package(src, &st, rel, windows) || (bare && in_system32(rel)))
 			continue;
-		if (add(out, "missing-program", p->id, "packages[%zu].install.command[0]: package '%s': the "
-			"program '%s' is not in the package%s (source '%s')", i, p->id, prog,
-			windows && bare ? " or System32" : "", src))
+		if (add(out, "missing-program", p->id,
+			"packages[%zu].install.command[0]: package '%s': the "
+			"program '%s' is not in the package%s (source '%s')",
+			i, p->id, prog, windows && bare ? " or System32" : "", src))
 			return -ENOMEM;
 	}
 	return 0;
@@ -129,8 +131,10 @@ static int check_pins(const struct ib_manifest *m, const char *spec_dir, struct 
 		if (!p->has_source_sha256 || cli_source_path(spec_dir, p, src, sizeof(src)))
 			continue;
 		if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    add(out, "pin-on-directory", p->id, "packages[%zu].sha256: package '%s': a sha256 pin checks a "
-			"single-file source, but '%s' is a directory: remove the pin", i, p->id, src))
+		    add(out, "pin-on-directory", p->id,
+			"packages[%zu].sha256: package '%s': a sha256 pin checks a "
+			"single-file source, but '%s' is a directory: remove the pin",
+			i, p->id, src))
 			return -ENOMEM;
 	}
 	return 0;
@@ -152,7 +156,7 @@ static int is_token_kind(const char *kind)
 
 int spec_enforce(const char *spec_path, const struct ib_manifest *m, const char *spec_dir, int allow_unknown_tokens)
 {
-	struct ib_lint l = { 0 };
+	struct ib_lint l = {0};
 	size_t errors = 0;
 	int rc = ib_lint_spec(m, &l);
 
@@ -173,7 +177,9 @@ int spec_enforce(const char *spec_path, const struct ib_manifest *m, const char 
 	if (rc)
 		return rc;
 	if (errors)
-		return ib_fail(IB_E_SPEC, "%s: %zu error%s in the spec (see above; 'ibpack check %s' lists every "
-			       "finding)", spec_path, errors, errors == 1 ? "" : "s", spec_path);
+		return ib_fail(IB_E_SPEC,
+			       "%s: %zu error%s in the spec (see above; 'ibpack check %s' lists every "
+			       "finding)",
+			       spec_path, errors, errors == 1 ? "" : "s", spec_path);
 	return 0;
 }

@@ -37,8 +37,10 @@ int ib_extract_layout(struct ib_bundle *b, struct ib_outdir *dir, const struct i
 		if (e < 0)
 			return e;
 		if (e)
-			return ib_fail(-EEXIST, "'%s' already exists in the output directory: remove it or choose "
-				       "another one", pkgs[i]->id);
+			return ib_fail(-EEXIST,
+				       "'%s' already exists in the output directory: remove it or choose "
+				       "another one",
+				       pkgs[i]->id);
 	}
 	if ((rc = make_tmp(dir, tmp, sizeof(tmp))))
 		return rc;
@@ -60,7 +62,8 @@ int ib_extract_layout(struct ib_bundle *b, struct ib_outdir *dir, const struct i
 		else
 			rc = ib_outdir_rename(dir, from, pkgs[moved]->id);
 		if (rc == -EEXIST)
-			rc = ib_fail(-EEXIST, "'%s' appeared in the output directory while extracting", pkgs[moved]->id);
+			rc = ib_fail(-EEXIST, "'%s' appeared in the output directory while extracting",
+				     pkgs[moved]->id);
 		if (rc)
 			break;
 	}

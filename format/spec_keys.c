@@ -10,12 +10,12 @@
 #include <string.h>
 
 /* Keys per object kind. A new spec field is one word here (and a row in docs/SPEC.md). */
-static const char *const top_keys[] = { "name", "version", "sequence", "target", "description",
-					"compression", "chunk_size", "packages" };
-static const char *const package_keys[] = { "id", "name", "version", "description", "source", "url",
-					    "sha256", "compression", "match", "priority", "install" };
-static const char *const match_keys[] = { "os", "nic" };
-static const char *const install_keys[] = { "command", "timeout", "success_codes", "reboot_codes" };
+static const char *const top_keys[] = {"name",        "version",     "sequence",   "target",
+				       "description", "compression", "chunk_size", "packages"};
+static const char *const package_keys[] = {"id",     "name",        "version", "description", "source", "url",
+					   "sha256", "compression", "match",   "priority",    "install"};
+static const char *const match_keys[] = {"os", "nic"};
+static const char *const install_keys[] = {"command", "timeout", "success_codes", "reboot_codes"};
 
 #define EDIT_MAX 64 /* longer words are never typos of a spec key */
 
@@ -88,7 +88,7 @@ int ib_spec_check_keys(const cJSON *root)
 	size_t i = 0;
 	int rc = check_object(root, "", top_keys, IB_ARRAY_LEN(top_keys));
 
-	cJSON_ArrayForEach(p, list) {
+	cJSON_ArrayForEach (p, list) {
 		snprintf(path, sizeof(path), "packages[%zu]", i);
 		if (!rc)
 			rc = check_object(p, path, package_keys, IB_ARRAY_LEN(package_keys));
