@@ -227,7 +227,7 @@ lint_case() {
 	run "$IBPACK" extension b.run -o b.run --publisher P --type T --version 1.0
 	assert_status 1
 	"$IBPACK" extension b.run -o - --publisher P --type T --version 1.0 >h.zip
-	unzip -l h.zip | grep -q HandlerManifest.json
+	py -c "import sys, zipfile; assert \"HandlerManifest.json\" in zipfile.ZipFile(sys.argv[1]).namelist()" h.zip
 }
 
 @test "SIGTERM during build leaves no temp file and no output; the build dies by the signal" {
