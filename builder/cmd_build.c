@@ -441,12 +441,8 @@ int cmd_build(int argc, char **argv)
 				return rc == 1 ? cli_usage("build: bad option") : rc;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(usage, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || (rc = cli_positional(&a, 1, 1, "SPEC.json")))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&a, c, usage, opts, 1, 1, "SPEC.json")) != CLI_GO_ON)
+		return rc;
 	bd.spec_path = a.pos[0];
 	if (!bd.out_path)
 		return cli_usage("build: -o OUT is required");

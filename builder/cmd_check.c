@@ -193,12 +193,8 @@ int cmd_fetch_list(int argc, char **argv)
 			break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(fetch_help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "SPEC"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, fetch_help, opts, 1, 1, "SPEC")) != CLI_GO_ON)
+		return rc;
 	if ((rc = cli_load_spec(args.pos[0], &m, &dir)))
 		return cli_fail(rc);
 	dest = calloc(m.npkgs, sizeof(*dest));
@@ -510,12 +506,8 @@ int cmd_check(int argc, char **argv)
 		case O_HASH: c.want_hash = 1; break;
 		}
 	}
-	if (opt == CLI_OPT_HELP) {
-		cli_help(check_help, opts);
-		return CLI_OK;
-	}
-	if (opt == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "SPEC"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, opt, check_help, opts, 1, 1, "SPEC")) != CLI_GO_ON)
+		return rc;
 	if ((rc = cli_load_spec(args.pos[0], &m, &dir)))
 		return cli_fail(rc);
 	c.spec = args.pos[0];

@@ -59,12 +59,8 @@ static int parse(int argc, char **argv, const char *help, const struct cli_opt *
 		case O_CMS: *cms = 1; break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return -1;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "BUNDLE"))
-		return CLI_USAGE;
+	if ((c = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return c == CLI_OK ? -1 : c;
 	if (!*out)
 		return cli_usage("%s: -o FILE is required (- for standard output)", argv[0]);
 	*bundle = args.pos[0];

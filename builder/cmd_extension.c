@@ -288,12 +288,8 @@ int cmd_extension(int argc, char **argv)
 			break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "BUNDLE"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (!out || !publisher || !type || !version)
 		return cli_usage("extension: -o HANDLER.zip, --publisher, --type and --version are needed");
 	if ((rc = check_name("--publisher", publisher)) || (rc = check_name("--type", type)) ||

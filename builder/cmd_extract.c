@@ -77,12 +77,8 @@ int cmd_extract(int argc, char **argv)
 		case O_PROGRESS: cli.progress = 1; break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "BUNDLE"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (!outdir)
 		return cli_usage("extract: -o DIR is required");
 	if (!strcmp(outdir, "-"))

@@ -45,12 +45,8 @@ int cmd_keygen(int argc, char **argv)
 		case O_JSON: json = 1; break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 0, 0, ""))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, help, opts, 0, 0, "")) != CLI_GO_ON)
+		return rc;
 	if (!name)
 		return cli_usage("keygen: -o NAME is required");
 	if (ib_snprintf(keyp, sizeof(keyp), "%s.key", name) || ib_snprintf(pubp, sizeof(pubp), "%s.pub", name))

@@ -60,12 +60,8 @@ int cmd_list(int argc, char **argv)
 		case O_JSON: json = 1; break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "BUNDLE"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
 	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 	if (rc)
 		return cli_fail(rc);

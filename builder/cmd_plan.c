@@ -72,12 +72,8 @@ int cmd_plan(int argc, char **argv)
 			break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 1, 1, "SPEC_OR_BUNDLE"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "SPEC_OR_BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (!os)
 		return cli_usage("plan: --os TOKEN is required");
 	bundle = is_bundle(args.pos[0]);

@@ -301,12 +301,8 @@ int cmd_attach_signature(int argc, char **argv)
 		case O_QUIET: a.quiet = 1; break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&args, 2, 2, "BUNDLE and SIG"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&args, c, help, opts, 2, 2, "BUNDLE and SIG")) != CLI_GO_ON)
+		return rc;
 	a.bundle = args.pos[0];
 	a.sig_path = args.pos[1];
 	if (!a.out)

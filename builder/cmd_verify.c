@@ -349,7 +349,7 @@ int cmd_verify(int argc, char **argv)
 	struct opts o = { 0 };
 	struct cli_args a;
 	long n;
-	int c;
+	int c, rc;
 
 	cli_args_init(&a, "verify", opts, argc, argv);
 	while ((c = cli_next(&a)) > 0) {
@@ -373,12 +373,8 @@ int cmd_verify(int argc, char **argv)
 		case O_QUIET: o.quiet = 1; break;
 		}
 	}
-	if (c == CLI_OPT_HELP) {
-		cli_help(help, opts);
-		return CLI_OK;
-	}
-	if (c == CLI_OPT_ERROR || cli_positional(&a, 1, 1, "BUNDLE"))
-		return CLI_USAGE;
+	if ((rc = cli_args_done(&a, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (o.threshold && !o.npubs && !o.ncas)
 		return cli_usage("verify: --threshold goes with --trust or --trust-ca (the stub's own threshold "
 				 "applies otherwise)");

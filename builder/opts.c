@@ -93,8 +93,15 @@ int cli_next(struct cli_args *a)
 	return CLI_OPT_DONE;
 }
 
-int cli_positional(const struct cli_args *a, int min, int max, const char *names)
+int cli_args_done(const struct cli_args *a, int c, const char *usage, const struct cli_opt *opts, int min, int max,
+		  const char *names)
 {
+	if (c == CLI_OPT_HELP) {
+		cli_help(usage, opts);
+		return CLI_OK;
+	}
+	if (c == CLI_OPT_ERROR)
+		return CLI_USAGE;
 	if (a->npos < min) {
 		fprintf(stderr, "ibpack %s: missing %s (see 'ibpack %s --help')\n", a->cmd, names, a->cmd);
 		return CLI_USAGE;
@@ -104,7 +111,7 @@ int cli_positional(const struct cli_args *a, int min, int max, const char *names
 			a->cmd);
 		return CLI_USAGE;
 	}
-	return 0;
+	return CLI_GO_ON;
 }
 
 void cli_help(const char *usage, const struct cli_opt *opts)

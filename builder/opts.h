@@ -40,9 +40,13 @@ void cli_args_init(struct cli_args *a, const char *cmd, const struct cli_opt *op
  * "ibpack CMD: option --x needs a value", "option --x takes no value". Long names match
  * exactly (no abbreviations); "--" ends the options. */
 int cli_next(struct cli_args *a);
-/* Checks the count of positional arguments: 0, or CLI_USAGE after printing "missing NAMES" or
- * "unexpected argument 'x'". */
-int cli_positional(const struct cli_args *a, int min, int max, const char *names);
+/* Ends the option loop (c is cli_next's last result): prints the help for CLI_OPT_HELP and
+ * checks the count of positional arguments ("missing NAMES", "unexpected argument 'x'").
+ * Returns CLI_GO_ON when the command goes on, else its exit code (CLI_OK after the help,
+ * CLI_USAGE after an error line). */
+#define CLI_GO_ON (-1)
+int cli_args_done(const struct cli_args *a, int c, const char *usage, const struct cli_opt *opts, int min, int max,
+		  const char *names);
 /* Prints usage (a "usage: ..." line and any text), then the visible rows of opts. */
 void cli_help(const char *usage, const struct cli_opt *opts);
 
