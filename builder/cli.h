@@ -72,6 +72,5 @@ void cli_meter_end(struct cli_meter *m);
 struct cJSON;
 void cli_print_json(struct cJSON *doc);
 
-void cli_human_size(uint64_t n, char *buf, size_t size);
 
 #endif

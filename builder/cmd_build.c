@@ -301,14 +301,14 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 		cli_print_json(o);
 		return;
 	}
-	cli_human_size(total, size, sizeof(size));
+	ib_human_size(total, size, sizeof(size));
 	printf("built %s: %s %s (sequence %llu, %s), %zu package%s, %s\n", bd->out_path, m->name, m->version,
 	       (unsigned long long)m->sequence, ib_target_name(m->target), m->npkgs, m->npkgs == 1 ? "" : "s", size);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		char unp[32];
 
-		cli_human_size(m->pkgs[i].length, size, sizeof(size));
-		cli_human_size(m->pkgs[i].unpacked_size, unp, sizeof(unp));
+		ib_human_size(m->pkgs[i].length, size, sizeof(size));
+		ib_human_size(m->pkgs[i].unpacked_size, unp, sizeof(unp));
 		printf("  %-28s %-6s %10s (%s, %llu files)\n", m->pkgs[i].id,
 		       ib_compression_name(m->pkgs[i].compression), size, unp,
 		       (unsigned long long)m->pkgs[i].file_count);

@@ -458,7 +458,7 @@ static void check_print_plain(const struct check *c)
 			printf("  (%s%s)", p->url ? "download: " : "no download address: supply it yourself",
 			       p->url ? p->url : "");
 		else if (r->status == SRC_VERIFIED || r->status == SRC_PRESENT) {
-			cli_human_size(r->size, size, sizeof(size));
+			ib_human_size(r->size, size, sizeof(size));
 			if (r->is_file)
 				printf("  (%s, %s)", size, r->detail);
 			else

@@ -100,7 +100,7 @@ int cmd_list(int argc, char **argv)
 
 			join(&p->os, os, sizeof(os));
 			join(&p->nic, nic, sizeof(nic));
-			cli_human_size(p->unpacked_size, size, sizeof(size));
+			ib_human_size(p->unpacked_size, size, sizeof(size));
 			printf("  %-28s %s %s  os=%s nic=%s priority=%ld %s\n", p->id, p->name, p->version, os, nic,
 			       p->priority, size);
 		}

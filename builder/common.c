@@ -130,22 +130,6 @@ int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundl
 	return rc;
 }
 
-void cli_human_size(uint64_t n, char *buf, size_t size)
-{
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%llu B", (unsigned long long)n);
-	else
-		snprintf(buf, size, "%.1f %s", v, units[u]);
-}
-
 void cli_print_json(cJSON *doc)
 {
 	char *text = doc ? cJSON_Print(doc) : NULL;

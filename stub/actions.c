@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static FILE *human(const struct stub_ctx *c)
 {
@@ -101,18 +102,23 @@ int stub_verify(struct stub_ctx *c)
 	return rc;
 }
 
+/* The extraction progress line: size, rate and time left, redrawn once a second at most. */
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
-	static int last = -1;
-	int pct = total ? (int)(done * 100 / total) : 100;
+	static time_t start, last;
+	time_t now = time(NULL);
+	char line[160];
 
 	(void)ctx;
-	if (pct != last) {
-		last = pct;
-		fprintf(stderr, "\r  extracting %3d%%", pct);
-		if (pct == 100)
-			fputs("\r\033[K", stderr);
-	}
+	if (!start)
+		start = now;
+	if (done < total && now == last)
+		return;
+	last = now;
+	ib_progress_line(line, sizeof(line), "extracting", done, total, (double)(now - start));
+	fprintf(stderr, "\r%s\033[K", line);
+	if (done >= total)
+		fputs("\r\033[K", stderr);
 }
 
 static void extract_opts(struct stub_ctx *c, struct ib_extract_opts *eo)

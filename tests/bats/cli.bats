@@ -413,6 +413,22 @@ lint_case() {
 	assert_output "--trust: 'k.key'"
 }
 
+@test "exit codes: a bundle run without root refuses the install up front, as a usage error" {
+	std_bundle
+	d=$(mktemp -d /tmp/ibpack-nonroot.XXXXXX)
+	chmod 777 "$d"
+	cp b.run "$d/"
+	chmod 755 "$d/b.run"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$d/b.run" --os ubuntu-22.04 --nic cx6 \
+		--log-file "$d/x.log" --tmpdir "$d"
+	assert_status 1
+	assert_output "installing drivers needs root (--detect, --list, --verify and --extract do not)"
+	[[ -z $(find "$d" -mindepth 1 -not -name b.run -not -name x.log) ]]
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$d/b.run" --extract "$d/lay" --package ofed-ubuntu
+	assert_status 0
+	rm -rf "$d"
+}
+
 # ---- keys -------------------------------------------------------------------------------------------
 
 @test "keys: an encrypted key needs --passin (env:, file:, fd:); without a TTY it says so once" {
@@ -471,4 +487,11 @@ lint_case() {
 	assert_stderr "extracting" "/ 300.0 MiB"
 	run --separate-stderr "$IBPACK" build spec.json -k k.key -o b.run --progress --quiet
 	[[ -z $stderr ]]
+	# On a terminal (script gives one) progress needs no option, in ibpack and in the bundle.
+	run script -qec "'$IBPACK' build spec.json -k k.key -o b2.run" /dev/null
+	assert_status 0
+	assert_output "packing 1 package" "MiB / 300.0 MiB" "MiB/s"
+	run script -qec "./b.run --extract lay2" /dev/null
+	assert_status 0
+	assert_output "extracting" "/ 300.0 MiB"
 }
