@@ -151,19 +151,8 @@ static int entry_fail(struct reader_ctx *ctx, struct archive *a, const struct ib
 		       archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
 
-/* An entry's name as the UTF-8 bytes the builder wrote. libarchive converts pax names to the
- * locale's charset, which the stub never sets: on Windows the UTF-8 form comes back from its
- * wide form; in the "C" locale of Linux the conversion fails and the raw bytes, which are
- * that UTF-8, stay in the multibyte form. */
-static const char *entry_path(struct archive_entry *e)
-{
-	const char *p = archive_entry_pathname_utf8(e);
-
-	return p ? p : archive_entry_pathname(e);
-}
-
 /* Reads the next header; the one warning taken as success is that a name has no form in the
- * locale's charset (above), since entry_path does not use that form. */
+ * locale's charset: ib_outdir_entry_name takes the UTF-8 the builder wrote, not that form. */
 static int next_header(struct archive *a, struct archive_entry **e)
 {
 	int r = archive_read_next_header(a, e);
@@ -174,14 +163,11 @@ static int next_header(struct archive *a, struct archive_entry **e)
 	return r;
 }
 
-static int check_entry(struct archive_entry *e, const char *pkg)
+static int check_entry(struct archive_entry *e, const char *path, const char *pkg)
 {
-	const char *path = entry_path(e);
 	mode_t type = archive_entry_filetype(e);
 	int rc;
 
-	if (!path)
-		return ib_fail(IB_E_UNSAFE, "package '%s': entry without a readable path", pkg);
 	if ((rc = ib_path_check(path)))
 		return ib_fail_ctx(rc, "package '%s': ", pkg);
 	if (archive_entry_hardlink(e))
@@ -243,16 +229,20 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 	int r, rc = 0;
 
 	while (!rc && (r = next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name;
+		char name[IB_PATH_MAX];
 
-		if ((rc = cancelled(ctx)) || (rc = check_entry(e, p->id)))
+		name[0] = '\0';
+		if ((rc = cancelled(ctx)) || (rc = ib_outdir_entry_name(e, name, sizeof(name))) ||
+		    (rc = check_entry(e, name, p->id))) {
+			if (rc == IB_E_UNSAFE && !name[0])
+				rc = ib_fail(IB_E_UNSAFE, "package '%s': entry without a readable path", p->id);
 			break;
+		}
 		if (++st->files > p->file_count) {
 			rc = ib_fail(IB_E_LIMIT, "package '%s': more than the declared %llu files", p->id,
 				     (unsigned long long)p->file_count);
 			break;
 		}
-		name = entry_path(e);
 		if (ib_snprintf(path, sizeof(path), "%s/%s", subdir, name)) {
 			rc = ib_fail(IB_E_UNSAFE, "package '%s': path too long", p->id);
 			break;

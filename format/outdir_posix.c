@@ -5,6 +5,8 @@
 #include "../base/fs.h"
 #include "../base/util.h"
 
+#include <archive_entry.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -236,4 +238,21 @@ int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to)
 	free(fcopy);
 	free(tcopy);
 	return rc;
+}
+
+int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
+{
+	const char *p = archive_entry_pathname_utf8(e);
+
+	/* In the "C" locale the UTF-8 form cannot be made, and the multibyte form holds the bytes. */
+	if (!p)
+		p = archive_entry_pathname(e);
+	buf[0] = '\0';
+	if (!p || !*p)
+		return IB_E_UNSAFE;
+	if (ib_snprintf(buf, size, "%s", p)) {
+		buf[0] = '\0';
+		return ib_fail(IB_E_UNSAFE, "an archive path is too long");
+	}
+	return 0;
 }

@@ -6,6 +6,8 @@
 #include "../base/fileio.h"
 #include "../base/util.h"
 
+#include <archive_entry.h>
+
 #include <windows.h>
 #include <winternl.h>
 
@@ -511,5 +513,24 @@ int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to)
 	CloseHandle(tparent);
 	free(tcopy);
 	CloseHandle(h);
+	return rc;
+}
+
+int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
+{
+	/* The wide form is the one libarchive keeps on Windows: its UTF-8 form goes through the
+	 * ANSI code page and is lost for any name outside it (Japanese on a Western system). */
+	const wchar_t *w = archive_entry_pathname_w(e);
+	char *u = w ? ib_win_utf8(w) : NULL;
+	int rc = 0;
+
+	buf[0] = '\0';
+	if (!u || !*u)
+		rc = IB_E_UNSAFE;
+	else if (ib_snprintf(buf, size, "%s", u)) {
+		buf[0] = '\0';
+		rc = ib_fail(IB_E_UNSAFE, "an archive path is too long");
+	}
+	free(u);
 	return rc;
 }
