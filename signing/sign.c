@@ -3,6 +3,7 @@
 #include "crypto_impl.h"
 
 #include "../base/err.h"
+#include "../base/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -85,22 +87,21 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 
 int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_privkey **out)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct pass_src src = { pass, path, tty, 0 };
 	struct ib_privkey *k;
 	EVP_PKEY *p;
-	FILE *f;
-	int alg;
+	BIO *bio;
+	char *pem;
+	size_t len;
+	int alg, rc = ib_read_file(path, 1u << 20, IB_READ_NOFOLLOW, &pem, &len);
 
-	if (fd < 0)
-		return ib_fail(-errno, "cannot open key '%s': %s", path, strerror(errno));
-	f = fdopen(fd, "rb");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	p = PEM_read_PrivateKey(f, NULL, pass_cb, &src);
-	fclose(f);
+	if (rc)
+		return rc;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	p = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &src) : NULL;
+	BIO_free(bio);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
 	if (!p) {
 		ERR_clear_error();
 		if (src.wanted && !pass && !tty)
