@@ -322,8 +322,7 @@ static void check_sbom(const struct opts *o, struct ib_bundle *b, struct report 
 	cJSON_AddStringToObject(r->json, "sbom", o->sbom);
 	cJSON_AddBoolToObject(r->json, "sbom_matches", rc == 0);
 	if (rc)
-		failed(r, ib_fail_ctx(rc == IB_E_FORMAT ? IB_E_MISMATCH : rc,
-				      "the bill of materials '%s' does not describe this bundle: ", o->sbom));
+		failed(r, ib_fail_ctx(rc, "the bill of materials '%s' does not describe this bundle: ", o->sbom));
 }
 
 static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r)

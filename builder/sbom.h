@@ -46,8 +46,8 @@ struct cJSON *sbom_cyclonedx(const struct sbom_input *in);
 
 /* Compares a CycloneDX document (text) with the one this input gives: every component (by
  * bom-ref, nested ones included) with its type, name, version, purl, supplier, hashes and
- * properties, and no component more or less. 0 when equal; IB_E_MISMATCH naming the first
- * differences, or IB_E_FORMAT when the text is not a CycloneDX JSON document. */
+ * properties, and no component more or less, and the same dependency graph. 0 when equal;
+ * otherwise IB_E_MISMATCH naming the first differences (or saying it is no CycloneDX JSON). */
 int sbom_check(const struct sbom_input *in, const char *text, size_t len);
 
 /* Writes a document to path through a temp file and a rename (mode 0644): never half written. */

@@ -73,10 +73,10 @@ static int flatten(struct flatlist *l, const cJSON *list, int depth)
 	int rc;
 
 	if (depth > 16)
-		return ib_fail(IB_E_FORMAT, "components nested too deep");
+		return ib_fail(IB_E_MISMATCH, "components nested too deep");
 	cJSON_ArrayForEach(c, list) {
 		if (!cJSON_IsObject(c))
-			return ib_fail(IB_E_FORMAT, "a component is not an object");
+			return ib_fail(IB_E_MISMATCH, "a component is not an object");
 		if ((rc = flat_add(l, c)) ||
 		    (rc = flatten(l, cJSON_GetObjectItemCaseSensitive(c, "components"), depth + 1)))
 			return rc;
@@ -103,7 +103,7 @@ static int collect(const cJSON *doc, struct flatlist *l)
 		qsort(l->v, l->n, sizeof(*l->v), cmp_flat);
 	for (size_t i = 1; !rc && i < l->n; i++)
 		if (!strcmp(l->v[i].ref, l->v[i - 1].ref))
-			rc = ib_fail(IB_E_FORMAT, "bom-ref '%s' is used twice", l->v[i].ref);
+			rc = ib_fail(IB_E_MISMATCH, "bom-ref '%s' is used twice", l->v[i].ref);
 	return rc;
 }
 
@@ -252,7 +252,7 @@ int sbom_check(const struct sbom_input *in, const char *text, size_t len)
 
 	ib_buf_init(&d.text, 1u << 16);
 	if (!cJSON_IsObject(theirs) || !same(field(theirs, "bomFormat"), "CycloneDX")) {
-		rc = ib_fail(IB_E_FORMAT, "not a CycloneDX JSON document");
+		rc = ib_fail(IB_E_MISMATCH, "not a CycloneDX JSON document");
 		goto out;
 	}
 	if (!(ours = sbom_cyclonedx(in))) {

@@ -249,7 +249,7 @@ static void stub_component(cJSON *list, const struct sbom_input *in)
 	prop(props, "ibpack:target", ib_target_name(in->m->target));
 	prop_u64(props, "ibpack:stub-size", in->m->stub_size);
 	prop(props, "ibpack:linkage", bi ? jstr(bi, "linkage") : "unknown (the stub carries no build info)");
-	if (!bi)
+	if (!bi || !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(bi, "dependencies")))
 		return;
 	deps = cJSON_AddArrayToObject(c, "components");
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(bi, "dependencies"))
