@@ -17,57 +17,85 @@
 #define IBPACK_VERSION "0.0.0-dev"
 #endif
 
-static void prop(cJSON *props, const char *name, const char *value)
-{
-	cJSON *p = cJSON_CreateObject();
+/* Building stops being trusted at the first failed allocation: cJSON's Add functions then return
+ * NULL (and ignore a NULL parent), so every addition goes through these, which note the failure
+ * for sbom_cyclonedx to report instead of returning a document with parts missing. */
+struct cdx {
+	int oom;
+};
 
-	if (!cJSON_AddItemToArray(props, p)) {
-		cJSON_Delete(p);
-		return;
-	}
-	cJSON_AddStringToObject(p, "name", name);
-	cJSON_AddStringToObject(p, "value", value);
+static cJSON *noted(struct cdx *x, cJSON *v)
+{
+	if (!v)
+		x->oom = 1;
+	return v;
 }
 
-static void prop_u64(cJSON *props, const char *name, uint64_t v)
+static void str(struct cdx *x, cJSON *o, const char *key, const char *v)
+{
+	noted(x, cJSON_AddStringToObject(o, key, v));
+}
+
+static cJSON *obj(struct cdx *x, cJSON *o, const char *key)
+{
+	return noted(x, cJSON_AddObjectToObject(o, key));
+}
+
+static cJSON *arr(struct cdx *x, cJSON *o, const char *key)
+{
+	return noted(x, cJSON_AddArrayToObject(o, key));
+}
+
+/* Appends item (taking it) to array a; NULL when either is missing. */
+static cJSON *push(struct cdx *x, cJSON *a, cJSON *item)
+{
+	if (!item || !cJSON_AddItemToArray(a, item)) {
+		cJSON_Delete(item);
+		x->oom = 1;
+		return NULL;
+	}
+	return item;
+}
+
+static void prop(struct cdx *x, cJSON *props, const char *name, const char *value)
+{
+	cJSON *p = push(x, props, cJSON_CreateObject());
+
+	str(x, p, "name", name);
+	str(x, p, "value", value);
+}
+
+static void prop_u64(struct cdx *x, cJSON *props, const char *name, uint64_t v)
 {
 	char num[24];
 
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	prop(props, name, num);
+	prop(x, props, name, num);
 }
 
-static void sha256_hash(cJSON *o, const uint8_t digest[IB_SHA256_LEN])
+static void sha256_hash(struct cdx *x, cJSON *o, const uint8_t digest[IB_SHA256_LEN])
 {
-	cJSON *hashes = cJSON_AddArrayToObject(o, "hashes"), *h = cJSON_CreateObject();
+	cJSON *h = push(x, arr(x, o, "hashes"), cJSON_CreateObject());
 	char hex[2 * IB_SHA256_LEN + 1];
 
 	ib_hex_encode(digest, IB_SHA256_LEN, hex);
-	if (!cJSON_AddItemToArray(hashes, h)) {
-		cJSON_Delete(h);
-		return;
-	}
-	cJSON_AddStringToObject(h, "alg", "SHA-256");
-	cJSON_AddStringToObject(h, "content", hex);
+	str(x, h, "alg", "SHA-256");
+	str(x, h, "content", hex);
 }
 
-static cJSON *component(cJSON *list, const char *type, const char *ref, const char *name)
+static cJSON *component(struct cdx *x, cJSON *list, const char *type, const char *ref, const char *name)
 {
-	cJSON *c = cJSON_CreateObject();
+	cJSON *c = push(x, list, cJSON_CreateObject());
 
-	if (!cJSON_AddItemToArray(list, c)) {
-		cJSON_Delete(c);
-		return NULL;
-	}
-	cJSON_AddStringToObject(c, "type", type);
-	cJSON_AddStringToObject(c, "bom-ref", ref);
-	cJSON_AddStringToObject(c, "name", name);
+	str(x, c, "type", type);
+	str(x, c, "bom-ref", ref);
+	str(x, c, "name", name);
 	return c;
 }
 
-static void file_components(cJSON *pc, const struct ib_package *p)
+static void file_components(struct cdx *x, cJSON *pc, const struct ib_package *p)
 {
-	cJSON *files = cJSON_AddArrayToObject(pc, "components");
+	cJSON *files = arr(x, pc, "components");
 	char ref[4300], mode[8];
 
 	for (size_t i = 0; i < p->nfiles; i++) {
@@ -75,59 +103,61 @@ static void file_components(cJSON *pc, const struct ib_package *p)
 		cJSON *fc, *props;
 
 		snprintf(ref, sizeof(ref), "package:%s:file:%s", p->id, f->path);
-		fc = component(files, "file", ref, f->path);
-		sha256_hash(fc, f->sha256);
-		props = cJSON_AddArrayToObject(fc, "properties");
-		prop_u64(props, "ibpack:size", f->size);
+		fc = component(x, files, "file", ref, f->path);
+		sha256_hash(x, fc, f->sha256);
+		props = arr(x, fc, "properties");
+		prop_u64(x, props, "ibpack:size", f->size);
 		snprintf(mode, sizeof(mode), "%04o", f->mode);
-		prop(props, "ibpack:mode", mode);
+		prop(x, props, "ibpack:mode", mode);
 	}
 }
 
-static void package_component(cJSON *list, const struct ib_package *p)
+static void package_component(struct cdx *x, cJSON *list, const struct ib_package *p)
 {
 	cJSON *c, *props;
 	char ref[96], *cmd;
 
 	snprintf(ref, sizeof(ref), "package:%s", p->id);
-	c = component(list, ib_kind_name(p->has_kind ? p->kind : IB_KIND_DEVICE_DRIVER), ref, p->name);
+	c = component(x, list, ib_kind_name(p->has_kind ? p->kind : IB_KIND_DEVICE_DRIVER), ref, p->name);
 	if (p->vendor)
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(c, "supplier"), "name", p->vendor);
-	cJSON_AddStringToObject(c, "version", p->version);
+		str(x, obj(x, c, "supplier"), "name", p->vendor);
+	str(x, c, "version", p->version);
 	if (p->description)
-		cJSON_AddStringToObject(c, "description", p->description);
-	sha256_hash(c, p->sha256);
-	props = cJSON_AddArrayToObject(c, "properties");
-	prop(props, "ibpack:package-id", p->id);
+		str(x, c, "description", p->description);
+	sha256_hash(x, c, p->sha256);
+	props = arr(x, c, "properties");
+	prop(x, props, "ibpack:package-id", p->id);
 	for (size_t i = 0; i < p->os.n; i++)
-		prop(props, "ibpack:match:os", p->os.v[i]);
+		prop(x, props, "ibpack:match:os", p->os.v[i]);
 	for (size_t i = 0; i < p->nic.n; i++)
-		prop(props, "ibpack:match:nic", p->nic.v[i]);
+		prop(x, props, "ibpack:match:nic", p->nic.v[i]);
 	{
 		char num[24];
 
 		snprintf(num, sizeof(num), "%ld", p->priority);
-		prop(props, "ibpack:priority", num);
+		prop(x, props, "ibpack:priority", num);
 	}
 	/* The command as a JSON array: argv elements may hold spaces. */
 	{
-		cJSON *argv = cJSON_CreateArray();
+		cJSON *argv = noted(x, cJSON_CreateArray());
 
-		for (size_t i = 0; i < p->install.argv.n; i++)
-			cJSON_AddItemToArray(argv, cJSON_CreateString(p->install.argv.v[i]));
-		cmd = cJSON_PrintUnformatted(argv);
+		for (size_t i = 0; argv && i < p->install.argv.n; i++)
+			push(x, argv, cJSON_CreateString(p->install.argv.v[i]));
+		cmd = argv ? cJSON_PrintUnformatted(argv) : NULL;
+		if (!cmd)
+			x->oom = 1;
 		cJSON_Delete(argv);
 		if (cmd)
-			prop(props, "ibpack:install:command", cmd);
+			prop(x, props, "ibpack:install:command", cmd);
 		free(cmd);
 	}
-	prop_u64(props, "ibpack:install:timeout", p->install.timeout);
-	prop(props, "ibpack:blob:compression", ib_compression_name(p->compression));
-	prop_u64(props, "ibpack:blob:length", p->length);
-	prop_u64(props, "ibpack:unpacked-size", p->unpacked_size);
-	prop_u64(props, "ibpack:file-count", p->file_count);
+	prop_u64(x, props, "ibpack:install:timeout", p->install.timeout);
+	prop(x, props, "ibpack:blob:compression", ib_compression_name(p->compression));
+	prop_u64(x, props, "ibpack:blob:length", p->length);
+	prop_u64(x, props, "ibpack:unpacked-size", p->unpacked_size);
+	prop_u64(x, props, "ibpack:file-count", p->file_count);
 	if (p->has_files)
-		file_components(c, p);
+		file_components(x, c, p);
 }
 
 static const char *jstr(const cJSON *o, const char *key)
@@ -154,7 +184,7 @@ static void deb_purl(const cJSON *d, char *buf, size_t size)
 }
 
 /* One "resolves" entry per CVE id the Debian patch file is named after. */
-static void patch_resolves(cJSON *patch, const char *file)
+static void patch_resolves(struct cdx *x, cJSON *patch, const char *file)
 {
 	cJSON *resolves = NULL;
 
@@ -174,21 +204,18 @@ static void patch_resolves(cJSON *patch, const char *file)
 		memcpy(id, s, n);
 		id[n] = '\0';
 		if (!resolves)
-			resolves = cJSON_AddArrayToObject(patch, "resolves");
-		r = cJSON_CreateObject();
-		if (!cJSON_AddItemToArray(resolves, r)) {
-			cJSON_Delete(r);
+			resolves = arr(x, patch, "resolves");
+		if (!(r = push(x, resolves, cJSON_CreateObject())))
 			return;
-		}
-		cJSON_AddStringToObject(r, "type", "security");
-		cJSON_AddStringToObject(r, "id", id);
+		str(x, r, "type", "security");
+		str(x, r, "id", id);
 		snprintf(url, sizeof(url), "https://nvd.nist.gov/vuln/detail/%s", id);
-		cJSON_AddStringToObject(r, "name", id);
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "source"), "url", url);
+		str(x, r, "name", id);
+		str(x, obj(x, r, "source"), "url", url);
 	}
 }
 
-static void dep_pedigree(cJSON *c, const cJSON *d)
+static void dep_pedigree(struct cdx *x, cJSON *c, const cJSON *d)
 {
 	const cJSON *patches = cJSON_GetObjectItemCaseSensitive(d, "patches"), *e;
 	cJSON *list;
@@ -196,120 +223,115 @@ static void dep_pedigree(cJSON *c, const cJSON *d)
 
 	if (!cJSON_GetArraySize(patches))
 		return;
-	list = cJSON_AddArrayToObject(cJSON_AddObjectToObject(c, "pedigree"), "patches");
+	list = arr(x, obj(x, c, "pedigree"), "patches");
 	cJSON_ArrayForEach(e, patches) {
-		cJSON *p = cJSON_CreateObject();
+		cJSON *p = push(x, list, cJSON_CreateObject());
 
-		if (!cJSON_AddItemToArray(list, p)) {
-			cJSON_Delete(p);
+		if (!p)
 			return;
-		}
 		/* Debian's patch series backports upstream fixes; the patch is where Debian serves it. */
-		cJSON_AddStringToObject(p, "type", "backport");
+		str(x, p, "type", "backport");
 		snprintf(url, sizeof(url), "https://sources.debian.org/src/%s/%s/debian/patches/%s",
 			 jstr(d, "source_package"), jstr(d, "version"), e->valuestring);
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(p, "diff"), "url", url);
-		patch_resolves(p, e->valuestring);
+		str(x, obj(x, p, "diff"), "url", url);
+		patch_resolves(x, p, e->valuestring);
 	}
 }
 
-static void dep_component(cJSON *list, const cJSON *d)
+static void dep_component(struct cdx *x, cJSON *list, const cJSON *d)
 {
 	char ref[128], purl[256];
 	uint8_t digest[IB_SHA256_LEN];
 	cJSON *c, *props;
 
 	snprintf(ref, sizeof(ref), "stub:%s", jstr(d, "name"));
-	c = component(list, "library", ref, jstr(d, "name"));
-	cJSON_AddStringToObject(c, "version", jstr(d, "version"));
+	c = component(x, list, "library", ref, jstr(d, "name"));
+	str(x, c, "version", jstr(d, "version"));
 	deb_purl(d, purl, sizeof(purl));
-	cJSON_AddStringToObject(c, "purl", purl);
+	str(x, c, "purl", purl);
 	/* The hash of what it is built from: the upstream source tarball deps/pins pins. */
 	if (ib_hex_decode(jstr(d, "source_sha256"), digest, sizeof(digest)) == 0)
-		sha256_hash(c, digest);
-	props = cJSON_AddArrayToObject(c, "properties");
-	prop(props, "ibpack:upstream-version", jstr(d, "upstream_version"));
-	prop(props, "ibpack:debian-revision", jstr(d, "debian_revision"));
-	prop(props, "ibpack:source-tarball", jstr(d, "source_tarball"));
-	prop_u64(props, "ibpack:debian-patches-applied",
+		sha256_hash(x, c, digest);
+	props = arr(x, c, "properties");
+	prop(x, props, "ibpack:upstream-version", jstr(d, "upstream_version"));
+	prop(x, props, "ibpack:debian-revision", jstr(d, "debian_revision"));
+	prop(x, props, "ibpack:source-tarball", jstr(d, "source_tarball"));
+	prop_u64(x, props, "ibpack:debian-patches-applied",
 		 (uint64_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "patches")));
-	dep_pedigree(c, d);
+	dep_pedigree(x, c, d);
 }
 
-static void stub_component(cJSON *list, const struct sbom_input *in)
+static void stub_component(struct cdx *x, cJSON *list, const struct sbom_input *in)
 {
 	const cJSON *bi = in->buildinfo, *d;
 	cJSON *c, *props, *deps;
 
-	c = component(list, "application", "stub", "ibpack-stub");
-	cJSON_AddStringToObject(c, "version", bi ? jstr(bi, "ibpack") : "unknown");
-	cJSON_AddStringToObject(c, "description", "the self-extracting runtime the bundle starts with");
-	sha256_hash(c, in->m->stub_sha256);
-	props = cJSON_AddArrayToObject(c, "properties");
-	prop(props, "ibpack:target", ib_target_name(in->m->target));
-	prop_u64(props, "ibpack:stub-size", in->m->stub_size);
-	prop(props, "ibpack:linkage", bi ? jstr(bi, "linkage") : "unknown (the stub carries no build info)");
+	c = component(x, list, "application", "stub", "ibpack-stub");
+	str(x, c, "version", bi ? jstr(bi, "ibpack") : "unknown");
+	str(x, c, "description", "the self-extracting runtime the bundle starts with");
+	sha256_hash(x, c, in->m->stub_sha256);
+	props = arr(x, c, "properties");
+	prop(x, props, "ibpack:target", ib_target_name(in->m->target));
+	prop_u64(x, props, "ibpack:stub-size", in->m->stub_size);
+	prop(x, props, "ibpack:linkage", bi ? jstr(bi, "linkage") : "unknown (the stub carries no build info)");
 	if (!bi || !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(bi, "dependencies")))
 		return;
-	deps = cJSON_AddArrayToObject(c, "components");
+	deps = arr(x, c, "components");
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(bi, "dependencies"))
-		dep_component(deps, d);
+		dep_component(x, deps, d);
 }
 
-static void depends(cJSON *graph, const char *ref, cJSON *on)
+static void depends(struct cdx *x, cJSON *graph, const char *ref, cJSON *on)
 {
-	cJSON *e = cJSON_CreateObject();
+	cJSON *e = push(x, graph, cJSON_CreateObject());
 
-	if (!cJSON_AddItemToArray(graph, e)) {
-		cJSON_Delete(e);
+	str(x, e, "ref", ref);
+	if (on && (!e || !cJSON_AddItemToObject(e, "dependsOn", on))) {
 		cJSON_Delete(on);
-		return;
+		x->oom = 1;
 	}
-	cJSON_AddStringToObject(e, "ref", ref);
-	if (on)
-		cJSON_AddItemToObject(e, "dependsOn", on);
 }
 
-static void add_ref(cJSON *a, const char *prefix, const char *v)
+static void add_ref(struct cdx *x, cJSON *a, const char *prefix, const char *v)
 {
 	char ref[128];
 
 	snprintf(ref, sizeof(ref), "%s%s", prefix, v);
-	cJSON_AddItemToArray(a, cJSON_CreateString(ref));
+	push(x, a, cJSON_CreateString(ref));
 }
 
 /* The bundle needs its stub and its packages; the stub needs its libraries, and a library the
  * ones it is built against. */
-static void graph(cJSON *doc, const struct sbom_input *in, const char *bundle_ref)
+static void graph(struct cdx *x, cJSON *doc, const struct sbom_input *in, const char *bundle_ref)
 {
-	cJSON *g = cJSON_AddArrayToObject(doc, "dependencies"), *on = cJSON_CreateArray();
+	cJSON *g = arr(x, doc, "dependencies"), *on = noted(x, cJSON_CreateArray());
 	const cJSON *d, *u;
 
-	add_ref(on, "", "stub");
+	add_ref(x, on, "", "stub");
 	for (size_t i = 0; i < in->m->npkgs; i++)
-		add_ref(on, "package:", in->m->pkgs[i].id);
-	depends(g, bundle_ref, on);
-	on = cJSON_CreateArray();
+		add_ref(x, on, "package:", in->m->pkgs[i].id);
+	depends(x, g, bundle_ref, on);
+	on = noted(x, cJSON_CreateArray());
 	if (in->buildinfo)
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(in->buildinfo, "dependencies"))
-			add_ref(on, "stub:", jstr(d, "name"));
-	depends(g, "stub", on);
+			add_ref(x, on, "stub:", jstr(d, "name"));
+	depends(x, g, "stub", on);
 	for (size_t i = 0; i < in->m->npkgs; i++) {
 		char ref[96];
 
 		snprintf(ref, sizeof(ref), "package:%s", in->m->pkgs[i].id);
-		depends(g, ref, NULL);
+		depends(x, g, ref, NULL);
 	}
 	if (!in->buildinfo)
 		return;
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(in->buildinfo, "dependencies")) {
 		char ref[128];
 
-		on = cJSON_CreateArray();
+		on = noted(x, cJSON_CreateArray());
 		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(d, "uses"))
-			add_ref(on, "stub:", u->valuestring);
+			add_ref(x, on, "stub:", u->valuestring);
 		snprintf(ref, sizeof(ref), "stub:%s", jstr(d, "name"));
-		depends(g, ref, cJSON_GetArraySize(on) ? on : (cJSON_Delete(on), NULL));
+		depends(x, g, ref, cJSON_GetArraySize(on) ? on : (cJSON_Delete(on), NULL));
 	}
 }
 
@@ -327,49 +349,54 @@ static void serial(const uint8_t h[IB_SHA256_LEN], char *buf, size_t size)
 	snprintf(buf, size, "urn:uuid:%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }
 
-static void metadata(cJSON *doc, const struct sbom_input *in, const char *bundle_ref)
+static void metadata(struct cdx *x, cJSON *doc, const struct sbom_input *in, const char *bundle_ref)
 {
 	const struct ib_manifest *m = in->m;
-	cJSON *md = cJSON_AddObjectToObject(doc, "metadata"), *tool, *c, *props;
+	cJSON *md = obj(x, doc, "metadata"), *tool, *c, *props;
 	char hex[2 * IB_SHA256_LEN + 1];
 
-	cJSON_AddStringToObject(md, "timestamp", in->timestamp);
-	tool = cJSON_AddArrayToObject(cJSON_AddObjectToObject(md, "tools"), "components");
-	c = component(tool, "application", "tool:ibpack", "ibpack");
-	cJSON_AddStringToObject(c, "version", IBPACK_VERSION);
-	c = cJSON_AddObjectToObject(md, "component");
-	cJSON_AddStringToObject(c, "type", "application");
-	cJSON_AddStringToObject(c, "bom-ref", bundle_ref);
-	cJSON_AddStringToObject(c, "name", m->name);
-	cJSON_AddStringToObject(c, "version", m->version);
+	str(x, md, "timestamp", in->timestamp);
+	tool = arr(x, obj(x, md, "tools"), "components");
+	c = component(x, tool, "application", "tool:ibpack", "ibpack");
+	str(x, c, "version", IBPACK_VERSION);
+	c = obj(x, md, "component");
+	str(x, c, "type", "application");
+	str(x, c, "bom-ref", bundle_ref);
+	str(x, c, "name", m->name);
+	str(x, c, "version", m->version);
 	if (m->description)
-		cJSON_AddStringToObject(c, "description", m->description);
-	props = cJSON_AddArrayToObject(c, "properties");
-	prop_u64(props, "ibpack:sequence", m->sequence);
-	prop(props, "ibpack:target", ib_target_name(m->target));
-	prop(props, "ibpack:created", m->created);
+		str(x, c, "description", m->description);
+	props = arr(x, c, "properties");
+	prop_u64(x, props, "ibpack:sequence", m->sequence);
+	prop(x, props, "ibpack:target", ib_target_name(m->target));
+	prop(x, props, "ibpack:created", m->created);
 	ib_hex_encode(in->manifest_sha256, IB_SHA256_LEN, hex);
-	prop(props, "ibpack:manifest-sha256", hex);
+	prop(x, props, "ibpack:manifest-sha256", hex);
 }
 
 cJSON *sbom_cyclonedx(const struct sbom_input *in)
 {
-	cJSON *doc = cJSON_CreateObject(), *list;
+	struct cdx cx = { 0 }, *x = &cx;
+	cJSON *doc = noted(x, cJSON_CreateObject()), *list;
 	char ref[96], sn[64];
 
 	snprintf(ref, sizeof(ref), "bundle:%s", in->m->name);
 	serial(in->manifest_sha256, sn, sizeof(sn));
-	cJSON_AddStringToObject(doc, "$schema", "http://cyclonedx.org/schema/bom-1.5.schema.json");
-	cJSON_AddStringToObject(doc, "bomFormat", "CycloneDX");
-	cJSON_AddStringToObject(doc, "specVersion", "1.5");
-	cJSON_AddStringToObject(doc, "serialNumber", sn);
-	cJSON_AddNumberToObject(doc, "version", 1);
-	metadata(doc, in, ref);
-	list = cJSON_AddArrayToObject(doc, "components");
+	str(x, doc, "$schema", "http://cyclonedx.org/schema/bom-1.5.schema.json");
+	str(x, doc, "bomFormat", "CycloneDX");
+	str(x, doc, "specVersion", "1.5");
+	str(x, doc, "serialNumber", sn);
+	noted(x, cJSON_AddNumberToObject(doc, "version", 1));
+	metadata(x, doc, in, ref);
+	list = arr(x, doc, "components");
 	for (size_t i = 0; i < in->m->npkgs; i++)
-		package_component(list, &in->m->pkgs[i]);
-	stub_component(list, in);
-	graph(doc, in, ref);
+		package_component(x, list, &in->m->pkgs[i]);
+	stub_component(x, list, in);
+	graph(x, doc, in, ref);
+	if (cx.oom) {
+		cJSON_Delete(doc);
+		return NULL;
+	}
 	return doc;
 }
 
