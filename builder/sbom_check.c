@@ -164,10 +164,28 @@ static int same(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* Compares the unordered lists want.key and got.key of {k1, k2} objects; hash digests (the
+ * "content" of "hashes") compare in any letter case. */
+static void same_pairs(const char *ref, const cJSON *want, const cJSON *got, const char *key,
+		       const char *k1, const char *k2, struct diffs *d)
+{
+	int lower = !strcmp(key, "hashes");
+	char *w = pairs(cJSON_GetObjectItemCaseSensitive(want, key), k1, k2, lower);
+	char *g = pairs(cJSON_GetObjectItemCaseSensitive(got, key), k1, k2, lower);
+	char what[32];
+
+	if (!same(w, g)) {
+		snprintf(what, sizeof(what), "has other %s", key);
+		differ(d, ref, what);
+	}
+	free(w);
+	free(g);
+}
+
 static void compare_component(const char *ref, const cJSON *want, const cJSON *got, struct diffs *d)
 {
 	static const char *const keys[] = { "type", "name", "version", "purl" };
-	char *w, *g, what[32];
+	char what[32];
 
 	for (size_t i = 0; i < IB_ARRAY_LEN(keys); i++)
 		if (!same(field(want, keys[i]), field(got, keys[i]))) {
@@ -177,18 +195,8 @@ static void compare_component(const char *ref, const cJSON *want, const cJSON *g
 	if (!same(field(cJSON_GetObjectItemCaseSensitive(want, "supplier"), "name"),
 		  field(cJSON_GetObjectItemCaseSensitive(got, "supplier"), "name")))
 		differ(d, ref, "has another supplier");
-	w = pairs(cJSON_GetObjectItemCaseSensitive(want, "hashes"), "alg", "content", 1);
-	g = pairs(cJSON_GetObjectItemCaseSensitive(got, "hashes"), "alg", "content", 1);
-	if (!same(w, g))
-		differ(d, ref, "has other hashes");
-	free(w);
-	free(g);
-	w = pairs(cJSON_GetObjectItemCaseSensitive(want, "properties"), "name", "value", 0);
-	g = pairs(cJSON_GetObjectItemCaseSensitive(got, "properties"), "name", "value", 0);
-	if (!same(w, g))
-		differ(d, ref, "has other properties");
-	free(w);
-	free(g);
+	same_pairs(ref, want, got, "hashes", "alg", "content", d);
+	same_pairs(ref, want, got, "properties", "name", "value", d);
 }
 
 static void compare_components(const struct flatlist *want, const struct flatlist *got, struct diffs *d)

@@ -200,23 +200,19 @@ f["sha256"] = "0" * 64'
 		assert_stderr "package 'intl'"
 		dir_empty out
 	done
-	# a list whose sizes do not add up to the unpacked size is a malformed manifest
-	resign b.run bad.run k 'm["packages"][0]["files"][0]["size"] += 1'
-	run --separate-stderr "$IBPACK" list bad.run
-	assert_status 2
-	assert_stderr "packages[0].files[2].size: the files add up to more than unpacked_size"
-	resign b.run bad.run k 'm["packages"][0]["files"][0]["size"] -= 1'
-	run --separate-stderr "$IBPACK" list bad.run
-	assert_status 2
-	assert_stderr "packages[0].files: the sizes do not add up to unpacked_size"
-	resign b.run bad.run k 'm["packages"][0]["files"][0]["mode"] = "0777"'
-	run --separate-stderr "$IBPACK" list bad.run
-	assert_status 2
-	assert_stderr 'packages[0].files[0].mode: expected "0644" or "0755"'
-	resign b.run bad.run k 'm["packages"][0]["files"][0]["path"] = "../escape"'
-	run --separate-stderr "$IBPACK" list bad.run
-	assert_status 2
-	assert_stderr "files[0].path: not a safe relative path"
+	# a list that breaks the manifest's own rules is a malformed manifest
+	local why
+	while IFS='|' read -r change why; do
+		resign b.run bad.run k "f = m['packages'][0]['files']; $change"
+		run --separate-stderr "$IBPACK" list bad.run
+		assert_status 2
+		assert_stderr "$why"
+	done <<'EOF'
+f[0]["size"] += 1|packages[0].files[2].size: the files add up to more than unpacked_size
+f[0]["size"] -= 1|packages[0].files: the sizes do not add up to unpacked_size
+f[0]["mode"] = "0777"|packages[0].files[0].mode: expected "0644" or "0755"
+f[0]["path"] = "../escape"|packages[0].files[0].path: not a safe relative path
+EOF
 }
 
 @test "sbom: a manifest without the file list (older builders) still extracts and is described" {
