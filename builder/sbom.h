@@ -31,7 +31,9 @@ struct sbom_input {
 int sbom_input_init(struct sbom_input *in, const struct ib_manifest *m, const void *manifest,
 		    size_t manifest_len, const uint8_t *stub, size_t stub_len);
 /* The same for an authenticated bundle: reads its stub region once, checks it against the
- * signed stub hash (IB_E_INTEGRITY otherwise) and takes the build info from those bytes. */
+ * signed stub hash (IB_E_INTEGRITY otherwise) and takes the build info from those bytes; then
+ * unpacks every package with a file list, writing nothing, to check that its files are exactly
+ * the listed ones with their SHA-256 (the checks extraction makes). */
 int sbom_input_from_bundle(struct sbom_input *in, struct ib_bundle *b);
 void sbom_input_release(struct sbom_input *in);
 

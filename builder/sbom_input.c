@@ -3,6 +3,7 @@
 #include "sbom.h"
 
 #include "../format/err.h"
+#include "../format/extract.h"
 #include "../format/util.h"
 #include "../signing/crypto.h"
 
@@ -119,6 +120,12 @@ int sbom_input_from_bundle(struct sbom_input *in, struct ib_bundle *b)
 	if (!rc)
 		rc = sbom_input_init(in, &b->m, b->manifest_raw, b->manifest_len, stub, len);
 	free(stub);
+	/* The file hashes the document lists are signed; this proves they are the payload's. */
+	for (size_t i = 0; !rc && i < b->m.npkgs; i++)
+		if (b->m.pkgs[i].has_files)
+			rc = ib_check_package_files(b, &b->m.pkgs[i]);
+	if (rc)
+		sbom_input_release(in);
 	return rc;
 }
 

@@ -216,7 +216,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 {
 	const struct ib_file_entry *expect;
 	unsigned mode = (unsigned)archive_entry_perm(e);
-	struct ib_outfile *f;
+	struct ib_outfile *f = NULL;
 	const void *buf;
 	size_t size;
 	la_int64_t off;
@@ -226,8 +226,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 	expect = expected_file(ctx, e, p, &rc);
 	if (rc)
 		return rc;
-	rc = ib_outdir_create(dir, path, mode, &f);
-	if (rc)
+	if (dir && (rc = ib_outdir_create(dir, path, mode, &f)))
 		return write_error(rc, p);
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if ((rc = cancelled(ctx)))
@@ -242,7 +241,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 				     p->id, (unsigned long long)p->unpacked_size);
 			break;
 		}
-		if ((rc = ib_outfile_write(f, buf, size))) {
+		if (f && (rc = ib_outfile_write(f, buf, size))) {
 			rc = write_error(rc, p);
 			break;
 		}
@@ -255,7 +254,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 		rc = entry_fail(ctx, a, p);
 	if (!rc)
 		rc = check_file_hash(ctx, expect, p);
-	r = ib_outfile_close(f, rc == 0);
+	r = f ? ib_outfile_close(f, rc == 0) : 0;
 	return rc ? rc : write_error(r, p);
 }
 
@@ -294,7 +293,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 		if (rc)
 			break;
 		if (archive_entry_filetype(e) == AE_IFDIR) {
-			rc = ib_outdir_mkdir(dir, path, archive_entry_perm(e) | 0700);
+			rc = dir ? ib_outdir_mkdir(dir, path, archive_entry_perm(e) | 0700) : 0;
 			if (rc == -EEXIST)
 				rc = 0; /* created earlier as the parent of a file (always a directory) */
 			rc = write_error(rc, p);
@@ -332,7 +331,7 @@ int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct i
 		return ib_fail(IB_E_UNTRUSTED, "refusing to extract from an unauthenticated bundle");
 	if ((rc = ib_path_check(subdir)))
 		return rc;
-	rc = ib_outdir_mkdir(dir, subdir, 0700);
+	rc = dir ? ib_outdir_mkdir(dir, subdir, 0700) : 0;
 	if (rc == -EEXIST)
 		return ib_fail(-EEXIST, "'%s' already exists in the output directory", subdir);
 	if (rc)
@@ -350,7 +349,14 @@ int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct i
 		archive_read_free(a);
 	ib_blob_reader_release(&ctx.blob);
 	ib_sha256_free(ctx.file_hash);
-	if (rc)
+	if (rc && dir)
 		(void)ib_outdir_remove_tree(dir, subdir);
 	return rc;
+}
+
+int ib_check_package_files(struct ib_bundle *b, const struct ib_package *p)
+{
+	struct ib_extract_stats st;
+
+	return ib_extract_package(b, p, NULL, p->id, NULL, &st);
 }

@@ -182,6 +182,24 @@ f["sha256"] = "0" * 64'
 	# the other package is intact and still extracts
 	run "$IBPACK" extract bad.run -o out --package empty
 	assert_status 0
+	# no bill of materials is made from, or approves, a file list the payload contradicts
+	run --separate-stderr "$IBPACK" sbom bad.run -o s.json
+	assert_status 2
+	assert_stderr "'données/sub/日本語.bin' does not match its signed sha256"
+	[[ ! -e s.json ]]
+	"$IBPACK" sbom b.run -o good.json
+	py - <<'PY'
+import json
+d = json.load(open("good.json"))
+for c in d["components"]:
+    for f in c.get("components", []):
+        if f["name"].endswith(".bin"):
+            f["hashes"][0]["content"] = "0" * 64
+json.dump(d, open("claims.json", "w"))
+PY
+	run --separate-stderr "$IBPACK" verify bad.run --sbom claims.json
+	assert_status 2
+	assert_stderr "does not match its signed sha256"
 }
 
 @test "sbom: a file list that disagrees with the archive in path, size, mode or count is refused" {
