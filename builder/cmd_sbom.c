@@ -22,7 +22,8 @@ static const char help[] =
 	"component per package (its blob's and every file's SHA-256, its match rules), the stub with\n"
 	"the libraries it is built from (purls, source hashes, applied Debian patches) and the\n"
 	"dependency graph. Only a valid bundle is described: the signatures (trusted keys embedded in\n"
-	"the stub, or -p), the stub hash and every chunk are checked first (exit 2 otherwise).\n"
+	"the stub, or -p), the stub hash and every chunk are checked first, and every package is\n"
+	"unpacked, writing nothing, to check its files against the signed list (exit 2 otherwise).\n"
 	"The timestamp is SOURCE_DATE_EPOCH or the bundle's creation time: the same bundle always gives\n"
 	"the same document. Check a document against a bundle with 'ibpack verify BUNDLE --sbom FILE'.\n";
 
