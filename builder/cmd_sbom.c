@@ -1,20 +1,16 @@
 /* ibpack sbom: the CycloneDX bill of materials of a verified bundle, and writing one to a file. */
-#include "check_pool.h"
 #include "cli.h"
 #include "sbom.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char help[] =
 	"usage: ibpack sbom BUNDLE [-o FILE] [--format cyclonedx] [-p KEY.pub]...\n"
@@ -27,55 +23,6 @@ static const char help[] =
 	"The timestamp is SOURCE_DATE_EPOCH or the bundle's creation time: the same bundle always gives\n"
 	"the same document. Check a document against a bundle with 'ibpack verify BUNDLE --sbom FILE'.\n";
 
-int sbom_write_file(const char *path, const char *text, size_t len)
-{
-	char tmp[PATH_MAX];
-	size_t done = 0;
-	int fd, rc = 0;
-
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path))
-		return ib_fail(-ENAMETOOLONG, "output path too long");
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create a file next to '%s': %s", path, strerror(errno));
-	while (!rc && done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = ib_fail(-errno, "writing '%s': %s", tmp, strerror(errno));
-		else
-			done += (size_t)n;
-	}
-	if (!rc && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
-		rc = ib_fail(-errno, "writing '%s': %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !rc)
-		rc = ib_fail(-errno, "writing '%s': %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path) != 0)
-		rc = ib_fail(-errno, "cannot create '%s': %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
-/* The same content checks as ibpack verify: the stub and every package, hashed in parallel. */
-static int check_bundle(struct ib_bundle *b, const char *path)
-{
-	struct check_result *res = calloc(b->m.npkgs + 1, sizeof(*res));
-	int rc = 0;
-
-	if (!res || check_all(b, 0, res)) {
-		free(res);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; !rc && i <= b->m.npkgs; i++)
-		if ((rc = check_result_rc(&res[i])))
-			rc = ib_fail_ctx(rc, "'%s': ", path);
-	free(res);
-	return rc;
-}
-
 static int sbom(const char *path, const char *out, char **pubs, size_t npubs)
 {
 	struct sbom_input in;
@@ -86,8 +33,10 @@ static int sbom(const char *path, const char *out, char **pubs, size_t npubs)
 
 	if (rc)
 		return rc;
-	rc = check_bundle(&b, path);
-	if (!rc)
+	rc = ib_bundle_check_all(&b);
+	if (rc)
+		rc = ib_fail_ctx(rc, "'%s': ", path);
+	else
 		rc = sbom_input_from_bundle(&in, &b);
 	if (!rc) {
 		rc = sbom_render(&in, &text, &len);
@@ -95,7 +44,7 @@ static int sbom(const char *path, const char *out, char **pubs, size_t npubs)
 	}
 	ib_bundle_close(&b);
 	if (!rc && out)
-		rc = sbom_write_file(out, text, len);
+		rc = ib_atomic_write_file(out, 0644, text, len);
 	else if (!rc && (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0))
 		rc = ib_fail(-EIO, "writing the bill of materials to stdout failed");
 	free(text);
@@ -106,9 +55,11 @@ int cmd_sbom(int argc, char **argv)
 {
 	enum { O_FORMAT = 0x200 };
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "format", required_argument, NULL, O_FORMAT },
-		{ "pubkey", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"pubkey", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
 	char *pubs[32];

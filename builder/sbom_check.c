@@ -3,8 +3,8 @@
  * supplier, hashes, properties), with none missing or added, and the dependency graph too. */
 #include "sbom.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -74,7 +74,7 @@ static int flatten(struct flatlist *l, const cJSON *list, int depth)
 
 	if (depth > 16)
 		return ib_fail(IB_E_MISMATCH, "components nested too deep");
-	cJSON_ArrayForEach(c, list) {
+	cJSON_ArrayForEach (c, list) {
 		if (!cJSON_IsObject(c))
 			return ib_fail(IB_E_MISMATCH, "a component is not an object");
 		if ((rc = flat_add(l, c)) ||
@@ -122,14 +122,14 @@ static char *pairs(const cJSON *arr, const char *k1, const char *k2, int lower)
 	char **v;
 	const cJSON *e;
 
-	cJSON_ArrayForEach(e, arr)
+	cJSON_ArrayForEach (e, arr)
 		n++;
 	if (!n)
 		return NULL;
 	if (!(v = calloc(n, sizeof(*v))))
 		return NULL;
 	ib_buf_init(&b, 64u << 20);
-	cJSON_ArrayForEach(e, arr) {
+	cJSON_ArrayForEach (e, arr) {
 		const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, k1), *c = cJSON_GetObjectItemCaseSensitive(e, k2);
 		struct ib_buf one;
 
@@ -166,8 +166,8 @@ static int same(const char *a, const char *b)
 
 /* Compares the unordered lists want.key and got.key of {k1, k2} objects; hash digests (the
  * "content" of "hashes") compare in any letter case. */
-static void same_pairs(const char *ref, const cJSON *want, const cJSON *got, const char *key,
-		       const char *k1, const char *k2, struct diffs *d)
+static void same_pairs(const char *ref, const cJSON *want, const cJSON *got, const char *key, const char *k1,
+		       const char *k2, struct diffs *d)
 {
 	int lower = !strcmp(key, "hashes");
 	char *w = pairs(cJSON_GetObjectItemCaseSensitive(want, key), k1, k2, lower);
@@ -184,7 +184,7 @@ static void same_pairs(const char *ref, const cJSON *want, const cJSON *got, con
 
 static void compare_component(const char *ref, const cJSON *want, const cJSON *got, struct diffs *d)
 {
-	static const char *const keys[] = { "type", "name", "version", "purl" };
+	static const char *const keys[] = {"type", "name", "version", "purl"};
 	char what[32];
 
 	for (size_t i = 0; i < IB_ARRAY_LEN(keys); i++)
@@ -225,11 +225,11 @@ static char *graph_text(const cJSON *doc)
 	const cJSON *e, *on;
 	char *text;
 
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(doc, "dependencies")) {
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(doc, "dependencies")) {
 		const char *ref = field(e, "ref");
 		int any = 0;
 
-		cJSON_ArrayForEach(on, cJSON_GetObjectItemCaseSensitive(e, "dependsOn")) {
+		cJSON_ArrayForEach (on, cJSON_GetObjectItemCaseSensitive(e, "dependsOn")) {
 			cJSON *p = cJSON_CreateObject();
 
 			cJSON_AddStringToObject(p, "r", ref ? ref : "?");
@@ -252,8 +252,8 @@ static char *graph_text(const cJSON *doc)
 
 int sbom_check(const struct sbom_input *in, const char *text, size_t len)
 {
-	struct flatlist want = { 0 }, got = { 0 };
-	struct diffs d = { 0 };
+	struct flatlist want = {0}, got = {0};
+	struct diffs d = {0};
 	cJSON *theirs = cJSON_ParseWithLength(text, len), *ours = NULL;
 	char *gw = NULL, *gg = NULL;
 	int rc = 0;

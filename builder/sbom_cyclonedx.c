@@ -3,7 +3,7 @@
  * patches), and the dependency graph. Rendered from sbom_input only, so it is reproducible. */
 #include "sbom.h"
 
-#include "../format/util.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -224,7 +224,7 @@ static void dep_pedigree(struct cdx *x, cJSON *c, const cJSON *d)
 	if (!cJSON_GetArraySize(patches))
 		return;
 	list = arr(x, obj(x, c, "pedigree"), "patches");
-	cJSON_ArrayForEach(e, patches) {
+	cJSON_ArrayForEach (e, patches) {
 		cJSON *p = push(x, list, cJSON_CreateObject());
 
 		if (!p)
@@ -277,7 +277,7 @@ static void stub_component(struct cdx *x, cJSON *list, const struct sbom_input *
 	if (!bi || !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(bi, "dependencies")))
 		return;
 	deps = arr(x, c, "components");
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(bi, "dependencies"))
+	cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(bi, "dependencies"))
 		dep_component(x, deps, d);
 }
 
@@ -313,7 +313,7 @@ static void graph(struct cdx *x, cJSON *doc, const struct sbom_input *in, const 
 	depends(x, g, bundle_ref, on);
 	on = noted(x, cJSON_CreateArray());
 	if (in->buildinfo)
-		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(in->buildinfo, "dependencies"))
+		cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(in->buildinfo, "dependencies"))
 			add_ref(x, on, "stub:", jstr(d, "name"));
 	depends(x, g, "stub", on);
 	for (size_t i = 0; i < in->m->npkgs; i++) {
@@ -324,11 +324,11 @@ static void graph(struct cdx *x, cJSON *doc, const struct sbom_input *in, const 
 	}
 	if (!in->buildinfo)
 		return;
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(in->buildinfo, "dependencies")) {
+	cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(in->buildinfo, "dependencies")) {
 		char ref[128];
 
 		on = noted(x, cJSON_CreateArray());
-		cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(d, "uses"))
+		cJSON_ArrayForEach (u, cJSON_GetObjectItemCaseSensitive(d, "uses"))
 			add_ref(x, on, "stub:", u->valuestring);
 		snprintf(ref, sizeof(ref), "stub:%s", jstr(d, "name"));
 		depends(x, g, ref, cJSON_GetArraySize(on) ? on : (cJSON_Delete(on), NULL));
@@ -376,7 +376,7 @@ static void metadata(struct cdx *x, cJSON *doc, const struct sbom_input *in, con
 
 cJSON *sbom_cyclonedx(const struct sbom_input *in)
 {
-	struct cdx cx = { 0 }, *x = &cx;
+	struct cdx cx = {0}, *x = &cx;
 	cJSON *doc = noted(x, cJSON_CreateObject()), *list;
 	char ref[96], sn[64];
 

@@ -2,9 +2,9 @@
  * in the stub bytes that the signed stub hash covers. */
 #include "sbom.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 #include "../format/extract.h"
-#include "../format/util.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -28,7 +28,7 @@ static int string_array(const cJSON *a)
 
 	if (!cJSON_IsArray(a))
 		return 0;
-	cJSON_ArrayForEach(e, a)
+	cJSON_ArrayForEach (e, a)
 		if (!cJSON_IsString(e))
 			return 0;
 	return 1;
@@ -37,14 +37,15 @@ static int string_array(const cJSON *a)
 /* The shape deps/buildinfo.sh writes; anything else is refused rather than half reported. */
 static int buildinfo_valid(const cJSON *bi)
 {
-	static const char *const top[] = { "ibpack", "target", "linkage" };
-	static const char *const dep[] = { "name", "source_package", "version", "epoch", "upstream_version",
-					   "debian_revision", "source_tarball", "source_sha256" };
+	static const char *const top[] = {"ibpack", "target", "linkage"};
+	static const char *const dep[] = {"name",           "source_package",   "version",
+					  "epoch",          "upstream_version", "debian_revision",
+					  "source_tarball", "source_sha256"};
 	const cJSON *deps = cJSON_GetObjectItemCaseSensitive(bi, "dependencies"), *d;
 
 	if (!cJSON_IsObject(bi) || !all_strings(bi, top, IB_ARRAY_LEN(top)) || !cJSON_IsArray(deps))
 		return 0;
-	cJSON_ArrayForEach(d, deps)
+	cJSON_ArrayForEach (d, deps)
 		if (!cJSON_IsObject(d) || !all_strings(d, dep, IB_ARRAY_LEN(dep)) ||
 		    !string_array(cJSON_GetObjectItemCaseSensitive(d, "uses")) ||
 		    !string_array(cJSON_GetObjectItemCaseSensitive(d, "patches")))
@@ -89,8 +90,8 @@ static void pick_timestamp(struct sbom_input *in)
 		memcpy(in->timestamp, in->m->created, sizeof(in->timestamp));
 }
 
-int sbom_input_init(struct sbom_input *in, const struct ib_manifest *m, const void *manifest,
-		    size_t manifest_len, const uint8_t *stub, size_t stub_len)
+int sbom_input_init(struct sbom_input *in, const struct ib_manifest *m, const void *manifest, size_t manifest_len,
+		    const uint8_t *stub, size_t stub_len)
 {
 	memset(in, 0, sizeof(*in));
 	in->m = m;

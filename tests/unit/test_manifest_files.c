@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/manifest.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 #define H64A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define H64B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -21,14 +21,14 @@
 /* One package, payload [4096, 5120), with FILES (the "files" member, or empty) spliced in. */
 static char *manifest_with(const char *files, const char *extra)
 {
-	static const char fmt[] =
-		"{'format': 1, 'name': 'x', 'version': '1', 'sequence': 1, 'target': 'linux-x86_64',"
-		" 'created': '2024-01-02T03:04:05Z', 'stub': {'size': 4096, 'sha256': '" H64C "'},"
-		" 'chunk_size': 65536, 'packages': [{'id': 'p', 'name': 'P', 'version': '1' %s,"
-		" 'match': {'os': ['debian-12'], 'nic': ['cx5']}, 'install': {'command': ['./i']},"
-		" 'unpacked_size': 10, 'file_count': 4,"
-		" 'blob': {'offset': 4096, 'length': 1024, 'compression': 'none', 'sha256': '" H64A "',"
-		" 'chunks': ['" H64B "']} %s}]}";
+	static const char fmt[] = "{'format': 1, 'name': 'x', 'version': '1', 'sequence': 1, 'target': 'linux-x86_64',"
+				  " 'created': '2024-01-02T03:04:05Z', 'stub': {'size': 4096, 'sha256': '" H64C "'},"
+				  " 'chunk_size': 65536, 'packages': [{'id': 'p', 'name': 'P', 'version': '1' %s,"
+				  " 'match': {'os': ['debian-12'], 'nic': ['cx5']}, 'install': {'command': ['./i']},"
+				  " 'unpacked_size': 10, 'file_count': 4,"
+				  " 'blob': {'offset': 4096, 'length': 1024, 'compression': 'none', 'sha256': '" H64A
+				  "',"
+				  " 'chunks': ['" H64B "']} %s}]}";
 	size_t n = sizeof(fmt) + strlen(files) + strlen(extra) + 16;
 	char *s = malloc(n);
 
@@ -49,9 +49,9 @@ static int parse(const char *files, const char *extra, struct ib_manifest *m)
 	return rc;
 }
 
-#define GOOD_FILES                                                                               \
-	", 'files': [{'path': 'a/b.txt', 'size': 7, 'mode': '0644', 'sha256': '" H64A "'},"      \
-	" {'path': 'install.sh', 'size': 3, 'mode': '0755', 'sha256': '" H64B "'},"               \
+#define GOOD_FILES                                                                          \
+	", 'files': [{'path': 'a/b.txt', 'size': 7, 'mode': '0644', 'sha256': '" H64A "'}," \
+	" {'path': 'install.sh', 'size': 3, 'mode': '0755', 'sha256': '" H64B "'},"         \
 	" {'path': 'empty', 'size': 0, 'mode': '0644', 'sha256': '" H64C "'}]"
 
 static void test_files_parsed(void **state)
