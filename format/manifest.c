@@ -50,23 +50,18 @@ int ib_target_from_name(const char *s)
 	return IB_E_USAGE;
 }
 
+/* The kinds by value (enum ib_kind is their index). */
+static const char *const kind_names[] = { "device-driver", "firmware", "application", "library" };
+
 const char *ib_kind_name(int k)
 {
-	switch (k) {
-	case IB_KIND_DEVICE_DRIVER: return "device-driver";
-	case IB_KIND_FIRMWARE: return "firmware";
-	case IB_KIND_APPLICATION: return "application";
-	case IB_KIND_LIBRARY: return "library";
-	default: return "?";
-	}
+	return k >= 0 && k < (int)IB_ARRAY_LEN(kind_names) ? kind_names[k] : "?";
 }
 
 int ib_kind_from_name(const char *s)
 {
-	static const char *names[] = { "device-driver", "firmware", "application", "library" };
-
-	for (int i = 0; i < (int)IB_ARRAY_LEN(names); i++)
-		if (!strcmp(s, names[i]))
+	for (int i = 0; i < (int)IB_ARRAY_LEN(kind_names); i++)
+		if (!strcmp(s, kind_names[i]))
 			return i;
 	return IB_E_USAGE;
 }
