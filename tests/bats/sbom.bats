@@ -429,6 +429,46 @@ PY
 	unicode_spec
 	build_bundle spec.json intl.run
 	"$IBPACK" sbom intl.run -o intl.cdx.json
+	# Debian patches in the stub's build info (what a deps build that applies the series records):
+	# a copy of the stub whose build info lists some, in the space the shortened fields leave
+	# (a sanitizer build's stub links system libraries and lists none: nothing to patch)
+	if [[ $("$STUB" --version --json) == *'"linkage":"static"'* ]]; then
+		py - "$STUB" patched-stub <<'PY'
+import json, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+magic = b"IBPACK-BUILDINFO-v1\n"
+at = data.index(magic) + len(magic)
+end = data.index(b"\0", at)
+info = json.loads(data[at:end])
+for d in info["dependencies"]:
+    d["source_tarball"] = d["name"]
+    d["patches"] = {"libarchive": ["CVE-2024-26256.patch", "CVE-2024-48957-48958.patch", "fix-tests.patch"],
+                    "cjson": ["CVE-2023-50471.patch"]}.get(d["name"], [])
+text = json.dumps(info, separators=(",", ":")).encode()
+assert len(text) <= end - at, (len(text), end - at)
+data[at:end] = text + bytes(end - at - len(text))
+open(sys.argv[2], "wb").write(data)
+PY
+		"$IBPACK" build spec.json -k k.key --stub patched-stub -o patched.run -q
+		"$IBPACK" sbom patched.run -o patched.cdx.json
+		py - <<'PY'
+import json
+d = json.load(open("patched.cdx.json"))
+stub = [c for c in d["components"] if c["bom-ref"] == "stub"][0]
+libs = {c["name"]: c for c in stub["components"]}
+patches = libs["libarchive"]["pedigree"]["patches"]
+assert [p["diff"]["url"].rsplit("/", 1)[1] for p in patches] == \
+    ["CVE-2024-26256.patch", "CVE-2024-48957-48958.patch", "fix-tests.patch"], patches
+assert patches[0]["diff"]["url"] == \
+    "https://sources.debian.org/src/libarchive/3.6.2-1+deb12u5/debian/patches/CVE-2024-26256.patch"
+assert [r["id"] for r in patches[0]["resolves"]] == ["CVE-2024-26256"]
+assert [r["id"] for r in patches[1]["resolves"]] == ["CVE-2024-48957"], patches[1]
+assert "resolves" not in patches[2] and patches[0]["type"] == "backport"
+assert "pedigree" not in libs["zlib"]
+props = {p["name"]: p["value"] for p in libs["libarchive"]["properties"]}
+assert props["ibpack:debian-patches-applied"] == "3"
+PY
+	fi
 	validate ./*.cdx.json
 	assert_output "intl.cdx.json: valid CycloneDX 1.5" "azure-hpc-linux.cdx.json: valid" "debian-rdma-core.cdx.json: valid"
 	json_assert "$(cat azure-hpc-linux.cdx.json)" \
