@@ -134,13 +134,13 @@ endif
 # rewritten only when its content changes, so an unchanged stub is not relinked.
 define gen_buildinfo
 	@mkdir -p $(dir $@)
-	@bash deps/buildinfo.sh $(1) $(VERSION) $(2) deps/pins build/deps/$(1)/applied-patches.tsv >$@.tmp
+	@bash deps/buildinfo.sh $(1) $(VERSION) $(2) deps/pins $(3)/applied-patches.tsv >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 endef
 $(STUB_INFO_L): FORCE | $(STUB_L_DEPS)
-	$(call gen_buildinfo,linux-x86_64,$(STUB_LINK))
+	$(call gen_buildinfo,linux-x86_64,$(STUB_LINK),$(DEPS_DIR_linux_x86_64))
 $(STUB_INFO_W): FORCE | $(DEPS_STAMP_windows_x86_64)
-	$(call gen_buildinfo,windows-x86_64,static)
+	$(call gen_buildinfo,windows-x86_64,static,$(DEPS_DIR_windows_x86_64))
 .PHONY: FORCE
 FORCE:
 
