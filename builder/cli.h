@@ -48,6 +48,9 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 		   uint32_t threshold, struct ib_trust *t);
 /* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
+/* The same with verify's anchors: CAs and a threshold as well (cli_load_trust). */
+int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
+			     size_t ncas, uint32_t threshold, struct ib_bundle *b);
 
 /* Progress on stderr when it is a terminal: "label  42%". */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

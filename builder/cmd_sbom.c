@@ -13,23 +13,32 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack sbom BUNDLE [-o FILE] [--format cyclonedx] [-p KEY.pub]...\n"
+	"usage: ibpack sbom BUNDLE [-o FILE] [--format cyclonedx] [-p KEY.pub]... [--trust-ca CA.pem]...\n"
+	"                          [--threshold N]\n"
 	"Writes the bundle's bill of materials, CycloneDX 1.5 JSON, to FILE or stdout: the bundle, one\n"
 	"component per package (its blob's and every file's SHA-256, its match rules), the stub with\n"
 	"the libraries it is built from (purls, source hashes, applied Debian patches) and the\n"
-	"dependency graph. Only a valid bundle is described: the signatures (trusted keys embedded in\n"
-	"the stub, or -p), the stub hash and every chunk are checked first, and every package is\n"
-	"unpacked, writing nothing, to check its files against the signed list (exit 2 otherwise).\n"
+	"dependency graph. Only a valid bundle is described: the signatures (the trust embedded in the\n"
+	"stub, or -p, --trust-ca and --threshold as for verify), the stub hash and every chunk are\n"
+	"checked first, and every package is unpacked, writing nothing, to check its files against\n"
+	"the signed list (exit 2 otherwise).\n"
 	"The timestamp is SOURCE_DATE_EPOCH or the bundle's creation time: the same bundle always gives\n"
 	"the same document. Check a document against a bundle with 'ibpack verify BUNDLE --sbom FILE'.\n";
 
-static int sbom(const char *path, const char *out, char **pubs, size_t npubs)
+/* The trust anchors, as for ibpack verify. */
+struct anchors {
+	const char *pubs[32], *cas[IB_CAS_MAX];
+	size_t npubs, ncas;
+	uint32_t threshold;
+};
+
+static int sbom(const char *path, const char *out, const struct anchors *an)
 {
 	struct sbom_input in;
 	struct ib_bundle b;
 	char *text = NULL;
 	size_t len = 0;
-	int rc = cli_open_bundle(path, pubs, npubs, &b);
+	int rc = cli_open_bundle_anchored(path, an->pubs, an->npubs, an->cas, an->ncas, an->threshold, &b);
 
 	if (rc)
 		return rc;
@@ -53,26 +62,38 @@ static int sbom(const char *path, const char *out, char **pubs, size_t npubs)
 
 int cmd_sbom(int argc, char **argv)
 {
-	enum { O_FORMAT = 0x200 };
+	enum { O_FORMAT = 0x200, O_CA, O_THRESHOLD };
 	static const struct option opts[] = {
 		{"output", required_argument, NULL, 'o'},
 		{"format", required_argument, NULL, O_FORMAT},
 		{"pubkey", required_argument, NULL, 'p'},
+		{"trust-ca", required_argument, NULL, O_CA},
+		{"threshold", required_argument, NULL, O_THRESHOLD},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	struct anchors an = {0};
 	const char *out = NULL;
-	char *pubs[32];
-	size_t npubs = 0;
+	long n;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': out = optarg; break;
 		case 'p':
-			if (npubs == IB_ARRAY_LEN(pubs))
-				return cli_usage("sbom: at most %zu keys", IB_ARRAY_LEN(pubs));
-			pubs[npubs++] = optarg;
+			if (an.npubs == IB_ARRAY_LEN(an.pubs))
+				return cli_usage("sbom: at most %zu keys", IB_ARRAY_LEN(an.pubs));
+			an.pubs[an.npubs++] = optarg;
+			break;
+		case O_CA:
+			if (an.ncas == IB_CAS_MAX)
+				return cli_usage("sbom: at most %d --trust-ca", IB_CAS_MAX);
+			an.cas[an.ncas++] = optarg;
+			break;
+		case O_THRESHOLD:
+			if (ib_parse_int(optarg, 1, IB_SIG_COUNT_MAX, &n))
+				return cli_usage("sbom: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
+			an.threshold = (uint32_t)n;
 			break;
 		case O_FORMAT:
 			/* SPDX 2.3 requires a SHA-1 of every file, which the signed manifest does not hold. */
@@ -86,6 +107,9 @@ int cmd_sbom(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cli_usage("sbom: exactly one BUNDLE is needed");
-	c = sbom(argv[optind], out, pubs, npubs);
+	if (an.threshold && !an.npubs && !an.ncas)
+		return cli_usage("sbom: --threshold goes with -p or --trust-ca (the stub's own threshold "
+				 "applies otherwise)");
+	c = sbom(argv[optind], out, &an);
 	return c ? cli_fail(c) : CLI_OK;
 }

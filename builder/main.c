@@ -45,7 +45,7 @@ static const char usage[] =
 	"                       (exit 0 clean, 3 problems found)\n"
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
-	"  sbom BUNDLE [-o FILE] [-p KEY.pub]\n"
+	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
 	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"

@@ -300,6 +300,11 @@ EOF
 	assert_stderr "not signed by a trusted key"
 	run "$IBPACK" sbom b.run -p k.pub -o s.json
 	assert_status 0
+	# verify's anchors: two keys required, only one signed
+	run --separate-stderr "$IBPACK" sbom b.run -p k.pub -p other.pub --threshold 2
+	assert_status 2
+	run "$IBPACK" sbom b.run --threshold 2
+	assert_status 1
 	run "$IBPACK" sbom b.run --format spdx
 	assert_status 1
 	run "$IBPACK" sbom
