@@ -287,6 +287,16 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 	build_sign_print(&bd->sig);
 }
 
+/* Readers refuse a manifest over IB_MANIFEST_MAX; it lists every file, so a huge tree could
+ * reach it (about 150 bytes a file): refuse to write a bundle nothing could open. */
+static int manifest_fits(size_t len)
+{
+	if (len <= IB_MANIFEST_MAX)
+		return 0;
+	return ib_fail(IB_E_LIMIT, "the manifest would be %zu bytes, over the %u a bundle may have: too many "
+		       "files in the packages (pack large trees as one archive file)", len, IB_MANIFEST_MAX);
+}
+
 /* The bill of materials from the manifest just serialized and the stub image it hashes: what
  * 'ibpack sbom' reads back from the finished bundle. */
 static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t manifest_len,
@@ -337,7 +347,7 @@ static int build(struct build *bd)
 		goto out;
 	f.stub_len = stub_len;
 	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
-	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) ||
+	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) || (rc = manifest_fits(manifest_len)) ||
 	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
 	    (rc = build_sign_check(&bd->sig, stub, stub_len, sigblock, sigblock_len, (const uint8_t *)manifest,
 				   manifest_len)))
