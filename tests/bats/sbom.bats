@@ -69,7 +69,7 @@ unicode_spec() {
 	"$IBPACK" sbom b.run >stdout.json
 	cmp b.cdx.json stdout.json
 	# another directory, another file order and umask: the same bundle, so the same document
-	mkdir other && cp -a pkgs spec.json k.key other/ && cd other
+	mkdir other && cp -a pkgs spec.json k.key k.pub other/ && cd other
 	touch pkgs/*/doc/notes.txt
 	(umask 077 && "$IBPACK" build spec.json -k k.key -o b.run --sbom b.cdx.json -q)
 	cmp ../b.cdx.json b.cdx.json
@@ -77,6 +77,14 @@ unicode_spec() {
 	unset SOURCE_DATE_EPOCH
 	"$IBPACK" sbom b.run -o later.json
 	cmp b.cdx.json later.json
+	# signed elsewhere: the document written with the unsigned build is the signed bundle's
+	(export SOURCE_DATE_EPOCH=1767225600 &&
+		"$IBPACK" build spec.json --unsigned --trust k.pub -o u.run --sbom u.cdx.json -q)
+	"$IBPACK" manifest u.run -o u.json
+	openssl pkeyutl -sign -inkey k.key -rawin -in u.json -out u.sig
+	"$IBPACK" attach-signature u.run u.sig --key k.pub
+	"$IBPACK" sbom u.run -o u2.cdx.json
+	cmp u.cdx.json u2.cdx.json
 	json_assert "$(cat b.cdx.json)" 'd["metadata"]["timestamp"] == "2026-01-01T00:00:00Z"' \
 		'd["specVersion"] == "1.5" and d["bomFormat"] == "CycloneDX"' \
 		'd["serialNumber"].startswith("urn:uuid:")'
