@@ -19,7 +19,7 @@ target=$1 version=$2 link=$3 pins=$4 patches=${5:-}
 [[ -n $patches && -f $patches ]] || patches=/dev/null
 
 # Only these characters reach the JSON and the C string, so neither needs escaping.
-safe='^[A-Za-z0-9._+~:@-]+$'
+safe='^[A-Za-z0-9._+~:@/-]+$'
 for v in "$target" "$version" "$link"; do
 	[[ $v =~ $safe ]] || { echo "$0: unsafe value '$v'" >&2; exit 1; }
 done

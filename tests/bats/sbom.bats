@@ -381,7 +381,7 @@ PY
 }
 
 @test "sbom: build info generator: patch list, epochs, missing list, bad input" {
-	printf 'libarchive\tCVE-2024-26256.patch\nlibarchive\tfix-2.patch\ncjson\tCVE-2023-50471.patch\n' >patches.tsv
+	printf 'libarchive\tCVE-2024-26256.patch\nlibarchive\tfix-2.patch\ncjson\tCVE-2023-50471.patch\nzstd\tupstream/fix.patch\n' >patches.tsv
 	bash "$REPO/deps/buildinfo.sh" linux-x86_64 1.2.3 static "$REPO/deps/pins" patches.tsv >bi.c
 	cc -std=c11 -Wall -Wextra -Werror -Wmissing-prototypes -c bi.c -o bi.o
 	py - <<'PY'
@@ -393,6 +393,7 @@ d = json.loads(text.split("\n", 1)[1])
 deps = {x["name"]: x for x in d["dependencies"]}
 assert deps["libarchive"]["patches"] == ["CVE-2024-26256.patch", "fix-2.patch"]
 assert deps["cjson"]["patches"] == ["CVE-2023-50471.patch"] and deps["zlib"]["patches"] == []
+assert deps["zstd"]["patches"] == ["upstream/fix.patch"]
 assert deps["zlib"]["epoch"] == "1" and deps["zlib"]["upstream_version"] == "1.2.13.dfsg"
 assert deps["openssl"]["debian_revision"] == "1~deb12u2" and deps["libarchive"]["uses"] == ["zlib", "zstd"]
 PY
