@@ -6,6 +6,7 @@
 #include "opts.h"
 #include "outguard.h"
 #include "pack.h"
+#include "sbom.h"
 #include "spec_rules.h"
 
 #include "../base/err.h"
@@ -33,7 +34,7 @@ static const char usage[] =
 
 /* The option table of ibpack build (builder/opts.h): one row per option. */
 enum { O_KEY = 'k', O_OUT = 'o', O_QUIET = 'q', O_TARGET = 0x100, O_STUB, O_TRUST, O_ZSTD, O_JSON, O_ALLOW_TOKENS,
-       O_PASSIN, O_STRICT_KEYS, O_PROGRESS };
+       O_PASSIN, O_STRICT_KEYS, O_PROGRESS, O_SBOM };
 static const struct cli_opt opts[] = {
 	{ "key", 'k', "FILE", O_KEY, "signing key (repeatable); its public key is trusted by the stub" },
 	{ "output", 'o', "FILE", O_OUT, "the bundle to write (replaced atomically)" },
@@ -42,6 +43,7 @@ static const struct cli_opt opts[] = {
 	{ "trust", 0, "KEY.pub", O_TRUST, "also trust this public key (repeatable)" },
 	BUILD_SIGN_OPTS
 	{ "zstd-level", 0, "N", O_ZSTD, "zstd level for compressed packages (default 3)" },
+	{ "sbom", 0, "FILE", O_SBOM, "also write the bill of materials (CycloneDX 1.5), as 'ibpack sbom' gives it" },
 	{ "allow-unknown-tokens", 0, NULL, O_ALLOW_TOKENS, "build although an OS or NIC token is unknown (new hardware), with a warning" },
 	{ "passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N" },
 	{ "strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)" },
@@ -55,7 +57,7 @@ static const struct cli_opt opts[] = {
 
 struct build {
 	struct cli cli;
-	const char *spec_path, *out_path, *stub_path;
+	const char *spec_path, *out_path, *stub_path, *sbom_path;
 	int target, zstd_level, allow_unknown_tokens, strict_keys;
 	const char *passin;
 	char *keys[MAX_KEYS], *trusts[32];
@@ -177,6 +179,8 @@ static int check_output(struct build *bd, const struct ib_manifest *m, const cha
 	for (size_t i = 0; i < bd->sig.ncms_chain; i++)
 		in[n++] = bd->sig.cms_chain[i];
 	rc = cli_out_check(bd->out_path, in, n);
+	if (!rc && bd->sbom_path)
+		rc = cli_out_check(bd->sbom_path, in, n);
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
 		if (cli_source_path(spec_dir, &m->pkgs[i], src[i], IB_PATH_MAX))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m->pkgs[i].id);
@@ -325,13 +329,38 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 	build_sign_print(&bd->sig);
 }
 
+/* Readers refuse a manifest over IB_MANIFEST_MAX; it lists every file, so a huge tree could
+ * reach it (about 150 bytes a file): refuse to write a bundle nothing could open. */
+static int manifest_fits(size_t len)
+{
+	if (len <= IB_MANIFEST_MAX)
+		return 0;
+	return ib_fail(IB_E_LIMIT, "the manifest would be %zu bytes, over the %u a bundle may have: too many "
+		       "files in the packages (pack large trees as one archive file)", len, IB_MANIFEST_MAX);
+}
+
+/* The bill of materials from the manifest just serialized and the stub image it hashes: what
+ * 'ibpack sbom' reads back from the finished bundle. */
+static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t manifest_len,
+		      const uint8_t *stub, size_t stub_len, char **bom, size_t *bom_len)
+{
+	struct sbom_input in;
+	int rc = sbom_input_init(&in, m, manifest, manifest_len, stub, stub_len);
+
+	if (!rc)
+		rc = sbom_render(&in, bom, bom_len);
+	sbom_input_release(&in);
+	return rc;
+}
+
 static int build(struct build *bd)
 {
 	struct ib_manifest m;
 	struct ib_privkey *priv[MAX_KEYS] = { 0 };
 	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
 	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
-	char *spec_dir = NULL, *manifest = NULL;
+	char *spec_dir = NULL, *manifest = NULL, *bom = NULL;
+	size_t bom_len = 0;
 	struct ib_footer f = { .version = IB_FORMAT_VERSION };
 	struct ib_atomic_file out = { .fd = -1 };
 	int rc;
@@ -364,10 +393,12 @@ static int build(struct build *bd)
 		goto out;
 	f.stub_len = stub_len;
 	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
-	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) ||
+	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) || (rc = manifest_fits(manifest_len)) ||
 	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
 	    (rc = build_sign_check(&bd->sig, stub, stub_len, sigblock, sigblock_len, (const uint8_t *)manifest,
 				   manifest_len)))
+		goto out;
+	if (bd->sbom_path && (rc = build_sbom(&m, manifest, manifest_len, stub, stub_len, &bom, &bom_len)))
 		goto out;
 	f.manifest_len = manifest_len;
 	f.sigblock_off = f.manifest_off + manifest_len;
@@ -379,6 +410,8 @@ static int build(struct build *bd)
 	    (rc = ib_atomic_commit(&out)))
 		goto out;
 	cli_interrupt_disarm();
+	if (bom && (rc = ib_atomic_write_file(bd->sbom_path, 0644, bom, bom_len)))
+		goto out;
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
 out:
 	ib_atomic_abort(&out);
@@ -387,6 +420,7 @@ out:
 	free(stub);
 	free(sigblock);
 	free(manifest);
+	free(bom);
 	free(spec_dir);
 	ib_manifest_release(&m);
 	return rc;
@@ -415,6 +449,7 @@ int cmd_build(int argc, char **argv)
 				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", a.value);
 			break;
 		case O_STUB: bd.stub_path = a.value; break;
+		case O_SBOM: bd.sbom_path = a.value; break;
 		case O_TRUST:
 			if (bd.ntrusts == 32)
 				return cli_usage("build: at most 32 --trust keys");

@@ -23,9 +23,9 @@ static const char usage[] =
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
-	"        [--unsigned] [--passin SRC] [--allow-unknown-tokens]\n"
+	"        [--unsigned] [--sbom FILE] [--passin SRC] [--allow-unknown-tokens]\n"
 	"                       build a signed bundle from a spec (checked strictly first)\n"
-	"  verify BUNDLE [--trust KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json]\n"
+	"  verify BUNDLE [--trust KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
 	"  list BUNDLE [--trust KEY.pub] [--json]\n"
@@ -47,6 +47,8 @@ static const char usage[] =
 	"                       and a lint of the selection rules (exit 0 clean, 3 problems found)\n"
 	"  extension BUNDLE -o HANDLER.zip|- --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
+	"  sbom BUNDLE [-o FILE] [--trust KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
+	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
 	"  help [COMMAND]       this help, or a command's (the same as 'ibpack COMMAND --help')\n"
 	"\n"
 	"Exit codes: 0 success, 1 usage error, 2 invalid bundle (integrity, signature, format),\n"
@@ -65,6 +67,7 @@ static const struct command commands[] = {
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
 	{ "extension", cmd_extension },
+	{ "sbom", cmd_sbom },
 };
 
 static const struct command *find(const char *name)
