@@ -33,6 +33,8 @@ int ib_outdir_exists(struct ib_outdir *d, const char *relpath);
  * the stub never sets: Linux keeps the raw UTF-8 bytes, Windows the wide form. */
 struct archive_entry;
 int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size);
+/* Its common end: copies name (NULL or empty: none) into buf. */
+int ib_entry_name_copy(const char *name, char *buf, size_t size);
 
 /* Validates a relative archive path: no absolute path, no empty, "." or ".." component, no
  * backslash or drive letter, at most 4096 bytes. Returns 0 or IB_E_UNSAFE. */

@@ -247,12 +247,5 @@ int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
 	/* In the "C" locale the UTF-8 form cannot be made, and the multibyte form holds the bytes. */
 	if (!p)
 		p = archive_entry_pathname(e);
-	buf[0] = '\0';
-	if (!p || !*p)
-		return IB_E_UNSAFE;
-	if (ib_snprintf(buf, size, "%s", p)) {
-		buf[0] = '\0';
-		return ib_fail(IB_E_UNSAFE, "an archive path is too long");
-	}
-	return 0;
+	return ib_entry_name_copy(p, buf, size);
 }

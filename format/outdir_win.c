@@ -522,15 +522,8 @@ int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
 	 * ANSI code page and is lost for any name outside it (Japanese on a Western system). */
 	const wchar_t *w = archive_entry_pathname_w(e);
 	char *u = w ? ib_win_utf8(w) : NULL;
-	int rc = 0;
+	int rc = ib_entry_name_copy(u, buf, size);
 
-	buf[0] = '\0';
-	if (!u || !*u)
-		rc = IB_E_UNSAFE;
-	else if (ib_snprintf(buf, size, "%s", u)) {
-		buf[0] = '\0';
-		rc = ib_fail(IB_E_UNSAFE, "an archive path is too long");
-	}
 	free(u);
 	return rc;
 }

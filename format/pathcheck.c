@@ -2,6 +2,7 @@
 #include "outdir.h"
 
 #include "../base/err.h"
+#include "../base/util.h"
 
 #include <string.h>
 
@@ -66,6 +67,18 @@ int ib_path_utf8_check(const char *path)
 				       "so that Linux and Windows extract the same files; rename it",
 				       path, (size_t)(s - (const unsigned char *)path));
 		s += n;
+	}
+	return 0;
+}
+
+int ib_entry_name_copy(const char *name, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (!name || !*name)
+		return IB_E_UNSAFE;
+	if (ib_snprintf(buf, size, "%s", name)) {
+		buf[0] = '\0';
+		return ib_fail(IB_E_UNSAFE, "an archive path is too long");
 	}
 	return 0;
 }
