@@ -187,10 +187,9 @@ static int check_entry(struct archive_entry *e, const char *path, const char *pk
  * size and mode; its bytes are hashed as they are written (check_file_hash). The chunk hashes
  * already proved every byte is the signed one: this proves the list describes the files. */
 static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct archive_entry *e,
-						 const struct ib_package *p, int *rc)
+						 const char *name, const struct ib_package *p, int *rc)
 {
 	const struct ib_file_entry *f;
-	const char *name = archive_entry_pathname(e);
 
 	*rc = 0;
 	if (!p->has_files)
@@ -221,7 +220,7 @@ static int check_file_hash(struct reader_ctx *ctx, const struct ib_file_entry *f
 }
 
 static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
-		      const char *path, struct archive_entry *e, const struct ib_package *p,
+		      const char *path, const char *name, struct archive_entry *e, const struct ib_package *p,
 		      struct ib_extract_stats *st)
 {
 	const struct ib_file_entry *expect;
@@ -233,7 +232,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 	uint64_t pos = 0;
 	int r, rc;
 
-	expect = expected_file(ctx, e, p, &rc);
+	expect = expected_file(ctx, e, name, p, &rc);
 	if (rc)
 		return rc;
 	if (dir && (rc = ib_outdir_create(dir, path, mode, &f)))
@@ -318,7 +317,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 				     p->id, name);
 			break;
 		}
-		rc = write_file(a, ctx, dir, path, e, p, st);
+		rc = write_file(a, ctx, dir, path, name, e, p, st);
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = entry_fail(ctx, a, p);
