@@ -52,6 +52,9 @@ STUB_WIN += stub/extension.c stub/extension_win.c
 # issue 7: image installs (--root) and first-boot staging (--stage/--unstage)
 STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c
 STUB_WIN += stub/root.c stub/stage.c stub/root_win.c
+# idempotent runs and the reboot state: stub/rerun.c
+STUB_LINUX += stub/rerun.c
+STUB_WIN += stub/rerun.c
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64

@@ -290,6 +290,8 @@ int stub_install(struct stub_ctx *c)
 	p = c->sel.pkg;
 	if ((rc = stub_guard_begin(c)))
 		return rc;
+	if (c->already_installed)
+		return 0; /* the record matches this selection: nothing to extract or run */
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
 	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);

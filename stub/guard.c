@@ -2,6 +2,7 @@
  * extraction, the install record after a successful installer, and their --detect/JSON view. */
 #include "guard.h"
 
+#include "rerun.h"
 #include "state.h"
 
 #include "../format/err.h"
@@ -23,6 +24,7 @@ static struct {
 	int loaded;                  /* state holds a loaded file */
 	int have_record;             /* record is this bundle's earlier install */
 	struct stub_state_entry record;
+	char boot_id[64];            /* the running boot ("" when unknown) */
 } g;
 
 const char *stub_guard_root(const struct stub_opts *o)
@@ -64,9 +66,12 @@ static int load_record(struct stub_ctx *c)
 		return rc;
 	g.loaded = 1;
 	g.have_record = !g.state.corrupt && stub_state_get(&g.state, c->bundle.m.name, &g.record) == 0;
+	(void)stub_boot_id(stub_guard_root(c->opts), g.boot_id, sizeof(g.boot_id));
+	c->reboot_pending = g.have_record && stub_reboot_pending(&g.record, g.boot_id);
 	if (g.have_record)
-		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)", g.record.bundle,
-			g.record.version, (unsigned long long)g.record.sequence, g.record.package, g.record.installed);
+		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)%s", g.record.bundle,
+			g.record.version, (unsigned long long)g.record.sequence, g.record.package, g.record.installed,
+			c->reboot_pending ? "; its reboot is still pending" : "");
 	return 0;
 }
 
@@ -102,7 +107,10 @@ int stub_guard_begin(struct stub_ctx *c)
 	/* Read under the lock: no other install can change the record between check and write. */
 	if ((rc = load_record(c)))
 		return rc;
-	return apply_rule(c);
+	if ((rc = apply_rule(c)))
+		return rc;
+	stub_rerun_decide(c, g.have_record ? &g.record : NULL);
+	return 0;
 }
 
 int stub_guard_commit(struct stub_ctx *c, int rc)
@@ -121,7 +129,12 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 	snprintf(e.package, sizeof(e.package), "%s", p->id);
 	snprintf(e.package_version, sizeof(e.package_version), "%.128s", p->version);
 	ib_format_utc((int64_t)time(NULL), e.installed, sizeof(e.installed));
-	e.reboot_required = c->reboot_required;
+	/* A reboot an earlier install asked for is still owed when this one needs none. */
+	e.reboot_required = c->reboot_required || c->reboot_pending;
+	if (e.reboot_required)
+		snprintf(e.boot_id, sizeof(e.boot_id), "%s", c->reboot_pending && g.record.boot_id[0] ? g.record.boot_id :
+			 g.boot_id);
+	c->reboot_pending = e.reboot_required;
 	w = stub_state_set(&g.state, &e);
 	if (!w)
 		w = stub_state_save(&g.state);
@@ -155,7 +168,12 @@ int stub_guard_detect(struct stub_ctx *c, int rc)
 	}
 	if (!g.have_record && !g.state.corrupt)
 		log_msg(&c->log, "info", "no earlier install of '%s' recorded in %s", c->bundle.m.name, g.state.path);
-	return rc ? rc : apply_rule(c);
+	if (rc || (rc = apply_rule(c)))
+		return rc;
+	stub_rerun_decide(c, g.have_record ? &g.record : NULL);
+	log_msg(&c->log, "info", "%s", c->already_installed ? c->message : !strcmp(c->plan, STUB_PLAN_REINSTALL) ?
+		"would install again (--reinstall)" : "would install");
+	return 0;
 }
 
 void stub_guard_json(const struct stub_ctx *c, cJSON *o)
@@ -178,6 +196,9 @@ void stub_guard_json(const struct stub_ctx *c, cJSON *o)
 	cJSON_AddStringToObject(r, "package_version", g.record.package_version);
 	cJSON_AddStringToObject(r, "installed", g.record.installed);
 	cJSON_AddBoolToObject(r, "reboot_required", g.record.reboot_required);
+	if (g.record.boot_id[0])
+		cJSON_AddStringToObject(r, "boot_id", g.record.boot_id);
+	cJSON_AddBoolToObject(r, "reboot_pending", stub_reboot_pending(&g.record, g.boot_id));
 }
 
 const char *stub_signal_name(int sig)

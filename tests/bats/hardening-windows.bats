@@ -70,7 +70,7 @@ wstub() {
 	[[ $status -eq 0 ]]
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s5.exe --json
 	[[ $status -eq 100 ]] || { echo "exit $status: $output"; false; }
-	[[ $output == *'"result":	"downgrade-refused"'* && $output == *"sequence 5"*"sequence 7"* ]]
+	[[ $output == *'"result":"downgrade_refused"'* && $output == *"sequence 5"*"sequence 7"* ]]
 	[[ ! -e ran ]]
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s5.exe --allow-downgrade
 	[[ $status -eq 0 && -e ran ]] || { echo "exit $status: $output"; false; }
@@ -84,7 +84,7 @@ wstub() {
 	[[ -e first ]]
 	run wstub s7.exe --lock-wait 0 --json
 	[[ $status -eq 100 ]] || { echo "exit $status: $output"; false; }
-	[[ $output == *'"result":	"locked"'* && $output == *"held by pid"*"winhard"* ]]
+	[[ $output == *'"result":"locked"'* && $output == *"held by pid"*"winhard"* ]]
 	rc=0
 	wait "$first" || rc=$?
 	[[ $rc -eq 0 ]] || { echo "first: $rc"; cat first.out; false; }

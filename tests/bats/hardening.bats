@@ -82,7 +82,7 @@ PY
 	rm -f "$OUT"/*
 	run --separate-stderr stub ./old.run --sysroot root --json
 	assert_status 15
-	json_assert "$output" "d['result'] == 'downgrade-refused'" "d['exit_code'] == 15" \
+	json_assert "$output" "d['result'] == 'downgrade_refused'" "d['exit_code'] == 15" \
 		"'sequence 5' in d['message'] and 'sequence 7' in d['message']" "'--allow-downgrade' in d['message']" \
 		"d['installed_before']['sequence'] == 7" "d['installed_before']['package'] == 'ofed-ubuntu'"
 	assert_stderr "refusing a downgrade"
