@@ -33,6 +33,7 @@ int cmd_fetch_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
 int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
+int cmd_report(int argc, char **argv);           /* cmd_report.c: the fleet at a glance */
 
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);

@@ -45,6 +45,8 @@ static const char usage[] =
 	"                       (exit 0 clean, 3 problems found)\n"
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
+	"  report DIR|FILE... [--format text|markdown|html|json] [-o FILE]\n"
+	"                       the fleet at a glance from per-node results (BUNDLE --json)\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
 	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
@@ -61,6 +63,7 @@ static const struct command commands[] = {
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
 	{ "extension", cmd_extension }, /* issue 6 */
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

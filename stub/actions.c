@@ -1,6 +1,7 @@
 /* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
 #include "actions.h"
 #include "guard.h" /* issue 8: self-check, lock, rollback rule, install record */
+#include "rerun.h"
 
 #include "../format/err.h"
 #include "../format/exitcode.h"
@@ -291,7 +292,7 @@ int stub_install(struct stub_ctx *c)
 	if ((rc = stub_guard_begin(c)))
 		return rc;
 	if (c->already_installed)
-		return 0; /* the record matches this selection: nothing to extract or run */
+		return stub_rerun_verify(c); /* the record matches this selection: nothing to extract or run */
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
 	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);

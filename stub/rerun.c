@@ -45,6 +45,17 @@ void stub_rerun_decide(struct stub_ctx *c, const struct stub_state_entry *record
 		 c->opts->detect ? "would be extracted or run" : "was extracted or run");
 }
 
+int stub_rerun_verify(struct stub_ctx *c)
+{
+	long bad = -1;
+	int rc = ib_bundle_check_package(&c->bundle, c->sel.pkg, &bad);
+
+	if (rc)
+		return ib_fail_ctx(rc, "package '%s' of this bundle is damaged, although it is installed already: ",
+				   c->sel.pkg->id);
+	return 0;
+}
+
 #ifdef _WIN32
 int stub_boot_id(const char *root, char *buf, size_t size)
 {

@@ -22,6 +22,10 @@ int stub_rerun_same(const struct stub_state_entry *record, const struct ib_manif
  * of an earlier install of this bundle name, or NULL when there is none. */
 void stub_rerun_decide(struct stub_ctx *c, const struct stub_state_entry *record);
 
+/* An install with nothing to do still reads the selected package once and checks every chunk, so
+ * a damaged copy of the bundle is reported (exit 2) on every run, not only on the first. */
+int stub_rerun_verify(struct stub_ctx *c);
+
 /* The identity of the running boot under root (NULL: this machine): Linux reads
  * <root>/proc/sys/kernel/random/boot_id, Windows derives the boot time. 0 and buf set, or an
  * error when it cannot be known (buf is then ""). */

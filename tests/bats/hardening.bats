@@ -102,13 +102,16 @@ PY
 	[[ -f $OUT/ofed-ubuntu.args && $(state_seq) == 5 ]]
 }
 
-@test "rollback: an equal sequence reinstalls, a newer one installs and replaces the record" {
+@test "rollback: an equal sequence is installed already (--reinstall runs it), a newer one installs and replaces the record" {
 	setup_std
 	seq_bundle 9 new.run
 	run stub ./b.run --sysroot root
 	assert_status 0
 	rm -f "$OUT"/*
 	run stub ./b.run --sysroot root
+	assert_status 0
+	[[ ! -f $OUT/ofed-ubuntu.args && $(state_seq) == 7 ]]
+	run stub ./b.run --sysroot root --reinstall
 	assert_status 0
 	[[ -f $OUT/ofed-ubuntu.args && $(state_seq) == 7 ]]
 	run stub ./new.run --sysroot root

@@ -384,7 +384,7 @@ wait_gone() {
 	sysroot root cx6-vf --os debian 12
 	run --separate-stderr stub ./b.run --sysroot root --json
 	assert_status 12
-	json_assert "$output" "d['result'] == 'unsupported-os'" "d['os'] == 'debian-12'"
+	json_assert "$output" "d['result'] == 'os_unsupported'" "d['os'] == 'debian-12'"
 	[[ -z $(ls -A "$OUT") ]]
 	dir_empty tmp
 }

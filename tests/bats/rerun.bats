@@ -189,3 +189,15 @@ valid() {
 	json_assert "$output" "d['result'] == 'locked'"
 	exec 8>&-
 }
+
+@test "rerun: a damaged copy is reported (exit 2) even when its package is installed already" {
+	rerun_setup cx6-vf
+	stub ./b.run --sysroot root --quiet
+	cp b.run bad.run
+	eval "$(regions bad.run)"
+	flip bad.run $((PKG_OFF_ofed_ubuntu + 1))
+	run --separate-stderr stub ./bad.run --sysroot root --json
+	assert_status 2
+	valid "$output"
+	json_assert "$output" "d['result'] == 'invalid'" "'installed already' in d['message']" "'installer' not in d"
+}
