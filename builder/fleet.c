@@ -128,7 +128,7 @@ static int add_text(struct fleet *f, const char *name, char *text, size_t len)
 			continue;
 		snprintf(label, sizeof(label), "%s:%zu", name, line_no);
 		colon = strstr(line, ": ");
-		if (line[0] != '{' && colon && colon[2] == '{') {
+		if (line[0] != '{' && colon) {
 			*colon = '\0';
 			snprintf(label, sizeof(label), "%.200s", line);
 			json = colon + 2;

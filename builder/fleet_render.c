@@ -47,7 +47,7 @@ int fleet_render_text(const struct fleet *f, FILE *out)
 {
 	size_t reboot = nreboot(f), failed = nclass(f, FLEET_FAILED);
 
-	fprintf(out, "%zu node%s: %zu ok, %zu nothing to install, %zu failed, %zu need a reboot\n", f->nnodes,
+	fprintf(out, "%zu node%s: %zu ok, %zu nothing to install, %zu failed, reboot pending on %zu\n", f->nnodes,
 		f->nnodes == 1 ? "" : "s", nclass(f, FLEET_OK), nclass(f, FLEET_SKIPPED), failed, reboot);
 	fputs("\nby result:\n", out);
 	for (size_t i = 0; i < f->nresults; i++)
@@ -97,7 +97,7 @@ int fleet_render_markdown(const struct fleet *f, FILE *out)
 	size_t reboot = nreboot(f), failed = nclass(f, FLEET_FAILED);
 
 	fprintf(out, "# InfiniBand driver rollout: %zu nodes\n\n", f->nnodes);
-	fprintf(out, "%zu ok, %zu nothing to install, %zu failed, %zu need a reboot.\n\n", nclass(f, FLEET_OK),
+	fprintf(out, "%zu ok, %zu nothing to install, %zu failed, reboot pending on %zu.\n\n", nclass(f, FLEET_OK),
 		nclass(f, FLEET_SKIPPED), failed, reboot);
 	fputs("## By result\n\n| result | nodes |\n|---|---:|\n", out);
 	for (size_t i = 0; i < f->nresults; i++) {
@@ -203,7 +203,7 @@ int fleet_render_html(const struct fleet *f, FILE *out)
 	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<title>ibpack fleet report: %zu nodes</title>\n<style>%s</style></head><body>\n", f->nnodes, css);
 	fprintf(out, "<h1>InfiniBand driver rollout: %zu nodes</h1>\n<p id=\"summary\">%zu ok, %zu nothing to "
-		"install, %zu failed, %zu need a reboot.</p>\n", f->nnodes, nclass(f, FLEET_OK),
+		"install, %zu failed, reboot pending on %zu.</p>\n", f->nnodes, nclass(f, FLEET_OK),
 		nclass(f, FLEET_SKIPPED), failed, reboot);
 	fputs("<h2>By result</h2>\n", out);
 	html_chart(f, out);
