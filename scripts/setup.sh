@@ -22,6 +22,10 @@ test_pkgs+=(debian-archive-keyring)
 # issue 6: tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
 # code; the agent itself must never run here (its service is masked before the install, below)
 test_pkgs+=(waagent python3-distro)
+# fleet rollouts: tests/bats/fleet.bats drives the Ansible collection (community.general.chroot),
+# tests/bats/rerun.bats validates --json against docs/result.schema.json, tests/bats/report.bats
+# renders the HTML report in headless Chromium and collects results with pdsh and clush
+test_pkgs+=(ansible python3-jsonschema chromium pdsh clustershell)
 
 case $what in
 build) pkgs=("${build_pkgs[@]}") ;;

@@ -118,3 +118,29 @@ w, h = struct.unpack(">II", d[16:24])
 assert (w, h) == (1100, 900), (w, h)
 PY
 }
+
+@test "report: the pdsh and clush recipes of docs/FLEET.md collect one JSON line per node" {
+	command -v pdsh >/dev/null && command -v clush >/dev/null || skip "pdsh or clush missing (bash scripts/setup.sh test)"
+	std_bundle
+	sysroot root-n1 cx6-vf
+	sysroot root-n2 none
+	sysroot root-n3 cx6-vf --os sles 15.4
+	# "ssh node" stands in for: run the bundle on that node (-R exec runs it here, per node)
+	cat >node-run <<EOF2
+#!/bin/sh
+exec "$WORK/b.run" --sysroot "$WORK/root-\$1" --log-file "$WORK/\$1.log" --tmpdir "$WORK/tmp" --json 2>/dev/null
+EOF2
+	chmod +x node-run
+	mkdir results
+	pdsh -R exec -w 'n[1-3]' ./node-run %h |
+		while IFS= read -r line; do printf '%s\n' "${line#*: }" >"results/${line%%: *}.json"; done
+	[[ $(ls results) == $'n1.json\nn2.json\nn3.json' ]]
+	for n in n1 n2 n3; do [[ $(wc -l <"results/$n.json") == 1 ]]; done
+	run --separate-stderr "$IBPACK" report results
+	assert_output "3 nodes: 1 ok, 2 nothing to install, 0 failed"
+	# again with clush into one file of "node: {...}" lines: the nodes are installed already
+	clush -R exec -w 'n[1-3]' ./node-run %h >fleet.out
+	[[ $(wc -l <fleet.out) == 3 ]]
+	run --separate-stderr "$IBPACK" report fleet.out --format json
+	json_assert "$output" "d['nodes'] == 3" "d['by_result'] == {'already_installed': 1, 'no_device': 1, 'os_unsupported': 1}"
+}
