@@ -219,7 +219,7 @@ PY
 	[[ ${lines[2]} == *" Enable success 0 Test ofed-ubuntu 1.0-ofed-ubuntu installed" ]]
 }
 
-@test "handler: a repeated enable for the same sequence number is a no-op; a new one installs again" {
+@test "handler: a repeated enable for the same sequence number is a no-op; a new one finds the driver installed; reinstall runs it" {
 	handler_setup
 	agent enable
 	assert_status 0
@@ -235,9 +235,14 @@ PY
 	settings 1 '{"timeout": 100}'
 	agent enable 1
 	assert_status 0
-	[[ -e $OUT/ofed-ubuntu.args ]]
-	status_is 1 "d['status'] == 'success'"
+	[[ -z $(ls "$OUT") ]]
+	status_is 1 "d['status'] == 'success'" "'is installed already' in d['message']"
 	[[ $(cat "$BASE/mrseq") == 1 ]]
+	settings 2 '{"reinstall": true}'
+	agent enable 2
+	assert_status 0
+	[[ -e $OUT/ofed-ubuntu.args ]]
+	status_is 2 "d['status'] == 'success'"
 }
 
 @test "handler: no InfiniBand device is error 11, an OS not in the bundle error 12, each naming what was found" {
