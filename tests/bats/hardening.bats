@@ -273,7 +273,7 @@ end_first() {
 	grep -q "installed" first.out
 }
 
-@test "lock: a second install waits for the first and then installs" {
+@test "lock: a second install waits for the first, then finds it installed; with --reinstall it installs" {
 	setup_std
 	start_first 2
 	mkdir -p out2
@@ -281,9 +281,12 @@ end_first() {
 	first_done=0
 	kill -0 "$SLOW_PID" 2>/dev/null || first_done=1
 	assert_status 0
-	assert_output "another install is running (pid $SLOW_PID" "waiting up to 300 s" "installed"
-	[[ -f out2/ofed-ubuntu.args && $first_done == 1 ]]
+	assert_output "another install is running (pid $SLOW_PID" "waiting up to 300 s" "is installed already"
+	[[ ! -f out2/ofed-ubuntu.args && $first_done == 1 ]]
 	end_first
+	IBT_OUT=$WORK/out2 run stub ./b.run --sysroot root --reinstall
+	assert_status 0
+	[[ -f out2/ofed-ubuntu.args ]]
 }
 
 @test "lock: the wait is bounded: --lock-wait 1 exits 16 after about a second" {

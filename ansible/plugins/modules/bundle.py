@@ -29,7 +29,7 @@ options:
   path:
     description: A bundle already on the node (instead of I(src)).
     type: path
-  args:
+  extra_args:
     description: More bundle options, e.g. C(["--timeout", "3600"]) or C(["--package", "ID"]).
     type: list
     elements: str
@@ -74,8 +74,8 @@ kind:
   description: The result kind, e.g. installed, already_installed, no_device, invalid.
   returned: always
   type: str
-rc:
-  description: The bundle's exit code.
+exit_code:
+  description: The bundle's exit code (not C(rc), which Ansible would treat as a failure when non-zero).
   returned: always
   type: int
 reboot_required:
@@ -118,7 +118,7 @@ def main():
             src=dict(type='path'),
             dest=dict(type='path'),
             staged=dict(type='path'),
-            args=dict(type='list', elements='str', default=[]),
+            extra_args=dict(type='list', elements='str', default=[]),
             reinstall=dict(type='bool', default=False),
             not_failed=dict(type='list', elements='str', default=['no_device', 'os_unsupported']),
         ),
@@ -136,10 +136,10 @@ def main():
             bundle = p['dest']
             place_bundle(module, p['staged'], bundle)
     if not os.path.isfile(bundle):
-        module.fail_json(msg="bundle '%s' does not exist on the node" % bundle, rc=-1, kind='missing',
+        module.fail_json(msg="bundle '%s' does not exist on the node" % bundle, exit_code=-1, kind='missing',
                          reboot_required=False, installer_ran=False, stderr='')
 
-    cmd = [bundle, '--json'] + list(p['args'])
+    cmd = [bundle, '--json'] + list(p['extra_args'])
     if module.check_mode:
         cmd.append('--detect')
     if p['reinstall']:
@@ -154,7 +154,7 @@ def main():
             raise ValueError('not an object')
     except ValueError as e:
         module.fail_json(msg='the bundle did not print one JSON result (%s); exit %d: %s' % (e, rc, err.strip()[-2000:]),
-                         rc=rc, kind='unreadable', reboot_required=False, installer_ran=False, stdout=out, stderr=err)
+                         exit_code=rc, kind='unreadable', reboot_required=False, installer_ran=False, stdout=out, stderr=err)
 
     kind = res.get('result', 'unreadable')
     ran = 'installer' in res
@@ -163,7 +163,7 @@ def main():
     else:
         changed = ran
     reboot = bool(res.get('reboot_pending', res.get('reboot_required', False)))
-    ret = dict(changed=changed, result=res, kind=kind, rc=rc, reboot_required=reboot, installer_ran=ran,
+    ret = dict(changed=changed, result=res, kind=kind, exit_code=rc, reboot_required=reboot, installer_ran=ran,
                stderr=err, msg=res.get('message', ''))
     if kind not in OK_KINDS and kind not in p['not_failed']:
         module.fail_json(**ret)
