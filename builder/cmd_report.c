@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "fleet.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,9 +1,9 @@
 /* Reading per-node results into a fleet and counting them: by result, by package and version. */
 #include "fleet.h"
-#include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -161,7 +161,7 @@ static int add_file(struct fleet *f, const char *path)
 {
 	char name[256], *text;
 	size_t len;
-	int rc = cli_read_file(path, FLEET_FILE_MAX, &text, &len);
+	int rc = ib_read_file(path, FLEET_FILE_MAX, 0, &text, &len);
 
 	if (rc)
 		return rc;
@@ -175,58 +175,35 @@ static int add_file(struct fleet *f, const char *path)
 	return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int wanted(const char *name)
 {
 	size_t n = strlen(name);
 
-	return name[0] != '.' && ((n > 5 && !strcmp(name + n - 5, ".json")) || (n > 4 && !strcmp(name + n - 4, ".out")));
+	return (n > 5 && !strcmp(name + n - 5, ".json")) || (n > 4 && !strcmp(name + n - 4, ".out"));
 }
 
 static int add_dir(struct fleet *f, const char *path)
 {
 	DIR *d = opendir(path);
-	struct dirent *e;
-	char **names = NULL, full[4096];
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	char **names = NULL, full[IB_PATH_MAX];
+	size_t n = 0;
+	int rc;
 
 	if (!d)
 		return ib_fail(-errno, "cannot read the directory '%s': %s", path, strerror(errno));
-	while (!rc && (e = readdir(d))) {
-		if (!wanted(e->d_name))
-			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-			if (!v) {
-				rc = -ENOMEM;
-				break;
-			}
-			names = v;
-		}
-		if (!(names[n] = ib_strdup(e->d_name)))
-			rc = -ENOMEM;
-		else
-			n++;
-	}
+	rc = ib_dir_names(d, IB_DIR_NO_HIDDEN, &names, &n);
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; !rc && i < n; i++) {
 		struct stat st;
 
+		if (!wanted(names[i]))
+			continue;
 		if (ib_snprintf(full, sizeof(full), "%s/%s", path, names[i]))
 			rc = ib_fail(-ENAMETOOLONG, "path too long: '%s/%s'", path, names[i]);
 		else if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
 			rc = add_file(f, full);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	ib_dir_names_free(names, n);
 	return rc;
 }
 

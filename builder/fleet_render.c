@@ -3,7 +3,7 @@
  * output escape it. */
 #include "fleet.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 
 #include <cjson/cJSON.h>
 

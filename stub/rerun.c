@@ -2,8 +2,9 @@
  * do, and the boot id in it whether that install's reboot is still pending. */
 #include "rerun.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,18 +70,16 @@ int stub_boot_id(const char *root, char *buf, size_t size)
 	return ib_snprintf(buf, size, "%lld", boot) ? -ENAMETOOLONG : 0;
 }
 #else
-#include "state.h" /* state_plat_read: the whole-file reader of the state layer */
-
 int stub_boot_id(const char *root, char *buf, size_t size)
 {
-	char path[4200], *data = NULL;
+	char path[IB_PATH_MAX], *data = NULL;
 	size_t len, n;
 	int rc;
 
 	buf[0] = '\0';
 	if (ib_snprintf(path, sizeof(path), "%s/proc/sys/kernel/random/boot_id", root && *root ? root : ""))
 		return -ENAMETOOLONG;
-	if ((rc = state_plat_read(path, 128, &data, &len)))
+	if ((rc = ib_read_file(path, 128, IB_READ_QUIET, &data, &len)))
 		return rc;
 	n = strcspn(data, "\r\n");
 	if (n == 0 || n >= size) {
