@@ -89,3 +89,15 @@ wstub() {
 	wait "$first" || rc=$?
 	[[ $rc -eq 0 ]] || { echo "first: $rc"; cat first.out; false; }
 }
+
+@test "windows: a second run is already_installed and runs nothing; --reinstall runs the installer again" {
+	run wstub s7.exe --json
+	[[ $status -eq 0 ]] || { echo "exit $status: $output"; false; }
+	[[ $output == *'"result":"installed"'* && $output == *'"plan":"install"'* ]]
+	IBT_RECORD=$(winpath "$WORK/ran") run --separate-stderr wstub s7.exe --json
+	[[ $status -eq 0 ]] || { echo "exit $status: $output"; false; }
+	[[ $output == *'"result":"already_installed"'* && $output == *'"reboot_pending":false'* && ! -e ran ]]
+	[[ $(printf '%s\n' "$output" | wc -l) -eq 1 ]]
+	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --reinstall --json
+	[[ $status -eq 0 && -e ran && $output == *'"plan":"reinstall"'* ]] || { echo "exit $status: $output"; false; }
+}
