@@ -19,16 +19,23 @@ static const char help[] =
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	static const struct { const char *name; int (*render)(const struct fleet *, FILE *); } formats[] = {
-		{ "text", fleet_render_text }, { "markdown", fleet_render_markdown },
-		{ "html", fleet_render_html }, { "json", fleet_render_json },
+	static const struct {
+		const char *name;
+		int (*render)(const struct fleet *, FILE *);
+	} formats[] = {
+		{"text", fleet_render_text},
+		{"markdown", fleet_render_markdown},
+		{"html", fleet_render_html},
+		{"json", fleet_render_json},
 	};
 	int (*render)(const struct fleet *, FILE *) = fleet_render_text;
 	const char *output = NULL;
-	struct fleet f = { 0 };
+	struct fleet f = {0};
 	FILE *out = stdout;
 	int c, rc = 0;
 

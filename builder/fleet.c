@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const ok_results[] = { "installed", "reboot_required", "already_installed", "selected", "ok" };
-static const char *const skipped_results[] = { "no_device", "os_unsupported" };
+static const char *const ok_results[] = {"installed", "reboot_required", "already_installed", "selected", "ok"};
+static const char *const skipped_results[] = {"no_device", "os_unsupported"};
 
 static enum fleet_class classify(const char *result)
 {
@@ -89,15 +89,16 @@ static int add_result(struct fleet *f, const char *name, const cJSON *o)
 		return ib_fail(-ENOMEM, "too many nodes (at most %u)", FLEET_NODES_MAX);
 	n->exit_code = cJSON_IsNumber(code) ? (int)code->valuedouble : -1;
 	n->cls = classify(result);
-	n->reboot = cJSON_IsBool(pending) ? cJSON_IsTrue(pending) :
-		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "reboot_required"));
+	n->reboot = cJSON_IsBool(pending) ? cJSON_IsTrue(pending)
+					  : cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "reboot_required"));
 	bundle[0] = '\0';
 	if (str_member(b, "name"))
 		snprintf(bundle, sizeof(bundle), "%.128s %.128s", str_member(b, "name"),
 			 str_member(b, "version") ? str_member(b, "version") : "");
 	if (dup_or_null(str_member(o, "node") ? str_member(o, "node") : name, &n->name) ||
 	    dup_or_null(result, &n->result) || dup_or_null(str_member(o, "message"), &n->message) ||
-	    dup_or_null(str_member(sel, "package"), &n->package) || dup_or_null(str_member(sel, "version"), &n->version) ||
+	    dup_or_null(str_member(sel, "package"), &n->package) ||
+	    dup_or_null(str_member(sel, "version"), &n->version) ||
 	    dup_or_null(bundle[0] ? bundle : NULL, &n->bundle) || dup_or_null(str_member(o, "os"), &n->os))
 		return -ENOMEM;
 	return 0;

@@ -6,31 +6,31 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define FLEET_FILE_MAX (16u << 20) /* a larger result file is not read */
+#define FLEET_FILE_MAX  (16u << 20) /* a larger result file is not read */
 #define FLEET_NODES_MAX 100000
 
 /* How a node's result is judged. */
 enum fleet_class {
-	FLEET_OK,          /* installed, reboot_required, already_installed, selected, ok */
-	FLEET_SKIPPED,     /* no_device, os_unsupported: nothing to install there */
-	FLEET_FAILED,      /* everything else, and a result that could not be read */
+	FLEET_OK,      /* installed, reboot_required, already_installed, selected, ok */
+	FLEET_SKIPPED, /* no_device, os_unsupported: nothing to install there */
+	FLEET_FAILED,  /* everything else, and a result that could not be read */
 };
 
 struct fleet_node {
-	char *name;        /* "node" member, the pdsh/clush "NAME: " prefix, or the file name */
-	char *result;      /* the result word, or "unreadable" */
-	int exit_code;     /* -1 when unknown */
+	char *name;    /* "node" member, the pdsh/clush "NAME: " prefix, or the file name */
+	char *result;  /* the result word, or "unreadable" */
+	int exit_code; /* -1 when unknown */
 	char *message;
-	char *package;     /* selection.package, or NULL */
-	char *version;     /* selection.version, or NULL */
-	char *bundle;      /* "name version" of the bundle, or NULL */
+	char *package; /* selection.package, or NULL */
+	char *version; /* selection.version, or NULL */
+	char *bundle;  /* "name version" of the bundle, or NULL */
 	char *os;
-	int reboot;        /* reboot_pending (reboot_required for a result without it) */
+	int reboot; /* reboot_pending (reboot_required for a result without it) */
 	enum fleet_class cls;
 };
 
 struct fleet_count {
-	char *key;         /* a result word, or "package version" */
+	char *key; /* a result word, or "package version" */
 	size_t n;
 };
 

@@ -174,17 +174,20 @@ static void html_chart(const struct fleet *f, FILE *out)
 	for (size_t i = 0; i < f->nresults; i++)
 		if (f->by_result[i].n > max)
 			max = f->by_result[i].n;
-	fprintf(out, "<svg id=\"chart\" role=\"img\" aria-label=\"nodes by result\" width=\"%zu\" height=\"%zu\" "
-		"xmlns=\"http://www.w3.org/2000/svg\">\n", width + 220, row * f->nresults + 8);
+	fprintf(out,
+		"<svg id=\"chart\" role=\"img\" aria-label=\"nodes by result\" width=\"%zu\" height=\"%zu\" "
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
+		width + 220, row * f->nresults + 8);
 	for (size_t i = 0; i < f->nresults; i++) {
 		const struct fleet_count *c = &f->by_result[i];
 		size_t w = c->n * width / max, y = i * row + 4;
 
 		fprintf(out, "<text x=\"0\" y=\"%zu\" class=\"label\">", y + 15);
 		html(out, c->key);
-		fprintf(out, "</text><rect class=\"bar %s\" x=\"150\" y=\"%zu\" width=\"%zu\" height=\"18\"/>"
-			"<text x=\"%zu\" y=\"%zu\">%zu</text>\n", class_name(result_class(f, c->key)), y, w ? w : 1,
-			150 + (w ? w : 1) + 6, y + 15, c->n);
+		fprintf(out,
+			"</text><rect class=\"bar %s\" x=\"150\" y=\"%zu\" width=\"%zu\" height=\"18\"/>"
+			"<text x=\"%zu\" y=\"%zu\">%zu</text>\n",
+			class_name(result_class(f, c->key)), y, w ? w : 1, 150 + (w ? w : 1) + 6, y + 15, c->n);
 	}
 	fputs("</svg>\n", out);
 }
@@ -200,25 +203,30 @@ int fleet_render_html(const struct fleet *f, FILE *out)
 {
 	size_t reboot = nreboot(f), failed = nclass(f, FLEET_FAILED);
 
-	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		"<title>ibpack fleet report: %zu nodes</title>\n<style>%s</style></head><body>\n", f->nnodes, css);
-	fprintf(out, "<h1>InfiniBand driver rollout: %zu nodes</h1>\n<p id=\"summary\">%zu ok, %zu nothing to "
-		"install, %zu failed, reboot pending on %zu.</p>\n", f->nnodes, nclass(f, FLEET_OK),
-		nclass(f, FLEET_SKIPPED), failed, reboot);
+	fprintf(out,
+		"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		"<title>ibpack fleet report: %zu nodes</title>\n<style>%s</style></head><body>\n",
+		f->nnodes, css);
+	fprintf(out,
+		"<h1>InfiniBand driver rollout: %zu nodes</h1>\n<p id=\"summary\">%zu ok, %zu nothing to "
+		"install, %zu failed, reboot pending on %zu.</p>\n",
+		f->nnodes, nclass(f, FLEET_OK), nclass(f, FLEET_SKIPPED), failed, reboot);
 	fputs("<h2>By result</h2>\n", out);
 	html_chart(f, out);
 	fputs("<h2>By package and version</h2>\n<table id=\"packages\"><tr><th>package version</th>"
-	      "<th>nodes</th></tr>\n", out);
+	      "<th>nodes</th></tr>\n",
+	      out);
 	for (size_t i = 0; i < f->npackages; i++) {
 		fputs("<tr><td>", out);
 		html(out, f->by_package[i].key);
 		fprintf(out, "</td><td class=\"num\">%zu</td></tr>\n", f->by_package[i].n);
 	}
 	fputs("</table>\n<h2>Nodes</h2>\n<table id=\"nodes\"><tr><th>node</th><th>result</th><th>exit</th>"
-	      "<th>package</th><th>version</th><th>OS</th><th>reboot</th><th>message</th></tr>\n", out);
+	      "<th>package</th><th>version</th><th>OS</th><th>reboot</th><th>message</th></tr>\n",
+	      out);
 	for (size_t i = 0; i < f->nnodes; i++) {
 		const struct fleet_node *n = &f->nodes[i];
-		const char *cells[] = { n->name, n->result, NULL, n->package, n->version, n->os };
+		const char *cells[] = {n->name, n->result, NULL, n->package, n->version, n->os};
 
 		fprintf(out, "<tr class=\"%s\">", class_name(n->cls));
 		for (size_t j = 0; j < sizeof(cells) / sizeof(cells[0]); j++) {

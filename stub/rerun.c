@@ -16,8 +16,7 @@
 #include <windows.h>
 #endif
 
-int stub_rerun_same(const struct stub_state_entry *record, const struct ib_manifest *m,
-		    const struct ib_package *p)
+int stub_rerun_same(const struct stub_state_entry *record, const struct ib_manifest *m, const struct ib_package *p)
 {
 	return record && p && !strcmp(record->bundle, m->name) && record->sequence == m->sequence &&
 	       !strcmp(record->package, p->id);
@@ -34,16 +33,19 @@ void stub_rerun_decide(struct stub_ctx *c, const struct stub_state_entry *record
 	}
 	if (c->opts->reinstall) {
 		c->plan = STUB_PLAN_REINSTALL;
-		log_msg(&c->log, "info", "'%s' sequence %llu, package '%s' is installed already; installing again "
-			"because of --reinstall", m->name, (unsigned long long)m->sequence, record->package);
+		log_msg(&c->log, "info",
+			"'%s' sequence %llu, package '%s' is installed already; installing again "
+			"because of --reinstall",
+			m->name, (unsigned long long)m->sequence, record->package);
 		return;
 	}
 	c->plan = STUB_PLAN_ALREADY;
 	c->already_installed = 1;
-	snprintf(c->message, sizeof(c->message), "%s %s (sequence %llu), package '%s' %s, is installed already "
-		 "(since %s): nothing %s; --reinstall runs the installer again", m->name, m->version,
-		 (unsigned long long)m->sequence, record->package, record->package_version, record->installed,
-		 c->opts->detect ? "would be extracted or run" : "was extracted or run");
+	snprintf(c->message, sizeof(c->message),
+		 "%s %s (sequence %llu), package '%s' %s, is installed already "
+		 "(since %s): nothing %s; --reinstall runs the installer again",
+		 m->name, m->version, (unsigned long long)m->sequence, record->package, record->package_version,
+		 record->installed, c->opts->detect ? "would be extracted or run" : "was extracted or run");
 }
 
 int stub_rerun_verify(struct stub_ctx *c)

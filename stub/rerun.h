@@ -9,14 +9,13 @@
 #include "state.h"
 
 /* What an install run does with the record it found (c->plan, "plan" in JSON). */
-#define STUB_PLAN_INSTALL "install"             /* no record of this selection: install */
-#define STUB_PLAN_ALREADY "already_installed"   /* same bundle, sequence and package: nothing runs */
+#define STUB_PLAN_INSTALL   "install"           /* no record of this selection: install */
+#define STUB_PLAN_ALREADY   "already_installed" /* same bundle, sequence and package: nothing runs */
 #define STUB_PLAN_REINSTALL "reinstall"         /* the same, but --reinstall runs it again */
 
 /* 1 when record says bundle m with package p was installed successfully already: the same
  * bundle name, sequence and package id. */
-int stub_rerun_same(const struct stub_state_entry *record, const struct ib_manifest *m,
-		    const struct ib_package *p);
+int stub_rerun_same(const struct stub_state_entry *record, const struct ib_manifest *m, const struct ib_package *p);
 
 /* Sets c->plan (and, when nothing will run, c->already_installed and c->message) from the record
  * of an earlier install of this bundle name, or NULL when there is none. */

@@ -104,14 +104,14 @@ static void test_reboot_pending(void **state)
 	assert_true(stub_reboot_pending(&e, "a")); /* no boot id recorded: cannot prove a reboot */
 	snprintf(e.boot_id, sizeof(e.boot_id), "a");
 	assert_true(stub_reboot_pending(&e, "a"));
-	assert_true(stub_reboot_pending(&e, ""));  /* the current boot is unknown */
+	assert_true(stub_reboot_pending(&e, "")); /* the current boot is unknown */
 	assert_false(stub_reboot_pending(&e, "b"));
 }
 
 /* writes the sysroot's proc/sys/kernel/random/boot_id */
 static void boot_file(const char *text)
 {
-	static const char *const dirs[] = { "proc", "proc/sys", "proc/sys/kernel", "proc/sys/kernel/random" };
+	static const char *const dirs[] = {"proc", "proc/sys", "proc/sys/kernel", "proc/sys/kernel/random"};
 	char path[IB_PATH_MAX + 64];
 	FILE *f;
 
@@ -144,8 +144,10 @@ static void test_boot_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_same),          cmocka_unit_test(test_decide),
-		cmocka_unit_test(test_same_boot),     cmocka_unit_test(test_reboot_pending),
+		cmocka_unit_test(test_same),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_same_boot),
+		cmocka_unit_test(test_reboot_pending),
 		cmocka_unit_test_setup_teardown(test_boot_id, unit_tmpdir_setup, unit_tmpdir_teardown),
 	};
 
