@@ -29,6 +29,9 @@ options:
   path:
     description: A bundle already on the node (instead of I(src)).
     type: path
+  staged:
+    description: Set by the action plugin, not by playbooks - where this run transferred a new copy of I(src).
+    type: path
   extra_args:
     description: More bundle options, e.g. C(["--timeout", "3600"]) or C(["--package", "ID"]).
     type: list
