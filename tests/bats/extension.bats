@@ -587,6 +587,8 @@ PY
 		done
 	fi
 	cp "$W/$bundle.exe" "$WORK/$bundle.exe"
+	# each test starts on a machine with nothing installed (runs are idempotent)
+	rm -f "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json"
 	py - "$dev" >m.reg <<'PY'
 import sys
 ENUM = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Enum\PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_00"
@@ -682,7 +684,7 @@ wstatus_is() {
 	IBT_EXIT=3010 wagent enable 0
 	assert_status 3010
 	wstatus_is 0 "d['status'] == 'success'" "d['code'] == 3010" "'reboot required' in d['message']"
-	wsettings 1 null
+	wsettings 1 '{"reinstall": true}' # installed (reboot pending): run the installer again
 	IBT_EXIT=1 wagent enable 1
 	assert_status 100
 	wstatus_is 1 "d['status'] == 'error'" "d['code'] == 100" "'installer exited with 1' in d['message']"

@@ -48,6 +48,8 @@ setup() {
 	WORK=$(mktemp -d "$FILE_DIR/t.XXXXXX")
 	cd "$WORK" || return 1
 	unset IBT_RECORD IBT_CHILD IBT_SLEEP IBT_EXIT IBPACK_SYSROOT
+	# every test starts on a machine with nothing installed (runs are idempotent)
+	rm -f "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json"
 }
 
 # std_spec: the bundle most tests use (printed). Package winof2 runs the test installer with
