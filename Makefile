@@ -50,8 +50,8 @@ STUB_WIN += stub/guard.c stub/state.c stub/state_win.c
 STUB_LINUX += stub/extension.c stub/extension_posix.c
 STUB_WIN += stub/extension.c stub/extension_win.c
 # issue 7: image installs (--root) and first-boot staging (--stage/--unstage)
-STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c
-STUB_WIN += stub/root.c stub/stage.c stub/root_win.c
+STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c stub/root_kernel.c
+STUB_WIN += stub/root.c stub/stage.c stub/root_win.c stub/root_kernel.c
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64

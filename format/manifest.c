@@ -238,6 +238,9 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		if ((rc = get_strlist(&mc, match, "os", "._-*", 256, &pkg->os)) ||
 		    (rc = get_strlist(&mc, match, "nic", "", 64, &pkg->nic)))
 			return rc;
+		/* Kernel releases: "5.15.0-1089-azure", "5.14.0-687.25.1.el9_8.x86_64", "6.6.96.1-2.azl3". */
+		if (jget(match, "kernel") && (rc = get_strlist(&mc, match, "kernel", "._-*+~", 64, &pkg->kernel)))
+			return rc;
 	}
 	pkg->priority = 0;
 	if ((rc = get_long(c, p, "priority", -1000000, 1000000, &pkg->priority)))
@@ -629,6 +632,7 @@ void ib_manifest_release(struct ib_manifest *m)
 		free(p->description);
 		strlist_release(&p->os);
 		strlist_release(&p->nic);
+		strlist_release(&p->kernel);
 		strlist_release(&p->install.argv);
 		free(p->install.success.v);
 		free(p->install.reboot.v);
@@ -702,6 +706,9 @@ static cJSON *package_json(const struct ib_package *p)
 	ok = ok && (match = cJSON_AddObjectToObject(o, "match"));
 	ok = ok && cJSON_AddItemToObject(match, "os", strlist_json(&p->os));
 	ok = ok && cJSON_AddItemToObject(match, "nic", strlist_json(&p->nic));
+	/* Written only when set: a spec without kernel rules keeps its manifest bytes. */
+	if (ok && p->kernel.n)
+		ok = cJSON_AddItemToObject(match, "kernel", strlist_json(&p->kernel));
 	ok = ok && cJSON_AddNumberToObject(o, "priority", (double)p->priority);
 	ok = ok && (inst = cJSON_AddObjectToObject(o, "install"));
 	ok = ok && cJSON_AddItemToObject(inst, "command", strlist_json(&p->install.argv));

@@ -45,6 +45,7 @@ struct ib_package {
 	char *id, *name, *version, *description;
 	struct ib_strlist os;      /* OS token patterns, '*' allowed */
 	struct ib_strlist nic;     /* NIC tokens */
+	struct ib_strlist kernel;  /* kernel release patterns (Windows: build number); empty = any */
 	long priority;
 	struct ib_install install;
 	/* spec only */

@@ -30,6 +30,8 @@ static const char help[] =
 	"  --package ID        install (or extract) this package, skipping detection\n"
 	"  --os TOKEN          use this OS token instead of detecting it\n"
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
+	"  --kernel RELEASE    match packages' kernel rules against this kernel instead of the\n"
+	"                      running one (with --root: instead of the image's installed kernel)\n"
 	/* ---- issue 7: image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
 #ifdef _WIN32
 	"  --root DIR          add the INF drivers for the --nic models to the offline Windows image\n"
@@ -85,6 +87,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	enum { O_EXTENSION = 0x600 }; /* issue 6 */
 	enum { O_ALLOW_DOWNGRADE = 0x800, O_LOCK_WAIT }; /* issue 8: stub/guard.c */
 	enum { O_ROOT = 0x700, O_STAGE, O_UNSTAGE }; /* issue 7: stub/root.c, stub/stage.c */
+	enum { O_KERNEL = 0x900 }; /* kernel rules of packages (format/match.c) */
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -102,6 +105,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },                 /* issue 7 */
 		{ "stage", no_argument, NULL, O_STAGE },                     /* issue 7 */
 		{ "unstage", no_argument, NULL, O_UNSTAGE },                 /* issue 7 */
+		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -115,6 +119,12 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_EXTRACT: o->extract_dir = optarg; break;
 		case O_PACKAGE: o->force_package = optarg; break;
 		case O_OS: o->os_override = optarg; break;
+		case O_KERNEL:
+			if (!optarg[0] || strlen(optarg) >= sizeof(((struct stub_host *)0)->kernel))
+				return ib_fail(IB_E_USAGE, "--kernel needs a kernel release of at most %zu characters",
+					       sizeof(((struct stub_host *)0)->kernel) - 1);
+			o->kernel_override = optarg;
+			break;
 		case O_NIC:
 			if (o->n_nic_override == STUB_MAX_NICS || !ib_nic_token_known(optarg))
 				return ib_fail(IB_E_USAGE, "unknown or too many --nic '%s'", optarg);

@@ -28,7 +28,7 @@ struct stub_dev {
 struct stub_host {
 	char os[64];            /* OS token, "ubuntu-20.04" / "windows-server-2019" */
 	char os_pretty[128];
-	char kernel[128];
+	char kernel[128];       /* release ("5.15.0-1089-azure"), Windows "10.0.<build>" */
 	size_t ndevs;
 	struct stub_dev devs[STUB_MAX_DEVS];
 	size_t nnics;
@@ -38,6 +38,7 @@ struct stub_host {
 struct stub_opts {
 	const char *sysroot, *tmpdir, *log_file, *extract_dir;
 	const char *force_package, *os_override;
+	const char *kernel_override; /* --kernel RELEASE: the kernel packages' kernel rules see */
 	const char *nic_override[STUB_MAX_NICS];
 	size_t n_nic_override;
 	int detect, list, verify, json, quiet, keep, help, version;
