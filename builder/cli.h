@@ -33,6 +33,7 @@ int cmd_fetch_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
 int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
+int cmd_matrix(int argc, char **argv);           /* cmd_matrix.c: OS x NIC grid of a spec */
 
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);
@@ -45,6 +46,8 @@ int cli_read_file(const char *path, size_t max, char **data, size_t *len);
 int cli_load_spec(const char *path, struct ib_manifest *m, char **dir);
 /* Trust from PEM files, or when n == 0 from the trust area embedded in the bundle's stub. */
 int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *t);
+/* 1 when path starts like a bundle (an ELF or MZ header) rather than a JSON spec. */
+int cli_is_bundle(const char *path);
 /* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
 

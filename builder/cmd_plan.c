@@ -23,20 +23,6 @@ static const char help[] =
 	"OS tokens: ubuntu-22.04, almalinux-9.8, windows-server-2022, ...; NIC tokens: cx3 cx3pro cib\n"
 	"cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd.\n";
 
-static int is_bundle(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char head[2] = { 0 };
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(head, 1, 2, f);
-	fclose(f);
-	/* A spec is JSON text; a bundle starts with an ELF or MZ header. */
-	return n == 2 && ((head[0] == 0x7f && head[1] == 'E') || (head[0] == 'M' && head[1] == 'Z'));
-}
-
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -80,7 +66,7 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (optind + 1 != argc || !os)
 		return cli_usage("plan: SPEC_OR_BUNDLE and --os TOKEN are needed");
-	bundle = is_bundle(argv[optind]);
+	bundle = cli_is_bundle(argv[optind]);
 	if (bundle) {
 		rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
 		m = &b.m;

@@ -101,6 +101,7 @@ struct walk {
 	uint8_t *buf;
 	uint64_t done, total;
 	struct ib_sha256_ctx *pin; /* hash of a single-file source, for its sha256 pin */
+	int artifact_seen;         /* the pinned artifact of a directory source was packed */
 	int dry;                   /* planning: headers of size 0, data only counted */
 	uint64_t data_bytes;       /* planning: file data, padded to tar's 512-byte records */
 	int unpredictable;         /* planning: a header would depend on a size (>= 8 GiB) */
@@ -208,6 +209,31 @@ static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *na
 	return rc;
 }
 
+/* The artifact of a directory source (the vendor file its url and sha256 name), hashed from
+ * the bytes that are packed, so what is checked is what the bundle carries. */
+static int add_pinned_artifact(struct walk *w, int dir_fd, const char *leaf, const char *name,
+			       const struct stat *st)
+{
+	uint8_t got[IB_SHA256_LEN];
+	char hex[2 * IB_SHA256_LEN + 1];
+	int rc = ib_sha256_new(&w->pin);
+
+	if (!rc)
+		rc = add_file(w, dir_fd, leaf, name, st);
+	if (!rc) {
+		ib_sha256_final(w->pin, got);
+		if (memcmp(got, w->p->source_sha256, IB_SHA256_LEN) != 0) {
+			ib_hex_encode(got, IB_SHA256_LEN, hex);
+			rc = ib_fail(IB_E_INTEGRITY, "'%s' in '%s' has sha256 %s, not the pinned one", name,
+				     w->p->source, hex);
+		}
+	}
+	ib_sha256_free(w->pin);
+	w->pin = NULL;
+	w->artifact_seen = 1;
+	return rc;
+}
+
 static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 {
 	DIR *d;
@@ -271,6 +297,8 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			if (!rc)
 				rc = add_dir(w, sub, name, depth + 1);
 			close(sub);
+		} else if (w->p->artifact && w->p->has_source_sha256 && !w->dry && !strcmp(name, w->p->artifact)) {
+			rc = add_pinned_artifact(w, dirfd(d), names[i], name, &st);
 		} else {
 			rc = add_file(w, dirfd(d), names[i], name, &st);
 		}
@@ -536,6 +564,11 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		close(dfd);
 		if (!rc && w.p->file_count == 0)
 			rc = ib_fail(IB_E_SPEC, "source '%s' is an empty directory", source_path);
+		if (!rc && !dry && p->has_source_sha256 && !w.artifact_seen)
+			rc = p->artifact ? ib_fail(IB_E_SPEC, "source '%s' has no file '%s' (its artifact, pinned by sha256)",
+						   source_path, p->artifact) :
+					   ib_fail(IB_E_SPEC, "source '%s' is a directory with a sha256 pin: name the "
+						   "pinned file inside it with \"artifact\"", source_path);
 	}
 	if (!rc && archive_write_close(w.a) != ARCHIVE_OK)
 		rc = s.err ? s.err : archive_fail(&w, "finishing the archive");

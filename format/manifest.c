@@ -272,11 +272,18 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 
 	if ((rc = get_str(c, p, "source", 1, 4096, &pkg->source)) ||
 	    (rc = get_str(c, p, "url", 0, 4096, &pkg->url)) ||
+	    (rc = get_str(c, p, "artifact", 0, 255, &pkg->artifact)) ||
 	    (rc = get_str(c, p, "sha256", 0, 64, &sha)) ||
 	    (rc = get_str(c, p, "compression", 0, 16, &comp)))
 		goto out;
 	if (!pkg->source[0]) {
 		rc = jfail(c, "source", "is empty");
+		goto out;
+	}
+	/* One file name directly inside the source directory: nothing to resolve, no way out. */
+	if (pkg->artifact && (!pkg->artifact[0] || strchr(pkg->artifact, '/') || strchr(pkg->artifact, '\\') ||
+			      !strcmp(pkg->artifact, ".") || !strcmp(pkg->artifact, ".."))) {
+		rc = jfail(c, "artifact", "must be a file name inside the source directory (no '/')");
 		goto out;
 	}
 	if (sha) {
@@ -638,6 +645,7 @@ void ib_manifest_release(struct ib_manifest *m)
 		free(p->install.reboot.v);
 		free(p->source);
 		free(p->url);
+		free(p->artifact);
 		free(p->chunks);
 	}
 	free(m->pkgs);

@@ -50,6 +50,7 @@ struct ib_package {
 	struct ib_install install;
 	/* spec only */
 	char *source, *url;
+	char *artifact;            /* the vendor file inside a directory source that url and sha256 name */
 	int has_source_sha256;
 	uint8_t source_sha256[IB_SHA256_LEN];
 	/* blob: filled by the builder, read from the manifest */

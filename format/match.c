@@ -483,3 +483,32 @@ int ib_select_kernel(const struct ib_manifest *m, const char *os, const char *ke
 	say_where_supported(&w, m, nics, nnics);
 	return sel->result;
 }
+
+size_t ib_candidates(const struct ib_manifest *m, const char *os, const char *nic, const struct ib_package **out,
+		     size_t max)
+{
+	size_t n = 0;
+	int done = 0;
+
+	/* Selection order (priority, then spec order) by repeated minimum search: specs are small. */
+	while (!done && n < max) {
+		long best = -1;
+
+		for (size_t i = 0; i < m->npkgs; i++) {
+			const struct ib_package *p = &m->pkgs[i];
+			int taken = 0;
+
+			for (size_t k = 0; k < n && !taken; k++)
+				taken = out[k] == p;
+			if (taken || !os_matches(p, os, NULL) || !lists_nic(p, nic))
+				continue;
+			if (best < 0 || p->priority > m->pkgs[best].priority)
+				best = (long)i;
+		}
+		if (best < 0)
+			break;
+		out[n++] = &m->pkgs[best];
+		done = m->pkgs[best].kernel.n == 0; /* fits every kernel: nothing after it is ever chosen */
+	}
+	return n;
+}

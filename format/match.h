@@ -83,6 +83,11 @@ int ib_select(const struct ib_manifest *m, const char *os, const char *const *ni
  * kernel NULL skips the kernel rule (said so in the reason). */
 int ib_select_kernel(const struct ib_manifest *m, const char *os, const char *kernel, const char *const *nics,
 		     size_t nnics, struct ib_selection *sel);
+/* The packages os and nic can get, in the order selection tries them over kernels: highest
+ * priority first, then spec order, ending with the first one without kernel rules (the ones
+ * after it are never chosen). Returns how many were written to out (at most max). */
+size_t ib_candidates(const struct ib_manifest *m, const char *os, const char *nic, const struct ib_package **out,
+		     size_t max);
 /* What kernel patterns are matched against: the release on Linux, the build number (after the
  * last '.') on Windows ("10.0.20348" -> "20348"). */
 const char *ib_kernel_subject(const char *os, const char *kernel);

@@ -214,6 +214,7 @@ static int detect_and_select(struct stub_ctx *c)
 		snprintf(c->host.os, sizeof(c->host.os), "%s", o->os_override);
 	if (o->kernel_override)
 		snprintf(c->host.kernel, sizeof(c->host.kernel), "%s", o->kernel_override);
+	stub_host_export_kernel(&c->host);
 	if (o->n_nic_override) {
 		c->host.nnics = o->n_nic_override;
 		for (size_t i = 0; i < o->n_nic_override; i++)

@@ -1,6 +1,7 @@
 /* Platform-neutral parts of detection: the list of InfiniBand model tokens to select with. */
 #include "stub.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void stub_host_collect(struct stub_host *h)
@@ -20,4 +21,17 @@ void stub_host_collect(struct stub_host *h)
 				h->nics[h->nnics++] = d->models[m];
 		}
 	}
+}
+
+void stub_host_export_kernel(const struct stub_host *h)
+{
+#ifndef _WIN32
+	/* Installers build kernel modules (DKMS) for this kernel: in an image install uname -r is
+	 * the build machine's, not the image's. Failure leaves the variable unset, which installers
+	 * treat as "use uname -r". */
+	if (h->kernel[0] && strcmp(h->kernel, "unknown"))
+		(void)setenv("IBPACK_KERNEL", h->kernel, 1);
+#else
+	(void)h;
+#endif
 }

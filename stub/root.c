@@ -125,6 +125,7 @@ int root_image_os(struct stub_ctx *c)
 		snprintf(h->kernel, sizeof(h->kernel), "%s", c->opts->kernel_override);
 	else if (root_plat_kernel(c, c->root, h->kernel, sizeof(h->kernel)))
 		snprintf(h->kernel, sizeof(h->kernel), "unknown");
+	stub_host_export_kernel(h);
 	if (c->opts->os_override) {
 		snprintf(h->os, sizeof(h->os), "%s", c->opts->os_override);
 		return 0;

@@ -111,5 +111,7 @@ extern const volatile uint8_t stub_trust_area[IB_TRUST_AREA_SIZE];
 
 /* Fills h->nics from h->devs (InfiniBand devices only, each token once). */
 void stub_host_collect(struct stub_host *h);
+/* Linux: sets IBPACK_KERNEL to h->kernel for the installer (the kernel selection matched). */
+void stub_host_export_kernel(const struct stub_host *h);
 
 #endif
