@@ -194,6 +194,11 @@ bundle: all
 	@echo "--- what the bundle would do on this machine ($(BUILD)/bundles/debian-rdma-core.run --detect):"
 	@$(BUILD)/bundles/debian-rdma-core.run --detect; rc=$$?; echo "(exit code $$rc: 0 = would install, 11 = no InfiniBand device, 12 = OS not supported)"
 
+# ---- the driver matrices shown in README.md and docs/SPEC.md (ibpack matrix --format markdown) ----
+.PHONY: docs-matrix
+docs-matrix: $(IBPACK)
+	bash scripts/docs-matrix.sh $(IBPACK)
+
 # ---- benchmarks (not tests): BENCH_QUICK=1 for a tiny smoke run ----
 bench: all
 	bash scripts/setup.sh bench

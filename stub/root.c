@@ -44,9 +44,11 @@ int root_check_opts(const struct stub_opts *o)
 	if (o->sysroot)
 		return ib_fail(IB_E_USAGE, "--root and --sysroot exclude each other: nothing is detected in an image");
 	if (o->stage || o->unstage) {
-		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout)
-			return ib_fail(IB_E_USAGE, "%s takes no --nic, --os, --package, --detect or --timeout: the "
-				       "staged bundle detects the hardware and the OS when the image first boots", verb);
+		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout ||
+		    o->kernel_override)
+			return ib_fail(IB_E_USAGE, "%s takes no --nic, --os, --kernel, --package, --detect or --timeout: "
+				       "the staged bundle detects the hardware, the OS and the kernel when the image "
+				       "first boots", verb);
 		return 0;
 	}
 	if (!o->n_nic_override && !o->force_package)

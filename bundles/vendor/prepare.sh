@@ -55,11 +55,14 @@ apt)
 	for k in "${kernels[@]}"; do want+=("linux-headers-$k"); done
 	# shellcheck disable=SC2206 # a package list
 	want+=($with)
-	# Every package the set can need, whatever the image already has: apt in the image then
-	# installs only what is missing. Virtual packages (<name>) are satisfied by their providers,
-	# which the recursion lists too.
-	mapfile -t all < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
-		--no-breaks --no-replaces --no-enhances "${want[@]}" | grep -E '^[a-z0-9]' | sort -u)
+	# Every package the set can need, whatever the image already has (apt in the image then
+	# installs only what is missing): apt's own resolution against an empty system, so
+	# alternatives resolve as an install would (gcc, not every C compiler) and nothing is left out.
+	empty=$(mktemp)
+	mapfile -t all < <(apt-get -s -o Dir::State::status="$empty" -o APT::Install-Recommends=0 \
+		install "${want[@]}" | awk '/^Inst /{ print $2 }')
+	rm -f "$empty"
+	((${#all[@]})) || { echo "prepare.sh: apt resolved nothing for ${want[*]}" >&2; exit 2; }
 	missing=()
 	for p in "${all[@]}"; do
 		compgen -G "$repo/${p}_*.deb" >/dev/null || missing+=("$p")
