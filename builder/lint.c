@@ -177,7 +177,7 @@ static void lint_tokens(struct lint *l)
 		for (size_t j = 0; j < p->nic.n; j++)
 			if (!ib_nic_token_known(p->nic.v[j]))
 				finding(l, "unknown-nic", p->id, NULL, "package '%s': '%s' is not a known NIC token "
-					"(cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd)", p->id, p->nic.v[j]);
+					"(cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd)", p->id, p->nic.v[j]);
 	}
 }
 
