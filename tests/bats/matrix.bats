@@ -728,3 +728,47 @@ PY
 	assert_status 3
 	assert_output "packages[0].artifact: must be a file name inside the source directory"
 }
+
+@test "root 2026: the image's newest installed kernel decides (headers alone do not count); --kernel replaces it" {
+	mkdir -p img/etc img/usr/lib/modules img/var/tmp
+	printf 'ID=ubuntu\nVERSION_ID="22.04"\n' >img/usr/lib/os-release
+	ln -s ../usr/lib/os-release img/etc/os-release
+	ln -s usr/lib img/lib # merged /usr: the link is not followed, usr/lib/modules is read
+	mkdir -p img/usr/lib/modules/5.15.0-1089-azure img/usr/lib/modules/5.15.0-1100-azure/kernel \
+		img/usr/lib/modules/6.8.0-1010-azure/build
+	touch img/usr/lib/modules/5.15.0-1089-azure/modules.order
+	run "$(real_bundle linux26)" --root img --nic cx7 --detect --json
+	assert_status 0
+	json_assert "$output" 'd["kernel"] == "5.15.0-1100-azure"' 'd["selection"]["package"] == "doca-3.2.1-ubuntu22.04"'
+	run "$(real_bundle linux26)" --root img --nic cx7 --detect
+	assert_output "kernel 5.15.0-1100-azure (installed in the image)" "the image has more than one kernel"
+	run "$(real_bundle linux26)" --root img --nic cx7 --detect --kernel 6.8.0-1010-azure --json
+	assert_status 12
+	json_assert "$output" 'd["result"] == "kernel_unsupported"' 'd["kernel"] == "6.8.0-1010-azure"'
+	rm -rf img/usr/lib/modules/*
+	run "$(real_bundle linux26)" --root img --nic cx7 --detect
+	assert_status 12
+	assert_output "kernel unknown (none installed in the image; --kernel names it)"
+	run "$(real_bundle linux26)" --stage --root img --kernel 5.15.0-1089-azure
+	assert_status 1
+	assert_output "takes no --nic, --os, --kernel"
+}
+
+@test "lint: kernel rules: disjoint kernels do not overlap, a kernel-bound package shadows nothing" {
+	new_spec
+	spec_pkg pre ubuntu-22.04 cx7 priority=5 json='{"match": {"os": ["ubuntu-22.04"], "nic": ["cx7"], "kernel": ["5.15.0-1089-azure"]}}'
+	spec_pkg dkms ubuntu-22.04 cx7 json='{"match": {"os": ["ubuntu-22.04"], "nic": ["cx7"], "kernel": ["5.15.0-*-azure"]}}'
+	spec_pkg a ubuntu-24.04 cx7 json='{"match": {"os": ["ubuntu-24.04"], "nic": ["cx7"], "kernel": ["6.8.0-*"]}}'
+	spec_pkg b ubuntu-24.04 cx7 json='{"match": {"os": ["ubuntu-24.04"], "nic": ["cx7"], "kernel": ["6.14.0-*"]}}'
+	write_spec spec.json
+	run "$IBPACK" check spec.json --json
+	json_assert "$output" 'd["lint"] == []'
+	new_spec
+	spec_pkg b ubuntu-24.04 cx7 json='{"match": {"os": ["ubuntu-24.04"], "nic": ["cx7"], "kernel": ["6.14.0-*"]}}'
+	spec_pkg c ubuntu-24.04 cx7 json='{"match": {"os": ["ubuntu-24.04"], "nic": ["cx7"], "kernel": ["6.14.0-1*"]}}'
+	spec_pkg d ubuntu-24.04 cx8
+	spec_pkg e ubuntu-24.04 cx7
+	write_spec spec.json
+	run "$IBPACK" check spec.json --json
+	json_assert "$output" '[(f["kind"], f["packages"]) for f in d["lint"]] == [("overlap", ["b", "c"]), ("overlap", ["b", "e"]), ("overlap", ["c", "e"]), ("shared-vf", ["b", "d"])]'
+}
