@@ -74,10 +74,10 @@ static const char help[] =
 	"-1 unexpected error or interrupted.\n";
 #else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
-	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
-	"14 installer or extraction failed or interrupted, 15 older than the installed bundle (see\n"
-	"--allow-downgrade) or unusable install state, 16 another install is running, 240 installer\n"
-	"timed out.\n";
+	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle\n"
+	"(or no package for the running kernel: kernel_unsupported), 14 installer or extraction\n"
+	"failed or interrupted, 15 older than the installed bundle (see --allow-downgrade) or\n"
+	"unusable install state, 16 another install is running, 240 installer timed out.\n";
 #endif
 
 static int parse(int argc, char **argv, struct stub_opts *o)
