@@ -714,7 +714,7 @@ PY
 	assert_status 3
 	assert_output "corrupt" "vendor/pkg/vendor.deb"
 	run "$IBPACK" build spec.json -k k.key -o bad.run -q
-	assert_status 2
+	assert_status 3
 	assert_output "'vendor.deb' in 'vendor/pkg' has sha256" "not the pinned one"
 	[[ ! -e bad.run ]]
 	rm vendor/pkg/vendor.deb
@@ -737,12 +737,12 @@ PY
 	mkdir -p img/usr/lib/modules/5.15.0-1089-azure img/usr/lib/modules/5.15.0-1100-azure/kernel \
 		img/usr/lib/modules/6.8.0-1010-azure/build
 	touch img/usr/lib/modules/5.15.0-1089-azure/modules.order
-	run "$(real_bundle linux26)" --root img --nic cx7 --detect --json
+	run --separate-stderr "$(real_bundle linux26)" --root img --nic cx7 --detect --json
 	assert_status 0
 	json_assert "$output" 'd["kernel"] == "5.15.0-1100-azure"' 'd["selection"]["package"] == "doca-3.2.1-ubuntu22.04"'
 	run "$(real_bundle linux26)" --root img --nic cx7 --detect
 	assert_output "kernel 5.15.0-1100-azure (installed in the image)" "the image has more than one kernel"
-	run "$(real_bundle linux26)" --root img --nic cx7 --detect --kernel 6.8.0-1010-azure --json
+	run --separate-stderr "$(real_bundle linux26)" --root img --nic cx7 --detect --kernel 6.8.0-1010-azure --json
 	assert_status 12
 	json_assert "$output" 'd["result"] == "kernel_unsupported"' 'd["kernel"] == "6.8.0-1010-azure"'
 	rm -rf img/usr/lib/modules/*
