@@ -42,9 +42,23 @@ echo "offline-apt.sh: installing '$install' for kernel $kernel from $here"
 grep -qx "Package: linux-headers-$kernel" kernel/Packages ||
 	fail "this package carries no linux-headers-$kernel: DKMS cannot build for kernel $kernel; add it with bundles/vendor/prepare.sh --kernel $kernel, or install a kernel the package carries headers for"
 
+# DKMS and package scripts need /proc (dkms reads /proc/cpuinfo and /dev/fd, a link into it). An
+# image install runs chrooted without one unless the caller mounted it: mount it for the duration.
+mounted_proc=
+cleanup() {
+	[ -z "${lists:-}" ] || rm -rf "$lists"
+	[ -z "$mounted_proc" ] || umount /proc || true
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+if [ ! -e /proc/self/fd ]; then
+	mount -t proc proc /proc ||
+		fail "no /proc in this system and it cannot be mounted: DKMS needs it (mount -t proc proc IMAGE/proc)"
+	mounted_proc=1
+fi
+
 # 2. Only the package's own repositories: no network, no other source is read.
 lists=$(mktemp -d /tmp/ibpack-apt.XXXXXX)
-trap 'rm -rf "$lists"' EXIT
 mkdir -p "$lists/sources.list.d" "$lists/lists/partial" "$lists/archives/partial"
 echo "deb [trusted=yes] file:$here/kernel ./" >"$lists/sources.list.d/ibpack-kernel.list"
 if [ -n "$repo_deb" ]; then

@@ -36,6 +36,21 @@ echo "offline-dnf.sh: installing '$install' for kernel $kernel from $here"
 ls kernel/kernel-devel-"$kernel".rpm >/dev/null 2>&1 ||
 	fail "this package carries no kernel-devel-$kernel: DKMS cannot build for kernel $kernel; add it with bundles/vendor/prepare.sh dnf --kernel $kernel"
 
+# DKMS and package scripts need /proc (dkms reads /proc/cpuinfo and /dev/fd, a link into it). An
+# image install runs chrooted without one unless the caller mounted it: mount it for the duration.
+mounted_proc=
+cleanup() {
+	[ -z "${lists:-}" ] || rm -rf "$lists"
+	[ -z "$mounted_proc" ] || umount /proc || true
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+if [ ! -e /proc/self/fd ]; then
+	mount -t proc proc /proc ||
+		fail "no /proc in this system and it cannot be mounted: DKMS needs it (mount -t proc proc IMAGE/proc)"
+	mounted_proc=1
+fi
+
 repos="--repofrompath=ibpack-kernel,file://$here/kernel --enablerepo=ibpack-kernel"
 if [ -n "$repo_rpm" ]; then
 	[ -f "$repo_rpm" ] || fail "no $repo_rpm in the package"
