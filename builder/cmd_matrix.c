@@ -2,8 +2,8 @@
  * self-contained HTML page, JSON), each cell the packages selection would try there. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/match.h"
+#include "../base/err.h"
+#include "../policy/match.h"
 
 #include <cjson/cJSON.h>
 

@@ -2,7 +2,7 @@
  * following any link out of the image, for the packages' kernel rules. */
 #include "root.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 
 #include <string.h>
 
