@@ -1,4 +1,4 @@
-/* Unit tests for format/match.c: glob, NIC tokens and PCI ids (shared VF ids), OS tokens, and ib_select's rules and reasons. */
+/* Unit tests for policy/match.c: glob, NIC tokens and PCI ids (shared VF ids), OS tokens, ib_select's rules and reasons, kernel rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
