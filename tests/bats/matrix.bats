@@ -654,6 +654,15 @@ PY
 		json_assert "$output" "d['nics'] == ['${dev#*:}']" 'd["selection"]["package"] == "doca-3.2.3-ubuntu24.04"' \
 			'[x["function"] for x in d["devices"] if x["vendor"] == "0x15b3"] == ["pf"]'
 	done
+	# The kernel rules travel in the signed manifest: ibpack list and the stub's --list show them
+	run "$IBPACK" list "$(real_bundle linux26)" --json -p "$BATS_FILE_TMPDIR/real/k.pub"
+	assert_status 0
+	json_assert "$output" 'd["packages"][0]["kernel"] == ["5.15.0-*-azure"]' 'd["packages"][4]["kernel"] == ["6.6.*.azl3"]'
+	run --separate-stderr "$(real_bundle linux26)" --list --json
+	assert_status 0
+	json_assert "$output" 'd["packages"][3]["kernel"] == ["5.14.0-*.el9_*.x86_64"]'
+	run "$(real_bundle)" --list --json
+	json_assert "$output" 'all("kernel" not in p for p in d["packages"])'
 	# ConnectX-8 is not in the seed's Linux spec: exit 11 there
 	detect "$(real_bundle)" --os ubuntu 20.04 none --pci 0001:00:00.0 0x15b3 0x1023 0x020700
 	assert_status 11
