@@ -11,8 +11,10 @@
 set -eu
 
 tgz=$1
-kernel=${IBPACK_KERNEL:-$(uname -r)}
-[ -f "$tgz" ] || { echo "mofed-tarball.sh: no $tgz in the package" >&2; exit 1; }
+me=mofed-tarball.sh
+# shellcheck source=bundles/vendor/offline-common.sh
+. ./offline-common.sh
+[ -f "$tgz" ] || fail "no $tgz in the package"
 if command -v apt-get >/dev/null; then
 	IBPACK_KERNEL=$kernel IBPACK_ROOT=${IBPACK_ROOT:-image} sh ./offline-apt.sh --install "gcc make dpkg-dev"
 	sources=/lib/modules/$kernel/build
@@ -30,6 +32,4 @@ fi
 # shellcheck disable=SC2086 # optional flag
 ./mlnxofedinstall --add-kernel-support --kernel "$kernel" --kernel-sources "$sources" $repo \
 	--without-fw-update --force --skip-unsupported-devices-check
-if [ -z "${IBPACK_ROOT:-}" ] && [ "$kernel" = "$(uname -r)" ]; then
-	exit 194
-fi
+finish

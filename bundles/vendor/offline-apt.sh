@@ -29,12 +29,10 @@ done
 [ -n "$install" ] || { echo "offline-apt.sh: --install is needed" >&2; exit 1; }
 
 here=$(pwd)
-kernel=${IBPACK_KERNEL:-$(uname -r)}
+me=offline-apt.sh
+# shellcheck source=bundles/vendor/offline-common.sh
+. ./offline-common.sh
 export DEBIAN_FRONTEND=noninteractive
-fail() {
-	echo "offline-apt.sh: $*" >&2
-	exit 1
-}
 echo "offline-apt.sh: installing '$install' for kernel $kernel from $here"
 
 # 1. The kernel's build inputs must be in the package: DKMS builds against exactly this kernel.
@@ -42,23 +40,11 @@ echo "offline-apt.sh: installing '$install' for kernel $kernel from $here"
 grep -qx "Package: linux-headers-$kernel" kernel/Packages ||
 	fail "this package carries no linux-headers-$kernel: DKMS cannot build for kernel $kernel; add it with bundles/vendor/prepare.sh --kernel $kernel, or install a kernel the package carries headers for"
 
-# DKMS and package scripts need /proc (dkms reads /proc/cpuinfo and /dev/fd, a link into it). An
-# image install runs chrooted without one unless the caller mounted it: mount it for the duration.
-mounted_proc=
-cleanup() {
-	[ -z "${lists:-}" ] || rm -rf "$lists"
-	[ -z "$mounted_proc" ] || umount /proc || true
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-if [ ! -e /proc/self/fd ]; then
-	mount -t proc proc /proc ||
-		fail "no /proc in this system and it cannot be mounted: DKMS needs it (mount -t proc proc IMAGE/proc)"
-	mounted_proc=1
-fi
+need_proc
 
 # 2. Only the package's own repositories: no network, no other source is read.
 lists=$(mktemp -d /tmp/ibpack-apt.XXXXXX)
+tmp_dirs=$lists
 mkdir -p "$lists/sources.list.d" "$lists/lists/partial" "$lists/archives/partial"
 echo "deb [trusted=yes] file:$here/kernel ./" >"$lists/sources.list.d/ibpack-kernel.list"
 if [ -n "$repo_deb" ]; then
@@ -111,16 +97,7 @@ for m in $check; do
 	echo "offline-apt.sh: $(dkms status -m "$m" -k "$kernel")"
 done
 
-# 5. The service starts on the next boot; restarting it now would unload the running IB stack.
-if [ -n "$enable" ]; then
-	mkdir -p "/etc/systemd/system/$enable.service.d"
-	printf '[Unit]\nAfter=systemd-udev-settle.service\nWants=systemd-udev-settle.service\n\n[Service]\nRestart=on-failure\nRestartSec=5\n' \
-		>"/etc/systemd/system/$enable.service.d/ibpack.conf"
-	systemctl enable "$enable" || fail "systemctl enable $enable failed"
-fi
-
-if [ -z "${IBPACK_ROOT:-}" ] && [ "$kernel" = "$(uname -r)" ] && [ -n "$check" ]; then
-	echo "offline-apt.sh: installed; reboot to load the new modules (the running ones stay until then)"
-	exit 194
-fi
-echo "offline-apt.sh: installed"
+# 5. The service starts on the next boot; no restart on a live node.
+[ -z "$enable" ] || enable_service "$enable"
+[ -n "$check" ] || { echo "$me: installed"; exit 0; }
+finish

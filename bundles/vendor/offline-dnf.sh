@@ -25,31 +25,16 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$install" ] || { echo "offline-dnf.sh: --install is needed" >&2; exit 1; }
 here=$(pwd)
-kernel=${IBPACK_KERNEL:-$(uname -r)}
-fail() {
-	echo "offline-dnf.sh: $*" >&2
-	exit 1
-}
+me=offline-dnf.sh
+# shellcheck source=bundles/vendor/offline-common.sh
+. ./offline-common.sh
 echo "offline-dnf.sh: installing '$install' for kernel $kernel from $here"
 
 [ -d kernel/repodata ] || fail "this package has no kernel/ repository (bundles/vendor/prepare.sh dnf makes it)"
 ls kernel/kernel-devel-"$kernel".rpm >/dev/null 2>&1 ||
 	fail "this package carries no kernel-devel-$kernel: DKMS cannot build for kernel $kernel; add it with bundles/vendor/prepare.sh dnf --kernel $kernel"
 
-# DKMS and package scripts need /proc (dkms reads /proc/cpuinfo and /dev/fd, a link into it). An
-# image install runs chrooted without one unless the caller mounted it: mount it for the duration.
-mounted_proc=
-cleanup() {
-	[ -z "${lists:-}" ] || rm -rf "$lists"
-	[ -z "$mounted_proc" ] || umount /proc || true
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-if [ ! -e /proc/self/fd ]; then
-	mount -t proc proc /proc ||
-		fail "no /proc in this system and it cannot be mounted: DKMS needs it (mount -t proc proc IMAGE/proc)"
-	mounted_proc=1
-fi
+need_proc
 
 repos="--repofrompath=ibpack-kernel,file://$here/kernel --enablerepo=ibpack-kernel"
 if [ -n "$repo_rpm" ]; then
@@ -81,14 +66,5 @@ if [ -n "$exclude" ]; then
 	dnf config-manager --save --setopt=baseos.excludepkgs="$(echo "$exclude" | tr ' ' ',')" ||
 		fail "cannot exclude $exclude from baseos"
 fi
-if [ -n "$enable" ]; then
-	mkdir -p "/etc/systemd/system/$enable.service.d"
-	printf '[Unit]\nAfter=systemd-udev-settle.service\nWants=systemd-udev-settle.service\n\n[Service]\nRestart=on-failure\nRestartSec=5\n' \
-		>"/etc/systemd/system/$enable.service.d/ibpack.conf"
-	systemctl enable "$enable" || fail "systemctl enable $enable failed"
-fi
-if [ -z "${IBPACK_ROOT:-}" ] && [ "$kernel" = "$(uname -r)" ]; then
-	echo "offline-dnf.sh: installed; reboot to load the new modules"
-	exit 194
-fi
-echo "offline-dnf.sh: installed"
+[ -z "$enable" ] || enable_service "$enable"
+finish

@@ -21,11 +21,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 here=$(pwd)
-kernel=${IBPACK_KERNEL:-$(uname -r)}
-fail() {
-	echo "offline-tdnf.sh: $*" >&2
-	exit 1
-}
+me=offline-tdnf.sh
+# shellcheck source=bundles/vendor/offline-common.sh
+. ./offline-common.sh
 [ -d rpms/repodata ] || fail "this package has no rpms/ repository"
 # The modules rpm requires kernel = its exact build: a kernel update on the node breaks it.
 ver=${kernel%.azl3}
@@ -34,13 +32,5 @@ rpm -qp --requires rpms/mlnx-ofa_kernel-modules-*.rpm 2>/dev/null | grep -q "ker
 	fail "the mlnx-ofa_kernel-modules in this package are not built for kernel $kernel"
 # shellcheck disable=SC2086 # package list
 tdnf -y --disablerepo='*' --repofrompath=ibpack,"file://$here/rpms" --enablerepo=ibpack --nogpgcheck install $install
-if [ -n "$enable" ]; then
-	mkdir -p "/etc/systemd/system/$enable.service.d"
-	printf '[Unit]\nAfter=systemd-udev-settle.service\nWants=systemd-udev-settle.service\n\n[Service]\nRestart=on-failure\nRestartSec=5\n' \
-		>"/etc/systemd/system/$enable.service.d/ibpack.conf"
-	systemctl enable "$enable" || fail "systemctl enable $enable failed"
-fi
-if [ -z "${IBPACK_ROOT:-}" ] && [ "$kernel" = "$(uname -r)" ]; then
-	exit 194
-fi
-echo "offline-tdnf.sh: installed"
+[ -z "$enable" ] || enable_service "$enable"
+finish

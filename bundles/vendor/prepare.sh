@@ -2,8 +2,8 @@
 # Completes the package directories of a spec on a connected machine, after the vendor files are
 # downloaded (ibpack fetch-list SPEC --format urls):
 #   prepare.sh scripts SPEC              copies the install scripts each package's command names
-#                                        (./offline-apt.sh, ...) from bundles/vendor/ into its
-#                                        source directory
+#                                        (./offline-apt.sh, ...) and offline-common.sh, which they
+#                                        source, from bundles/vendor/ into its source directory
 #   prepare.sh apt DIR --kernel K... [--with "PKGS"]
 #                                        fetches linux-headers-K, dkms, gcc, make (and PKGS) with
 #                                        every dependency into DIR/kernel/ and indexes it
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1; }
+usage() { sed -n '2,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1; }
 (($# >= 2)) || usage
 what=$1 dir=$2
 shift 2
@@ -31,7 +31,10 @@ for p in json.load(open(spec))["packages"]:
     for a in p["install"]["command"]:
         if a.startswith("./") and a.endswith(".sh") and os.path.isfile(os.path.join(vendor, a[2:])):
             os.makedirs(src, exist_ok=True)
-            shutil.copy2(os.path.join(vendor, a[2:]), os.path.join(src, a[2:]))
+            # every install script sources offline-common.sh; mofed-tarball.sh runs the others
+            extra = ["offline-apt.sh", "offline-dnf.sh"] if a == "./mofed-tarball.sh" else []
+            for f in [a[2:], "offline-common.sh"] + extra:
+                shutil.copy2(os.path.join(vendor, f), os.path.join(src, f))
             print("%s: %s" % (p["id"], os.path.join(p["source"], a[2:])))
 PY
 	exit 0
@@ -72,7 +75,7 @@ apt)
 		(cd "$repo" && apt-get download "${missing[@]}")
 	fi
 	(cd "$repo" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null)
-	cp "$here/offline-apt.sh" "$dir/"
+	cp "$here/offline-apt.sh" "$here/offline-common.sh" "$dir/"
 	;;
 dnf)
 	want=(dkms gcc make elfutils-libelf-devel)
@@ -81,7 +84,7 @@ dnf)
 	want+=($with)
 	dnf download --resolve --alldeps --destdir "$repo" "${want[@]}"
 	createrepo_c "$repo"
-	cp "$here/offline-dnf.sh" "$dir/"
+	cp "$here/offline-dnf.sh" "$here/offline-common.sh" "$dir/"
 	;;
 *) usage ;;
 esac

@@ -25,7 +25,8 @@ dkms_bundle() {
 	((rc == 0)) || skip "cannot fetch the DKMS test packages with apt: $(tail -1 "$log")"
 	mkdir -p "$pkg"
 	cp -a "$CACHE/dkms-e2e/." "$pkg/"
-	cp "$REPO/bundles/vendor/offline-apt.sh" "$pkg/" # the shipped script, not the cached copy
+	# the shipped scripts, not the cached copies
+	cp "$REPO/bundles/vendor/offline-apt.sh" "$REPO/bundles/vendor/offline-common.sh" "$pkg/"
 	py - "$BATS_FILE_TMPDIR/spec.json" "$pkg" "$KVER" <<'PY'
 import json, sys
 out, pkg, kver = sys.argv[1:]
