@@ -24,6 +24,9 @@ test_pkgs+=(debian-archive-keyring)
 test_pkgs+=(waagent python3-distro)
 # tests/bats/matrix-view.bats renders `ibpack matrix --format html` with headless Chromium
 test_pkgs+=(chromium)
+# tests/bats/sbom.bats validates bills of materials with the CycloneDX JavaScript library, which
+# npm installs into build/cyclonedx (Debian packages npm apart from nodejs; NodeSource bundles it)
+test_pkgs+=(nodejs)
 
 case $what in
 build) pkgs=("${build_pkgs[@]}") ;;
@@ -37,15 +40,23 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-	exit 0
-fi
-echo "ibpack setup: installing ${missing[*]}"
+# The CycloneDX validator from the npm registry (versions pinned by tests/sbom/package-lock.json).
+cyclonedx() {
+	[[ $what == test ]] || return 0
+	command -v npm >/dev/null || $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends npm >/dev/null
+	bash "$(dirname "$0")/../tests/sbom/setup.sh" "${IBPACK_BUILD:-$(dirname "$0")/../build}/cyclonedx" ||
+		echo "ibpack setup: the CycloneDX validator could not be installed (npm registry?); sbom.bats will skip validation" >&2
+}
 if [[ $(id -u) -ne 0 ]]; then
 	SUDO=sudo
 else
 	SUDO=
 fi
+if ((${#missing[@]} == 0)); then
+	cyclonedx
+	exit 0
+fi
+echo "ibpack setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" waagent "* ]]; then
 	# The package would start the agent, which reconfigures a VM; only its code is wanted.
@@ -53,3 +64,4 @@ if [[ " ${missing[*]} " == *" waagent "* ]]; then
 fi
 $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+cyclonedx
