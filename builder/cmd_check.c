@@ -60,11 +60,26 @@ static const char check_help[] =
 
 /* ---- shared helpers ---- */
 
+/* The file a package's url and sha256 name: the source, or the artifact inside it. */
+static int resolve_source(const char *dir, const struct ib_package *p, char *buf, size_t size)
+{
+	/* The same rule as ibpack build: absolute, or relative to the spec's folder. */
+	if (p->source[0] == '/')
+		return ib_snprintf(buf, size, "%s%s%s", p->source, p->artifact ? "/" : "", p->artifact ? p->artifact : "");
+	return ib_snprintf(buf, size, "%s/%s%s%s", dir, p->source, p->artifact ? "/" : "",
+			   p->artifact ? p->artifact : "");
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
 	return s && s[1] ? s + 1 : path;
+}
+
+static const char *file_name(const struct ib_package *p)
+{
+	return p->artifact ? p->artifact : base_name(p->source);
 }
 
 static void hex_pin(const struct ib_package *p, char *hex)
@@ -105,7 +120,7 @@ static void fetch_print_json(const char *spec, const struct ib_manifest *m, char
 		cJSON_AddStringToObject(e, "id", p->id);
 		cJSON_AddStringToObject(e, "name", p->name);
 		cJSON_AddStringToObject(e, "version", p->version);
-		cJSON_AddStringToObject(e, "file", base_name(p->source));
+		cJSON_AddStringToObject(e, "file", file_name(p));
 		if (p->url)
 			cJSON_AddStringToObject(e, "url", p->url);
 		else
@@ -140,7 +155,7 @@ static void fetch_print_plain(const struct ib_manifest *m, char (*dest)[IB_PATH_
 		long dup = same_dest(dest, i);
 
 		hex_pin(p, hex);
-		printf("%s\n  file     %s\n  version  %s %s\n", p->id, base_name(p->source), p->name, p->version);
+		printf("%s\n  file     %s\n  version  %s %s\n", p->id, file_name(p), p->name, p->version);
 		printf("  url      %s\n", p->url ? p->url : "none: no public download, supply the file yourself");
 		printf("  sha256   %s\n", hex[0] ? hex : "not pinned");
 		printf("  dest     %s%s%s%s\n", dest[i], dup >= 0 ? " (same file as '" : "",
@@ -201,7 +216,7 @@ int cmd_fetch_list(int argc, char **argv)
 	if (!dest)
 		rc = -ENOMEM;
 	for (size_t i = 0; !rc && i < m.npkgs; i++)
-		if (cli_source_path(dir, &m.pkgs[i], dest[i], sizeof(dest[i])))
+		if (resolve_source(dir, &m.pkgs[i], dest[i], sizeof(dest[i])))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m.pkgs[i].id);
 	if (!rc) {
 		if (fmt == JSON)
@@ -516,7 +531,7 @@ int cmd_check(int argc, char **argv)
 	c.src = calloc(m.npkgs, sizeof(*c.src));
 	rc = c.src ? 0 : -ENOMEM;
 	for (size_t i = 0; !rc && i < m.npkgs; i++) {
-		if (cli_source_path(dir, &m.pkgs[i], c.src[i].path, sizeof(c.src[i].path)))
+		if (resolve_source(dir, &m.pkgs[i], c.src[i].path, sizeof(c.src[i].path)))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m.pkgs[i].id);
 		else
 			rc = check_source(&m.pkgs[i], &c.src[i], c.src, i, c.want_hash, progress);

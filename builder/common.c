@@ -34,7 +34,7 @@ int cli_fail(int rc)
 int cli_usage(const char *fmt, ...)
 {
 	static const char *const cmds[] = { "keygen", "build", "verify", "list", "extract", "manifest", "signature",
-					    "plan", "fetch-list", "check", "attach-signature", "extension", "sbom" };
+					    "plan", "fetch-list", "check", "attach-signature", "extension", "sbom", "matrix", "report" };
 	char msg[1024];
 	size_t n;
 	va_list ap;
@@ -147,4 +147,18 @@ void cli_print_json(cJSON *doc)
 		fputs("ibpack: error: out of memory formatting JSON\n", stderr);
 	}
 	cJSON_Delete(doc);
+}
+
+int cli_is_bundle(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char head[2] = { 0 };
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(head, 1, 2, f);
+	fclose(f);
+	/* A spec is JSON text; a bundle starts with an ELF or MZ header. */
+	return n == 2 && ((head[0] == 0x7f && head[1] == 'E') || (head[0] == 'M' && head[1] == 'Z'));
 }

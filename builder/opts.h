@@ -19,7 +19,7 @@ struct cli_opt {
  * spellings, kept hidden). */
 #define CLI_TRUST_OPTS(id, text) {"trust", 0, "KEY.pub", id, text}, {"pubkey", 'p', "KEY.pub", id, NULL},
 
-#define CLI_POS_MAX 16
+#define CLI_POS_MAX 4096 /* ibpack report takes a file per node */
 
 struct cli_args {
 	const char *cmd;

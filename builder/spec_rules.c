@@ -128,12 +128,13 @@ static int check_pins(const struct ib_manifest *m, const char *spec_dir, struct 
 		char src[IB_PATH_MAX];
 		struct stat st;
 
-		if (!p->has_source_sha256 || cli_source_path(spec_dir, p, src, sizeof(src)))
+		/* With an artifact the pin names that file inside the folder, which is fine. */
+		if (!p->has_source_sha256 || p->artifact || cli_source_path(spec_dir, p, src, sizeof(src)))
 			continue;
 		if (lstat(src, &st) == 0 && S_ISDIR(st.st_mode) &&
 		    add(out, "pin-on-directory", p->id,
-			"packages[%zu].sha256: package '%s': a sha256 pin checks a "
-			"single-file source, but '%s' is a directory: remove the pin",
+			"packages[%zu].sha256: package '%s': '%s' is a directory: a sha256 pin on it "
+			"needs \"artifact\", the file inside it that the pin names",
 			i, p->id, src))
 			return -ENOMEM;
 	}

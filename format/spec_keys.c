@@ -12,10 +12,10 @@
 /* Keys per object kind. A new spec field is one word here (and a row in docs/SPEC.md). */
 static const char *const top_keys[] = {"name",        "version",     "sequence",   "target",
 				       "description", "compression", "chunk_size", "packages"};
-static const char *const package_keys[] = {"id",    "name",     "version",     "description", "source",
-					   "url",   "sha256",   "compression", "vendor",      "kind",
-					   "match", "priority", "install"};
-static const char *const match_keys[] = {"os", "nic"};
+static const char *const package_keys[] = {"id",   "name",   "version",  "description", "source",
+					   "url",  "sha256", "artifact", "compression", "vendor",
+					   "kind", "match",  "priority", "install"};
+static const char *const match_keys[] = {"os", "nic", "kernel"};
 static const char *const install_keys[] = {"command", "timeout", "success_codes", "reboot_codes"};
 
 #define EDIT_MAX 64 /* longer words are never typos of a spec key */

@@ -83,7 +83,7 @@ lint_case() {
 	key k
 	run "$IBPACK" build spec.json -k k.key -o out.run
 	assert_status 3
-	assert_output "packages[0].sha256: package 'p': a sha256 pin checks a single-file source"
+	assert_output "packages[0].sha256: package 'p': './pkgs/p' is a directory: a sha256 pin on it needs \"artifact\""
 	[[ ! -e out.run ]]
 	run "$IBPACK" check spec.json
 	assert_status 3
