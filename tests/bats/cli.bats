@@ -64,7 +64,7 @@ lint_case() {
 		"one_spec && sed -i 's/\"timeout\"/\"timout\"/' spec.json"
 	lint_case "unknown NIC token" "packages[0].match.nic[1]: package 'p': 'cx9' is not a known NIC token" \
 		"new_spec && spec_pkg p ubuntu-20.04 cx6,cx9 && write_spec spec.json"
-	lint_case "NIC token typo" "'cx6x' is not a known NIC token (cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd); did you mean 'cx6'?" \
+	lint_case "NIC token typo" "'cx6x' is not a known NIC token (cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd); did you mean 'cx6'?" \
 		"new_spec && spec_pkg p ubuntu-20.04 cx6x && write_spec spec.json"
 	lint_case "OS token without the dash" "packages[0].match.os[0]: package 'p': 'ubuntu20.04' is not a known OS token" \
 		"new_spec && spec_pkg p ubuntu20.04 cx6 && write_spec spec.json"
