@@ -372,7 +372,7 @@ lint_case() {
 }
 
 @test "help: 'ibpack help CMD' is 'ibpack CMD --help'; an unknown topic exits 1" {
-	for cmd in build verify list extract manifest signature attach-signature plan fetch-list check keygen extension; do
+	for cmd in build verify list extract manifest signature attach-signature plan fetch-list check keygen extension sbom matrix report; do
 		a=$("$IBPACK" help $cmd)
 		b=$("$IBPACK" $cmd --help)
 		[[ $a == "$b" && $a == "usage: ibpack $cmd"* ]] || { echo "help $cmd differs"; false; }
