@@ -208,7 +208,9 @@ read -r _ t_shab r_shab <<<"$res"
 # one file is a cluster rollout from NFS/Lustre; on this one machine they share a page cache, so
 # the total is what the storage served to all of them together.
 evict() { local f; for f in "$@"; do dd if="$f" iflag=nocache count=0 status=none; done; }
-io_bytes() { sh -c '"$@" >/dev/null 2>&1; exec awk "/^read_bytes/ {print \$2}" /proc/$$/io' sh "$@"; }
+# io_bytes CMD...: runs CMD (a function too) in a subshell; prints that subshell's read_bytes,
+# which include those of every child it has waited for.
+io_bytes() { ("$@" >/dev/null 2>&1; awk '/^read_bytes/ {print $2}' "/proc/$BASHPID/io"); }
 mapfile -t fan_pkgs < <(cd data && ls -d p* | head -n "$FAN")
 for i in "${fan_pkgs[@]}"; do mkdir -p "fan/$i/etc" && cp root/etc/os-release "fan/$i/etc/"; done
 fan_ibpack() { # FAN installs of different packages at once, each with its own root (state, lock)
