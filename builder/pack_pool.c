@@ -3,8 +3,9 @@
  * else into an unlinked temp file copied in as soon as its turn comes. */
 #include "pack.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,7 +89,7 @@ int ib_pack_threads(unsigned *out)
  * copy extents in the kernel, and nothing is left behind whatever happens to the process. */
 static int open_temp(const struct pool *pl, int *fd)
 {
-	char path[4200];
+	char path[IB_PATH_MAX];
 
 	if (!pl->portable) {
 		*fd = open(pl->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -341,7 +342,7 @@ static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nth
 {
 	pthread_t *threads = calloc(nthreads, sizeof(*threads));
 	unsigned started = 0;
-	uint64_t off = start;
+	uint64_t off = start, planned_end = start;
 	int rc = 0;
 
 	if (!threads)
@@ -361,9 +362,14 @@ static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nth
 		j->base = off;
 		if (off != UINT64_MAX)
 			off = j->plan.length ? off + j->plan.length : UINT64_MAX;
+		if (off != UINT64_MAX)
+			planned_end = off;
 	}
-	if (o->max_end && off != UINT64_MAX && off > o->max_end)
-		return too_big(off, o->max_end);
+	/* The blobs planned so far already end beyond the limit: refuse before packing anything. */
+	if (o->max_end && planned_end > o->max_end) {
+		free(threads);
+		return too_big(planned_end, o->max_end);
+	}
 	for (size_t i = 0; i < pl->n; i++)
 		if (pl->jobs[i].rc) {
 			/* Its planning failed: as if its packing had, at once. */

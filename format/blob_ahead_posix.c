@@ -8,7 +8,7 @@
  * stream at that chunk exactly as the serial reader does. */
 #include "blob_ahead.h"
 
-#include "err.h"
+#include "../base/err.h"
 
 #include <errno.h>
 #include <pthread.h>
