@@ -1,22 +1,57 @@
-/* The Windows stub reads blobs serially: no read-ahead thread (ib_blob_ahead_start declines). */
+/* The read-ahead thread and its lock on Windows (SRW lock, condition variable, CreateThread). */
 #include "blob_ahead.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <windows.h>
 
-int ib_blob_ahead_start(struct ib_blob_reader *r)
+struct ib_ahead_sync {
+	SRWLOCK lock;
+	CONDITION_VARIABLE changed;
+	HANDLE thread;
+	void (*fn)(void *);
+	void *arg;
+};
+
+struct ib_ahead_sync *ib_ahead_sync_new(void)
 {
-	(void)r;
-	return -ENOSYS;
+	struct ib_ahead_sync *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	InitializeSRWLock(&s->lock);
+	InitializeConditionVariable(&s->changed);
+	return s;
 }
 
-long ib_blob_ahead_next(struct ib_blob_reader *r, const void **data)
+void ib_ahead_sync_free(struct ib_ahead_sync *s)
 {
-	(void)r;
-	(void)data;
-	return -ENOSYS;
+	free(s); /* SRW locks and condition variables hold no resources */
 }
 
-void ib_blob_ahead_stop(struct ib_blob_reader *r)
+void ib_ahead_lock(struct ib_ahead_sync *s) { AcquireSRWLockExclusive(&s->lock); }
+void ib_ahead_unlock(struct ib_ahead_sync *s) { ReleaseSRWLockExclusive(&s->lock); }
+void ib_ahead_wait(struct ib_ahead_sync *s) { SleepConditionVariableSRW(&s->changed, &s->lock, INFINITE, 0); }
+void ib_ahead_wake(struct ib_ahead_sync *s) { WakeAllConditionVariable(&s->changed); }
+
+static DWORD WINAPI trampoline(LPVOID arg)
 {
-	(void)r;
+	struct ib_ahead_sync *s = arg;
+
+	s->fn(s->arg);
+	return 0;
+}
+
+int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg)
+{
+	s->fn = fn;
+	s->arg = arg;
+	s->thread = CreateThread(NULL, 0, trampoline, s, 0, NULL);
+	return s->thread ? 0 : -ENOMEM;
+}
+
+void ib_ahead_thread_join(struct ib_ahead_sync *s)
+{
+	WaitForSingleObject(s->thread, INFINITE);
+	CloseHandle(s->thread);
 }

@@ -54,7 +54,7 @@ int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area);
  * set to the failing chunk index (or -1). */
 int ib_bundle_check_package(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk);
 
-/* Streams a package's blob as verified chunks. Where threads exist, a helper thread reads and
+/* Streams a package's blob as verified chunks. A helper thread reads and
  * hashes the next chunks while the caller uses the current one (IBPACK_READAHEAD=0: serial). */
 struct ib_blob_reader {
 	struct ib_file *file;
