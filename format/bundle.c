@@ -283,11 +283,6 @@ int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struc
 		return rc;
 	}
 	ib_file_advise_sequential(f, p->offset, p->length);
-	if (readahead_wanted() && ib_blob_ahead_start(r) == 0)
-		return 0;
-	r->buf = malloc(chunk_size);
-	if (!r->buf)
-		return -ENOMEM;
 	return 0;
 }
 
@@ -314,6 +309,10 @@ long ib_blob_next(struct ib_blob_reader *r, const void **data)
 {
 	long n;
 
+	/* The helper starts at the first read, once the caller has set up r (its cancel flag). */
+	if (!r->ahead && !r->buf && !(readahead_wanted() && ib_blob_ahead_start(r) == 0) &&
+	    !(r->buf = malloc(r->chunk_size)))
+		return -ENOMEM;
 	if (r->ahead)
 		return ib_blob_ahead_next(r, data);
 	if (r->cancel && *r->cancel)

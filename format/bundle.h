@@ -72,7 +72,8 @@ struct ib_blob_reader {
 int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p,
 			uint32_t chunk_size);
 /* Returns the size of the next chunk, already checked against the manifest, with *data pointing
- * at it; 0 at the end; a negative error (IB_E_INTEGRITY names the chunk). */
+ * at it; 0 at the end; a negative error (IB_E_INTEGRITY names the chunk). The read-ahead thread
+ * starts at the first call: set r->cancel before it. */
 long ib_blob_next(struct ib_blob_reader *r, const void **data);
 void ib_blob_reader_release(struct ib_blob_reader *r);
 
