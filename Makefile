@@ -35,6 +35,8 @@ include deps/deps.mk
 FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c format/trust.c \
 	format/manifest.c format/match.c format/pe.c format/bundle.c format/extract.c \
 	format/exitcode.c format/pathcheck.c
+# Windows install forms: verbatim command lines and MSI packages
+FORMAT_SRC += format/install.c format/wincmd.c
 FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
 FORMAT_WIN := format/fileio_win.c format/outdir_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
@@ -52,6 +54,8 @@ STUB_WIN += stub/extension.c stub/extension_win.c
 # issue 7: image installs (--root) and first-boot staging (--stage/--unstage)
 STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c
 STUB_WIN += stub/root.c stub/stage.c stub/root_win.c
+# Windows install forms (verbatim command line, MSI) and the event log entry of a run
+STUB_WIN += stub/install_win.c stub/eventlog_win.c stub/burn_args.c
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64

@@ -239,14 +239,21 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, const c
 	char **argv;
 	int rc;
 
-	/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
-	argv = calloc(p->install.argv.n + 1, sizeof(char *));
-	if (!argv)
-		return ib_fail(-ENOMEM, "out of memory");
-	memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
-	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
-	rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
-	free(argv);
+#ifdef _WIN32
+	if (!p->install.argv.n) {
+		rc = stub_run_form(c, p, pkgdir, timeout);
+	} else
+#endif
+	{
+		/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
+		argv = calloc(p->install.argv.n + 1, sizeof(char *));
+		if (!argv)
+			return ib_fail(-ENOMEM, "out of memory");
+		memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
+		log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
+		rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+		free(argv);
+	}
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
 		return rc;

@@ -28,6 +28,7 @@ struct stub_ctx {
 	char tmpdir[4096];
 	char message[1024];
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
+	char installer_log[4096];  /* the installer's own log (msiexec /l*v), when there is one */
 };
 
 int stub_open(struct stub_ctx *c);
@@ -35,6 +36,10 @@ int stub_list(struct stub_ctx *c);
 int stub_verify(struct stub_ctx *c);
 int stub_extract(struct stub_ctx *c);
 int stub_install(struct stub_ctx *c);
+#ifdef _WIN32
+/* Runs a package's command_line or msi form in pkgdir (stub/install_win.c). */
+int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout);
+#endif
 /* Prints the result (human or JSON), releases everything and returns the exit code. */
 int stub_finish(struct stub_ctx *c, int rc);
 

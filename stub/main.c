@@ -64,12 +64,24 @@ static const char help[] =
 	"  --json              print one JSON result object on stdout\n"
 	"  --quiet             print nothing but errors\n"
 	"  --help, --version\n"
+#ifdef _WIN32
+	"\n"
+	"Windows installer conventions (WiX Burn), with '/' or '-':\n"
+	"  /quiet              no output but errors (= --quiet)\n"
+	"  /passive            progress, never a prompt (how the bundle always runs)\n"
+	"  /norestart          never restart (the default: a needed reboot is exit 3010)\n"
+	"  /log FILE           log here (= --log-file FILE)\n"
+	"  /layout DIR         extract every package into DIR (= --extract DIR)\n"
+	"  /?, /help           this text\n"
+#endif
 	"\n"
 #ifdef _WIN32
 	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
 	"signature failure, 100 no InfiniBand device, OS not in this bundle, installer failed, an\n"
 	"older bundle than the installed one or another install running, 240 installer timed out,\n"
-	"-1 unexpected error or interrupted.\n";
+	"-1 unexpected error or interrupted. With --json the result's \"reason\" (and the log) says\n"
+	"which: no_device, os_unsupported, installer_failed, timeout, integrity, downgrade_refused,\n"
+	"locked. Every install run adds one entry (source ibpack) to the Application event log.\n";
 #else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
 	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
@@ -187,7 +199,15 @@ int stub_main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts = &o;
 	ctx.target = STUB_TARGET;
+#ifdef _WIN32
+	/* The Windows conventions (/quiet, /log FILE, ...) beside the long options; the array
+	 * lives as long as the process, since the options point into it. */
+	rc = stub_burn_args(argc, argv, &argc, &argv);
+	if (!rc)
+		rc = parse(argc, argv, &o);
+#else
 	rc = parse(argc, argv, &o);
+#endif
 	if (rc) {
 		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));
 		return IB_EXIT_USAGE;

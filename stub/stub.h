@@ -94,6 +94,22 @@ struct run_result {
  * timeout seconds or when *cancel is set. */
 int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
 	     volatile sig_atomic_t *cancel, struct run_result *res);
+#ifdef _WIN32
+/* plat_run for a verbatim command line, handed to CreateProcessW unchanged. program is the full
+ * path of what to start, or NULL for the line's first token, looked up in cwd (the package dir)
+ * and then System32 only. */
+int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout,
+		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
+#endif
+#ifdef _WIN32
+/* The WiX Burn-style switches (/quiet, /passive, /norestart, /log FILE, /layout DIR, /? and /help,
+ * with '/' or '-') as the stub's long options: a new argv (the array is malloc'd, the strings
+ * are argv's or literals) in *outc and *outv (stub/burn_args.c). */
+int stub_burn_args(int argc, char **argv, int *outc, char ***outv);
+#endif
+/* One entry in the system's event log for a run (Windows: the Application log, source
+ * "ibpack"; elsewhere nothing). error selects the entry's type. */
+void plat_event(int error, const char *text);
 #ifndef _WIN32
 /* ---- image installs (stub/run_posix.c, used by stub/root_posix.c) ---- */
 /* plat_run inside a mounted image: the child chroots to the directory rootfd names, changes to

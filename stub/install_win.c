@@ -1,0 +1,70 @@
+/* The Windows install forms besides argv: a verbatim command line, and an MSI package run with
+ * the System32 msiexec, its verbose log next to the bundle's log. */
+#include "actions.h"
+
+#include "../format/err.h"
+#include "../format/fileio.h"
+#include "../format/util.h"
+#include "../format/wincmd.h"
+
+#include <windows.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void backslashes(char *s)
+{
+	for (; *s; s++)
+		if (*s == '/')
+			*s = '\\';
+}
+
+/* <log folder>\<bundle>-<package>.msi.log, or "" when the run has no log file. */
+static void msi_log_path(const struct stub_ctx *c, const struct ib_package *p, char *buf, size_t size)
+{
+	const char *slash = NULL;
+
+	buf[0] = '\0';
+	for (const char *s = c->log.path; *s; s++)
+		if (*s == '\\' || *s == '/')
+			slash = s;
+	if (!c->log.file || !slash ||
+	    ib_snprintf(buf, size, "%.*s\\%s-%s.msi.log", (int)(slash - c->log.path), c->log.path, c->bundle.m.name, p->id))
+		buf[0] = '\0';
+	backslashes(buf);
+}
+
+static int run_msi(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout)
+{
+	wchar_t sys[MAX_PATH];
+	char msiexec[3 * MAX_PATH], msi[8192], *sysdir, *line = NULL;
+	int rc;
+
+	if (!GetSystemDirectoryW(sys, MAX_PATH) || !(sysdir = ib_win_utf8(sys)))
+		return ib_fail(-ENOENT, "cannot locate the system directory");
+	rc = ib_snprintf(msiexec, sizeof(msiexec), "%s\\msiexec.exe", sysdir);
+	free(sysdir);
+	if (rc || ib_snprintf(msi, sizeof(msi), "%s\\%s", pkgdir, p->install.msi))
+		return ib_fail(-ENAMETOOLONG, "MSI path too long");
+	backslashes(msi);
+	msi_log_path(c, p, c->installer_log, sizeof(c->installer_log));
+	if (!c->installer_log[0])
+		log_msg(&c->log, "warning", "no log folder: msiexec runs without a verbose log");
+	if ((rc = ib_msi_cmdline(msiexec, msi, &p->install, c->installer_log[0] ? c->installer_log : NULL, &line)))
+		return rc;
+	rc = plat_run_line(line, msiexec, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	free(line);
+	return rc;
+}
+
+int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout)
+{
+	if (p->install.msi) {
+		log_msg(&c->log, "info", "installing MSI '%s' with msiexec (timeout %u s) in %s", p->install.msi,
+			timeout, pkgdir);
+		return run_msi(c, p, pkgdir, timeout);
+	}
+	log_msg(&c->log, "info", "running the package's command line (timeout %u s) in %s", timeout, pkgdir);
+	return plat_run_line(p->install.command_line, NULL, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+}
