@@ -22,6 +22,9 @@ test_pkgs+=(debian-archive-keyring)
 # issue 6: tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
 # code; the agent itself must never run here (its service is masked before the install, below)
 test_pkgs+=(waagent python3-distro)
+# Windows installers as they really run (tests/bats/windows-installers.bats): wixl builds a real
+# MSI at test time for Wine's msiexec
+test_pkgs+=(wixl)
 
 case $what in
 build) pkgs=("${build_pkgs[@]}") ;;

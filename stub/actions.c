@@ -69,7 +69,7 @@ int stub_open(struct stub_ctx *c)
 	int rc;
 
 	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
-		    c->opts->detect ? "detect" : "install";
+		    c->opts->detect ? "detect" : c->opts->uninstall_data ? "uninstall-data" : "install";
 	rc = ib_bundle_open_self(&c->bundle);
 	if (rc)
 		return rc;
@@ -281,6 +281,7 @@ int stub_install(struct stub_ctx *c)
 	struct ib_outdir *dir = NULL;
 	const struct ib_package *p;
 	char logpath[4096], pkgdir[4200];
+	const char *root = c->tmpdir; /* where the package is extracted */
 	int rc;
 
 	if (o->detect) {
@@ -297,10 +298,17 @@ int stub_install(struct stub_ctx *c)
 	p = c->sel.pkg;
 	if ((rc = stub_guard_begin(c)))
 		return rc;
+#ifdef _WIN32
+	if ((rc = stub_keep_prepare(c, p)))
+		return rc;
+	if (c->kept_root[0])
+		root = c->kept_root;
+	else
+#endif
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
-	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
-	rc = ib_outdir_open(c->tmpdir, &dir);
+	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, root);
+	rc = ib_outdir_open(root, &dir);
 	if (!rc) {
 		extract_opts(c, &eo);
 		rc = ib_extract_package(&c->bundle, p, dir, p->id, &eo, &st);
@@ -310,7 +318,7 @@ int stub_install(struct stub_ctx *c)
 		return rc;
 	log_msg(&c->log, "info", "extracted %llu files, %llu bytes (every chunk verified)",
 		(unsigned long long)st.files, (unsigned long long)st.bytes);
-	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", c->tmpdir, p->id))
+	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", root, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
 	return stub_guard_commit(c, run_installer(c, p, pkgdir));
 }

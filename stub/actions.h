@@ -29,6 +29,7 @@ struct stub_ctx {
 	char message[1024];
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
 	char installer_log[4096];  /* the installer's own log (msiexec /l*v), when there is one */
+	char kept_root[4096];      /* Windows: the kept-packages folder this install extracts into */
 };
 
 int stub_open(struct stub_ctx *c);
@@ -39,6 +40,14 @@ int stub_install(struct stub_ctx *c);
 #ifdef _WIN32
 /* Runs a package's command_line or msi form in pkgdir (stub/install_win.c). */
 int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout);
+/* A package to keep (its "keep", or --keep-source) is extracted into a fresh kept-packages
+ * folder of the bundle instead of a temp dir: an earlier bundle's kept packages are removed and
+ * c->kept_root is set. 0 when the package is not kept. */
+int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p);
+/* After the run: a failed install keeps nothing. */
+void stub_keep_finish(struct stub_ctx *c, int rc);
+/* --uninstall-data: removes the bundle's kept packages. */
+int stub_uninstall_data(struct stub_ctx *c);
 #endif
 /* Prints the result (human or JSON), releases everything and returns the exit code. */
 int stub_finish(struct stub_ctx *c, int rc);

@@ -122,6 +122,8 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 	snprintf(e.package_version, sizeof(e.package_version), "%.128s", p->version);
 	ib_format_utc((int64_t)time(NULL), e.installed, sizeof(e.installed));
 	e.reboot_required = c->reboot_required;
+	if (c->kept_root[0] && ib_snprintf(e.kept_source, sizeof(e.kept_source), "%s\\%s", c->kept_root, p->id))
+		e.kept_source[0] = '\0';
 	w = stub_state_set(&g.state, &e);
 	if (!w)
 		w = stub_state_save(&g.state);

@@ -68,3 +68,53 @@ int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pk
 	log_msg(&c->log, "info", "running the package's command line (timeout %u s) in %s", timeout, pkgdir);
 	return plat_run_line(p->install.command_line, NULL, pkgdir, timeout, &c->log, &c->cancel, &c->run);
 }
+
+/* ---- packages kept for MSI repair: %ProgramData%\ibpack\packages\<bundle>\<id> ---- */
+
+int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p)
+{
+	char dir[4096];
+	int rc;
+
+	if (!p->install.keep && !c->opts->keep_source)
+		return 0;
+	if ((rc = plat_keep_dir(c->bundle.m.name, 0, dir, sizeof(dir))))
+		return rc;
+	/* One bundle name keeps one package: what an earlier run kept is replaced, never mixed. */
+	rc = plat_rmtree(dir);
+	if (rc && rc != -ENOENT)
+		return ib_fail(rc, "cannot remove the previously kept packages in %s: %s", dir, ib_errmsg(rc));
+	if (!rc)
+		log_msg(&c->log, "info", "removed the previously kept packages in %s", dir);
+	if ((rc = plat_keep_dir(c->bundle.m.name, 1, c->kept_root, sizeof(c->kept_root))))
+		return rc;
+	log_msg(&c->log, "info", "package '%s' is kept for repair in %s\\%s", p->id, c->kept_root, p->id);
+	return 0;
+}
+
+void stub_keep_finish(struct stub_ctx *c, int rc)
+{
+	if (!c->kept_root[0] || !rc)
+		return;
+	if (plat_rmtree(c->kept_root) != 0)
+		log_msg(&c->log, "warning", "could not remove %s", c->kept_root);
+	c->kept_root[0] = '\0';
+}
+
+int stub_uninstall_data(struct stub_ctx *c)
+{
+	char dir[4096];
+	int rc = plat_keep_dir(c->bundle.m.name, 0, dir, sizeof(dir));
+
+	if (rc)
+		return rc;
+	rc = plat_rmtree(dir);
+	if (rc == -ENOENT) {
+		snprintf(c->message, sizeof(c->message), "no kept packages of '%s' (%s)", c->bundle.m.name, dir);
+		return 0;
+	}
+	if (rc)
+		return ib_fail(rc, "cannot remove %s: %s", dir, ib_errmsg(rc));
+	snprintf(c->message, sizeof(c->message), "removed the kept packages of '%s' (%s)", c->bundle.m.name, dir);
+	return 0;
+}

@@ -50,6 +50,11 @@ static const char help[] =
 #endif
 	"  --tmpdir DIR        where to create the private temp dir\n"
 	"  --keep              keep the temp dir\n"
+#ifdef _WIN32
+	"  --keep-source       keep the installed package in %ProgramData%\\ibpack\\packages\\<bundle>\n"
+	"                      for MSI repair and patching (as a package's \"keep\": true does)\n"
+	"  --uninstall-data    remove this bundle's kept packages\n"
+#endif
 	"  --timeout SEC       installer timeout (default: the package's)\n"
 #ifdef _WIN32
 	"  --log-file FILE     log here (default %ProgramData%\\ibpack\\logs\\<bundle>.log, or the Azure\n"
@@ -97,6 +102,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	enum { O_EXTENSION = 0x600 }; /* issue 6 */
 	enum { O_ALLOW_DOWNGRADE = 0x800, O_LOCK_WAIT }; /* issue 8: stub/guard.c */
 	enum { O_ROOT = 0x700, O_STAGE, O_UNSTAGE }; /* issue 7: stub/root.c, stub/stage.c */
+	enum { O_KEEP_SOURCE = 0x900, O_UNINSTALL_DATA }; /* Windows: stub/install_win.c */
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -114,6 +120,10 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },                 /* issue 7 */
 		{ "stage", no_argument, NULL, O_STAGE },                     /* issue 7 */
 		{ "unstage", no_argument, NULL, O_UNSTAGE },                 /* issue 7 */
+#ifdef _WIN32
+		{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
+		{ "uninstall-data", no_argument, NULL, O_UNINSTALL_DATA },
+#endif
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -168,15 +178,17 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_ROOT: o->root = optarg; break;
 		case O_STAGE: o->stage = 1; break;
 		case O_UNSTAGE: o->unstage = 1; break;
+		case O_KEEP_SOURCE: o->keep_source = 1; break;
+		case O_UNINSTALL_DATA: o->uninstall_data = 1; break;
 		default:
 			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
 		return ib_fail(IB_E_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
-	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL);
+	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL) + o->uninstall_data;
 	if (actions > 1)
-		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
+		return ib_fail(IB_E_USAGE, "--detect, --list, --verify, --extract and --uninstall-data exclude each other");
 	if (root_check_opts(o) != 0) /* issue 7: --root, --stage, --unstage */
 		return IB_E_USAGE;
 	if (!o->sysroot) {
@@ -234,6 +246,10 @@ int stub_main(int argc, char **argv)
 		rc = stub_verify(&ctx);
 	else if (o.extract_dir)
 		rc = stub_extract(&ctx);
+#ifdef _WIN32
+	else if (o.uninstall_data)
+		rc = stub_uninstall_data(&ctx);
+#endif
 	else if (o.stage) /* issue 7: stub/stage.c, stub/root.c */
 		rc = stub_stage(&ctx);
 	else if (o.unstage)

@@ -145,6 +145,8 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 		root_result_json(c, o);
 	if (c->log.path[0])
 		cJSON_AddStringToObject(o, "log_file", c->log.path);
+	if (c->kept_root[0] && c->sel.pkg)
+		cJSON_AddStringToObject(o, "kept_source", c->kept_root);
 	if (c->installer_log[0])
 		cJSON_AddStringToObject(o, "installer_log", c->installer_log);
 	if (c->tmpdir[0] && c->opts->keep)
@@ -178,6 +180,9 @@ int stub_finish(struct stub_ctx *c, int rc)
 	if (rc == IB_E_INTERRUPTED || c->cancel)
 		log_msg(&c->log, "error", "interrupted by %s; cleaning up",
 			c->cancel ? stub_signal_name((int)c->cancel) : "a signal");
+#ifdef _WIN32
+	stub_keep_finish(c, rc);
+#endif
 	if (c->tmpdir[0]) {
 		if (c->opts->keep)
 			log_msg(&c->log, "info", "kept %s", c->tmpdir);

@@ -33,6 +33,7 @@ static int entry_from_json(const char *name, const cJSON *o, struct stub_state_e
 		{ "package", e->package, sizeof(e->package), 1 },
 		{ "package_version", e->package_version, sizeof(e->package_version), 0 },
 		{ "installed", e->installed, sizeof(e->installed), 1 },
+		{ "kept_source", e->kept_source, sizeof(e->kept_source), 0 },
 	};
 
 	memset(e, 0, sizeof(*e));
@@ -147,7 +148,8 @@ int stub_state_set(struct stub_state *s, const struct stub_state_entry *e)
 	    !cJSON_AddStringToObject(o, "version", e->version) || !cJSON_AddStringToObject(o, "package", e->package) ||
 	    !cJSON_AddStringToObject(o, "package_version", e->package_version) ||
 	    !cJSON_AddStringToObject(o, "installed", e->installed) ||
-	    !cJSON_AddBoolToObject(o, "reboot_required", e->reboot_required))
+	    !cJSON_AddBoolToObject(o, "reboot_required", e->reboot_required) ||
+	    (e->kept_source[0] && !cJSON_AddStringToObject(o, "kept_source", e->kept_source)))
 		goto oom;
 	cJSON_DeleteItemFromObjectCaseSensitive(bundles, e->bundle);
 	if (!cJSON_AddItemToObject(bundles, e->bundle, o))

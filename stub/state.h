@@ -23,6 +23,7 @@ struct stub_state_entry {
 	char package_version[129];
 	char installed[24];      /* "YYYY-MM-DDTHH:MM:SSZ" */
 	int reboot_required;
+	char kept_source[4096];  /* Windows: the folder holding the kept package, or "" */
 };
 
 struct cJSON;

@@ -54,6 +54,9 @@ struct stub_opts {
 	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
 	/* ---- Azure VM extension handler (issue 6): stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
+	/* ---- Windows: packages kept for MSI repair (stub/install_win.c) ---- */
+	int keep_source;        /* --keep-source: keep the package as if it said "keep": true */
+	int uninstall_data;     /* --uninstall-data: remove this bundle's kept packages */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
@@ -106,6 +109,11 @@ int plat_run_line(const char *line, const char *program, const char *cwd, unsign
  * with '/' or '-') as the stub's long options: a new argv (the array is malloc'd, the strings
  * are argv's or literals) in *outc and *outv (stub/burn_args.c). */
 int stub_burn_args(int argc, char **argv, int *outc, char ***outv);
+#endif
+#ifdef _WIN32
+/* %ProgramData%\ibpack\packages\<bundle>, where packages kept for MSI repair live: written to
+ * buf, and created with the protected ACL of the log folders when create. */
+int plat_keep_dir(const char *bundle, int create, char *buf, size_t size);
 #endif
 /* One entry in the system's event log for a run (Windows: the Application log, source
  * "ibpack"; elsewhere nothing). error selects the entry's type. */
