@@ -71,6 +71,28 @@ int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pk
 
 /* ---- packages kept for MSI repair: %ProgramData%\ibpack\packages\<bundle>\<id> ---- */
 
+/* The folder of the previous run's kept package while this run installs: restored if it fails. */
+static char previous[4200];
+
+static int move_dir(const char *from, const char *to)
+{
+	wchar_t *f = ib_win_wide(from), *t = ib_win_wide(to);
+	int ok = f && t && MoveFileExW(f, t, 0);
+
+	free(f);
+	free(t);
+	return ok ? 0 : -EACCES;
+}
+
+static int exists(const char *path)
+{
+	wchar_t *w = ib_win_wide(path);
+	int yes = w && GetFileAttributesW(w) != INVALID_FILE_ATTRIBUTES;
+
+	free(w);
+	return yes;
+}
+
 int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p)
 {
 	char dir[4096];
@@ -78,14 +100,14 @@ int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p)
 
 	if (!p->install.keep && !c->opts->keep_source)
 		return 0;
-	if ((rc = plat_keep_dir(c->bundle.m.name, 0, dir, sizeof(dir))))
-		return rc;
-	/* One bundle name keeps one package: what an earlier run kept is replaced, never mixed. */
-	rc = plat_rmtree(dir);
-	if (rc && rc != -ENOENT)
-		return ib_fail(rc, "cannot remove the previously kept packages in %s: %s", dir, ib_errmsg(rc));
-	if (!rc)
-		log_msg(&c->log, "info", "removed the previously kept packages in %s", dir);
+	if ((rc = plat_keep_dir(c->bundle.m.name, 0, dir, sizeof(dir))) ||
+	    ib_snprintf(previous, sizeof(previous), "%s.previous", dir))
+		return rc ? rc : ib_fail(-ENAMETOOLONG, "kept-package path too long");
+	/* One bundle name keeps one package. The earlier one steps aside until this install has
+	 * succeeded, so a failed run leaves the installed product its repair source. */
+	rc = plat_rmtree(previous);
+	if ((rc && rc != -ENOENT) || (move_dir(dir, previous) && exists(dir)))
+		return ib_fail(-EACCES, "cannot set the previously kept packages in %s aside", dir);
 	if ((rc = plat_keep_dir(c->bundle.m.name, 1, c->kept_root, sizeof(c->kept_root))))
 		return rc;
 	log_msg(&c->log, "info", "package '%s' is kept for repair in %s\\%s", p->id, c->kept_root, p->id);
@@ -94,10 +116,17 @@ int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p)
 
 void stub_keep_finish(struct stub_ctx *c, int rc)
 {
-	if (!c->kept_root[0] || !rc)
+	if (!c->kept_root[0])
 		return;
+	if (!rc) {
+		if (plat_rmtree(previous) == 0)
+			log_msg(&c->log, "info", "removed the packages an earlier run had kept");
+		return;
+	}
 	if (plat_rmtree(c->kept_root) != 0)
 		log_msg(&c->log, "warning", "could not remove %s", c->kept_root);
+	else if (move_dir(previous, c->kept_root) == 0)
+		log_msg(&c->log, "info", "the packages an earlier run kept stay in %s", c->kept_root);
 	c->kept_root[0] = '\0';
 }
 

@@ -145,8 +145,12 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 		root_result_json(c, o);
 	if (c->log.path[0])
 		cJSON_AddStringToObject(o, "log_file", c->log.path);
-	if (c->kept_root[0] && c->sel.pkg)
-		cJSON_AddStringToObject(o, "kept_source", c->kept_root);
+	if (c->kept_root[0] && c->sel.pkg) {
+		char kept[4200];
+
+		snprintf(kept, sizeof(kept), "%s\\%s", c->kept_root, c->sel.pkg->id);
+		cJSON_AddStringToObject(o, "kept_source", kept);
+	}
 	if (c->installer_log[0])
 		cJSON_AddStringToObject(o, "installer_log", c->installer_log);
 	if (c->tmpdir[0] && c->opts->keep)

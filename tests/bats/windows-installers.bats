@@ -217,7 +217,7 @@ PY
 	wrun msikeep.exe --json
 	assert_status 0
 	kept='C:\ProgramData\ibpack\packages\msikeep'
-	json_assert "$output" "d['kept_source'] == r'$kept'"
+	json_assert "$output" "d['kept_source'] == r'$kept\p'"
 	[[ -f $WINEPREFIX/drive_c/ProgramData/ibpack/packages/msikeep/p/fake-ofed.msi ]]
 	json_assert "$(cat "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json")" \
 		"d['bundles']['msikeep']['kept_source'] == r'$kept\\p'"
@@ -234,15 +234,24 @@ PY
 	wrun msiexec /x "$PRODUCT" /qn
 }
 
-@test "keep: --keep-source keeps any package; a failed install keeps nothing" {
+@test "keep: --keep-source keeps any package; a failed install keeps the earlier one" {
+	kept=$WINEPREFIX/drive_c/ProgramData/ibpack/packages/keepsrc
 	wbundle keepsrc '{"command": ["installer.exe", "--env"]}'
 	wrun keepsrc.exe --keep-source --json
 	assert_status 0
-	json_assert "$output" "d['kept_source'] == r'C:\ProgramData\ibpack\packages\keepsrc'"
-	[[ -f $WINEPREFIX/drive_c/ProgramData/ibpack/packages/keepsrc/p/installer.exe ]]
+	json_assert "$output" "d['kept_source'] == r'C:\ProgramData\ibpack\packages\keepsrc\p'"
+	[[ -f $kept/p/installer.exe ]]
+	echo marker >"$kept/p/first-run"
 	IBT_EXIT=5 wrun keepsrc.exe --keep-source --json
 	assert_status 100
-	[[ ! -e $WINEPREFIX/drive_c/ProgramData/ibpack/packages/keepsrc ]]
+	json_assert "$output" "'kept_source' not in d"
+	[[ -f $kept/p/first-run && ! -e $kept.previous ]]
+	wrun keepsrc.exe --keep-source
+	assert_status 0
+	[[ -f $kept/p/installer.exe && ! -e $kept/p/first-run && ! -e $kept.previous ]]
+	wrun keepsrc.exe --json
+	assert_status 0
+	json_assert "$output" "'kept_source' not in d"
 }
 
 # ---- Burn-style switches -----------------------------------------------------------------------
