@@ -137,6 +137,8 @@ int stub_uninstall_data(struct stub_ctx *c)
 
 	if (rc)
 		return rc;
+	if (!ib_snprintf(previous, sizeof(previous), "%s.previous", dir))
+		(void)plat_rmtree(previous); /* left by a run that was killed */
 	rc = plat_rmtree(dir);
 	if (rc == -ENOENT) {
 		snprintf(c->message, sizeof(c->message), "no kept packages of '%s' (%s)", c->bundle.m.name, dir);
