@@ -2,8 +2,8 @@
  * its "keep" flag, and the exit-code rules of each target. */
 #include "install.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 #include "wincmd.h"
 
 #include <cjson/cJSON.h>

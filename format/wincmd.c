@@ -2,8 +2,8 @@
  * paths an install may name, and the msiexec line of an MSI package. */
 #include "wincmd.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <string.h>

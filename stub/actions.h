@@ -3,6 +3,7 @@
 #define IBPACK_ACTIONS_H
 
 #include "stub.h"
+#include "../base/fs.h"
 
 #if defined(_WIN32)
 #define STUB_TARGET IB_TARGET_WINDOWS_X86_64
@@ -25,8 +26,9 @@ struct stub_ctx {
 	const char *action;        /* "install", "detect", ... for the JSON result */
 	struct run_result run;
 	int ran, reboot_required;
-	char tmpdir[4096];
+	char tmpdir[IB_PATH_MAX];
 	char message[1024];
+	struct stub_guard *guard;  /* the install guard's state (stub/guard.c), set by the caller */
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
 	char installer_log[4096];  /* the installer's own log (msiexec /l*v), when there is one */
 	char kept_root[4096];      /* Windows: the kept-packages folder this install extracts into */
@@ -37,8 +39,8 @@ int stub_list(struct stub_ctx *c);
 int stub_verify(struct stub_ctx *c);
 int stub_extract(struct stub_ctx *c);
 int stub_install(struct stub_ctx *c);
-#ifdef _WIN32
-/* Runs a package's command_line or msi form in pkgdir (stub/install_win.c). */
+/* ---- Windows install forms and kept sources: stub/install_win.c (stub/install_posix.c) ---- */
+/* Runs a package's command_line or msi form in pkgdir. */
 int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout);
 /* A package to keep (its "keep", or --keep-source) is extracted into a fresh kept-packages
  * folder of the bundle instead of a temp dir: an earlier bundle's kept packages are removed and
@@ -48,7 +50,6 @@ int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p);
 void stub_keep_finish(struct stub_ctx *c, int rc);
 /* --uninstall-data: removes the bundle's kept packages. */
 int stub_uninstall_data(struct stub_ctx *c);
-#endif
 /* Prints the result (human or JSON), releases everything and returns the exit code. */
 int stub_finish(struct stub_ctx *c, int rc);
 

@@ -2,7 +2,7 @@
  * /layout DIR, /?, /help, each also with '-'), turned into the stub's own long options. */
 #include "stub.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The Windows Application event log entry of a run (source "ibpack"). */
 #include "stub.h"
 
-#include "../format/fileio.h"
+#include "../base/fileio.h"
 
 #include <windows.h>
 

@@ -2,9 +2,9 @@
  * the System32 msiexec, its verbose log next to the bundle's log. */
 #include "actions.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fileio.h"
+#include "../base/util.h"
 #include "../format/wincmd.h"
 
 #include <windows.h>
