@@ -84,6 +84,9 @@ EOF
 	(cd "$1" && wixl -a x64 -o fake-ofed.msi fake-ofed.wxs 2>/dev/null) && rm "$1/fake-ofed.wxs" "$1/hello.txt"
 }
 
+# wcmd FILE LINE: a batch file in the work dir, run as FILE (wrun would re-quote LINE's quotes).
+wcmd() { printf '%s\r\n' "@$2" >"$1"; }
+
 # ---- verbatim command lines ----------------------------------------------------------------
 
 @test "command_line: InstallShield's /S /v\"...\" reaches the installer byte for byte" {
@@ -194,7 +197,10 @@ PY
 	iconv -f utf-16le -t utf-8 "$log/msi-p.msi.log" 2>/dev/null | grep -q 'INSTALLDIR = C:\\Program Files\\Fake OFED' ||
 		grep -aq 'INSTALLDIR = C:\\Program Files\\Fake OFED' "$log/msi-p.msi.log"
 	grep -q '/i "C:.*\\p\\fake-ofed.msi" /qn /norestart /l\*v ".*msi-p.msi.log" INSTALLDIR="C:\\Program Files\\Fake OFED"' "$log/msi.log"
-	wrun msiexec /x "$PRODUCT" /qn
+	# Wine's msiexec resolves directories afresh on removal (Windows reads the component
+	# registration), so the removal is told INSTALLDIR again.
+	wcmd remove.cmd "msiexec /x $PRODUCT /qn INSTALLDIR=\"C:\Program Files\Fake OFED\""
+	wrun remove.cmd
 	assert_status 0
 	[[ ! -e $installed ]]
 }
@@ -221,17 +227,21 @@ PY
 	[[ -f $WINEPREFIX/drive_c/ProgramData/ibpack/packages/msikeep/p/fake-ofed.msi ]]
 	json_assert "$(cat "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json")" \
 		"d['bundles']['msikeep']['kept_source'] == r'$kept\\p'"
-	# Windows Installer recorded the kept folder as the product's source: a repair reads it.
+	# Windows Installer recorded the kept folder as the product's source (InstallSource and the
+	# source list), which is where a repair or a patch looks. (Wine's msiexec does not implement
+	# repair by product code, /f, so the repair itself cannot run here.)
 	"$WINE" reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Installer\UserData\S-1-5-18\Products' /s \
 		2>/dev/null | tr -d '\r' | grep -i 'InstallSource' | grep -qiF "$kept\\p\\"
-	rm "$WINEPREFIX/drive_c/Program Files/Kept OFED/hello.txt"
-	wrun msiexec /fa "$PRODUCT" /qn
-	assert_status 0
-	[[ -f "$WINEPREFIX/drive_c/Program Files/Kept OFED/hello.txt" ]]
+	"$WINE" reg query 'HKLM\Software\Classes\Installer\Products' /s 2>/dev/null | tr -d '\r' |
+		grep -i 'LastUsedSource' | grep -qiF "$kept\\p\\"
 	wrun msikeep.exe --uninstall-data --json
 	assert_status 0
+	json_assert "$output" "d['action'] == 'uninstall-data'" "'removed the kept packages' in d['message']"
 	[[ ! -e $WINEPREFIX/drive_c/ProgramData/ibpack/packages/msikeep ]]
-	wrun msiexec /x "$PRODUCT" /qn
+	wcmd remove.cmd "msiexec /x $PRODUCT /qn INSTALLDIR=\"C:\Program Files\Kept OFED\""
+	wrun remove.cmd
+	assert_status 0
+	[[ ! -e "$WINEPREFIX/drive_c/Program Files/Kept OFED/hello.txt" ]]
 }
 
 @test "keep: --keep-source keeps any package; a failed install keeps the earlier one" {
@@ -313,6 +323,10 @@ PY
 	# The event log: Wine keeps no log, but traces what ReportEventW was given.
 	WINEDEBUG=-all,+eventlog IBT_EXIT=1603 wrun reasons.exe
 	assert_status 100
-	assert_contains "$stderr" "ibpack bundle 'reasons' 1.0 failed: exit code 100, reason installer_failed"
+	assert_contains "$stderr" "err:eventlog:ReportEventW" \
+		"ibpack bundle 'reasons' 1.0: failed; exit code 100, reason installer_failed: installer exited with 1603"
+	WINEDEBUG=-all,+eventlog wrun reasons.exe
+	assert_status 0
+	assert_contains "$stderr" "trace:eventlog:ReportEventW" "ibpack bundle 'reasons' 1.0: installed; exit code 0"
 	machine server:10.0:20348 pci:101c:020700
 }
