@@ -1,5 +1,6 @@
 /* Unit tests for format/install.c and format/wincmd.c: the Windows install forms of a spec
- * (command_line, msi, properties, keep), their rules, and the command lines built from them. */
+ * (command_line, msi, properties, keep), their rules, the command lines built from them, and
+ * the reason words policy/exitcode.c gives each failure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "../../base/err.h"
 #include "../../format/manifest.h"
 #include "../../format/wincmd.h"
+#include "../../policy/exitcode.h"
 
 /* A one-package spec for target with the given install object members. */
 static int parse(const char *target, const char *install, struct ib_manifest *m)
@@ -173,11 +175,32 @@ static void test_relpath(void **state)
 	assert_false(ib_msi_property_ok("A B"));
 }
 
+/* The reason beside exit 100 (and every other failure): one word per cause. */
+static void test_exit_reasons(void **state)
+{
+	static const struct { int err; const char *reason; int win; } cases[] = {
+		{ IB_E_NODEVICE, "no_device", 100 },       { IB_E_UNSUPPORTED_OS, "os_unsupported", 100 },
+		{ IB_E_INSTALLER, "installer_failed", 100 }, { IB_E_TIMEOUT, "timeout", 240 },
+		{ IB_E_INTEGRITY, "integrity", 2 },        { IB_E_SIGNATURE, "integrity", 2 },
+		{ IB_E_UNSAFE, "integrity", 100 },         { IB_E_ROLLBACK, "downgrade_refused", 100 },
+		{ IB_E_LOCKED, "locked", 100 },            { IB_E_USAGE, "usage", 1 },
+		{ IB_E_INTERRUPTED, "interrupted", -1 },   { -5 /* -EIO */, "error", -1 },
+	};
+
+	(void)state;
+	assert_null(ib_exit_reason(0));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		assert_string_equal(ib_exit_reason(cases[i].err), cases[i].reason);
+		assert_int_equal(ib_exit_code(cases[i].err, IB_TARGET_WINDOWS_X86_64), cases[i].win);
+	}
+}
+
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_command_line), cmocka_unit_test(test_rules), cmocka_unit_test(test_msi),
 		cmocka_unit_test(test_program_token), cmocka_unit_test(test_relpath),
+		cmocka_unit_test(test_exit_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
