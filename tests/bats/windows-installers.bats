@@ -20,14 +20,15 @@ setup_file() {
 	export FILE_DIR=$BATS_FILE_TMPDIR
 	export WINEPREFIX=$FILE_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
 	"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }
-	# The first program of a Wine session that creates a window (msiexec does, even with /qn)
-	# starts Wine's desktop process, explorer.exe /desktop, which then runs as long as the
-	# session. Started from inside a bundle's job it would keep the job busy until the timeout
-	# (Windows has no such process), so one msiexec run outside any job starts it here.
-	"$WINE" msiexec /x '{00000000-0000-0000-0000-000000000000}' /qn >/dev/null 2>&1 </dev/null || true
 	mkdir -p "$FILE_DIR/pkg"
 	"$MINGW_CC" -std=c11 -O2 -Wall -Wextra -Wno-missing-field-initializers -Werror -municode -static \
 		-o "$FILE_DIR/pkg/installer.exe" "$REPO/tests/win/installer.c" || return 1
+	# A program that opens a window (msiexec does, even with /qn) makes Wine start its desktop
+	# process, explorer.exe /desktop, when none is up; started from inside a bundle's job it
+	# would keep the job busy until the timeout (Windows has no such process). A process that
+	# holds the desktop for the whole file keeps it up outside any job; teardown_file's
+	# wineserver -k ends it.
+	("$WINE" "$FILE_DIR/pkg/installer.exe" --hold-desktop 3600 >/dev/null 2>&1 </dev/null &)
 	"$IBPACK" keygen -o "$FILE_DIR/k" >/dev/null || return 1
 	machine server:10.0:20348 pci:101c:020700 || return 1
 }
