@@ -2,10 +2,12 @@
 #include "build_sign.h"
 #include "cli.h"
 #include "pack.h"
+#include "sbom.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
 #include "../base/util.h"
+#include "../format/pe.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -36,6 +38,8 @@ static const char help[] =
 	"      --unsigned        write no signature: sign the 'ibpack manifest' bytes elsewhere and\n"
 	"                        add them with 'ibpack attach-signature' (needs --trust or --trust-ca)\n"
 	"      --zstd-level N    zstd level for compressed packages (default 3)\n"
+	"      --sbom FILE       also write the bundle's bill of materials (CycloneDX 1.5 JSON), the\n"
+	"                        same document 'ibpack sbom' gives for the bundle\n"
 	"      --json            print a JSON summary\n"
 	"  -q, --quiet           no progress or summary\n"
 	"SOURCE_DATE_EPOCH, when set, fixes the creation time and every file time in the bundle.\n";
@@ -44,7 +48,7 @@ static const char help[] =
 
 struct build {
 	struct cli cli;
-	const char *spec_path, *out_path, *stub_path;
+	const char *spec_path, *out_path, *stub_path, *sbom_path;
 	int target, zstd_level;
 	char *keys[MAX_KEYS], *trusts[32];
 	size_t nkeys, ntrusts;
@@ -153,9 +157,17 @@ static int output_dir(const char *out_path, char *dir, size_t size)
 	return ib_snprintf(dir, size, "%.*s", (int)(slash - out_path), out_path);
 }
 
+static int windows_too_big(int rc)
+{
+	return ib_fail_ctx(rc, "a Windows bundle must end below 4 GiB, because Authenticode records "
+			   "where its signature starts in a 32-bit field; split the packages over several "
+			   "bundles: ");
+}
+
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
-	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
+	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level,
+				  .max_end = m->target == IB_TARGET_WINDOWS_X86_64 ? IB_PE_BUNDLE_MAX : 0 };
 	char label[128], dir[IB_PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
 	unsigned threads;
 	int rc = 0;
@@ -183,11 +195,36 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 		snprintf(label, sizeof(label), "packing %zu package%s", m->npkgs, m->npkgs == 1 ? "" : "s");
 		rc = ib_pack_all(fd, dir, m->pkgs, src, m->npkgs, &o, threads, start);
 		cli_progress_done(&bd->cli);
+		if (rc == IB_E_LIMIT && o.max_end)
+			rc = windows_too_big(rc);
 	}
 	for (size_t i = 0; i < m->npkgs; i++)
 		free(src[i]);
 	free(src);
 	return rc;
+}
+
+/* After the blobs, each package's chunk hashes as a binary table that the manifest pins by its
+ * SHA-256: the manifest stays a few hundred bytes per package whatever the blob sizes, so
+ * --list and --detect cost the same for any bundle, and a package's table is read only when
+ * that package is used. *end is where the tables end (the manifest starts there). */
+static int write_chunk_tables(int fd, struct ib_manifest *m, uint64_t start, uint64_t *end)
+{
+	uint64_t off = start;
+	int rc;
+
+	for (size_t i = 0; i < m->npkgs; i++) {
+		struct ib_package *p = &m->pkgs[i];
+
+		if ((rc = write_out(fd, p->chunks, (size_t)IB_CHUNK_TABLE_LEN(p))))
+			return rc;
+		ib_sha256(p->chunks, (size_t)IB_CHUNK_TABLE_LEN(p), p->table_sha256);
+		p->table_offset = off;
+		p->has_table = 1;
+		off += IB_CHUNK_TABLE_LEN(p);
+	}
+	*end = off;
+	return 0;
 }
 
 static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv, size_t npriv,
@@ -284,13 +321,38 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 	build_sign_print(&bd->sig);
 }
 
+/* Readers refuse a manifest over IB_MANIFEST_MAX; it lists every file, so a huge tree could
+ * reach it (about 150 bytes a file): refuse to write a bundle nothing could open. */
+static int manifest_fits(size_t len)
+{
+	if (len <= IB_MANIFEST_MAX)
+		return 0;
+	return ib_fail(IB_E_LIMIT, "the manifest would be %zu bytes, over the %u a bundle may have: too many "
+		       "files in the packages (pack large trees as one archive file)", len, IB_MANIFEST_MAX);
+}
+
+/* The bill of materials from the manifest just serialized and the stub image it hashes: what
+ * 'ibpack sbom' reads back from the finished bundle. */
+static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t manifest_len,
+		      const uint8_t *stub, size_t stub_len, char **bom, size_t *bom_len)
+{
+	struct sbom_input in;
+	int rc = sbom_input_init(&in, m, manifest, manifest_len, stub, stub_len);
+
+	if (!rc)
+		rc = sbom_render(&in, bom, bom_len);
+	sbom_input_release(&in);
+	return rc;
+}
+
 static int build(struct build *bd)
 {
 	struct ib_manifest m;
 	struct ib_privkey *priv[MAX_KEYS] = { 0 };
 	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
 	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
-	char *spec_dir = NULL, *manifest = NULL;
+	char *spec_dir = NULL, *manifest = NULL, *bom = NULL;
+	size_t bom_len = 0;
 	struct ib_footer f = { .version = IB_FORMAT_VERSION };
 	struct ib_atomic_file out = { .fd = -1 };
 	int rc;
@@ -318,20 +380,31 @@ static int build(struct build *bd)
 	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
-	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
-	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) ||
+	if ((rc = write_chunk_tables(out.fd, &m, m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length
+					   : stub_len, &f.manifest_off)))
+		goto out;
+	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) || (rc = manifest_fits(manifest_len)) ||
 	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
 	    (rc = build_sign_check(&bd->sig, stub, stub_len, sigblock, sigblock_len, (const uint8_t *)manifest,
 				   manifest_len)))
+		goto out;
+	if (bd->sbom_path && (rc = build_sbom(&m, manifest, manifest_len, stub, stub_len, &bom, &bom_len)))
 		goto out;
 	f.manifest_len = manifest_len;
 	f.sigblock_off = f.manifest_off + manifest_len;
 	/* Padded so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
 	padlen = ib_footer_layout(&f, sigblock_len);
+	if (m.target == IB_TARGET_WINDOWS_X86_64 && f.bundle_len > IB_PE_BUNDLE_MAX) {
+		rc = windows_too_big(ib_fail(IB_E_LIMIT, "the bundle would be %llu bytes long",
+					     (unsigned long long)f.bundle_len));
+		goto out;
+	}
 	ib_footer_encode(&f, footer_bytes);
 	if ((rc = write_out(out.fd, manifest, manifest_len)) || (rc = write_out(out.fd, sigblock, sigblock_len)) ||
 	    (rc = write_out(out.fd, pad, padlen)) || (rc = write_out(out.fd, footer_bytes, sizeof(footer_bytes))) ||
 	    (rc = ib_atomic_commit(&out)))
+		goto out;
+	if (bom && (rc = ib_atomic_write_file(bd->sbom_path, 0644, bom, bom_len)))
 		goto out;
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
 out:
@@ -341,6 +414,7 @@ out:
 	free(stub);
 	free(sigblock);
 	free(manifest);
+	free(bom);
 	free(spec_dir);
 	ib_manifest_release(&m);
 	return rc;
@@ -353,7 +427,8 @@ int cmd_build(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' }, { "stub", required_argument, NULL, 's' },
 		{ "trust", required_argument, NULL, 'T' },  { "zstd-level", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         BUILD_SIGN_LONGOPTS
+		{ "help", no_argument, NULL, 'h' },         { "sbom", required_argument, NULL, 'B' },
+		BUILD_SIGN_LONGOPTS
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build bd = { .zstd_level = 3 };
@@ -375,6 +450,7 @@ int cmd_build(int argc, char **argv)
 				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", optarg);
 			break;
 		case 's': bd.stub_path = optarg; break;
+		case 'B': bd.sbom_path = optarg; break;
 		case 'T':
 			if (bd.ntrusts == 32)
 				return cli_usage("build: at most 32 --trust keys");

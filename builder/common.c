@@ -85,13 +85,19 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b)
 {
+	return cli_open_bundle_anchored(path, (const char *const *)pubs, npubs, NULL, 0, 0, b);
+}
+
+int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
+			     size_t ncas, uint32_t threshold, struct ib_bundle *b)
+{
 	struct ib_trust t;
 	char why[1024];
 	int rc = ib_bundle_open(b, path);
 
 	if (rc)
 		return ib_fail_ctx(rc, "'%s': ", path);
-	rc = cli_load_trust(b, (const char *const *)pubs, npubs, NULL, 0, 0, &t);
+	rc = cli_load_trust(b, pubs, npubs, cas, ncas, threshold, &t);
 	if (rc) {
 		ib_bundle_close(b);
 		return rc;
@@ -158,4 +164,18 @@ void cli_print_json(cJSON *doc)
 		fputs("ibpack: error: out of memory formatting JSON\n", stderr);
 	}
 	cJSON_Delete(doc);
+}
+
+int cli_is_bundle(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char head[2] = { 0 };
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(head, 1, 2, f);
+	fclose(f);
+	/* A spec is JSON text; a bundle starts with an ELF or MZ header. */
+	return n == 2 && ((head[0] == 0x7f && head[1] == 'E') || (head[0] == 'M' && head[1] == 'Z'));
 }

@@ -22,8 +22,8 @@ static const char usage[] =
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
-	"        [--unsigned]   build a signed bundle from a spec\n"
-	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json]\n"
+	"        [--unsigned] [--sbom FILE]   build a signed bundle from a spec\n"
+	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
 	"  list BUNDLE [-p KEY.pub] [--json]\n"
@@ -36,15 +36,21 @@ static const char usage[] =
 	"                       write one raw signature (for openssl pkeyutl -verify / openssl cms)\n"
 	"  attach-signature BUNDLE SIG (--key KEY.pub [--alg ALG] | --cms) [-o OUT]\n"
 	"                       add a signature made elsewhere (openssl, an HSM) after checking it\n"
-	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--json]\n"
+	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--kernel RELEASE] [--json]\n"
 	"                       which package a machine would get (exit codes as the stub's)\n"
 	"  fetch-list SPEC [--json | --format urls]\n"
 	"                       vendor files to download on a connected machine: url, sha256, dest\n"
 	"  check SPEC [--json] [--hash]\n"
 	"                       sources present/missing/corrupt and a lint of the selection rules\n"
 	"                       (exit 0 clean, 3 problems found)\n"
+	"  matrix SPEC_OR_BUNDLE [--format text|markdown|html|json] [--os PATTERN] [--nic TOKEN]\n"
+	"                       the OS x NIC grid: which package (version, kernels) each pair gets\n"
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
+	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
+	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
+	"  report DIR|FILE... [--format text|markdown|html|json] [-o FILE]\n"
+	"                       the fleet at a glance from per-node results (BUNDLE --json)\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
 	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
@@ -61,6 +67,9 @@ static const struct command commands[] = {
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
 	{ "extension", cmd_extension },
+	{ "matrix", cmd_matrix },
+	{ "sbom", cmd_sbom },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
 #include "../base/err.h"
 #include "../base/util.h"
 #include "install.h"
+#include "outdir.h"
 
 #include <cjson/cJSON.h>
 
@@ -47,6 +48,22 @@ int ib_target_from_name(const char *s)
 		return IB_TARGET_LINUX_X86_64;
 	if (!strcmp(s, "windows-x86_64"))
 		return IB_TARGET_WINDOWS_X86_64;
+	return IB_E_USAGE;
+}
+
+/* The kinds by value (enum ib_kind is their index). */
+static const char *const kind_names[] = { "device-driver", "firmware", "application", "library" };
+
+const char *ib_kind_name(int k)
+{
+	return k >= 0 && k < (int)IB_ARRAY_LEN(kind_names) ? kind_names[k] : "?";
+}
+
+int ib_kind_from_name(const char *s)
+{
+	for (int i = 0; i < (int)IB_ARRAY_LEN(kind_names); i++)
+		if (!strcmp(s, kind_names[i]))
+			return i;
 	return IB_E_USAGE;
 }
 
@@ -227,8 +244,18 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		return jfail(c, "id", "must be 1-64 of [a-z0-9._-], starting with a letter or digit");
 	if ((rc = get_str(c, p, "name", 1, 256, &pkg->name)) ||
 	    (rc = get_str(c, p, "version", 1, 128, &pkg->version)) ||
-	    (rc = get_str(c, p, "description", 0, 4096, &pkg->description)))
+	    (rc = get_str(c, p, "description", 0, 4096, &pkg->description)) ||
+	    (rc = get_str(c, p, "vendor", 0, 256, &pkg->vendor)) ||
+	    (rc = get_str(c, p, "kind", 0, 32, &comp)))
 		return rc;
+	if (comp) {
+		pkg->kind = ib_kind_from_name(comp);
+		pkg->has_kind = 1;
+		free(comp);
+		comp = NULL;
+		if (pkg->kind < 0)
+			return jfail(c, "kind", "expected \"device-driver\", \"firmware\", \"application\" or \"library\"");
+	}
 	match = jget(p, "match");
 	if (!cJSON_IsObject(match))
 		return jfail(c, "match", "expected an object with \"os\" and \"nic\" arrays");
@@ -238,6 +265,9 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		ib_snprintf(mc.path, sizeof(mc.path), "%.140s.match", c->path);
 		if ((rc = get_strlist(&mc, match, "os", "._-*", 256, &pkg->os)) ||
 		    (rc = get_strlist(&mc, match, "nic", "", 64, &pkg->nic)))
+			return rc;
+		/* Kernel releases: "5.15.0-1089-azure", "5.14.0-687.25.1.el9_8.x86_64", "6.6.96.1-2.azl3". */
+		if (jget(match, "kernel") && (rc = get_strlist(&mc, match, "kernel", "._-*+~", 64, &pkg->kernel)))
 			return rc;
 	}
 	pkg->priority = 0;
@@ -272,11 +302,18 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 
 	if ((rc = get_str(c, p, "source", 1, 4096, &pkg->source)) ||
 	    (rc = get_str(c, p, "url", 0, 4096, &pkg->url)) ||
+	    (rc = get_str(c, p, "artifact", 0, 255, &pkg->artifact)) ||
 	    (rc = get_str(c, p, "sha256", 0, 64, &sha)) ||
 	    (rc = get_str(c, p, "compression", 0, 16, &comp)))
 		goto out;
 	if (!pkg->source[0]) {
 		rc = jfail(c, "source", "is empty");
+		goto out;
+	}
+	/* One file name directly inside the source directory: nothing to resolve, no way out. */
+	if (pkg->artifact && (!pkg->artifact[0] || strchr(pkg->artifact, '/') || strchr(pkg->artifact, '\\') ||
+			      !strcmp(pkg->artifact, ".") || !strcmp(pkg->artifact, ".."))) {
+		rc = jfail(c, "artifact", "must be a file name inside the source directory (no '/')");
 		goto out;
 	}
 	if (sha) {
@@ -303,9 +340,31 @@ out:
 	return rc;
 }
 
+/* "chunk_table": { "offset": N, "sha256": hex }: where the chunk hashes are, and what pins them. */
+static int parse_chunk_table(struct jctx *c, const cJSON *table, struct ib_package *pkg)
+{
+	struct jctx tc = *c;
+	char *sha = NULL;
+	int rc;
+
+	ib_snprintf(tc.path, sizeof(tc.path), "%.140s.chunk_table", c->path);
+	if (!cJSON_IsObject(table))
+		return jfail(c, "chunk_table", "expected an object with \"offset\" and \"sha256\"");
+	if ((rc = get_u64(&tc, table, "offset", 1, UINT64_MAX, &pkg->table_offset)) ||
+	    (rc = get_str(&tc, table, "sha256", 1, 64, &sha)))
+		goto out;
+	if (strlen(sha) != 64 || ib_hex_decode(sha, pkg->table_sha256, IB_SHA256_LEN))
+		rc = jfail(&tc, "sha256", "expected 64 hex digits");
+	else
+		pkg->has_table = 1;
+out:
+	free(sha);
+	return rc;
+}
+
 static int parse_blob(struct jctx *c, const cJSON *p, struct ib_package *pkg, uint32_t chunk_size)
 {
-	const cJSON *blob = jget(p, "blob"), *chunks, *e;
+	const cJSON *blob = jget(p, "blob"), *chunks, *table, *e;
 	char *comp = NULL, *sha = NULL;
 	uint64_t expect;
 	size_t i = 0;
@@ -333,12 +392,17 @@ static int parse_blob(struct jctx *c, const cJSON *p, struct ib_package *pkg, ui
 		goto out;
 	}
 	expect = (pkg->length + chunk_size - 1) / chunk_size;
+	pkg->nchunks = (size_t)expect;
 	chunks = jget(blob, "chunks");
+	table = jget(blob, "chunk_table");
+	if (table) {
+		rc = chunks ? jfail(c, "chunks", "not allowed with a chunk_table") : parse_chunk_table(c, table, pkg);
+		goto out;
+	}
 	if (!cJSON_IsArray(chunks) || (uint64_t)cJSON_GetArraySize(chunks) != expect) {
 		rc = jfail(c, "chunks", "expected one SHA-256 per chunk of the blob");
 		goto out;
 	}
-	pkg->nchunks = (size_t)expect;
 	pkg->chunks = malloc(pkg->nchunks * IB_SHA256_LEN);
 	if (!pkg->chunks) {
 		rc = -ENOMEM;
@@ -355,6 +419,72 @@ out:
 	free(comp);
 	free(sha);
 	return rc;
+}
+
+static int parse_mode(const char *s, unsigned *mode)
+{
+	if (!strcmp(s, "0644"))
+		*mode = 0644;
+	else if (!strcmp(s, "0755"))
+		*mode = 0755;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_file_entry(struct jctx *c, const cJSON *e, struct ib_file_entry *f)
+{
+	char *mode = NULL, *sha = NULL;
+	int rc;
+
+	if (!cJSON_IsObject(e))
+		return jfail(c, NULL, "expected an object");
+	if ((rc = get_str(c, e, "path", 1, 4096, &f->path)) || (rc = get_u64(c, e, "size", 1, UINT64_MAX, &f->size)) ||
+	    (rc = get_str(c, e, "mode", 1, 8, &mode)) || (rc = get_str(c, e, "sha256", 1, 64, &sha)))
+		goto out;
+	if (ib_path_check(f->path))
+		rc = jfail(c, "path", "not a safe relative path");
+	else if (parse_mode(mode, &f->mode))
+		rc = jfail(c, "mode", "expected \"0644\" or \"0755\"");
+	else if (strlen(sha) != 64 || ib_hex_decode(sha, f->sha256, IB_SHA256_LEN))
+		rc = jfail(c, "sha256", "expected 64 hex digits");
+out:
+	free(mode);
+	free(sha);
+	return rc;
+}
+
+/* The optional per-file list: every regular file of the package, whose sizes add up to the
+ * unpacked size. Absent in manifests written before it existed. */
+static int parse_files(struct jctx *c, const cJSON *p, struct ib_package *pkg)
+{
+	const cJSON *files = jget(p, "files"), *e;
+	uint64_t total = 0;
+	size_t i = 0;
+	int rc;
+
+	if (!files)
+		return 0;
+	if (!cJSON_IsArray(files) || (uint64_t)cJSON_GetArraySize(files) > pkg->file_count)
+		return jfail(c, "files", "expected an array of at most file_count entries");
+	pkg->has_files = 1;
+	pkg->nfiles = (size_t)cJSON_GetArraySize(files);
+	pkg->files = calloc(pkg->nfiles ? pkg->nfiles : 1, sizeof(*pkg->files));
+	if (!pkg->files)
+		return -ENOMEM;
+	cJSON_ArrayForEach(e, files) {
+		struct jctx fc = *c;
+
+		snprintf(fc.path, sizeof(fc.path), "%.140s.files[%zu]", c->path, i);
+		if ((rc = parse_file_entry(&fc, e, &pkg->files[i])))
+			return rc;
+		if (pkg->files[i].size > pkg->unpacked_size - total)
+			return jfail(&fc, "size", "the files add up to more than unpacked_size");
+		total += pkg->files[i++].size;
+	}
+	if (total != pkg->unpacked_size)
+		return jfail(c, "files", "the sizes do not add up to unpacked_size");
+	return 0;
 }
 
 static int parse_common(struct jctx *c, const cJSON *root, struct ib_manifest *m, int spec)
@@ -421,7 +551,8 @@ static int parse_packages(struct jctx *c, const cJSON *root, struct ib_manifest 
 				return rc;
 			snprintf(pc.path, sizeof(pc.path), "packages[%zu]", i);
 			if ((rc = get_u64(&pc, p, "unpacked_size", 1, UINT64_MAX, &m->pkgs[i].unpacked_size)) ||
-			    (rc = get_u64(&pc, p, "file_count", 1, IB_FILES_MAX, &m->pkgs[i].file_count)))
+			    (rc = get_u64(&pc, p, "file_count", 1, IB_FILES_MAX, &m->pkgs[i].file_count)) ||
+			    (rc = parse_files(&pc, p, &m->pkgs[i])))
 				return rc;
 		}
 		i++;
@@ -609,6 +740,19 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 		}
 		next = p->offset + p->length;
 	}
+	/* Then the chunk tables, in the same order. */
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+
+		if (!p->has_table)
+			continue;
+		if (p->table_offset != next || IB_CHUNK_TABLE_LEN(p) > payload_end - p->table_offset) {
+			rc = ib_fail(IB_E_FORMAT, "manifest: package '%s' chunk table at %llu is not where the "
+				     "payload continues", p->id, (unsigned long long)p->table_offset);
+			goto out;
+		}
+		next = p->table_offset + IB_CHUNK_TABLE_LEN(p);
+	}
 	if (next != payload_end)
 		rc = ib_fail(IB_E_FORMAT, "manifest: %llu payload bytes belong to no package",
 			     (unsigned long long)(payload_end - next));
@@ -640,19 +784,33 @@ void ib_manifest_release(struct ib_manifest *m)
 		free(p->description);
 		strlist_release(&p->os);
 		strlist_release(&p->nic);
+		strlist_release(&p->kernel);
 		strlist_release(&p->install.argv);
 		ib_install_release(&p->install);
 		free(p->install.success.v);
 		free(p->install.reboot.v);
 		free(p->source);
 		free(p->url);
+		free(p->artifact);
 		free(p->chunks);
+		free(p->vendor);
+		ib_package_files_release(p);
 	}
 	free(m->pkgs);
 	free(m->name);
 	free(m->version);
 	free(m->description);
 	memset(m, 0, sizeof(*m));
+}
+
+void ib_package_files_release(struct ib_package *p)
+{
+	for (size_t i = 0; i < p->nfiles; i++)
+		free(p->files[i].path);
+	free(p->files);
+	p->files = NULL;
+	p->nfiles = 0;
+	p->has_files = 0;
 }
 
 const struct ib_package *ib_manifest_find(const struct ib_manifest *m, const char *id)
@@ -700,9 +858,56 @@ static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
 	return cJSON_AddRawToObject(o, key, num);
 }
 
+static int add_chunk_table(cJSON *blob, const struct ib_package *p)
+{
+	cJSON *table = cJSON_AddObjectToObject(blob, "chunk_table");
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	ib_hex_encode(p->table_sha256, IB_SHA256_LEN, hex);
+	return table && add_u64(table, "offset", p->table_offset) && cJSON_AddStringToObject(table, "sha256", hex);
+}
+
+static int add_chunk_list(cJSON *blob, const struct ib_package *p)
+{
+	cJSON *chunks = cJSON_AddArrayToObject(blob, "chunks");
+	char hex[2 * IB_SHA256_LEN + 1];
+	int ok = chunks != NULL;
+
+	for (size_t i = 0; ok && i < p->nchunks; i++) {
+		ib_hex_encode(p->chunks[i], IB_SHA256_LEN, hex);
+		ok = cJSON_AddItemToArray(chunks, cJSON_CreateString(hex));
+	}
+	return ok;
+}
+
+static cJSON *files_json(const struct ib_package *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	char hex[2 * IB_SHA256_LEN + 1];
+	int ok = a != NULL;
+
+	for (size_t i = 0; ok && i < p->nfiles; i++) {
+		const struct ib_file_entry *f = &p->files[i];
+		cJSON *e = cJSON_CreateObject();
+
+		ok = e && cJSON_AddItemToArray(a, e);
+		ok = ok && cJSON_AddStringToObject(e, "path", f->path);
+		ok = ok && add_u64(e, "size", f->size);
+		ok = ok && cJSON_AddStringToObject(e, "mode", f->mode == 0755 ? "0755" : "0644");
+		if (ok)
+			ib_hex_encode(f->sha256, IB_SHA256_LEN, hex);
+		ok = ok && cJSON_AddStringToObject(e, "sha256", hex);
+	}
+	if (!ok) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
+}
+
 static cJSON *package_json(const struct ib_package *p)
 {
-	cJSON *o = cJSON_CreateObject(), *match, *inst, *blob, *chunks;
+	cJSON *o = cJSON_CreateObject(), *match, *inst, *blob;
 	char hex[2 * IB_SHA256_LEN + 1];
 	int ok = o != NULL;
 
@@ -711,9 +916,16 @@ static cJSON *package_json(const struct ib_package *p)
 	ok = ok && cJSON_AddStringToObject(o, "version", p->version);
 	if (ok && p->description)
 		ok = cJSON_AddStringToObject(o, "description", p->description) != NULL;
+	if (ok && p->vendor)
+		ok = cJSON_AddStringToObject(o, "vendor", p->vendor) != NULL;
+	if (ok && p->has_kind)
+		ok = cJSON_AddStringToObject(o, "kind", ib_kind_name(p->kind)) != NULL;
 	ok = ok && (match = cJSON_AddObjectToObject(o, "match"));
 	ok = ok && cJSON_AddItemToObject(match, "os", strlist_json(&p->os));
 	ok = ok && cJSON_AddItemToObject(match, "nic", strlist_json(&p->nic));
+	/* Written only when set: a spec without kernel rules keeps its manifest bytes. */
+	if (ok && p->kernel.n)
+		ok = cJSON_AddItemToObject(match, "kernel", strlist_json(&p->kernel));
 	ok = ok && cJSON_AddNumberToObject(o, "priority", (double)p->priority);
 	ok = ok && (inst = cJSON_AddObjectToObject(o, "install"));
 	ok = ok && ib_install_json(inst, &p->install) == 0;
@@ -729,11 +941,9 @@ static cJSON *package_json(const struct ib_package *p)
 	if (ok)
 		ib_hex_encode(p->sha256, IB_SHA256_LEN, hex);
 	ok = ok && cJSON_AddStringToObject(blob, "sha256", hex);
-	ok = ok && (chunks = cJSON_AddArrayToObject(blob, "chunks"));
-	for (size_t i = 0; ok && i < p->nchunks; i++) {
-		ib_hex_encode(p->chunks[i], IB_SHA256_LEN, hex);
-		ok = cJSON_AddItemToArray(chunks, cJSON_CreateString(hex));
-	}
+	ok = ok && (p->has_table ? add_chunk_table(blob, p) : add_chunk_list(blob, p));
+	if (ok && p->has_files)
+		ok = cJSON_AddItemToObject(o, "files", files_json(p));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

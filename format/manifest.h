@@ -47,14 +47,33 @@ struct ib_install {
 	struct ib_codes reboot;
 };
 
+/* One regular file of a package, as packed: its tar path, size, mode (0755 or 0644) and SHA-256.
+ * The list is in tar order (byte order of the paths, a directory's files after it). */
+struct ib_file_entry {
+	char *path;
+	uint64_t size;
+	unsigned mode;
+	uint8_t sha256[IB_SHA256_LEN];
+};
+
+/* The optional "kind" of a package: what a bill of materials calls it (CycloneDX type). */
+enum ib_kind { IB_KIND_DEVICE_DRIVER = 0, IB_KIND_FIRMWARE, IB_KIND_APPLICATION, IB_KIND_LIBRARY };
+const char *ib_kind_name(int k);
+int ib_kind_from_name(const char *s);
+
 struct ib_package {
 	char *id, *name, *version, *description;
+	char *vendor;              /* optional supplier name */
+	int kind;                  /* enum ib_kind; has_kind: written to the manifest only if given */
+	int has_kind;
 	struct ib_strlist os;      /* OS token patterns, '*' allowed */
 	struct ib_strlist nic;     /* NIC tokens */
+	struct ib_strlist kernel;  /* kernel release patterns (Windows: build number); empty = any */
 	long priority;
 	struct ib_install install;
 	/* spec only */
 	char *source, *url;
+	char *artifact;            /* the vendor file inside a directory source that url and sha256 name */
 	int has_source_sha256;
 	uint8_t source_sha256[IB_SHA256_LEN];
 	/* blob: filled by the builder, read from the manifest */
@@ -62,8 +81,22 @@ struct ib_package {
 	uint64_t offset, length, unpacked_size, file_count;
 	uint8_t sha256[IB_SHA256_LEN];
 	size_t nchunks;
+	/* The chunk hashes: listed in the manifest ("chunks", decoded here) or, as the builder
+	 * writes them, in a chunk table in the payload that the manifest pins by its SHA-256
+	 * ("chunk_table"), read only when the package is used (chunks stays NULL). */
 	uint8_t (*chunks)[IB_SHA256_LEN];
+	int has_table;
+	uint64_t table_offset; /* the table is nchunks x 32 bytes at this offset */
+	uint8_t table_sha256[IB_SHA256_LEN];
+	/* every regular file, hashed while packing; has_files is 0 for a manifest written before
+	 * the list existed (extraction then relies on the chunk hashes alone) */
+	int has_files;
+	size_t nfiles;
+	struct ib_file_entry *files;
 };
+
+/* Bytes of a package's chunk table: one SHA-256 per chunk. */
+#define IB_CHUNK_TABLE_LEN(p) ((uint64_t)(p)->nchunks * IB_SHA256_LEN)
 
 struct ib_manifest {
 	char *name, *version, *description;
@@ -79,8 +112,8 @@ struct ib_manifest {
 };
 
 /* Parses and validates manifest JSON, which must already have been verified. Every field is
- * checked for type and range, blobs must lie inside [payload_start, payload_end) without
- * overlapping, and chunk lists must match the blob lengths. */
+ * checked for type and range, blobs and then chunk tables must tile [payload_start, payload_end)
+ * in package order, and chunk lists must match the blob lengths. */
 int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint64_t payload_end,
 		      struct ib_manifest *m);
 /* Serializes m (blob fields filled) to the canonical manifest JSON (malloc'd, NUL-terminated). */
@@ -92,6 +125,9 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m);
 
 void ib_manifest_release(struct ib_manifest *m);
 const struct ib_package *ib_manifest_find(const struct ib_manifest *m, const char *id);
+
+/* Releases a package's file list. */
+void ib_package_files_release(struct ib_package *p);
 
 /* 1 if code is in the list. */
 int ib_codes_has(const struct ib_codes *c, long code);

@@ -18,6 +18,7 @@ int ib_exit_code(int err, int target)
 	case IB_E_NODEVICE:
 		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_NODEVICE;
 	case IB_E_UNSUPPORTED_OS:
+	case IB_E_UNSUPPORTED_KERNEL: /* the extension's "OS not supported": a kernel is part of it */
 		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_UNSUPPORTED_OS;
 	case IB_E_TIMEOUT:
 		return IB_EXIT_TIMEOUT;
@@ -51,6 +52,7 @@ const char *ib_exit_reason(int err)
 		return "integrity";
 	case IB_E_NODEVICE: return "no_device";
 	case IB_E_UNSUPPORTED_OS: return "os_unsupported";
+	case IB_E_UNSUPPORTED_KERNEL: return "kernel_unsupported";
 	case IB_E_INSTALLER: return "installer_failed";
 	case IB_E_TIMEOUT: return "timeout";
 	case IB_E_ROLLBACK: return "downgrade_refused";

@@ -31,6 +31,8 @@ static const char help[] =
 	"  --package ID        install (or extract) this package, skipping detection\n"
 	"  --os TOKEN          use this OS token instead of detecting it\n"
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
+	"  --kernel RELEASE    match packages' kernel rules against this kernel instead of the\n"
+	"                      running one (with --root: instead of the image's installed kernel)\n"
 	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
 #ifdef _WIN32
 	"  --root DIR          add the INF drivers for the --nic models to the offline Windows image\n"
@@ -66,10 +68,12 @@ static const char help[] =
 	"  --extension CMD     run as an Azure VM extension handler: CMD is install, enable, disable,\n"
 	"                      uninstall or update (the handler package: ibpack extension)\n"
 	"  --allow-downgrade   install even if a newer sequence of this bundle is installed\n"
+	"  --reinstall         run the installer even if this bundle's selected package is installed\n"
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
-	"  --json              print one JSON result object on stdout\n"
+	"  --json              print the result as one JSON object on one line on stdout (also for\n"
+	"                      usage errors; docs/JSON.md)\n"
 	"  --quiet             print nothing but errors\n"
-	"  --help, --version\n"
+	"  --help, --version  (--version --json: the libraries this stub is built from)\n"
 #ifdef _WIN32
 	"\n"
 	"Windows installer conventions (WiX Burn), with '/' or '-':\n"
@@ -90,17 +94,18 @@ static const char help[] =
 	"locked. Every install run adds one entry (source ibpack) to the Application event log.\n";
 #else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
-	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
-	"14 installer or extraction failed or interrupted, 15 older than the installed bundle (see\n"
-	"--allow-downgrade) or unusable install state, 16 another install is running, 240 installer\n"
-	"timed out.\n";
+	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle\n"
+	"(or no package for the running kernel: kernel_unsupported), 14 installer or extraction\n"
+	"failed or interrupted, 15 older than the installed bundle (see --allow-downgrade) or\n"
+	"unusable install state, 16 another install is running, 240 installer timed out.\n";
 #endif
 
 static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_KEEP_SOURCE, O_UNINSTALL_DATA };
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_KERNEL, O_KEEP_SOURCE,
+	       O_UNINSTALL_DATA };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -118,6 +123,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },
 		{ "stage", no_argument, NULL, O_STAGE },
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
+		{ "reinstall", no_argument, NULL, O_REINSTALL },
+		{ "kernel", required_argument, NULL, O_KERNEL },
 #ifdef _WIN32 /* packages kept for MSI repair: stub/install_win.c */
 		{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
 		{ "uninstall-data", no_argument, NULL, O_UNINSTALL_DATA },
@@ -135,6 +142,12 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_EXTRACT: o->extract_dir = optarg; break;
 		case O_PACKAGE: o->force_package = optarg; break;
 		case O_OS: o->os_override = optarg; break;
+		case O_KERNEL:
+			if (!optarg[0] || strlen(optarg) >= sizeof(((struct stub_host *)0)->kernel))
+				return ib_fail(IB_E_USAGE, "--kernel needs a kernel release of at most %zu characters",
+					       sizeof(((struct stub_host *)0)->kernel) - 1);
+			o->kernel_override = optarg;
+			break;
 		case O_NIC:
 			if (o->n_nic_override == STUB_MAX_NICS || !ib_nic_token_known(optarg))
 				return ib_fail(IB_E_USAGE, "unknown or too many --nic '%s'", optarg);
@@ -176,6 +189,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_ROOT: o->root = optarg; break;
 		case O_STAGE: o->stage = 1; break;
 		case O_UNSTAGE: o->unstage = 1; break;
+		case O_REINSTALL: o->reinstall = 1; break;
 		case O_KEEP_SOURCE: o->keep_source = 1; break;
 		case O_UNINSTALL_DATA: o->uninstall_data = 1; break;
 		default:
@@ -189,6 +203,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		return ib_fail(IB_E_USAGE, "--detect, --list, --verify, --extract and --uninstall-data exclude each other");
 	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
+	if (o->extension && o->json) /* the handler reports through status files */
+		return ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json");
 	if (!o->sysroot) {
 		const char *env = getenv("IBPACK_SYSROOT");
 
@@ -217,11 +233,17 @@ int stub_main(int argc, char **argv)
 	if (!rc)
 		rc = parse(argc, argv, &o);
 	if (rc) {
-		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));
-		return IB_EXIT_USAGE;
+		/* A caller that asked for JSON parses stdout even now, whatever else was wrong. */
+		for (int i = 1; i < argc && !o.json; i++)
+			o.json = !strcmp(argv[i], "--json");
+		return stub_finish(&ctx, rc);
 	}
 	if (o.help) {
 		fputs(help, stdout);
+		return 0;
+	}
+	if (o.version && o.json) { /* what this stub is built from (deps/buildinfo.sh) */
+		printf("%s\n", stub_buildinfo_json());
 		return 0;
 	}
 	if (o.version) {

@@ -34,6 +34,7 @@ static int entry_from_json(const char *name, const cJSON *o, struct stub_state_e
 		{ "package", e->package, sizeof(e->package), 1 },
 		{ "package_version", e->package_version, sizeof(e->package_version), 0 },
 		{ "installed", e->installed, sizeof(e->installed), 1 },
+		{ "boot_id", e->boot_id, sizeof(e->boot_id), 0 },
 		{ "kept_source", e->kept_source, sizeof(e->kept_source), 0 },
 	};
 
@@ -144,6 +145,7 @@ int stub_state_set(struct stub_state *s, const struct stub_state_entry *e)
 	    !cJSON_AddStringToObject(o, "package_version", e->package_version) ||
 	    !cJSON_AddStringToObject(o, "installed", e->installed) ||
 	    !cJSON_AddBoolToObject(o, "reboot_required", e->reboot_required) ||
+	    (e->boot_id[0] && !cJSON_AddStringToObject(o, "boot_id", e->boot_id)) ||
 	    (e->kept_source[0] && !cJSON_AddStringToObject(o, "kept_source", e->kept_source)))
 		goto oom;
 	cJSON_DeleteItemFromObjectCaseSensitive(bundles, e->bundle);

@@ -29,7 +29,7 @@ struct stub_dev {
 struct stub_host {
 	char os[64];            /* OS token, "ubuntu-20.04" / "windows-server-2019" */
 	char os_pretty[128];
-	char kernel[128];
+	char kernel[128];       /* release ("5.15.0-1089-azure"), Windows "10.0.<build>" */
 	size_t ndevs;
 	struct stub_dev devs[STUB_MAX_DEVS];
 	size_t nnics;
@@ -39,6 +39,7 @@ struct stub_host {
 struct stub_opts {
 	const char *sysroot, *tmpdir, *log_file, *extract_dir;
 	const char *force_package, *os_override;
+	const char *kernel_override; /* --kernel RELEASE: the kernel packages' kernel rules see */
 	const char *nic_override[STUB_MAX_NICS];
 	size_t n_nic_override;
 	int detect, list, verify, json, quiet, keep, help, version;
@@ -55,6 +56,7 @@ struct stub_opts {
 	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
 	/* ---- Azure VM extension handler: stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
+	int reinstall;          /* --reinstall: run the installer even if this selection is installed */
 	/* ---- Windows: packages kept for MSI repair (stub/install_win.c) ---- */
 	int keep_source;        /* --keep-source: keep the package as if it said "keep": true */
 	int uninstall_data;     /* --uninstall-data: remove this bundle's kept packages */
@@ -74,6 +76,9 @@ void log_close(struct stub_log *l);
 
 /* The stub's real entry point; main (POSIX) or wmain (Windows, UTF-16 to UTF-8) calls it. */
 int stub_main(int argc, char **argv);
+
+/* JSON naming the libraries this stub is built from: generated at build time (deps/buildinfo.sh). */
+const char *stub_buildinfo_json(void);
 
 /* ---- platform layer: the POSIX files and detect_linux.c, or the Windows files ---- */
 int plat_init(void);
@@ -133,6 +138,8 @@ extern const volatile uint8_t stub_trust_area[IB_TRUST_AREA_SIZE];
 
 /* Fills h->nics from h->devs (InfiniBand devices only, each token once). */
 void stub_host_collect(struct stub_host *h);
+/* Linux: sets IBPACK_KERNEL to h->kernel for the installer (the kernel selection matched). */
+void stub_host_export_kernel(const struct stub_host *h);
 /* Fills a detected Mellanox function's models, VF flag, InfiniBand verdict and note from its device
  * id and class code (class_known: whether the platform reported a class code). */
 void stub_dev_classify(struct stub_dev *d, int class_known);

@@ -288,7 +288,8 @@ sysroot() { sh "$MKSYSROOT" "$@"; }
 
 # regions BUNDLE: prints shell assignments describing the bundle, from its footer (parsed here,
 # independently of ibpack) and exported manifest: STUB_LEN MANIFEST_OFF MANIFEST_LEN SIGBLOCK_OFF
-# SIGBLOCK_LEN BUNDLE_LEN, and per package PKG_OFF_<id> PKG_LEN_<id> (id with - and . as _).
+# SIGBLOCK_LEN BUNDLE_LEN, and per package PKG_OFF_<id> PKG_LEN_<id> (id with - and . as _), and
+# TABLE_OFF_<id> TABLE_LEN_<id> for its chunk table (0 0 when its chunks are listed inline).
 regions() {
 	"$IBPACK" manifest "$1" -o "$WORK/.regions.json" >/dev/null || return 1
 	py - "$1" "$WORK/.regions.json" <<'PY'
@@ -303,6 +304,9 @@ m = json.load(open(sys.argv[2]))
 for p in m["packages"]:
     v = p["id"].replace("-", "_").replace(".", "_")
     print("PKG_OFF_%s=%d PKG_LEN_%s=%d" % (v, p["blob"]["offset"], v, p["blob"]["length"]))
+    t = p["blob"].get("chunk_table")
+    n = (p["blob"]["length"] + m["chunk_size"] - 1) // m["chunk_size"]
+    print("TABLE_OFF_%s=%d TABLE_LEN_%s=%d" % (v, t["offset"] if t else 0, v, 32 * n if t else 0))
 PY
 }
 
@@ -375,6 +379,7 @@ blob = buf.getvalue()
 cs = m["chunk_size"]
 p = m["packages"][0]
 p["unpacked_size"], p["file_count"] = max(size, 1), max(files, 1)
+p.pop("files", None)  # the optional signed file list would describe the replaced payload
 p["blob"] = {"offset": stub, "length": len(blob), "compression": "none",
              "sha256": hashlib.sha256(blob).hexdigest(),
              "chunks": [hashlib.sha256(blob[i:i + cs]).hexdigest() for i in range(0, len(blob), cs)]}

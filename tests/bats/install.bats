@@ -384,7 +384,7 @@ wait_gone() {
 	sysroot root cx6-vf --os debian 12
 	run --separate-stderr stub ./b.run --sysroot root --json
 	assert_status 12
-	json_assert "$output" "d['result'] == 'unsupported-os'" "d['os'] == 'debian-12'"
+	json_assert "$output" "d['result'] == 'os_unsupported'" "d['os'] == 'debian-12'"
 	[[ -z $(ls -A "$OUT") ]]
 	dir_empty tmp
 }
@@ -533,12 +533,12 @@ add('../escape', b'x')"
 	check 2 stub ./bad.run --sysroot ok
 	check 11 stub ./b.run --sysroot nodev
 	check 12 stub ./b.run --sysroot badOS
-	IBT_RC=9 check 14 stub ./b.run --sysroot ok
-	IBT_SLEEP=30 check 240 stub ./b.run --sysroot ok --timeout 1 3>&-
+	IBT_RC=9 check 14 stub ./b.run --sysroot ok --reinstall
+	IBT_SLEEP=30 check 240 stub ./b.run --sysroot ok --reinstall --timeout 1 3>&-
 	dir_empty tmp
 }
 
-@test "install reads only the selected package's blob from the payload (strace)" {
+@test "install reads only the selected package's blob and chunk table from the payload (strace)" {
 	strace_ok || skip "strace is not usable here"
 	install_setup
 	eval "$(regions b.run)"
@@ -548,9 +548,11 @@ add('../escape', b'x')"
 	reads=$(payload_reads b.run install.trace)
 	[[ -n $reads ]]
 	while read -r off n; do
-		((off >= PKG_OFF_ofed_ubuntu && off + n <= PKG_OFF_ofed_ubuntu + PKG_LEN_ofed_ubuntu)) || {
-			echo "read of $n bytes at $off is outside package ofed-ubuntu"
+		((off >= PKG_OFF_ofed_ubuntu && off + n <= PKG_OFF_ofed_ubuntu + PKG_LEN_ofed_ubuntu)) ||
+			((off == TABLE_OFF_ofed_ubuntu && n == TABLE_LEN_ofed_ubuntu)) || {
+			echo "read of $n bytes at $off is outside package ofed-ubuntu and its chunk table"
 			false
 		}
 	done <<<"$reads"
+	grep -qx "$TABLE_OFF_ofed_ubuntu $TABLE_LEN_ofed_ubuntu" <<<"$reads"
 }

@@ -181,6 +181,7 @@ static void test_exit_reasons(void **state)
 	static const struct { int err; const char *reason; int win; } cases[] = {
 		{ IB_E_NODEVICE, "no_device", 100 },       { IB_E_UNSUPPORTED_OS, "os_unsupported", 100 },
 		{ IB_E_INSTALLER, "installer_failed", 100 }, { IB_E_TIMEOUT, "timeout", 240 },
+		{ IB_E_UNSUPPORTED_KERNEL, "kernel_unsupported", 100 },
 		{ IB_E_INTEGRITY, "integrity", 2 },        { IB_E_SIGNATURE, "integrity", 2 },
 		{ IB_E_UNSAFE, "integrity", 100 },         { IB_E_ROLLBACK, "downgrade_refused", 100 },
 		{ IB_E_LOCKED, "locked", 100 },            { IB_E_USAGE, "usage", 1 },
