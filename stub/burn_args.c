@@ -1,5 +1,5 @@
 /* The Windows bundle's WiX Burn-style switches (/quiet, /passive, /norestart, /log FILE,
- * /layout DIR, /?, /help, each also with '-'), turned into the stub's own long options. */
+ * /layout DIR, /repair, /?, /help, each also with '-'), turned into the stub's own long options. */
 #include "stub.h"
 
 #include "../base/err.h"
@@ -63,6 +63,8 @@ int stub_burn_args(int argc, char **argv, int *outc, char ***outv)
 			}
 			v[n++] = is(name, "layout", NULL) ? "--extract" : "--log-file";
 			v[n++] = argv[++i];
+		} else if (is(name, "repair", NULL)) {
+			v[n++] = "--reinstall";
 		} else if (is(name, "?", "help") || is(name, "h", NULL)) {
 			v[n++] = "--help";
 		} else {

@@ -82,6 +82,7 @@ static const char help[] =
 	"  /norestart          never restart (the default: a needed reboot is exit 3010)\n"
 	"  /log FILE           log here (= --log-file FILE)\n"
 	"  /layout DIR         extract every package into DIR (= --extract DIR)\n"
+	"  /repair             run the installer again though it is installed (= --reinstall)\n"
 	"  /?, /help           this text\n"
 #endif
 	"\n"

@@ -259,14 +259,14 @@ PY
 	json_assert "$output" "d['kept_source'] == r'C:\ProgramData\ibpack\packages\keepsrc\p'"
 	[[ -f $kept/p/installer.exe ]]
 	echo marker >"$kept/p/first-run"
-	IBT_EXIT=5 wrun keepsrc.exe --keep-source --json
+	IBT_EXIT=5 wrun keepsrc.exe --keep-source --reinstall --json
 	assert_status 100
 	json_assert "$output" "'kept_source' not in d"
 	[[ -f $kept/p/first-run && ! -e $kept.previous ]]
-	wrun keepsrc.exe --keep-source
+	wrun keepsrc.exe --keep-source --reinstall
 	assert_status 0
 	[[ -f $kept/p/installer.exe && ! -e $kept/p/first-run && ! -e $kept.previous ]]
-	wrun keepsrc.exe --json
+	wrun keepsrc.exe --reinstall --json
 	assert_status 0
 	json_assert "$output" "'kept_source' not in d"
 }
@@ -280,9 +280,13 @@ PY
 	[[ -z $output ]] || { echo "not quiet: $output"; return 1; }
 	grep -q "hello from the installer" "$WINEPREFIX/drive_c/x.log"
 	grep -q "installed" "$WINEPREFIX/drive_c/x.log"
-	wrun burn.exe -QUIET -norestart -passive
+	wrun burn.exe -QUIET -norestart -passive /repair
 	assert_status 0
 	[[ -z $output ]]
+	wrun burn.exe /log 'C:\y.log' /repair /quiet
+	grep -q "^hello from the installer" "$WINEPREFIX/drive_c/y.log" # /repair ran it again
+	wrun burn.exe /log 'C:\z.log' /quiet
+	grep -q "is installed already" "$WINEPREFIX/drive_c/z.log"
 }
 
 @test "burn switches: /layout C:\\out extracts every package; /? and /help show them" {
