@@ -216,6 +216,10 @@ PY
 	e2e_only
 	msi_pkg "$FILE_DIR/msi"
 	wbundle msifail '{"msi": "fake-ofed.msi", "properties": {"FAIL": "1"}}' msi
+	# the bill of materials names what runs
+	run "$IBPACK" sbom msifail.exe
+	assert_status 0
+	json_assert "$output" "any(p['name'] == 'ibpack:install:msi' and p['value'] == 'fake-ofed.msi' for c in d['components'] for p in c.get('properties', []))"
 	wrun msifail.exe --json
 	assert_status 100
 	json_assert "$output" "d['reason'] == 'installer_failed'" "d['installer']['exit_code'] == 1603" \
