@@ -90,12 +90,13 @@ int spec_check_programs(const struct ib_manifest *m, const char *spec_dir, struc
 
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
-		const char *prog = p->install.argv.v[0];
+		const char *prog = p->install.argv.n ? p->install.argv.v[0] : NULL;
 		char src[IB_PATH_MAX], rel[IB_PATH_MAX];
 		struct stat st;
 		int relative, bare;
 
-		if (cli_source_path(spec_dir, p, src, sizeof(src)))
+		/* command_line and msi installs (Windows) name their program in other ways. */
+		if (!prog || cli_source_path(spec_dir, p, src, sizeof(src)))
 			continue;
 		if (lstat(src, &st) != 0 || (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)))
 			continue;

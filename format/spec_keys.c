@@ -16,7 +16,8 @@ static const char *const package_keys[] = {"id",   "name",   "version",  "descri
 					   "url",  "sha256", "artifact", "compression", "vendor",
 					   "kind", "match",  "priority", "install"};
 static const char *const match_keys[] = {"os", "nic", "kernel"};
-static const char *const install_keys[] = {"command", "timeout", "success_codes", "reboot_codes"};
+static const char *const install_keys[] = {"command", "command_line", "msi",           "properties",  "msiexec_args",
+					   "keep",    "timeout",      "success_codes", "reboot_codes"};
 
 #define EDIT_MAX 64 /* longer words are never typos of a spec key */
 

@@ -206,7 +206,7 @@ p = {
                    ["/bin/sh", "-c", "exit 0"],
         "timeout": int(kv.get("timeout", 60)),
         "success_codes": codes(kv.get("success", "0")),
-        "reboot_codes": codes(kv.get("reboot", "3010,194")),
+        "reboot_codes": codes(kv.get("reboot", "194")),
     },
 }
 for k in ("sha256", "compression"):
