@@ -40,8 +40,8 @@ FORMAT_WIN := format/fileio_win.c format/outdir_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
 BUILDER_SRC := $(wildcard builder/*.c)
-STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c
-STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c
+STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/instenv.c
+STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/tmpdir_posix.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c
 # issue 8 (hardening): the install guard, the install state and the lock
 STUB_LINUX += stub/guard.c stub/state.c stub/state_posix.c

@@ -22,6 +22,14 @@ int ib_outfile_close(struct ib_outfile *f, int commit);
 /* Removes relpath and everything under it, never following links. */
 int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath);
 
+#ifndef _WIN32
+/* Wraps an already open directory fd (duplicated; the caller keeps its own). */
+int ib_outdir_open_fd(int fd, struct ib_outdir **out);
+/* Removes name (below the directory fd parent) and everything under it, at any depth, never
+ * following links. */
+int ib_remove_tree_at(int parent, const char *name);
+#endif
+
 /* Validates a relative archive path: no absolute path, no empty, "." or ".." component, no
  * backslash or drive letter, at most 4096 bytes. Returns 0 or IB_E_UNSAFE. */
 int ib_path_check(const char *path);

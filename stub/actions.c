@@ -1,6 +1,7 @@
 /* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
 #include "actions.h"
 #include "guard.h" /* issue 8: self-check, lock, rollback rule, install record */
+#include "instenv.h"
 
 #include "../format/err.h"
 #include "../format/exitcode.h"
@@ -10,6 +11,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 static FILE *human(const struct stub_ctx *c)
 {
@@ -233,20 +239,44 @@ static int detect_and_select(struct stub_ctx *c)
 	return 0;
 }
 
-static int run_installer(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir)
+int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const char *tmpdir, const char *root,
+		       struct stub_env *env)
+{
+	struct stub_env_in in = {
+		.m = &c->bundle.m, .pkg = p, .os = c->host.os, .nics = c->host.nics, .nnics = c->host.nnics,
+		.tmpdir = tmpdir, .root = root, .pass = c->opts->pass_env, .npass = c->opts->npass_env,
+	};
+#ifdef _WIN32
+	in.home = getenv("USERPROFILE") ? getenv("USERPROFILE") : "C:\\";
+#else
+	in.home = geteuid() == 0 ? "/root" : "/";
+#endif
+	return stub_env_build(&in, env);
+}
+
+/* dirfd: the package directory held since extraction (Linux), or -1 (Windows: pkgdir). */
+static int run_installer(struct stub_ctx *c, const struct ib_package *p, int dirfd, const char *pkgdir,
+			 const char *tmpdir)
 {
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
+	struct stub_env env;
 	char **argv;
 	int rc;
 
+	if ((rc = stub_installer_env(c, p, tmpdir, NULL, &env)))
+		return rc;
+
 	/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
 	argv = calloc(p->install.argv.n + 1, sizeof(char *));
-	if (!argv)
+	if (!argv) {
+		stub_env_release(&env);
 		return ib_fail(-ENOMEM, "out of memory");
+	}
 	memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
 	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
-	rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	rc = plat_run(argv, env.v, dirfd, pkgdir, timeout, &c->log, &c->cancel, &c->run);
 	free(argv);
+	stub_env_release(&env);
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
 		return rc;
@@ -290,10 +320,19 @@ int stub_install(struct stub_ctx *c)
 	p = c->sel.pkg;
 	if ((rc = stub_guard_begin(c)))
 		return rc;
+#ifdef _WIN32
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
-	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
 	rc = ib_outdir_open(c->tmpdir, &dir);
+#else
+	/* Held by fds from here on: extraction, the working directory, the exec and the removal
+	 * never go through the temp path again. */
+	if ((rc = stub_tmp_create(o->tmpdir, &c->tmp)))
+		return rc;
+	snprintf(c->tmpdir, sizeof(c->tmpdir), "%s", c->tmp.path);
+	rc = ib_outdir_open_fd(c->tmp.fd, &dir);
+#endif
+	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
 	if (!rc) {
 		extract_opts(c, &eo);
 		rc = ib_extract_package(&c->bundle, p, dir, p->id, &eo, &st);
@@ -305,5 +344,24 @@ int stub_install(struct stub_ctx *c)
 		(unsigned long long)st.files, (unsigned long long)st.bytes);
 	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", c->tmpdir, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
-	return stub_guard_commit(c, run_installer(c, p, pkgdir));
+#ifdef _WIN32
+	return stub_guard_commit(c, run_installer(c, p, -1, pkgdir, NULL));
+#else
+	{
+		/* TMPDIR for the installer: a private dir next to the package (".tmp" is no package id). */
+		char privtmp[4200];
+		int dirfd = openat(c->tmp.fd, p->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (dirfd < 0)
+			return ib_fail(-errno, "cannot open '%s': %s", pkgdir, strerror(errno));
+		if (mkdirat(c->tmp.fd, ".tmp", 0700) != 0 ||
+		    ib_snprintf(privtmp, sizeof(privtmp), "%s/.tmp", c->tmpdir)) {
+			close(dirfd);
+			return ib_fail(-EIO, "cannot create the installer's temp dir in %s", c->tmpdir);
+		}
+		rc = stub_guard_commit(c, run_installer(c, p, dirfd, pkgdir, privtmp));
+		close(dirfd);
+		return rc;
+	}
+#endif
 }

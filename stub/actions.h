@@ -3,6 +3,8 @@
 #define IBPACK_ACTIONS_H
 
 #include "stub.h"
+#include "instenv.h"
+#include "tmpdir.h"
 
 #if defined(_WIN32)
 #define STUB_TARGET IB_TARGET_WINDOWS_X86_64
@@ -26,11 +28,15 @@ struct stub_ctx {
 	struct run_result run;
 	int ran, reboot_required;
 	char tmpdir[4096];
+	struct stub_tmp tmp;       /* Linux: the held temp dir (fds -1 when none) */
 	char message[1024];
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
 };
 
 int stub_open(struct stub_ctx *c);
+/* The installer's fixed environment for package p (tmpdir: its TMPDIR; root: IBPACK_ROOT). */
+int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const char *tmpdir, const char *root,
+		       struct stub_env *env);
 int stub_list(struct stub_ctx *c);
 int stub_verify(struct stub_ctx *c);
 int stub_extract(struct stub_ctx *c);

@@ -51,6 +51,8 @@ static const char help[] =
 	"  --tmpdir DIR        where to create the private temp dir\n"
 	"  --keep              keep the temp dir\n"
 	"  --timeout SEC       installer timeout (default: the package's)\n"
+	"  --pass-env NAME     give the installer this variable of the caller's environment\n"
+	"                      (repeatable; also $IBPACK_PASS_ENV=NAME,NAME)\n"
 #ifdef _WIN32
 	"  --log-file FILE     log here (default %ProgramData%\\ibpack\\logs\\<bundle>.log, or the Azure\n"
 	"                      extension log folder when run from C:\\Packages\\Plugins)\n"
@@ -85,6 +87,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	enum { O_EXTENSION = 0x600 }; /* issue 6 */
 	enum { O_ALLOW_DOWNGRADE = 0x800, O_LOCK_WAIT }; /* issue 8: stub/guard.c */
 	enum { O_ROOT = 0x700, O_STAGE, O_UNSTAGE }; /* issue 7: stub/root.c, stub/stage.c */
+	enum { O_PASS_ENV = 0x900 }; /* stub/instenv.c */
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -102,6 +105,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },                 /* issue 7 */
 		{ "stage", no_argument, NULL, O_STAGE },                     /* issue 7 */
 		{ "unstage", no_argument, NULL, O_UNSTAGE },                 /* issue 7 */
+		{ "pass-env", required_argument, NULL, O_PASS_ENV },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -145,6 +149,12 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_HELP: o->help = 1; break;
 		case O_VERSION: o->version = 1; break;
 		case O_EXTENSION: o->extension = optarg; break;
+		case O_PASS_ENV:
+			if (o->npass_env == IB_ARRAY_LEN(o->pass_env) || !stub_env_name_ok(optarg))
+				return ib_fail(IB_E_USAGE, "--pass-env '%s': not a variable the installer may be "
+					       "given (or too many)", optarg);
+			o->pass_env[o->npass_env++] = optarg;
+			break;
 		/* ---- issue 8: rollback rule and install lock ---- */
 		case O_ALLOW_DOWNGRADE: o->allow_downgrade = 1; break;
 		case O_LOCK_WAIT:
@@ -187,6 +197,7 @@ int stub_main(int argc, char **argv)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts = &o;
 	ctx.target = STUB_TARGET;
+	ctx.tmp.fd = ctx.tmp.basefd = -1;
 	rc = parse(argc, argv, &o);
 	if (rc) {
 		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));

@@ -163,9 +163,18 @@ int stub_finish(struct stub_ctx *c, int rc)
 	if (c->tmpdir[0]) {
 		if (c->opts->keep)
 			log_msg(&c->log, "info", "kept %s", c->tmpdir);
+#ifndef _WIN32
+		else if (c->tmp.fd >= 0 && stub_tmp_remove(&c->tmp) != 0)
+			log_msg(&c->log, "warning", "could not remove %s", c->tmpdir);
+		else if (c->tmp.fd < 0 && plat_rmtree(c->tmpdir) != 0)
+#else
 		else if (plat_rmtree(c->tmpdir) != 0)
+#endif
 			log_msg(&c->log, "warning", "could not remove %s", c->tmpdir);
 	}
+#ifndef _WIN32
+	stub_tmp_close(&c->tmp);
+#endif
 	if (rc)
 		log_msg(&c->log, "error", "%s (exit %d)", ib_errmsg(rc), code);
 	else if (c->message[0] && strcmp(c->action, "verify") != 0)

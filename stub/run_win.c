@@ -358,14 +358,16 @@ out:
 	return rc;
 }
 
-int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
-	     volatile sig_atomic_t *cancel, struct run_result *res)
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
+	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	ULONGLONG deadline = GetTickCount64() + (ULONGLONG)timeout * 1000;
 	struct child c = { NULL, NULL, NULL };
 	int pending_cr = 0, exited = 0, open = 1, rc;
 	DWORD code = 0;
 
+	(void)envp; /* the Windows installer still inherits the stub's environment */
+	(void)dirfd;
 	memset(res, 0, sizeof(*res));
 	rc = start(argv, cwd, log, &c);
 	while (!rc) {

@@ -54,6 +54,9 @@ struct stub_opts {
 	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
 	/* ---- Azure VM extension handler (issue 6): stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
+	/* ---- installer environment (stub/instenv.c): --pass-env NAME, repeatable ---- */
+	const char *pass_env[16];
+	size_t npass_env;
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
@@ -77,8 +80,8 @@ void plat_signals(volatile sig_atomic_t *flag);
 int plat_detect(const char *sysroot, struct stub_host *h);
 /* Default log file for a bundle name. */
 void plat_default_log(const char *bundle, char *buf, size_t size);
-/* Creates a private (0700 / protected ACL) temp dir under base (or the platform default,
- * avoiding noexec mounts) and writes its path. */
+/* Windows: creates a private (protected ACL) temp dir under base (or the platform default) and
+ * writes its path. Linux holds its temp dir by fds instead: stub/tmpdir.h. */
 int plat_tmpdir(const char *base, char *path, size_t size);
 int plat_rmtree(const char *path);
 int plat_mkdir(const char *path); /* 0 or -1 with errno, like mkdir(path, 0755) */
@@ -90,19 +93,18 @@ struct run_result {
 	int signal;       /* Linux: the signal that killed it */
 	int timed_out;
 };
-/* Runs argv with cwd as working directory, output to log, killing the whole process tree after
- * timeout seconds or when *cancel is set. */
-int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
-	     volatile sig_atomic_t *cancel, struct run_result *res);
+/* Runs argv with exactly the environment envp and only fds 0-2, output to log, killing the whole
+ * process tree after timeout seconds or when *cancel is set. The working directory is the
+ * directory fd dirfd (Linux: fchdir; a package-relative program is resolved from it) or, on
+ * Windows, cwd. */
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
+	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
 #ifndef _WIN32
 /* ---- image installs (stub/run_posix.c, used by stub/root_posix.c) ---- */
-/* plat_run inside a mounted image: the child chroots to the directory rootfd names, changes to
- * cwd (a path inside the image), and runs with PATH set to STUB_CHROOT_PATH and IBPACK_ROOT set
- * to root_shown (the image's path as the host sees it). */
-#define STUB_CHROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-int plat_run_chroot(char *const *argv, int rootfd, const char *root_shown, const char *cwd,
-		    unsigned timeout, struct stub_log *log, volatile sig_atomic_t *cancel,
-		    struct run_result *res);
+/* plat_run inside a mounted image: the child chroots to the directory rootfd names and changes
+ * to cwd (a path inside the image). */
+int plat_run_chroot(char *const *argv, char *const *envp, int rootfd, const char *cwd, unsigned timeout,
+		    struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
 #endif
 
 /* The trust area compiled into the stub and patched by the builder. */

@@ -37,6 +37,8 @@ setup() {
 	OUT=$WORK/out        # where test installers record what they saw
 	mkdir -p "$OUT" "$WORK/tmp"
 	export IBT_OUT=$OUT
+	# Installers get a fixed environment; these are the test installers' own inputs.
+	export IBPACK_PASS_ENV=IBT_OUT,IBT_RC,IBT_SLEEP
 	unset IBT_RC IBT_SLEEP IBPACK_SYSROOT IBPACK_STUB_DIR SOURCE_DATE_EPOCH
 	cd "$WORK" || return 1
 }
