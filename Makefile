@@ -34,7 +34,7 @@ include deps/deps.mk
 
 FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c format/trust.c \
 	format/manifest.c format/match.c format/pe.c format/bundle.c format/extract.c \
-	format/exitcode.c format/pathcheck.c
+	format/exitcode.c format/pathcheck.c format/text.c
 FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
 FORMAT_WIN := format/fileio_win.c format/outdir_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c

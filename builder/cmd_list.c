@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "../format/err.h"
+#include "../format/text.h"
 #include "../format/util.h"
 
 #include <cjson/cJSON.h>
@@ -90,8 +91,12 @@ int cmd_list(int argc, char **argv)
 		}
 		cli_print_json(o);
 	} else {
-		printf("%s %s (sequence %llu, %s, created %s)\n", b.m.name, b.m.version,
-		       (unsigned long long)b.m.sequence, ib_target_name(b.m.target), b.m.created);
+		char t1[512], t2[512];
+
+		/* Signed text is still text from the bundle: escaped before it reaches a terminal. */
+		printf("%s %s (sequence %llu, %s, created %s)\n", ib_text_escape(b.m.name, t1, sizeof(t1)),
+		       ib_text_escape(b.m.version, t2, sizeof(t2)), (unsigned long long)b.m.sequence,
+		       ib_target_name(b.m.target), b.m.created);
 		for (size_t i = 0; i < b.m.npkgs; i++) {
 			const struct ib_package *p = &b.m.pkgs[i];
 			char os[256], nic[128], size[32];
@@ -99,8 +104,9 @@ int cmd_list(int argc, char **argv)
 			join(&p->os, os, sizeof(os));
 			join(&p->nic, nic, sizeof(nic));
 			cli_human_size(p->unpacked_size, size, sizeof(size));
-			printf("  %-28s %s %s  os=%s nic=%s priority=%ld %s\n", p->id, p->name, p->version, os, nic,
-			       p->priority, size);
+			printf("  %-28s %s %s  os=%s nic=%s priority=%ld %s\n", p->id,
+			       ib_text_escape(p->name, t1, sizeof(t1)), ib_text_escape(p->version, t2, sizeof(t2)), os,
+			       nic, p->priority, size);
 		}
 	}
 	ib_bundle_close(&b);

@@ -4,6 +4,7 @@
 #include "../format/err.h"
 #include "../format/exitcode.h"
 #include "../format/match.h"
+#include "../format/text.h"
 
 #include <cjson/cJSON.h>
 
@@ -104,7 +105,10 @@ int cmd_plan(int argc, char **argv)
 		cJSON_AddNumberToObject(o, "exit_code", code);
 		cli_print_json(o);
 	} else if (sel.pkg) {
-		printf("%s: %s %s\n  %s\n", sel.pkg->id, sel.pkg->name, sel.pkg->version, sel.why);
+		char t1[512], t2[512], t3[2048];
+
+		printf("%s: %s %s\n  %s\n", sel.pkg->id, ib_text_escape(sel.pkg->name, t1, sizeof(t1)),
+		       ib_text_escape(sel.pkg->version, t2, sizeof(t2)), ib_text_escape(sel.why, t3, sizeof(t3)));
 	} else {
 		printf("nothing to install: %s\n", sel.why);
 	}

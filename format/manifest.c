@@ -2,6 +2,7 @@
 #include "manifest.h"
 
 #include "err.h"
+#include "text.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -494,6 +495,9 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m)
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	/* The same rule as for manifests, so a build cannot produce a manifest the stub refuses. */
+	if ((rc = ib_json_text_check((const unsigned char *)json, len, &err_at)))
+		return ib_fail_ctx(IB_E_SPEC, "spec is not UTF-8 JSON text: ");
 	root = parse_json(json, len, &err_at, &why);
 	if (!root)
 		return ib_fail(IB_E_SPEC, "not valid JSON: %s (near byte %zu)", why, err_at);
@@ -542,6 +546,9 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	/* FORMAT.md promises UTF-8 JSON; cJSON alone accepts invalid UTF-8 and raw control bytes. */
+	if ((rc = ib_json_text_check((const unsigned char *)json, len, &err_at)))
+		return ib_fail_ctx(rc, "manifest: ");
 	root = parse_json(json, len, &err_at, &why);
 	if (!root)
 		return ib_fail(IB_E_FORMAT, "manifest: not valid JSON: %s (near byte %zu)", why, err_at);

@@ -6,6 +6,7 @@
 #include "../format/err.h"
 #include "../format/exitcode.h"
 #include "../format/extract.h"
+#include "../format/text.h"
 #include "../format/util.h"
 
 #include <errno.h>
@@ -102,12 +103,16 @@ int stub_list(struct stub_ctx *c)
 
 	if (!out || c->opts->json)
 		return 0; /* the JSON result carries the package list */
-	fprintf(out, "%s %s (sequence %llu, %s, created %s)\n", m->name, m->version,
-		(unsigned long long)m->sequence, ib_target_name(m->target), m->created);
+	char t1[512], t2[512];
+
+	fprintf(out, "%s %s (sequence %llu, %s, created %s)\n", ib_text_escape(m->name, t1, sizeof(t1)),
+		ib_text_escape(m->version, t2, sizeof(t2)), (unsigned long long)m->sequence,
+		ib_target_name(m->target), m->created);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 
-		fprintf(out, "  %-28s %s %s  os=", p->id, p->name, p->version);
+		fprintf(out, "  %-28s %s %s  os=", p->id, ib_text_escape(p->name, t1, sizeof(t1)),
+			ib_text_escape(p->version, t2, sizeof(t2)));
 		for (size_t j = 0; j < p->os.n; j++)
 			fprintf(out, "%s%s", j ? "," : "", p->os.v[j]);
 		fprintf(out, " nic=");
@@ -122,6 +127,7 @@ int stub_verify(struct stub_ctx *c)
 {
 	struct ib_bundle *b = &c->bundle;
 	uint8_t hash[IB_SHA256_LEN];
+	char safe[1024];
 	long bad;
 	int rc = ib_bundle_stub_hash(b, hash);
 
@@ -133,7 +139,7 @@ int stub_verify(struct stub_ctx *c)
 		snprintf(c->message, sizeof(c->message), "bundle is valid: %zu packages, %zu trusted signature%s",
 			 b->m.npkgs, b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
 	if (!rc && human(c))
-		fprintf(human(c), "%s\n", c->message);
+		fprintf(human(c), "%s\n", ib_text_escape(c->message, safe, sizeof(safe)));
 	return rc;
 }
 

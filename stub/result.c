@@ -4,6 +4,7 @@
 #include "root.h"  /* issue 7: image installs and staging */
 
 #include "../format/err.h"
+#include "../format/text.h"
 #include "../format/exitcode.h"
 #include "../format/util.h"
 
@@ -179,8 +180,12 @@ int stub_finish(struct stub_ctx *c, int rc)
 		log_msg(&c->log, "error", "%s (exit %d)", ib_errmsg(rc), code);
 	else if (c->message[0] && strcmp(c->action, "verify") != 0)
 		log_msg(&c->log, "info", "%s", c->message);
-	if (rc && !c->log.echo)
-		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc)); /* quiet or JSON: errors still reach stderr */
+	if (rc && !c->log.echo) {
+		char safe[2048];
+
+		/* quiet or JSON: errors still reach stderr */
+		fprintf(stderr, "ibpack: %s\n", ib_text_escape(ib_errmsg(rc), safe, sizeof(safe)));
+	}
 	if (c->opts->json)
 		print_json(c, rc, code);
 	stub_guard_release(c); /* after the temp dir is gone: the next install may start now */
