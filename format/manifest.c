@@ -496,8 +496,12 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m)
 
 	memset(m, 0, sizeof(*m));
 	/* The same rule as for manifests, so a build cannot produce a manifest the stub refuses. */
-	if ((rc = ib_json_text_check((const unsigned char *)json, len, &err_at)))
-		return ib_fail_ctx(IB_E_SPEC, "spec is not UTF-8 JSON text: ");
+	if (ib_json_text_check((const unsigned char *)json, len, &err_at)) {
+		char why_text[256];
+
+		snprintf(why_text, sizeof(why_text), "%s", ib_errmsg(IB_E_FORMAT));
+		return ib_fail(IB_E_SPEC, "not valid JSON: %s", why_text);
+	}
 	root = parse_json(json, len, &err_at, &why);
 	if (!root)
 		return ib_fail(IB_E_SPEC, "not valid JSON: %s (near byte %zu)", why, err_at);
@@ -548,7 +552,7 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 	memset(m, 0, sizeof(*m));
 	/* FORMAT.md promises UTF-8 JSON; cJSON alone accepts invalid UTF-8 and raw control bytes. */
 	if ((rc = ib_json_text_check((const unsigned char *)json, len, &err_at)))
-		return ib_fail_ctx(rc, "manifest: ");
+		return ib_fail_ctx(rc, "manifest: not valid JSON: ");
 	root = parse_json(json, len, &err_at, &why);
 	if (!root)
 		return ib_fail(IB_E_FORMAT, "manifest: not valid JSON: %s (near byte %zu)", why, err_at);
