@@ -200,6 +200,7 @@ static int empty_dir(int fd, int top, int depth, unsigned *moved, int *seen)
 		close(dfd);
 		return -errno;
 	}
+	rewinddir(dir); /* a dup shares the offset: a later pass over the same fd starts at the top */
 	while ((e = readdir(dir))) {
 		struct stat st;
 		int sub, r = 0;
