@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -346,6 +347,14 @@ static int build(struct build *bd)
 	/* Pad so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
 	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + sigblock_len + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
 	f.bundle_len = f.sigblock_off + sigblock_len + padlen + IB_FOOTER_SIZE;
+	/* The PE security directory holds a 32-bit file offset: past 4 GiB no certificate table can
+	 * follow the bundle, so it could never be Authenticode-signed. */
+	if (bd->target == IB_TARGET_WINDOWS_X86_64 && f.bundle_len > UINT32_MAX) {
+		rc = ib_fail(IB_E_SPEC, "%s: the Windows bundle would be %llu bytes; Authenticode needs its "
+			     "certificate table to start below 4 GiB: split the packages over several bundles",
+			     bd->spec_path, (unsigned long long)f.bundle_len);
+		goto out;
+	}
 	ib_footer_encode(&f, footer_bytes);
 	if ((rc = write_all(fd, manifest, manifest_len)) || (rc = write_all(fd, sigblock, sigblock_len)) ||
 	    (rc = write_all(fd, pad, padlen)) || (rc = write_all(fd, footer_bytes, sizeof(footer_bytes))))

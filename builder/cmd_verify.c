@@ -227,6 +227,23 @@ static int explain(const struct opts *o, const struct ib_trust *t, const struct 
 	return ib_fail_ctx(rc, "'%s': ", o->path);
 }
 
+/* Only a certificate table that opening the bundle accepted, holding a parseable PKCS#7
+ * SignedData: the same thing osslsigncode would call signed (not whether it verifies). */
+static int authenticode_signed(struct ib_bundle *b)
+{
+	uint8_t *der;
+	int ok = 0;
+
+	if (!b->pe.is_pe || !b->pe.pkcs7_len || b->pe.pkcs7_len > IB_PE_CERT_MAX)
+		return 0;
+	if (!(der = malloc((size_t)b->pe.pkcs7_len)))
+		return 0;
+	if (ib_file_pread(&b->file, der, (size_t)b->pe.pkcs7_len, b->pe.pkcs7_off) == 0)
+		ok = ib_pkcs7_is_signed_data(der, (size_t)b->pe.pkcs7_len);
+	free(der);
+	return ok;
+}
+
 static void add_identity(struct ib_bundle *b, struct report *r)
 {
 	char hex[2 * IB_SHA256_LEN + 1];
@@ -239,7 +256,7 @@ static void add_identity(struct ib_bundle *b, struct report *r)
 	ib_sha256(b->manifest_raw, b->manifest_len, digest);
 	ib_hex_encode(digest, IB_SHA256_LEN, hex);
 	cJSON_AddStringToObject(r->json, "manifest_sha256", hex);
-	cJSON_AddBoolToObject(r->json, "authenticode_signed", b->pe.is_pe && b->pe.cert_off != 0);
+	cJSON_AddBoolToObject(r->json, "authenticode_signed", authenticode_signed(b));
 }
 
 static void add_manifest(struct ib_bundle *b, struct report *r)

@@ -253,6 +253,12 @@ apply_debian_patches() {
       n=$((n + 1))
     done <"$SRC/debian/patches/series"
   fi
+  # Debian regenerates autotools output (dh_autoreconf); the series' build-file changes only
+  # touch test lists and pkg-config metadata (configure.ac, Makefile.am). Keep the release's
+  # generated files by dating the autotools inputs back, so make does not try to regenerate them
+  # with this machine's (different) autotools.
+  find "$SRC" \( -name configure.ac -o -name Makefile.am -o -name '*.m4' ! -name aclocal.m4 \) \
+    -type f -exec touch -d 2000-01-01 {} +
   printf '%s\t%s\t%d\n' "$name" "${VERSIONS[i]}" "$n" >>"$PREFIX/versions.tsv"
 }
 
