@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anchors.h"
+
 #include "../format/bundle.h"
 #include "../format/format.h"
 #include "../format/manifest.h"
@@ -45,8 +47,9 @@ int cli_read_file(const char *path, size_t max, char **data, size_t *len);
 int cli_load_spec(const char *path, struct ib_manifest *m, char **dir);
 /* Trust from PEM files, or when n == 0 from the trust area embedded in the bundle's stub. */
 int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *t);
-/* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
-int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
+/* Opens a bundle and authenticates it against the anchors (never against keys only the bundle
+ * vouches for), explaining signer and trusted key ids on failure. */
+int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b);
 
 /* Progress on stderr when it is a terminal: "label  42%". */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

@@ -25,14 +25,14 @@
 
 static const char help[] =
 	"usage: ibpack extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
-	"                        [-p KEY.pub]...\n"
+	"                        [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]...\n"
 	"Checks the bundle like 'ibpack verify' and writes an Azure VM extension handler package: a zip\n"
 	"with HandlerManifest.json (all five handler commands) and the bundle as bin/<name>.run or\n"
 	"bin/<name>.exe, run as '<bundle> --extension install|enable|disable|uninstall|update'.\n"
 	"The handler is P.T, version V. P and T: letters, digits, '.' and '_' (no '-': the Linux agent\n"
 	"keeps a handler in <P.T>-<V>/); V: 1 to 4 numbers separated by dots (1.0.0). The zip is the\n"
 	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n"
-	"--force replaces an existing HANDLER.zip.\n";
+	"--force replaces an existing HANDLER.zip.\n" CLI_ANCHOR_HELP;
 
 static int check_name(const char *opt, const char *s)
 {
@@ -267,12 +267,12 @@ int cmd_extension(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },    { "publisher", required_argument, NULL, 'P' },
 		{ "type", required_argument, NULL, 'T' },      { "version", required_argument, NULL, 'V' },
-		{ "force", no_argument, NULL, 'f' },           { "pubkey", required_argument, NULL, 'p' },
+		{ "force", no_argument, NULL, 'f' },            CLI_ANCHOR_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL, *publisher = NULL, *type = NULL, *version = NULL;
-	char *pubs[32], name[2 * NAME_MAX_LEN + 2], bundle_path[IB_ID_MAX + 16], *manifest = NULL;
-	size_t npubs = 0;
+	char name[2 * NAME_MAX_LEN + 2], bundle_path[IB_ID_MAX + 16], *manifest = NULL;
+	struct cli_anchors anchors = { 0 };
 	int c, rc, force = 0, windows;
 	struct ib_bundle b;
 
@@ -283,13 +283,13 @@ int cmd_extension(int argc, char **argv)
 		case 'T': type = optarg; break;
 		case 'V': version = optarg; break;
 		case 'f': force = 1; break;
-		case 'p':
-			if (npubs == IB_ARRAY_LEN(pubs))
-				return cli_usage("extension: at most 32 keys");
-			pubs[npubs++] = optarg;
-			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("extension: bad option");
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, optarg)) < 0)
+				return cli_usage("extension: %s", ib_errmsg(rc));
+			if (!rc)
+				return cli_usage("extension: bad option");
+			break;
 		}
 	}
 	if (optind + 1 != argc || !out || !publisher || !type || !version)
@@ -298,7 +298,7 @@ int cmd_extension(int argc, char **argv)
 	    (rc = check_version(version)))
 		return cli_fail(rc);
 	snprintf(name, sizeof(name), "%s.%s", publisher, type);
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	rc = cli_open_bundle(argv[optind], &anchors, &b);
 	if (rc)
 		return cli_fail(rc);
 	rc = verify_all(&b);

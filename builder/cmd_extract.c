@@ -12,20 +12,21 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [-p KEY.pub]... [-q]\n"
+	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [-q]\n"
+	"                      [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]...\n"
 	"Extracts one, several or all packages into DIR/<package-id>/. Every chunk is checked against\n"
-	"the signed manifest before it reaches the archive reader or the disk.\n";
+	"the signed manifest before it reaches the archive reader or the disk.\n" CLI_ANCHOR_HELP;
 
 int cmd_extract(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "package", required_argument, NULL, 'P' },
-		{ "pubkey", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
+		 CLI_ANCHOR_OPTIONS, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	const char *outdir = NULL, *only[64];
-	char *pubs[32];
-	size_t npubs = 0, nonly = 0;
+	struct cli_anchors anchors = { 0 };
+	size_t nonly = 0;
 	struct cli cli = { .tty = isatty(2) };
 	struct ib_bundle b;
 	struct ib_outdir *dir = NULL;
@@ -39,19 +40,19 @@ int cmd_extract(int argc, char **argv)
 				return cli_usage("extract: at most 64 --package options");
 			only[nonly++] = optarg;
 			break;
-		case 'p':
-			if (npubs == 32)
-				return cli_usage("extract: at most 32 keys");
-			pubs[npubs++] = optarg;
-			break;
 		case 'q': cli.quiet = 1; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("extract: bad option");
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, optarg)) < 0)
+				return cli_usage("extract: %s", ib_errmsg(rc));
+			if (!rc)
+				return cli_usage("extract: bad option");
+			break;
 		}
 	}
 	if (optind + 1 != argc || !outdir)
 		return cli_usage("extract: BUNDLE and -o DIR are needed");
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	rc = cli_open_bundle(argv[optind], &anchors, &b);
 	if (rc)
 		return cli_fail(rc);
 	for (size_t i = 0; i < nonly; i++)

@@ -12,9 +12,9 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack list BUNDLE [-p KEY.pub]... [--json]\n"
+	"usage: ibpack list BUNDLE [--json] [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]...\n"
 	"Shows name, version, sequence, target and the packages with their match rules. Reads only\n"
-	"the footer, manifest and signatures, and checks the signature first.\n";
+	"the footer, manifest and signatures, and checks the signature first.\n" CLI_ANCHOR_HELP;
 
 static cJSON *strlist(const struct ib_strlist *l)
 {
@@ -39,29 +39,28 @@ static void join(const struct ib_strlist *l, char *buf, size_t size)
 int cmd_list(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
+		 CLI_ANCHOR_OPTIONS, { "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	struct ib_bundle b;
-	char *pubs[32];
-	size_t npubs = 0;
+	struct cli_anchors anchors = { 0 };
 	int c, json = 0, rc;
 
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (npubs == 32)
-				return cli_usage("list: at most 32 keys");
-			pubs[npubs++] = optarg;
-			break;
 		case 'j': json = 1; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("list: bad option");
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, optarg)) < 0)
+				return cli_usage("list: %s", ib_errmsg(rc));
+			if (!rc)
+				return cli_usage("list: bad option");
+			break;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_usage("list: exactly one BUNDLE is needed");
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	rc = cli_open_bundle(argv[optind], &anchors, &b);
 	if (rc)
 		return cli_fail(rc);
 	if (json) {

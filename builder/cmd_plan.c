@@ -14,12 +14,14 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack plan SPEC_OR_BUNDLE --os TOKEN [--nic TOKEN]... [--json] [-p KEY.pub]\n"
+	"usage: ibpack plan SPEC_OR_BUNDLE --os TOKEN [--nic TOKEN]... [--json]\n"
+	"                   [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]...\n"
 	"Prints the package the stub would choose for that OS and those NICs, and why. The exit code\n"
 	"is the stub's: 0 a package matches; Linux 11 no supported device, 12 OS not supported;\n"
 	"Windows 100 for either.\n"
 	"OS tokens: ubuntu-20.04, rhel-8.2, windows-server-2019, ...; NIC tokens: cx3 cx3pro cib cx4\n"
-	"cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd.\n";
+	"cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd.\n"
+	"A BUNDLE is checked first (a SPEC needs no trust):\n" CLI_ANCHOR_HELP;
 
 static int is_bundle(const char *path)
 {
@@ -39,12 +41,13 @@ int cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "os", required_argument, NULL, 'O' },     { "nic", required_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'j' },         { "pubkey", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },          CLI_ANCHOR_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	const char *os = NULL, *nics[16];
-	char *pubs[32], *dir = NULL;
-	size_t nnics = 0, npubs = 0;
+	char *dir = NULL;
+	struct cli_anchors anchors = { 0 };
+	size_t nnics = 0;
 	struct ib_bundle b = { .file.fd = -1 };
 	struct ib_manifest spec, *m;
 	struct ib_selection sel;
@@ -61,20 +64,20 @@ int cmd_plan(int argc, char **argv)
 			nics[nnics++] = optarg;
 			break;
 		case 'j': json = 1; break;
-		case 'p':
-			if (npubs == 32)
-				return cli_usage("plan: at most 32 keys");
-			pubs[npubs++] = optarg;
-			break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("plan: bad option");
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, optarg)) < 0)
+				return cli_usage("plan: %s", ib_errmsg(rc));
+			if (!rc)
+				return cli_usage("plan: bad option");
+			break;
 		}
 	}
 	if (optind + 1 != argc || !os)
 		return cli_usage("plan: SPEC_OR_BUNDLE and --os TOKEN are needed");
 	bundle = is_bundle(argv[optind]);
 	if (bundle) {
-		rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+		rc = cli_open_bundle(argv[optind], &anchors, &b);
 		m = &b.m;
 	} else {
 		rc = cli_load_spec(argv[optind], &spec, &dir);

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "../format/err.h"
+#include "../format/text.h"
 #include "../format/util.h"
 
 #include <cjson/cJSON.h>
@@ -20,23 +21,24 @@
 #endif
 
 static const char help[] =
-	"usage: ibpack verify BUNDLE [-p KEY.pub]... [--trust-ca CA.pem]... [--threshold N] [--json]\n"
+	"usage: ibpack verify BUNDLE [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]... [--threshold N]\n"
+	"                     [--exact-trust] [--json]\n"
 	"Checks the footer, the signatures over the manifest, the stub's SHA-256, every chunk of\n"
-	"every package and the padding. Trust comes from the keys, CAs, revocations and threshold\n"
-	"embedded in the bundle's stub, or, when -p or --trust-ca is given, from those alone (with\n"
-	"--threshold N, default 1): use them on a trusted machine, where the stub is not trusted.\n"
+	"every package and the padding.\n" CLI_ANCHOR_HELP
+	"The revocations and threshold embedded in the stub apply on top (--threshold N may raise\n"
+	"it). The embedded trust policy (keys, CAs, revocations, threshold) is shown next to the\n"
+	"verdict; --exact-trust fails when the stub trusts any key or CA beyond the given anchors,\n"
+	"since the stub would later run a payload signed by it.\n"
 	"--json prints a report to archive: file and manifest SHA-256, every signature with its\n"
 	"status (counted, duplicate, revoked, untrusted, invalid), the CMS signer, every package with\n"
-	"its hash and size, and the verdict. Exit 0 when valid, 2 when not.\n";
+	"its hash and size, the anchors and the embedded policy, and the verdict. Exit 0 when valid,\n"
+	"2 when not (also when no anchor trusts the signer).\n";
 
 struct opts {
 	const char *path;
-	char *pubs[32];
-	size_t npubs;
-	const char *cas[IB_CAS_MAX];
-	size_t ncas;
+	struct cli_anchors anchors;
 	uint32_t threshold;
-	int json, quiet;
+	int json, quiet, exact;
 };
 
 struct report {
@@ -109,38 +111,15 @@ static int file_sha256(struct ib_bundle *b, char hex[2 * IB_SHA256_LEN + 1])
 	return rc;
 }
 
-static int load_trust(const struct opts *o, struct ib_bundle *b, struct ib_trust *t)
+/* name: "trust" (what the verdict used: the anchors, or with none the stub's own policy) or
+ * "embedded_trust" (the stub's policy, which it applies when it runs). */
+static void add_trust(const char *name, const char *source, const struct ib_trust *t, cJSON *r)
 {
-	int rc;
-
-	if (!o->npubs && !o->ncas)
-		return cli_load_trust(b, NULL, 0, t);
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < o->npubs; i++) {
-		struct ib_pubkey *k;
-
-		if ((rc = ib_pubkey_load(o->pubs[i], &k)) || (rc = ib_trust_add_key(t, k)))
-			goto fail;
-	}
-	for (size_t i = 0; i < o->ncas; i++) {
-		struct ib_cert *c;
-
-		if ((rc = ib_cert_load(o->cas[i], &c)) || (rc = ib_trust_add_ca(t, c)))
-			goto fail;
-	}
-	t->threshold = o->threshold ? o->threshold : 1;
-	return 0;
-fail:
-	ib_trust_release(t);
-	return rc;
-}
-
-static void add_trust(const struct opts *o, const struct ib_trust *t, cJSON *r)
-{
-	cJSON *tr = cJSON_AddObjectToObject(r, "trust"), *a;
+	cJSON *tr = cJSON_AddObjectToObject(r, name), *a;
 	char hex[2 * IB_SHA256_LEN + 1];
 
-	cJSON_AddStringToObject(tr, "source", o->npubs || o->ncas ? "command line" : "embedded in the stub");
+	if (source)
+		cJSON_AddStringToObject(tr, "source", source);
 	a = cJSON_AddArrayToObject(tr, "keys");
 	for (size_t i = 0; i < t->nkeys; i++) {
 		cJSON *e = cJSON_CreateObject();
@@ -216,13 +195,15 @@ static void add_signers(const struct ib_bundle *b, const struct ib_trust *t, con
 }
 
 /* The same messages cli_open_bundle gives, so every command explains a rejection alike. */
-static int explain(const struct opts *o, const struct ib_trust *t, const struct ib_bundle *b, int rc)
+static int explain(const struct opts *o, const struct ib_trust *t, const struct ib_bundle *b, int rc,
+		   const char *source)
 {
 	char why[1024];
 
 	if (rc == IB_E_UNTRUSTED) {
 		ib_trust_explain(t, &b->sigs, why, sizeof(why));
-		return ib_fail(rc, "'%s' is not signed by a trusted key: %s", o->path, why);
+		return ib_fail(rc, "'%s' is not signed by a key this machine trusts (%s): %s", o->path, source,
+			       why);
 	}
 	return ib_fail_ctx(rc, "'%s': ", o->path);
 }
@@ -317,19 +298,47 @@ static void check_contents(struct ib_bundle *b, struct report *r)
 		failed(r, rc);
 }
 
-static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r)
+/* The stub's own policy, one line: what it will accept when it runs. */
+static void print_policy(const struct ib_trust *t)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	printf("  embedded trust policy: keys");
+	for (size_t i = 0; i < t->nkeys; i++) {
+		ib_hex_encode(ib_pubkey_id(t->keys[i]), IB_KEYID_LEN, hex);
+		printf("%s %s (%s)", i ? "," : "", hex, ib_alg_name(ib_pubkey_alg(t->keys[i])));
+	}
+	printf("%s; CAs", t->nkeys ? "" : " none");
+	for (size_t i = 0; i < t->ncas; i++) {
+		ib_hex_encode(ib_cert_fingerprint(t->cas[i]), IB_SHA256_LEN, hex);
+		printf("%s '%s' (sha256 %.16s)", i ? "," : "", ib_cert_subject(t->cas[i]), hex);
+	}
+	printf("%s; revoked", t->ncas ? "" : " none");
+	for (size_t i = 0; i < t->nrevoked; i++) {
+		ib_hex_encode(t->revoked[i], IB_KEYID_LEN, hex);
+		printf("%s %s", i ? "," : "", hex);
+	}
+	printf("%s; threshold %u\n", t->nrevoked ? "" : " none", (unsigned)t->threshold);
+}
+
+static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r, const char *source,
+			const struct ib_trust *embedded)
 {
 	cJSON *fh = cJSON_GetObjectItemCaseSensitive(r->json, "file_sha256");
+	char t1[512], t2[512];
 
 	if (o->quiet)
 		return;
 	if (r->ok) {
-		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s\n", o->path,
-		       b->m.name, b->m.version, (unsigned long long)b->m.sequence, ib_target_name(b->m.target),
-		       b->m.npkgs, b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
+		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu signature%s trusted by %s\n",
+		       o->path, ib_text_escape(b->m.name, t1, sizeof(t1)), ib_text_escape(b->m.version, t2, sizeof(t2)),
+		       (unsigned long long)b->m.sequence, ib_target_name(b->m.target), b->m.npkgs,
+		       b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s", source);
 		if (cJSON_IsString(fh))
 			printf("  sha256 %s\n", fh->valuestring);
 	}
+	if (embedded)
+		print_policy(embedded);
 	for (int i = 0; i < cJSON_GetArraySize(r->warnings); i++)
 		fprintf(stderr, "ibpack: warning: %s\n", cJSON_GetArrayItem(r->warnings, i)->valuestring);
 }
@@ -338,9 +347,11 @@ static int verify(const struct opts *o)
 {
 	struct report r = { .ok = 1 };
 	struct ib_bundle b;
-	struct ib_trust t;
+	struct ib_trust t, embedded;
+	const struct ib_trust *use;
+	const char *source = NULL;
 	int state[IB_SIG_COUNT_MAX] = { 0 };
-	int fatal = 0, opened, content = 0, rc;
+	int fatal = 0, opened, content = 0, anchored = 0, have_embedded = 0, rc;
 	char now[32];
 
 	r.json = cJSON_CreateObject();
@@ -354,26 +365,43 @@ static int verify(const struct opts *o)
 	if (rc) {
 		fatal = ib_fail_ctx(rc, "'%s': ", o->path);
 		failed(&r, fatal);
-	} else if ((rc = load_trust(o, &b, &t))) {
+	} else if ((rc = cli_load_trust(&b, NULL, 0, &embedded))) {
+		fatal = rc;
+		failed(&r, rc);
+	} else if ((have_embedded = 1, rc = cli_anchors_trust(&o->anchors, &embedded, &t, &source))) {
 		fatal = rc;
 		failed(&r, rc);
 	} else {
+		anchored = t.nkeys || t.ncas;
+		if (o->threshold > t.threshold)
+			t.threshold = o->threshold;
+		/* Without an anchor every byte is still checked, against the stub's own keys, so the
+		 * report is complete; the verdict is then "not trusted by this machine". */
+		use = anchored ? &t : &embedded;
+		if (!anchored)
+			source = "none: only the bundle's own keys (not trusted)";
 		add_identity(&b, &r);
-		rc = ib_trust_evaluate(&t, &b.sigs, b.manifest_raw, b.manifest_len, state, &b.valid_sigs);
+		rc = ib_trust_evaluate(use, &b.sigs, b.manifest_raw, b.manifest_len, state, &b.valid_sigs);
 		/* The manifest is parsed only once the signatures over its bytes have counted. */
 		if (!rc)
 			rc = ib_bundle_parse_unverified(&b);
 		if (rc)
-			failed(&r, explain(o, &t, &b, rc)); /* now: the report below records details of its own */
-		add_trust(o, &t, r.json);
-		add_signers(&b, &t, state, &r);
-		cJSON_AddNumberToObject(r.json, "valid_signatures", (double)b.valid_sigs);
+			failed(&r, explain(o, use, &b, rc, source)); /* the report records details of its own */
+		add_trust("trust", source, use, r.json);
+		add_trust("embedded_trust", NULL, &embedded, r.json);
+		cJSON_AddBoolToObject(r.json, "anchored", anchored);
+		add_signers(&b, use, state, &r);
+		cJSON_AddNumberToObject(r.json, "valid_signatures", (double)(anchored ? b.valid_sigs : 0));
 		if (!rc) {
 			b.authenticated = 1;
 			content = 1;
 			add_manifest(&b, &r);
 			check_contents(&b, &r);
 		}
+		if (!anchored)
+			failed(&r, cli_anchors_missing(o->path, &b.sigs));
+		else if (o->exact && (rc = cli_anchors_exact(&embedded, &t)))
+			failed(&r, rc);
 		ib_trust_release(&t);
 	}
 	cJSON_AddItemToObject(r.json, "warnings", r.warnings);
@@ -383,9 +411,11 @@ static int verify(const struct opts *o)
 	if (o->json) {
 		cli_print_json(r.json);
 	} else {
-		print_human(o, &b, &r);
+		print_human(o, &b, &r, source, have_embedded ? &embedded : NULL);
 		cJSON_Delete(r.json);
 	}
+	if (have_embedded)
+		ib_trust_release(&embedded);
 	if (!r.ok && content)
 		fprintf(stderr, "ibpack: error: %s: invalid: %s\n", o->path, r.failure);
 	else if (!r.ok)
@@ -399,45 +429,42 @@ static int verify(const struct opts *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_CA = 0x200, O_THRESHOLD };
+	enum { O_THRESHOLD = 0x200 };
 	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' }, { "trust-ca", required_argument, NULL, O_CA },
+		CLI_ANCHOR_OPTIONS,
 		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "exact-trust", no_argument, NULL, CLI_O_EXACT_TRUST },
 		{ "json", no_argument, NULL, 'j' },        { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
 	struct opts o = { 0 };
 	long n;
-	int c;
+	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (o.npubs == IB_ARRAY_LEN(o.pubs))
-				return cli_usage("verify: at most %zu keys", IB_ARRAY_LEN(o.pubs));
-			o.pubs[o.npubs++] = optarg;
-			break;
-		case O_CA:
-			if (o.ncas == IB_CAS_MAX)
-				return cli_usage("verify: at most %d --trust-ca", IB_CAS_MAX);
-			o.cas[o.ncas++] = optarg;
-			break;
 		case O_THRESHOLD:
 			if (ib_parse_int(optarg, 1, IB_SIG_COUNT_MAX, &n))
 				return cli_usage("verify: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
 			o.threshold = (uint32_t)n;
 			break;
+		case CLI_O_EXACT_TRUST: o.exact = 1; break;
 		case 'j': o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("verify: bad option");
+		default:
+			if ((rc = cli_anchor_option(&o.anchors, c, optarg)) < 0)
+				return cli_usage("verify: %s", ib_errmsg(rc));
+			if (!rc)
+				return cli_usage("verify: bad option");
+			break;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_usage("verify: exactly one BUNDLE is needed");
-	if (o.threshold && !o.npubs && !o.ncas)
-		return cli_usage("verify: --threshold goes with -p or --trust-ca (the stub's own threshold "
-				 "applies otherwise)");
+	if (o.threshold && !o.anchors.npubs && !o.anchors.nkey_ids && !o.anchors.ncas)
+		return cli_usage("verify: --threshold goes with -p, --key-id or --trust-ca (the stub's own "
+				 "threshold applies otherwise)");
 	o.path = argv[optind];
 	return verify(&o);
 }

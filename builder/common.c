@@ -145,30 +145,43 @@ int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *
 	return rc;
 }
 
-int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b)
+/* No anchor: every byte is still checked against the bundle's own keys, to report the right
+ * failure, and a valid bundle is then refused for want of an anchor. */
+static int refuse_unanchored(const char *path, struct ib_bundle *b, const struct ib_trust *embedded)
 {
-	struct ib_trust t;
+	int rc = ib_bundle_authenticate(b, embedded);
+
+	return rc ? ib_fail_ctx(rc, "'%s': ", path) : cli_anchors_missing(path, &b->sigs);
+}
+
+int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b)
+{
+	struct ib_trust t, embedded;
+	const char *source;
 	char why[1024];
 	int rc = ib_bundle_open(b, path);
 
 	if (rc)
 		return ib_fail_ctx(rc, "'%s': ", path);
-	rc = cli_load_trust(b, pubs, npubs, &t);
-	if (rc) {
+	if ((rc = cli_load_trust(b, NULL, 0, &embedded))) {
 		ib_bundle_close(b);
 		return rc;
 	}
-	rc = ib_bundle_authenticate(b, &t);
-	if (rc == IB_E_UNTRUSTED || rc == IB_E_SIGNATURE) {
-		ib_trust_explain(&t, &b->sigs, why, sizeof(why));
-		if (rc == IB_E_UNTRUSTED)
-			ib_fail(rc, "'%s' is not signed by a trusted key: %s", path, why);
-		else
+	rc = cli_anchors_trust(a, &embedded, &t, &source);
+	if (!rc && !t.nkeys && !t.ncas) {
+		rc = refuse_unanchored(path, b, &embedded);
+		ib_trust_release(&t);
+	} else if (!rc) {
+		rc = ib_bundle_authenticate(b, &t);
+		if (rc == IB_E_UNTRUSTED) {
+			ib_trust_explain(&t, &b->sigs, why, sizeof(why));
+			ib_fail(rc, "'%s' is not signed by a key this machine trusts (%s): %s", path, source, why);
+		} else if (rc) {
 			ib_fail_ctx(rc, "'%s': ", path);
-	} else if (rc) {
-		ib_fail_ctx(rc, "'%s': ", path);
+		}
+		ib_trust_release(&t);
 	}
-	ib_trust_release(&t);
+	ib_trust_release(&embedded);
 	if (rc)
 		ib_bundle_close(b);
 	return rc;

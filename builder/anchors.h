@@ -1,0 +1,56 @@
+/* Trust anchors from outside the bundle: -p, --key-id, --trust-ca and the host trust store. */
+#ifndef IBPACK_ANCHORS_H
+#define IBPACK_ANCHORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../format/format.h"
+
+#define CLI_TRUST_DIR_DEFAULT "/etc/ibpack/trusted.d"
+
+/* getopt_long values of the anchor options (every command that opens a bundle takes them). */
+enum { CLI_O_KEY_ID = 0x480, CLI_O_TRUST_CA, CLI_O_EXACT_TRUST };
+#define CLI_ANCHOR_OPTIONS                                                     \
+	{ "pubkey", required_argument, NULL, 'p' },                            \
+	{ "key-id", required_argument, NULL, CLI_O_KEY_ID },                   \
+	{ "trust-ca", required_argument, NULL, CLI_O_TRUST_CA }
+#define CLI_ANCHOR_HELP                                                                          \
+	"Trust comes from outside the bundle: -p KEY.pub, --key-id HEX (an embedded key named by its\n" \
+	"id, or a unique prefix of at least 16 hex digits), --trust-ca CA.pem (all repeatable), or,\n"   \
+	"when none is given, the host trust store " CLI_TRUST_DIR_DEFAULT "/ (*.pub keys, *.pem\n"       \
+	"CAs; $IBPACK_TRUST_DIR overrides the path). Keys the bundle only vouches for itself are\n"      \
+	"never trusted: without an anchor the bundle is refused (exit 2).\n"
+
+struct cli_anchors {
+	const char *pubs[32];
+	size_t npubs;
+	const char *key_ids[32];
+	size_t nkey_ids;
+	const char *cas[IB_CAS_MAX];
+	size_t ncas;
+};
+
+/* Takes an anchor option (c = 'p', CLI_O_KEY_ID, CLI_O_TRUST_CA): 1 when taken, 0 when c is not
+ * one, or a negative usage error. */
+int cli_anchor_option(struct cli_anchors *a, int c, const char *arg);
+
+/* The trust store path: $IBPACK_TRUST_DIR, else CLI_TRUST_DIR_DEFAULT. */
+const char *cli_trust_dir(void);
+
+/* Builds the trust to check a bundle against: the given anchors (or, with none, the trust
+ * store's), with the embedded revocations and threshold applied on top, since they can only
+ * narrow what counts. *source says where the anchors came from. No anchor at all leaves t with
+ * no key and no CA. */
+int cli_anchors_trust(const struct cli_anchors *a, const struct ib_trust *embedded, struct ib_trust *t,
+		      const char **source);
+
+/* IB_E_UNTRUSTED when embedded trusts a key or CA that anchored does not: the stub would later
+ * accept a payload signed by it. */
+int cli_anchors_exact(const struct ib_trust *embedded, const struct ib_trust *anchored);
+
+/* The message for a bundle whose signature is valid but whose signer only the bundle vouches
+ * for; returns IB_E_UNTRUSTED. */
+int cli_anchors_missing(const char *path, const struct ib_sigblock *sigs);
+
+#endif
