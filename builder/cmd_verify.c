@@ -202,8 +202,7 @@ static int explain(const struct opts *o, const struct ib_trust *t, const struct 
 
 	if (rc == IB_E_UNTRUSTED) {
 		ib_trust_explain(t, &b->sigs, why, sizeof(why));
-		return ib_fail(rc, "'%s' is not signed by a key this machine trusts (%s): %s", o->path, source,
-			       why);
+		return ib_fail(rc, "'%s' is not signed by a trusted key (anchors: %s): %s", o->path, source, why);
 	}
 	return ib_fail_ctx(rc, "'%s': ", o->path);
 }
@@ -330,7 +329,7 @@ static void print_human(const struct opts *o, struct ib_bundle *b, struct report
 	if (o->quiet)
 		return;
 	if (r->ok) {
-		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu signature%s trusted by %s\n",
+		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s (anchors: %s)\n",
 		       o->path, ib_text_escape(b->m.name, t1, sizeof(t1)), ib_text_escape(b->m.version, t2, sizeof(t2)),
 		       (unsigned long long)b->m.sequence, ib_target_name(b->m.target), b->m.npkgs,
 		       b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s", source);

@@ -175,7 +175,7 @@ int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bun
 		rc = ib_bundle_authenticate(b, &t);
 		if (rc == IB_E_UNTRUSTED) {
 			ib_trust_explain(&t, &b->sigs, why, sizeof(why));
-			ib_fail(rc, "'%s' is not signed by a key this machine trusts (%s): %s", path, source, why);
+			ib_fail(rc, "'%s' is not signed by a trusted key (anchors: %s): %s", path, source, why);
 		} else if (rc) {
 			ib_fail_ctx(rc, "'%s': ", path);
 		}
