@@ -600,7 +600,8 @@ if sys.argv[1] == "pci":
 sys.stdout.buffer.write(("\ufeff" + "\r\n".join(out) + "\r\n").encode("utf-16-le"))
 PY
 	"$WINE" reg import m.reg >/dev/null 2>&1 || { echo "reg import failed" >&2; return 1; }
-	"$IBPACK" extension "$bundle.exe" -o handler.zip --publisher Test --type InfiniBand --version "$HVER" >/dev/null
+	"$IBPACK" extension "$bundle.exe" -p "$W/k.pub" -o handler.zip --publisher Test --type InfiniBand \
+		--version "$HVER" >/dev/null
 	WBASE=$WINEPREFIX/drive_c/Packages/Plugins/$HANDLER/$HVER
 	WLOG=$WINEPREFIX/drive_c/WindowsAzure/Logs/Plugins/$HANDLER/$HVER
 	rm -rf "$WINEPREFIX/drive_c/Packages" "$WINEPREFIX/drive_c/WindowsAzure"

@@ -134,9 +134,11 @@ file_mode() { stat -c '%a' "$1"; }
 
 # ---- keys ---------------------------------------------------------------------------------------
 
-# key NAME: creates NAME.key/NAME.pub in the cwd once.
+# key NAME: creates NAME.key/NAME.pub in the cwd once, and trusts it in this test's host trust
+# store (tests of untrusted signers make their keys with keygen directly).
 key() {
 	[[ -f $1.key ]] || "$IBPACK" keygen -o "$1" >/dev/null
+	trust_key "$1"
 }
 
 # trust_key NAME: puts NAME.pub into this test's host trust store ($IBPACK_TRUST_DIR).

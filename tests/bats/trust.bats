@@ -14,7 +14,7 @@ std_spec_untrusted() {
 # attacker_bundle: evil.run, built and signed by a key nobody on this machine trusts.
 attacker_bundle() {
 	std_spec_untrusted
-	key evil
+	"$IBPACK" keygen -o evil >/dev/null
 	"$IBPACK" build spec.json -k evil.key -o evil.run -q
 }
 
@@ -65,7 +65,7 @@ attacker_bundle() {
 	assert_status 2
 	assert_output "--key-id 0000000000000000: the bundle's stub has no such key"
 	# another key on the command line: named in the refusal
-	key k
+	"$IBPACK" keygen -o k >/dev/null
 	run "$IBPACK" verify evil.run -p k.pub
 	assert_status 2
 	assert_output "not signed by a trusted key" "${id:0:16}" "$(key_id k | cut -c1-16)"
@@ -111,8 +111,8 @@ attacker_bundle() {
 
 @test "trust: --exact-trust fails for a stub that trusts an extra key, and the extra key is shown" {
 	std_spec
-	key release
-	key extra
+	"$IBPACK" keygen -o release >/dev/null
+	"$IBPACK" keygen -o extra >/dev/null
 	"$IBPACK" build spec.json -k release.key --trust extra.pub -o b.run -q
 	run "$IBPACK" verify b.run -p release.pub
 	assert_status 0
@@ -132,8 +132,8 @@ attacker_bundle() {
 
 @test "trust: embedded revocations and threshold still apply on top of the anchors" {
 	std_spec
-	key a
-	key b
+	"$IBPACK" keygen -o a >/dev/null
+	"$IBPACK" keygen -o b >/dev/null
 	"$IBPACK" build spec.json -k a.key -k b.key --threshold 2 -o two.run -q
 	run "$IBPACK" verify two.run -p a.pub
 	assert_status 2

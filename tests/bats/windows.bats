@@ -417,7 +417,7 @@ PY
 	(( $(stat -c %s signed.exe) > $(stat -c %s "$FILE_DIR/std.exe") ))
 	run osslsigncode verify -CAfile cs.pem -in signed.exe
 	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
-	run "$IBPACK" verify signed.exe
+	run "$IBPACK" verify signed.exe -p "$FILE_DIR/k.pub"
 	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
 	wrun signed.exe --verify
 	assert_status 0
