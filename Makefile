@@ -73,7 +73,15 @@ $(LIBIB): $(call HOST_OBJ,$(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC) $(SIGN_SRC
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(IBPACK): $(call HOST_OBJ,$(BUILDER_SRC)) $(LIBIB)
+# --version --verbose: the linked dependencies and their (Debian) versions, generated per binary
+DEPVER_HOST := $(BUILD)/gen/depver-host.c
+$(DEPVER_HOST): scripts/depversions.sh
+	bash scripts/depversions.sh host $@
+$(BUILD)/obj/gen/depver-host.o: $(DEPVER_HOST)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(IBPACK): $(call HOST_OBJ,$(BUILDER_SRC)) $(BUILD)/obj/gen/depver-host.o $(LIBIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(HOST_LIBS)
 
@@ -92,7 +100,15 @@ $(BUILD)/obj/stub-linux/%.o: %.c | $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)) $(STUB_L_DEPS)
+DEPVER_L := $(BUILD)/gen/depver-stub-linux.c
+$(DEPVER_L): scripts/depversions.sh $(STUB_L_DEPS)
+	bash scripts/depversions.sh $(if $(STUB_L_DEPS),$(DEPS_DIR_linux_x86_64)/versions.tsv,host) $@
+$(BUILD)/obj/gen/depver-stub-linux.o: $(DEPVER_L)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)) \
+		$(BUILD)/obj/gen/depver-stub-linux.o $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(STUB_L_LDFLAGS)
 ifeq ($(STUB_LINK),static)
@@ -115,7 +131,15 @@ $(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_CFLAGS) -MMD -MP -c $< -o $@
 
-$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(FORMAT_SRC) $(FORMAT_WIN) $(VERIFY_SRC)) $(DEPS_STAMP_windows_x86_64)
+DEPVER_W := $(BUILD)/gen/depver-stub-win.c
+$(DEPVER_W): scripts/depversions.sh $(DEPS_STAMP_windows_x86_64)
+	bash scripts/depversions.sh $(DEPS_DIR_windows_x86_64)/versions.tsv $@
+$(BUILD)/obj/gen/depver-stub-win.o: $(DEPVER_W)
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) $(WIN_CFLAGS) -c $< -o $@
+
+$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(FORMAT_SRC) $(FORMAT_WIN) $(VERIFY_SRC)) \
+		$(BUILD)/obj/gen/depver-stub-win.o $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_LDFLAGS) -o $@ $(filter %.o,$^) $(DEPS_LIBS_windows_x86_64) $(WIN_SYSLIBS)
 

@@ -11,6 +11,9 @@
 #define IBPACK_VERSION "0.0.0-dev"
 #endif
 
+/* Generated at build time (scripts/depversions.sh): the libraries and their Debian versions. */
+extern const char ib_dep_versions[];
+
 static const char usage[] =
 	"usage: ibpack COMMAND [OPTIONS]\n"
 	"\n"
@@ -77,6 +80,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--version")) {
 		printf("ibpack %s\n", IBPACK_VERSION);
+		if (argc > 2 && !strcmp(argv[2], "--verbose"))
+			printf("linked with:\n%s", ib_dep_versions);
 		return CLI_OK;
 	}
 	rc = ib_crypto_init();

@@ -18,6 +18,9 @@
 #define IBPACK_VERSION "0.0.0-dev"
 #endif
 
+/* Generated at build time (scripts/depversions.sh): the built-in libraries and their versions. */
+extern const char ib_dep_versions[];
+
 static const char help[] =
 	"usage: BUNDLE [options]\n"
 	"With no option: detect the InfiniBand NIC and the OS, verify, extract the matching package\n"
@@ -65,7 +68,7 @@ static const char help[] =
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
 	"  --json              print one JSON result object on stdout\n"
 	"  --quiet             print nothing but errors\n"
-	"  --help, --version\n"
+	"  --help, --version [--verbose]  (--verbose: also the built-in libraries and their versions)\n"
 	"\n"
 #ifdef _WIN32
 	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
@@ -87,7 +90,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	enum { O_EXTENSION = 0x600 }; /* issue 6 */
 	enum { O_ALLOW_DOWNGRADE = 0x800, O_LOCK_WAIT }; /* issue 8: stub/guard.c */
 	enum { O_ROOT = 0x700, O_STAGE, O_UNSTAGE }; /* issue 7: stub/root.c, stub/stage.c */
-	enum { O_PASS_ENV = 0x900 }; /* stub/instenv.c */
+	enum { O_PASS_ENV = 0x900, O_VERBOSE }; /* stub/instenv.c; --version --verbose */
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -106,6 +109,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "stage", no_argument, NULL, O_STAGE },                     /* issue 7 */
 		{ "unstage", no_argument, NULL, O_UNSTAGE },                 /* issue 7 */
 		{ "pass-env", required_argument, NULL, O_PASS_ENV },
+		{ "verbose", no_argument, NULL, O_VERBOSE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -149,6 +153,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_HELP: o->help = 1; break;
 		case O_VERSION: o->version = 1; break;
 		case O_EXTENSION: o->extension = optarg; break;
+		case O_VERBOSE: o->verbose = 1; break;
 		case O_PASS_ENV:
 			if (o->npass_env == IB_ARRAY_LEN(o->pass_env) || !stub_env_name_ok(optarg))
 				return ib_fail(IB_E_USAGE, "--pass-env '%s': not a variable the installer may be "
@@ -209,6 +214,8 @@ int stub_main(int argc, char **argv)
 	}
 	if (o.version) {
 		printf("ibpack stub %s (%s)\n", IBPACK_VERSION, ib_target_name(STUB_TARGET));
+		if (o.verbose)
+			printf("built with:\n%s", ib_dep_versions);
 		return 0;
 	}
 	plat_signals(&ctx.cancel);

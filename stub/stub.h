@@ -57,6 +57,7 @@ struct stub_opts {
 	/* ---- installer environment (stub/instenv.c): --pass-env NAME, repeatable ---- */
 	const char *pass_env[16];
 	size_t npass_env;
+	int verbose;            /* --version --verbose: list the built-in libraries */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
