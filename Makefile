@@ -6,6 +6,7 @@
 #   make bundle       the shipped default bundle: build/bundles/debian-rdma-core.run
 #   make test         unit (cmocka) and CLI (bats) tests; prints "N passed, N failed"
 #   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make format-check the C sources follow .clang-format (make format rewrites them)
 #   WERROR=1          turn warnings into errors (CI does)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
@@ -32,33 +33,47 @@ HOST_LIBS := $(shell pkg-config --libs libarchive libcjson libcrypto 2>/dev/null
 
 include deps/deps.mk
 
-FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c format/trust.c \
-	format/manifest.c format/match.c format/pe.c format/bundle.c format/extract.c \
-	format/exitcode.c format/pathcheck.c format/text.c
-FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
-FORMAT_WIN := format/fileio_win.c format/outdir_win.c
+# The layers, lowest first; each folder includes only the ones before it (docs/HACKING.md):
+#   base/     errors, byte codecs, buffers, file primitives (no other project code)
+#   signing/  the only code that includes OpenSSL (verify-only half for the stub)
+#   format/   the bundle format: footer, signature block, trust area, manifest, extraction
+#   policy/   package selection, PCI classification, exit codes
+#   builder/  the ibpack commands          stub/  the self-extracting runtime
+BASE_SRC := base/err.c base/util.c base/fs.c base/text.c
+BASE_POSIX := base/fileio_posix.c base/fs_posix.c
+BASE_WIN := base/fileio_win.c base/fs_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
-BUILDER_SRC := $(wildcard builder/*.c)
-STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/instenv.c
-STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/tmpdir_posix.c
-STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c
-# issue 8 (hardening): the install guard, the install state and the lock
-STUB_LINUX += stub/guard.c stub/state.c stub/state_posix.c
-STUB_WIN += stub/guard.c stub/state.c stub/state_win.c
-# Azure VM extension handler mode (--extension): common code plus one platform file each.
-STUB_LINUX += stub/extension.c stub/extension_posix.c
-STUB_WIN += stub/extension.c stub/extension_win.c
-# issue 7: image installs (--root) and first-boot staging (--stage/--unstage)
-STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c
-STUB_WIN += stub/root.c stub/stage.c stub/root_win.c
+FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c \
+	format/bundle.c format/extract.c format/pathcheck.c
+FORMAT_POSIX := format/outdir_posix.c
+FORMAT_WIN := format/outdir_win.c
+POLICY_SRC := policy/match.c policy/exitcode.c policy/pci.c
+# What the stub and the builder both link: every layer below theirs.
+CORE_SRC := $(BASE_SRC) $(VERIFY_SRC) $(FORMAT_SRC) $(POLICY_SRC)
+CORE_POSIX := $(CORE_SRC) $(BASE_POSIX) $(FORMAT_POSIX)
+CORE_WIN := $(CORE_SRC) $(BASE_WIN) $(FORMAT_WIN)
+
+BUILDER_MAIN := builder/main.c
+BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
+# The stub: common logic, then one file per platform for each concern.
+STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
+	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/instenv.c
+STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
+	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/tmpdir_posix.c
+STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
+	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c
+STUB_LINUX_MAIN := stub/entry_posix.c
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64
 STUB_WIN_BIN := $(BUILD)/lib/ibpack/stub-windows-x86_64.exe
 LIBIB := $(BUILD)/obj/host/libibpack.a
+# The builder's and the Linux stub's logic as host libraries, so unit tests can link them.
+LIBBUILDER := $(BUILD)/obj/host/libbuilder.a
+LIBSTUB := $(BUILD)/obj/host/libstub.a
 
-.PHONY: all stub-linux stub-windows test test-unit test-cli test-asan bundle clean install bench fuzz
+.PHONY: all stub-linux stub-windows test test-unit test-cli test-asan bundle clean install bench fuzz format format-check
 all: $(IBPACK) $(STUB_LINUX_BIN)
 stub-linux: $(STUB_LINUX_BIN)
 stub-windows: $(STUB_WIN_BIN)
@@ -69,19 +84,26 @@ $(BUILD)/obj/host/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIBIB): $(call HOST_OBJ,$(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC) $(SIGN_SRC))
+$(LIBIB): $(call HOST_OBJ,$(CORE_POSIX) $(SIGN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-# --version --verbose: the linked dependencies and their (Debian) versions, generated per binary
-DEPVER_HOST := $(BUILD)/gen/depver-host.c
-$(DEPVER_HOST): scripts/depversions.sh
-	bash scripts/depversions.sh host $@
-$(BUILD)/obj/gen/depver-host.o: $(DEPVER_HOST)
+$(LIBBUILDER): $(call HOST_OBJ,$(BUILDER_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -c $< -o $@
+	rm -f $@ && ar rcs $@ $^
 
-$(IBPACK): $(call HOST_OBJ,$(BUILDER_SRC)) $(BUILD)/obj/gen/depver-host.o $(LIBIB)
+$(LIBSTUB): $(call HOST_OBJ,$(STUB_LINUX))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# --version --verbose: the linked dependencies and their (Debian) versions, as a generated header
+# per binary (gen/<variant>/depver.h); a build without one says "not recorded".
+$(BUILD)/gen/host/depver.h: scripts/depversions.sh
+	bash scripts/depversions.sh host $@
+$(BUILD)/obj/host/builder/main.o $(BUILD)/obj/host/stub/main.o: $(BUILD)/gen/host/depver.h
+$(BUILD)/obj/host/builder/main.o $(BUILD)/obj/host/stub/main.o: CFLAGS += -I$(BUILD)/gen/host
+
+$(IBPACK): $(call HOST_OBJ,$(BUILDER_MAIN)) $(LIBBUILDER) $(LIBIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(HOST_LIBS)
 
@@ -100,15 +122,12 @@ $(BUILD)/obj/stub-linux/%.o: %.c | $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-DEPVER_L := $(BUILD)/gen/depver-stub-linux.c
-$(DEPVER_L): scripts/depversions.sh $(STUB_L_DEPS)
+$(BUILD)/gen/stub-linux/depver.h: scripts/depversions.sh $(STUB_L_DEPS)
 	bash scripts/depversions.sh $(if $(STUB_L_DEPS),$(DEPS_DIR_linux_x86_64)/versions.tsv,host) $@
-$(BUILD)/obj/gen/depver-stub-linux.o: $(DEPVER_L)
-	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/obj/stub-linux/stub/main.o: $(BUILD)/gen/stub-linux/depver.h
+$(BUILD)/obj/stub-linux/stub/main.o: CFLAGS += -I$(BUILD)/gen/stub-linux
 
-$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)) \
-		$(BUILD)/obj/gen/depver-stub-linux.o $(STUB_L_DEPS)
+$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(STUB_LINUX_MAIN) $(CORE_POSIX)) $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(STUB_L_LDFLAGS)
 ifeq ($(STUB_LINK),static)
@@ -131,32 +150,28 @@ $(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_CFLAGS) -MMD -MP -c $< -o $@
 
-DEPVER_W := $(BUILD)/gen/depver-stub-win.c
-$(DEPVER_W): scripts/depversions.sh $(DEPS_STAMP_windows_x86_64)
+$(BUILD)/gen/stub-win/depver.h: scripts/depversions.sh $(DEPS_STAMP_windows_x86_64)
 	bash scripts/depversions.sh $(DEPS_DIR_windows_x86_64)/versions.tsv $@
-$(BUILD)/obj/gen/depver-stub-win.o: $(DEPVER_W)
-	@mkdir -p $(dir $@)
-	$(MINGW_CC) $(WIN_CFLAGS) -c $< -o $@
+$(BUILD)/obj/stub-win/stub/main.o: $(BUILD)/gen/stub-win/depver.h
+$(BUILD)/obj/stub-win/stub/main.o: WIN_CFLAGS += -I$(BUILD)/gen/stub-win
 
-$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(FORMAT_SRC) $(FORMAT_WIN) $(VERIFY_SRC)) \
-		$(BUILD)/obj/gen/depver-stub-win.o $(DEPS_STAMP_windows_x86_64)
+$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(CORE_WIN)) $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_LDFLAGS) -o $@ $(filter %.o,$^) $(DEPS_LIBS_windows_x86_64) $(WIN_SYSLIBS)
 
 # ---- tests ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-$(BUILD)/tests/%: tests/unit/%.c $(LIBIB)
+# Unit tests link the builder's and the stub's logic too (the linker takes only what they use).
+$(BUILD)/tests/%: tests/unit/%.c $(LIBBUILDER) $(LIBSTUB) $(LIBIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -o $@ $< $(LIBIB) $(HOST_LIBS) -lcmocka
+	$(CC) $(BASE_CFLAGS) -pthread -o $@ $< $(LIBBUILDER) $(LIBSTUB) $(LIBIB) $(HOST_LIBS) -lcmocka
 
 # ---- fuzz targets: replayed over their corpora in every test run; make fuzz runs libFuzzer ----
-FUZZ_TARGETS := footer sigblock manifest spec extract
-# issue 8: the stub's install state file
-FUZZ_TARGETS += state
+FUZZ_TARGETS := footer sigblock manifest spec extract state
 FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzzreplay_%,$(FUZZ_TARGETS))
-$(BUILD)/tests/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBIB)
+$(BUILD)/tests/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBSTUB) $(LIBIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBIB) $(HOST_LIBS)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBSTUB) $(LIBIB) $(HOST_LIBS)
 
 $(BUILD)/fuzz/corpus/.stamp: tests/fuzz/mkcorpus.sh $(IBPACK) $(STUB_LINUX_BIN)
 	rm -rf $(BUILD)/fuzz/corpus && bash tests/fuzz/mkcorpus.sh $(IBPACK) $(BUILD)/fuzz/corpus
@@ -164,7 +179,7 @@ $(BUILD)/fuzz/corpus/.stamp: tests/fuzz/mkcorpus.sh $(IBPACK) $(STUB_LINUX_BIN)
 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -fsanitize=fuzzer,address,undefined
-FUZZ_LIB_SRC := $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)
+FUZZ_LIB_SRC := $(CORE_POSIX) $(STUB_LINUX)
 fuzz: $(BUILD)/fuzz/corpus/.stamp
 	@for t in $(FUZZ_TARGETS); do \
 		clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRC) $(HOST_LIBS) || exit 1; \
@@ -187,12 +202,19 @@ test-cli: all
 test-asan:
 	IBPACK_SKIP_E2E=1 $(MAKE) BUILD=build/asan SAN=1 STUB_LINK=system test
 
-# ---- issue 8: the stub's main paths under valgrind memcheck (needs a dynamically linked stub) ----
+# ---- the stub's main paths under valgrind memcheck (needs a dynamically linked stub) ----
 VALGRIND_BUILD ?= build/valgrind
 .PHONY: test-valgrind
 test-valgrind:
 	$(MAKE) BUILD=$(VALGRIND_BUILD) STUB_LINK=system OPT='-O1 -g' all
 	IBPACK_BUILD=$(CURDIR)/$(VALGRIND_BUILD) bats tests/valgrind/stub.bats
+
+# ---- the house style (.clang-format): make format rewrites, make format-check only checks ----
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files follow .clang-format"
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan

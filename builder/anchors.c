@@ -1,8 +1,10 @@
 /* Trust anchors from outside the bundle: -p, --key-id, --trust-ca and the host trust store. */
 #include "anchors.h"
+#include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <dirent.h>
@@ -51,22 +53,6 @@ const char *cli_trust_dir(void)
 	return d && *d ? d : CLI_TRUST_DIR_DEFAULT;
 }
 
-static int add_key_file(struct ib_trust *t, const char *path)
-{
-	struct ib_pubkey *k;
-	int rc = ib_pubkey_load(path, &k);
-
-	return rc ? ib_fail_ctx(rc, "trust anchor '%s': ", path) : ib_trust_add_key(t, k);
-}
-
-static int add_ca_file(struct ib_trust *t, const char *path)
-{
-	struct ib_cert *c;
-	int rc = ib_cert_load(path, &c);
-
-	return rc ? ib_fail_ctx(rc, "trust anchor '%s': ", path) : ib_trust_add_ca(t, c);
-}
-
 static int has_suffix(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
@@ -74,45 +60,74 @@ static int has_suffix(const char *s, const char *suffix)
 	return n > m && !strcmp(s + n - m, suffix);
 }
 
-static int cmp_names(const void *a, const void *b)
+void cli_anchor_files_release(struct cli_anchor_files *f)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	for (size_t i = 0; i < f->nkeys; i++)
+		free(f->keys[i]);
+	for (size_t i = 0; i < f->ncas; i++)
+		free(f->cas[i]);
+	f->nkeys = f->ncas = 0;
 }
 
-/* *.pub and *.pem of the trust store, in name order; a missing store holds nothing. */
-static int add_store(struct ib_trust *t, const char *dir)
+/* *.pub and *.pem of the trust store (regular files, in name order); a missing store holds
+ * nothing. */
+static int store_files(const char *dir, struct cli_anchor_files *f)
 {
-	char *names[64], path[4096];
+	char path[IB_PATH_MAX], **names = NULL;
 	size_t n = 0;
-	struct dirent *e;
 	DIR *d = opendir(dir);
-	int rc = 0;
+	int rc;
 
 	if (!d)
 		return errno == ENOENT ? 0 : ib_fail(-errno, "trust store '%s': %s", dir, strerror(errno));
-	while ((e = readdir(d)) && !rc) {
-		if (e->d_name[0] == '.' || !(has_suffix(e->d_name, ".pub") || has_suffix(e->d_name, ".pem")))
-			continue;
-		if (n == IB_ARRAY_LEN(names))
-			rc = ib_fail(IB_E_LIMIT, "trust store '%s': more than %zu anchors", dir, IB_ARRAY_LEN(names));
-		else if (!(names[n] = ib_strdup(e->d_name)))
-			rc = -ENOMEM;
-		else
-			n++;
-	}
+	rc = ib_dir_names(d, IB_DIR_NO_HIDDEN, &names, &n);
 	closedir(d);
-	qsort(names, n, sizeof(names[0]), cmp_names);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; !rc && i < n; i++) {
+		int key = has_suffix(names[i], ".pub"), ca = has_suffix(names[i], ".pem");
 		struct stat st;
+		char **slot;
 
-		if (!rc && ib_snprintf(path, sizeof(path), "%s/%s", dir, names[i]))
-			rc = ib_fail(-ENAMETOOLONG, "trust store path too long");
-		if (!rc && (stat(path, &st) != 0 || !S_ISREG(st.st_mode)))
+		if (!key && !ca)
 			continue;
-		if (!rc)
-			rc = has_suffix(names[i], ".pub") ? add_key_file(t, path) : add_ca_file(t, path);
-		free(names[i]);
+		if (ib_snprintf(path, sizeof(path), "%s/%s", dir, names[i]))
+			rc = ib_fail(-ENAMETOOLONG, "trust store path too long");
+		else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		else if ((key ? f->nkeys : f->ncas) == IB_ARRAY_LEN(f->keys))
+			rc = ib_fail(IB_E_LIMIT, "trust store '%s': more than %zu keys or CAs", dir, IB_ARRAY_LEN(f->keys));
+		else if (!(*(slot = key ? &f->keys[f->nkeys++] : &f->cas[f->ncas++]) = ib_strdup(path)))
+			rc = -ENOMEM;
 	}
+	ib_dir_names_free(names, n);
+	return rc;
+}
+
+static int copy_args(const char *const *in, size_t n, char **out, size_t *nout)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!(out[i] = ib_strdup(in[i])))
+			return -ENOMEM;
+		*nout = i + 1;
+	}
+	return 0;
+}
+
+int cli_anchor_files(const struct cli_anchors *a, struct cli_anchor_files *f, const char **source)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	if (a->npubs || a->nkey_ids || a->ncas) {
+		*source = "command line";
+		rc = copy_args(a->pubs, a->npubs, f->keys, &f->nkeys);
+		if (!rc)
+			rc = copy_args(a->cas, a->ncas, f->cas, &f->ncas);
+	} else {
+		*source = "host trust store";
+		rc = store_files(cli_trust_dir(), f);
+	}
+	if (rc)
+		cli_anchor_files_release(f);
 	return rc;
 }
 
@@ -143,32 +158,33 @@ static int add_key_id(struct ib_trust *t, const struct ib_trust *embedded, const
 	return ib_trust_add_key(t, copy);
 }
 
-int cli_anchors_trust(const struct cli_anchors *a, const struct ib_trust *embedded, struct ib_trust *t,
-		      const char **source)
+int cli_anchors_trust(const struct cli_anchors *a, struct ib_bundle *b, uint32_t threshold,
+		      const struct ib_trust *embedded, struct ib_trust *t, const char **source, int *anchored)
 {
-	int rc = 0;
+	struct cli_anchor_files f;
+	int rc;
 
 	memset(t, 0, sizeof(*t));
-	if (a->npubs || a->nkey_ids || a->ncas) {
-		*source = "command line";
-		for (size_t i = 0; !rc && i < a->npubs; i++)
-			rc = add_key_file(t, a->pubs[i]);
-		for (size_t i = 0; !rc && i < a->nkey_ids; i++)
-			rc = add_key_id(t, embedded, a->key_ids[i]);
-		for (size_t i = 0; !rc && i < a->ncas; i++)
-			rc = add_ca_file(t, a->cas[i]);
-	} else {
-		*source = "host trust store";
-		rc = add_store(t, cli_trust_dir());
-	}
-	if (rc) {
-		ib_trust_release(t);
+	if ((rc = cli_anchor_files(a, &f, source)))
 		return rc;
+	*anchored = f.nkeys || f.ncas || a->nkey_ids;
+	/* ib_trust_resolve: the anchors in place of the embedded keys and CAs, the embedded
+	 * revocations kept, the threshold given or embedded. */
+	rc = cli_load_trust(b, (const char *const *)f.keys, f.nkeys, (const char *const *)f.cas, f.ncas, threshold, t);
+	cli_anchor_files_release(&f);
+	if (!rc && a->nkey_ids && !f.nkeys && !f.ncas) {
+		/* Only --key-id: resolve kept the embedded keys and CAs; start from none of them. */
+		for (size_t i = 0; i < t->nkeys; i++)
+			ib_pubkey_free(t->keys[i]);
+		for (size_t i = 0; i < t->ncas; i++)
+			ib_cert_free(t->cas[i]);
+		t->nkeys = t->ncas = 0;
 	}
-	memcpy(t->revoked, embedded->revoked, sizeof(t->revoked));
-	t->nrevoked = embedded->nrevoked;
-	t->threshold = embedded->threshold ? embedded->threshold : 1;
-	return 0;
+	for (size_t i = 0; !rc && i < a->nkey_ids; i++)
+		rc = add_key_id(t, embedded, a->key_ids[i]);
+	if (rc)
+		ib_trust_release(t);
+	return rc;
 }
 
 int cli_anchors_exact(const struct ib_trust *embedded, const struct ib_trust *anchored)

@@ -38,12 +38,22 @@ int cli_anchor_option(struct cli_anchors *a, int c, const char *arg);
 /* The trust store path: $IBPACK_TRUST_DIR, else CLI_TRUST_DIR_DEFAULT. */
 const char *cli_trust_dir(void);
 
-/* Builds the trust to check a bundle against: the given anchors (or, with none, the trust
- * store's), with the embedded revocations and threshold applied on top, since they can only
- * narrow what counts. *source says where the anchors came from. No anchor at all leaves t with
- * no key and no CA. */
-int cli_anchors_trust(const struct cli_anchors *a, const struct ib_trust *embedded, struct ib_trust *t,
-		      const char **source);
+/* The anchor files: -p keys and --trust-ca CAs, or with no anchor option the store's *.pub and
+ * *.pem; *source says which ("command line", "host trust store"). */
+struct cli_anchor_files {
+	char *keys[64], *cas[64];
+	size_t nkeys, ncas;
+};
+int cli_anchor_files(const struct cli_anchors *a, struct cli_anchor_files *f, const char **source);
+void cli_anchor_files_release(struct cli_anchor_files *f);
+
+/* The trust to check bundle b against (ib_trust_resolve with the anchor files, plus the embedded
+ * keys --key-id names): anchors only, with the embedded revocations, and threshold (non-zero) or
+ * the embedded one. *anchored is 0 when no anchor was found at all: t is then the stub's own
+ * policy, good for checking bytes and never for trusting a signer. */
+struct ib_bundle;
+int cli_anchors_trust(const struct cli_anchors *a, struct ib_bundle *b, uint32_t threshold,
+		      const struct ib_trust *embedded, struct ib_trust *t, const char **source, int *anchored);
 
 /* IB_E_UNTRUSTED when embedded trusts a key or CA that anchored does not: the stub would later
  * accept a payload signed by it. */

@@ -3,9 +3,9 @@
 #include "check_pool.h"
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/text.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/text.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -52,23 +52,6 @@ static void failed(struct report *r, int rc)
 	if (r->ok)
 		snprintf(r->failure, sizeof(r->failure), "%s", ib_errmsg(rc));
 	r->ok = 0;
-}
-
-static int check_padding(struct ib_bundle *b)
-{
-	uint64_t from = b->footer.sigblock_off + b->footer.sigblock_len, to = b->end - IB_FOOTER_SIZE;
-	uint8_t pad[IB_BUNDLE_ALIGN];
-	int rc;
-
-	if (to == from)
-		return 0;
-	if ((rc = ib_file_pread(&b->file, pad, (size_t)(to - from), from)))
-		return rc;
-	for (uint64_t i = 0; i < to - from; i++)
-		if (pad[i])
-			return ib_fail(IB_E_INTEGRITY, "padding before the footer is not zero (byte %llu)",
-				       (unsigned long long)(from + i));
-	return 0;
 }
 
 static void check_target(struct ib_bundle *b, struct report *r)
@@ -256,7 +239,7 @@ static void add_manifest(struct ib_bundle *b, struct report *r)
 static void check_contents(struct ib_bundle *b, struct report *r)
 {
 	char hex[2 * IB_SHA256_LEN + 1];
-	/* issue 10: the stub and every package are hashed on several threads first (check_pool.c);
+	/* the stub and every package are hashed on several threads first (check_pool.c);
 	 * their outcomes are then reported in order, as before. */
 	struct check_result *res = calloc(b->m.npkgs + 1, sizeof(*res));
 	cJSON *pkgs;
@@ -293,8 +276,6 @@ static void check_contents(struct ib_bundle *b, struct report *r)
 		cJSON_AddItemToArray(pkgs, e);
 	}
 	free(res);
-	if ((rc = check_padding(b)))
-		failed(r, rc);
 }
 
 /* The stub's own policy, one line: what it will accept when it runs. */
@@ -364,16 +345,14 @@ static int verify(const struct opts *o)
 	if (rc) {
 		fatal = ib_fail_ctx(rc, "'%s': ", o->path);
 		failed(&r, fatal);
-	} else if ((rc = cli_load_trust(&b, NULL, 0, &embedded))) {
+	} else if ((rc = cli_load_trust(&b, NULL, 0, NULL, 0, 0, &embedded))) {
 		fatal = rc;
 		failed(&r, rc);
-	} else if ((have_embedded = 1, rc = cli_anchors_trust(&o->anchors, &embedded, &t, &source))) {
+	} else if ((have_embedded = 1,
+		    rc = cli_anchors_trust(&o->anchors, &b, o->threshold, &embedded, &t, &source, &anchored))) {
 		fatal = rc;
 		failed(&r, rc);
 	} else {
-		anchored = t.nkeys || t.ncas;
-		if (o->threshold > t.threshold)
-			t.threshold = o->threshold;
 		/* Without an anchor every byte is still checked, against the stub's own keys, so the
 		 * report is complete; the verdict is then "not trusted by this machine". */
 		use = anchored ? &t : &embedded;

@@ -1,7 +1,8 @@
 /* The ibpack command: dispatches to one function per subcommand. */
 #include "cli.h"
 
-#include "../format/err.h"
+#include "../base/depver.h"
+#include "../base/err.h"
 #include "../signing/crypto.h"
 
 #include <stdio.h>
@@ -11,8 +12,6 @@
 #define IBPACK_VERSION "0.0.0-dev"
 #endif
 
-/* Generated at build time (scripts/depversions.sh): the libraries and their Debian versions. */
-extern const char ib_dep_versions[];
 
 static const char usage[] =
 	"usage: ibpack COMMAND [OPTIONS]\n"
@@ -63,7 +62,7 @@ static const struct command commands[] = {
 	{ "signature", cmd_signature }, { "plan", cmd_plan },
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
-	{ "extension", cmd_extension }, /* issue 6 */
+	{ "extension", cmd_extension },
 };
 
 int main(int argc, char **argv)
@@ -81,7 +80,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version")) {
 		printf("ibpack %s\n", IBPACK_VERSION);
 		if (argc > 2 && !strcmp(argv[2], "--verbose"))
-			printf("linked with:\n%s", ib_dep_versions);
+			fputs("linked with:\n" IB_DEP_VERSIONS, stdout);
 		return CLI_OK;
 	}
 	rc = ib_crypto_init();

@@ -1,9 +1,9 @@
 /* Parsing, validation and serialization of the manifest and of the spec (same package schema). */
 #include "manifest.h"
 
-#include "err.h"
-#include "text.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/text.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 

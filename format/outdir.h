@@ -25,9 +25,6 @@ int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath);
 #ifndef _WIN32
 /* Wraps an already open directory fd (duplicated; the caller keeps its own). */
 int ib_outdir_open_fd(int fd, struct ib_outdir **out);
-/* Removes name (below the directory fd parent) and everything under it, at any depth, never
- * following links. */
-int ib_remove_tree_at(int parent, const char *name);
 #endif
 
 /* Validates a relative archive path: no absolute path, no empty, "." or ".." component, no

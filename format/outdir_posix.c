@@ -1,11 +1,11 @@
 /* POSIX output directory: every component opened with O_NOFOLLOW relative to a held root fd. */
 #include "outdir.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <dirent.h>
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -182,88 +182,6 @@ int ib_outfile_close(struct ib_outfile *f, int commit)
 	return rc;
 }
 
-/* Directory fds held at once while removing; deeper directories are moved up to the top of the
- * tree being removed (renameat, never following a link) and removed from there, so any depth is
- * removed with a bounded number of open fds and no deep recursion. */
-#define RM_MAX_DEPTH 48
-
-static int empty_dir(int fd, int top, int depth, unsigned *moved, int *seen)
-{
-	DIR *dir;
-	struct dirent *e;
-	int dfd = dup(fd), rc = 0;
-
-	if (dfd < 0)
-		return -errno;
-	dir = fdopendir(dfd);
-	if (!dir) {
-		close(dfd);
-		return -errno;
-	}
-	rewinddir(dir); /* a dup shares the offset: a later pass over the same fd starts at the top */
-	while ((e = readdir(dir))) {
-		struct stat st;
-		int sub, r = 0;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		*seen = 1;
-		if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			r = errno == ENOENT ? 0 : -errno;
-		} else if (!S_ISDIR(st.st_mode)) {
-			r = unlinkat(fd, e->d_name, 0) == 0 ? 0 : -errno;
-		} else if (depth >= RM_MAX_DEPTH) {
-			char name[40];
-			int mv;
-
-			for (;;) {
-				snprintf(name, sizeof(name), ".ibpack-rm.%u", (*moved)++);
-				mv = renameat2(fd, e->d_name, top, name, RENAME_NOREPLACE);
-				if (mv == 0 || errno != EEXIST)
-					break;
-			}
-			r = mv == 0 ? 0 : -errno;
-		} else if ((sub = openat(fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-			r = -errno;
-		} else {
-			int dummy = 0;
-
-			r = empty_dir(sub, top, depth + 1, moved, &dummy);
-			close(sub);
-			if (!r && unlinkat(fd, e->d_name, AT_REMOVEDIR) != 0)
-				r = -errno;
-		}
-		if (r && !rc)
-			rc = r;
-	}
-	closedir(dir);
-	return rc;
-}
-
-int ib_remove_tree_at(int parent, const char *name)
-{
-	struct stat st;
-	unsigned moved = 0;
-	int fd, rc = 0, seen;
-
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(parent, name, 0) == 0 ? 0 : -errno;
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	/* Passes until a pass finds nothing: directories moved up by one pass are removed by the next. */
-	do {
-		seen = 0;
-		rc = empty_dir(fd, fd, 0, &moved, &seen);
-	} while (!rc && seen);
-	close(fd);
-	if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && !rc)
-		rc = -errno;
-	return rc;
-}
-
 int ib_outdir_open_fd(int fd, struct ib_outdir **out)
 {
 	struct ib_outdir *d = malloc(sizeof(*d));
@@ -283,5 +201,16 @@ int ib_outdir_open_fd(int fd, struct ib_outdir **out)
 
 int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath)
 {
-	return ib_remove_tree_at(d->fd, relpath);
+	char *copy, *leaf;
+	int fd = walk_parent(d, relpath, 0, &copy, &leaf), rc;
+
+	/* A missing parent means there is nothing to remove. */
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	rc = ib_rmtree_at(fd, leaf);
+	close(fd);
+	free(copy);
+	return rc;
 }

@@ -1,8 +1,8 @@
 /* The installer's environment: a fixed, documented set of variables, never the caller's whole one. */
 #include "instenv.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -2,10 +2,10 @@
  * escaped (manifest text may hold control characters), installer output is copied as it is. */
 #include "stub.h"
 
-#include "../format/text.h"
-#include "../format/util.h"
+#include "../base/text.h"
+#include "../base/util.h"
 #ifdef _WIN32
-#include "../format/fileio.h"
+#include "../base/fileio.h"
 #include <stdlib.h>
 #endif
 

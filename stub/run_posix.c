@@ -2,8 +2,9 @@
  * log; at the timeout the whole process tree dies (the stub is its subreaper). */
 #include "stub.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -193,7 +194,7 @@ static int run(char *const *argv, char *const *envp, int dirfd, int rootfd, cons
 {
 	int out[2], status[2], st, err = 0;
 	long deadline = now_ms() + (long)timeout * 1000;
-	char buf[4096];
+	char buf[IB_PATH_MAX];
 	pid_t pid;
 	ssize_t n;
 

@@ -1,9 +1,10 @@
 /* Linux system services for the stub: init, signals, tree removal and the default log path. */
 #include "stub.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 #include "../format/outdir.h"
-#include "../format/util.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ void plat_default_log(const char *bundle, char *buf, size_t size)
 int plat_rmtree(const char *path)
 {
 	struct ib_outdir *d;
-	char parent[4096], *slash;
+	char parent[IB_PATH_MAX], *slash;
 	int rc;
 
 	if (ib_snprintf(parent, sizeof(parent), "%s", path))
@@ -79,9 +80,4 @@ int plat_mkdir(const char *path)
 int plat_isatty_stderr(void)
 {
 	return isatty(2);
-}
-
-int main(int argc, char **argv)
-{
-	return stub_main(argc, argv);
 }

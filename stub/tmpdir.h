@@ -2,8 +2,10 @@
 #ifndef IBPACK_TMPDIR_H
 #define IBPACK_TMPDIR_H
 
+#include "../base/fs.h"
+
 struct stub_tmp {
-	char path[4096];  /* for messages and the installer's TMPDIR; never reopened by path */
+	char path[IB_PATH_MAX]; /* for messages and the installer's TMPDIR; never reopened by path */
 	char name[32];    /* its name inside the base */
 	int basefd, fd;   /* the base directory and the temp dir itself */
 };

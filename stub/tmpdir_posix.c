@@ -1,9 +1,10 @@
 /* The private temp dir on Linux: a safe base, a held directory fd, and removal through fds. */
 #include "tmpdir.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 #include "../format/outdir.h"
-#include "../format/util.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,7 +150,7 @@ int stub_tmp_remove(struct stub_tmp *t)
 	int rc = 0;
 
 	if (t->basefd >= 0 && t->name[0])
-		rc = ib_remove_tree_at(t->basefd, t->name);
+		rc = ib_rmtree_at(t->basefd, t->name);
 	if (t->fd >= 0)
 		close(t->fd);
 	if (t->basefd >= 0)

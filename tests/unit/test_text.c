@@ -7,10 +7,10 @@
 
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/manifest.h"
-#include "../../format/text.h"
-#include "../../format/util.h"
+#include "../../base/text.h"
+#include "../../base/util.h"
 
 static int check(const char *s, size_t n)
 {
