@@ -46,7 +46,7 @@ VERIFY_SRC := signing/verify.c signing/cms.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
 FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c \
 	format/bundle.c format/extract.c format/pathcheck.c
-FORMAT_POSIX := format/outdir_posix.c
+FORMAT_POSIX := format/outdir_posix.c format/truststore_posix.c
 FORMAT_WIN := format/outdir_win.c
 POLICY_SRC := policy/match.c policy/exitcode.c policy/pci.c
 # What the stub and the builder both link: every layer below theirs.
@@ -60,9 +60,9 @@ BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
 STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
 	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/instenv.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
-	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/tmpdir_posix.c
+	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/tmpdir_posix.c stub/hostinstall_posix.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
-	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c
+	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/hostinstall_win.c
 STUB_LINUX_MAIN := stub/entry_posix.c
 
 IBPACK := $(BUILD)/bin/ibpack

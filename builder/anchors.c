@@ -5,15 +5,14 @@
 #include "../base/err.h"
 #include "../base/fs.h"
 #include "../base/util.h"
+#include "../format/truststore.h"
 #include "../signing/crypto.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define KEY_ID_MIN_HEX 16
 
@@ -46,61 +45,6 @@ int cli_anchor_option(struct cli_anchors *a, int c, const char *arg)
 	}
 }
 
-const char *cli_trust_dir(void)
-{
-	const char *d = getenv("IBPACK_TRUST_DIR");
-
-	return d && *d ? d : CLI_TRUST_DIR_DEFAULT;
-}
-
-static int has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n > m && !strcmp(s + n - m, suffix);
-}
-
-void cli_anchor_files_release(struct cli_anchor_files *f)
-{
-	for (size_t i = 0; i < f->nkeys; i++)
-		free(f->keys[i]);
-	for (size_t i = 0; i < f->ncas; i++)
-		free(f->cas[i]);
-	f->nkeys = f->ncas = 0;
-}
-
-/* *.pub and *.pem of the trust store (regular files, in name order); a missing store holds
- * nothing. */
-static int store_files(const char *dir, struct cli_anchor_files *f)
-{
-	char path[IB_PATH_MAX], **names = NULL;
-	size_t n = 0;
-	DIR *d = opendir(dir);
-	int rc;
-
-	if (!d)
-		return errno == ENOENT ? 0 : ib_fail(-errno, "trust store '%s': %s", dir, strerror(errno));
-	rc = ib_dir_names(d, IB_DIR_NO_HIDDEN, &names, &n);
-	closedir(d);
-	for (size_t i = 0; !rc && i < n; i++) {
-		int key = has_suffix(names[i], ".pub"), ca = has_suffix(names[i], ".pem");
-		struct stat st;
-		char **slot;
-
-		if (!key && !ca)
-			continue;
-		if (ib_snprintf(path, sizeof(path), "%s/%s", dir, names[i]))
-			rc = ib_fail(-ENAMETOOLONG, "trust store path too long");
-		else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-			continue;
-		else if ((key ? f->nkeys : f->ncas) == IB_ARRAY_LEN(f->keys))
-			rc = ib_fail(IB_E_LIMIT, "trust store '%s': more than %zu keys or CAs", dir, IB_ARRAY_LEN(f->keys));
-		else if (!(*(slot = key ? &f->keys[f->nkeys++] : &f->cas[f->ncas++]) = ib_strdup(path)))
-			rc = -ENOMEM;
-	}
-	ib_dir_names_free(names, n);
-	return rc;
-}
 
 static int copy_args(const char *const *in, size_t n, char **out, size_t *nout)
 {
@@ -112,7 +56,7 @@ static int copy_args(const char *const *in, size_t n, char **out, size_t *nout)
 	return 0;
 }
 
-int cli_anchor_files(const struct cli_anchors *a, struct cli_anchor_files *f, const char **source)
+int cli_anchor_files(const struct cli_anchors *a, struct ib_anchor_files *f, const char **source)
 {
 	int rc;
 
@@ -124,10 +68,10 @@ int cli_anchor_files(const struct cli_anchors *a, struct cli_anchor_files *f, co
 			rc = copy_args(a->cas, a->ncas, f->cas, &f->ncas);
 	} else {
 		*source = "host trust store";
-		rc = store_files(cli_trust_dir(), f);
+		rc = ib_trust_store_files(ib_trust_store_dir(), f);
 	}
 	if (rc)
-		cli_anchor_files_release(f);
+		ib_anchor_files_release(f);
 	return rc;
 }
 
@@ -161,7 +105,7 @@ static int add_key_id(struct ib_trust *t, const struct ib_trust *embedded, const
 int cli_anchors_trust(const struct cli_anchors *a, struct ib_bundle *b, uint32_t threshold,
 		      const struct ib_trust *embedded, struct ib_trust *t, const char **source, int *anchored)
 {
-	struct cli_anchor_files f;
+	struct ib_anchor_files f;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -171,7 +115,7 @@ int cli_anchors_trust(const struct cli_anchors *a, struct ib_bundle *b, uint32_t
 	/* ib_trust_resolve: the anchors in place of the embedded keys and CAs, the embedded
 	 * revocations kept, the threshold given or embedded. */
 	rc = cli_load_trust(b, (const char *const *)f.keys, f.nkeys, (const char *const *)f.cas, f.ncas, threshold, t);
-	cli_anchor_files_release(&f);
+	ib_anchor_files_release(&f);
 	if (!rc && a->nkey_ids && !f.nkeys && !f.ncas) {
 		/* Only --key-id: resolve kept the embedded keys and CAs; start from none of them. */
 		for (size_t i = 0; i < t->nkeys; i++)
@@ -230,5 +174,5 @@ int cli_anchors_missing(const char *path, const struct ib_sigblock *sigs)
 	return ib_fail(IB_E_UNTRUSTED, "'%s': the signature is valid, but the signer is not trusted by this "
 		       "machine: key %s is vouched for only by the bundle itself. To trust it, pass -p KEY.pub "
 		       "or --key-id %s (after checking the id with its owner), --trust-ca CA.pem, or install "
-		       "the key in %s/", path, ids[0] ? ids : "(none)", ids[0] ? ids : "ID", cli_trust_dir());
+		       "the key in %s/", path, ids[0] ? ids : "(none)", ids[0] ? ids : "ID", ib_trust_store_dir());
 }

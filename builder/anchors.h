@@ -6,8 +6,7 @@
 #include <stdint.h>
 
 #include "../format/format.h"
-
-#define CLI_TRUST_DIR_DEFAULT "/etc/ibpack/trusted.d"
+#include "../format/truststore.h"
 
 /* getopt_long values of the anchor options (every command that opens a bundle takes them). */
 enum { CLI_O_KEY_ID = 0x480, CLI_O_TRUST_CA, CLI_O_EXACT_TRUST };
@@ -18,7 +17,7 @@ enum { CLI_O_KEY_ID = 0x480, CLI_O_TRUST_CA, CLI_O_EXACT_TRUST };
 #define CLI_ANCHOR_HELP                                                                          \
 	"Trust comes from outside the bundle: -p KEY.pub, --key-id HEX (an embedded key named by its\n" \
 	"id, or a unique prefix of at least 16 hex digits), --trust-ca CA.pem (all repeatable), or,\n"   \
-	"when none is given, the host trust store " CLI_TRUST_DIR_DEFAULT "/ (*.pub keys, *.pem\n"       \
+	"when none is given, the host trust store " IB_TRUST_DIR_DEFAULT "/ (*.pub keys, *.pem\n"       \
 	"CAs; $IBPACK_TRUST_DIR overrides the path). Keys the bundle only vouches for itself are\n"      \
 	"never trusted: without an anchor the bundle is refused (exit 2).\n"
 
@@ -35,17 +34,9 @@ struct cli_anchors {
  * one, or a negative usage error. */
 int cli_anchor_option(struct cli_anchors *a, int c, const char *arg);
 
-/* The trust store path: $IBPACK_TRUST_DIR, else CLI_TRUST_DIR_DEFAULT. */
-const char *cli_trust_dir(void);
-
 /* The anchor files: -p keys and --trust-ca CAs, or with no anchor option the store's *.pub and
  * *.pem; *source says which ("command line", "host trust store"). */
-struct cli_anchor_files {
-	char *keys[64], *cas[64];
-	size_t nkeys, ncas;
-};
-int cli_anchor_files(const struct cli_anchors *a, struct cli_anchor_files *f, const char **source);
-void cli_anchor_files_release(struct cli_anchor_files *f);
+int cli_anchor_files(const struct cli_anchors *a, struct ib_anchor_files *f, const char **source);
 
 /* The trust to check bundle b against (ib_trust_resolve with the anchor files, plus the embedded
  * keys --key-id names): anchors only, with the embedded revocations, and threshold (non-zero) or

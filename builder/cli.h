@@ -34,7 +34,8 @@ int cmd_plan(int argc, char **argv);
 int cmd_fetch_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
-int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
+int cmd_extension(int argc, char **argv);
+int cmd_install(int argc, char **argv);          /* cmd_install.c: install from a bundle read as data */        /* cmd_extension.c: Azure VM extension handler */
 
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);
@@ -50,6 +51,10 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 /* Opens a bundle and authenticates it against the anchors (never against keys only the bundle
  * vouches for), explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b);
+
+/* The stub ibpack ships for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack,
+ * /usr/local/lib/ibpack, /usr/lib/ibpack. */
+int cli_find_stub(int target, char *out, size_t size);
 
 /* Progress on stderr when it is a terminal: "label  42%". */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

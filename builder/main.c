@@ -12,7 +12,6 @@
 #define IBPACK_VERSION "0.0.0-dev"
 #endif
 
-
 static const char usage[] =
 	"usage: ibpack COMMAND [OPTIONS]\n"
 	"\n"
@@ -25,13 +24,17 @@ static const char usage[] =
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
 	"        [--unsigned]   build a signed bundle from a spec\n"
-	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json]\n"
+	"  verify BUNDLE [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]... [--threshold N]\n"
+	"        [--exact-trust] [--json]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
-	"  list BUNDLE [-p KEY.pub] [--json]\n"
+	"  list BUNDLE [ANCHORS] [--json]\n"
 	"                       show the bundle and its packages\n"
-	"  extract BUNDLE -o DIR [--package ID] [-p KEY.pub]\n"
+	"  extract BUNDLE -o DIR [--package ID] [ANCHORS]\n"
 	"                       verified extraction into DIR/<package-id>/ (offline layout)\n"
+	"  install BUNDLE [-p KEY.pub | --trust-ca CA.pem]... [--root DIR] [--package ID] [...]\n"
+	"                       detect, select, extract, run and record with this ibpack's own code,\n"
+	"                       reading the bundle as data (never running it); the bundle's exit codes\n"
 	"  manifest BUNDLE -o FILE\n"
 	"                       write the exact signed manifest bytes\n"
 	"  signature BUNDLE -o FILE [--key-id ID | --cms]\n"
@@ -48,8 +51,10 @@ static const char usage[] =
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
 	"\n"
+	"Trust (ANCHORS) comes from outside the bundle: -p KEY.pub, --key-id HEX, --trust-ca CA.pem, or\n"
+	"the host trust store /etc/ibpack/trusted.d/ ($IBPACK_TRUST_DIR); without one a bundle is refused.\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
-	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
+	"2 invalid bundle (integrity, signature, format, no anchor), 3 other failure.\n";
 
 struct command {
 	const char *name;
@@ -62,7 +67,7 @@ static const struct command commands[] = {
 	{ "signature", cmd_signature }, { "plan", cmd_plan },
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
-	{ "extension", cmd_extension },
+	{ "extension", cmd_extension }, { "install", cmd_install },
 };
 
 int main(int argc, char **argv)

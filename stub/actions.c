@@ -31,6 +31,8 @@ static int load_trust(struct stub_ctx *c, struct ib_trust *t)
 	uint8_t area[IB_TRUST_AREA_SIZE];
 	int rc;
 
+	if (c->opts->bundle_file)
+		return stub_host_trust(c, t);
 	/* Copy out of the volatile array once; everything after reads the copy. */
 	for (size_t i = 0; i < sizeof(area); i++)
 		area[i] = stub_trust_area[i];
@@ -53,7 +55,9 @@ int stub_open(struct stub_ctx *c)
 
 	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
 		    c->opts->detect ? "detect" : "install";
-	rc = ib_bundle_open_self(&c->bundle);
+	/* --bundle FILE (ibpack install): another bundle, read as data, checked against this
+	 * machine's anchors; its own stub never runs. */
+	rc = c->opts->bundle_file ? ib_bundle_open(&c->bundle, c->opts->bundle_file) : ib_bundle_open_self(&c->bundle);
 	if (rc)
 		return rc;
 	c->opened = 1;

@@ -37,6 +37,10 @@ struct stub_ctx {
 };
 
 int stub_open(struct stub_ctx *c);
+/* --bundle FILE: the trust for a bundle read as data (stub/hostinstall_posix.c): the bundle's
+ * embedded revocations and threshold with this machine's anchors (--trust/--trust-ca, else the
+ * host trust store) in place of its keys; IB_E_UNTRUSTED when the machine has no anchor. */
+int stub_host_trust(struct stub_ctx *c, struct ib_trust *t);
 /* The installer's fixed environment for package p (tmpdir: its TMPDIR; root: IBPACK_ROOT). */
 int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const char *tmpdir, const char *root,
 		       struct stub_env *env);

@@ -86,7 +86,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_PASS_ENV, O_VERBOSE };
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_PASS_ENV, O_VERBOSE, O_BUNDLE };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -106,6 +106,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
 		{ "pass-env", required_argument, NULL, O_PASS_ENV },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
+		{ "bundle", required_argument, NULL, O_BUNDLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -150,6 +151,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_VERSION: o->version = 1; break;
 		case O_EXTENSION: o->extension = optarg; break;
 		case O_VERBOSE: o->verbose = 1; break;
+		case O_BUNDLE: o->bundle_file = optarg; break;
 		case O_PASS_ENV:
 			if (o->npass_env == IB_ARRAY_LEN(o->pass_env) || !stub_env_name_ok(optarg))
 				return ib_fail(IB_E_USAGE, "--pass-env '%s': not a variable the installer may be "
@@ -178,6 +180,9 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
 	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
+	if (o->bundle_file && (o->stage || o->unstage || o->extension))
+		return ib_fail(IB_E_USAGE, "--bundle (ibpack install) does not go with --stage, --unstage or "
+			       "--extension");
 	if (!o->sysroot) {
 		const char *env = getenv("IBPACK_SYSROOT");
 

@@ -59,6 +59,7 @@ struct stub_opts {
 	const char *pass_env[16];
 	size_t npass_env;
 	int verbose;            /* --version --verbose: list the built-in libraries */
+	const char *bundle_file; /* --bundle FILE (ibpack install): install from FILE, read as data */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */

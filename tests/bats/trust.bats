@@ -146,3 +146,34 @@ attacker_bundle() {
 	assert_status 0
 	assert_output "revoked $(key_id a)"
 }
+
+@test "trust: ibpack install runs the install path with ibpack's own code, the bundle read as data" {
+	attacker_bundle
+	sysroot root cx6-vf
+	chmod 0644 evil.run # never executed: it need not even be executable
+	run "$IBPACK" install evil.run --sysroot root --tmpdir "$WORK/tmp" --log-file "$WORK/install.log"
+	assert_status 2
+	assert_output "not trusted by this machine" "$IBPACK_TRUST_DIR/"
+	[[ -z $(ls -A "$OUT") ]]
+	run "$IBPACK" install evil.run -p evil.pub --sysroot root --tmpdir "$WORK/tmp" --log-file "$WORK/install.log"
+	assert_status 0
+	assert_output "installer ofed-ubuntu: running with 3 arguments" "installed"
+	[[ -f $OUT/ofed-ubuntu.args ]]
+	grep -q '"testbundle"' root/var/lib/ibpack/state.json
+	dir_empty tmp
+	# the host trust store, --detect and the bundle's exit codes
+	cp evil.pub "$IBPACK_TRUST_DIR/vendor.pub"
+	run "$IBPACK" install evil.run --sysroot root --detect
+	assert_status 0
+	assert_output "ofed-ubuntu"
+	sysroot none none
+	run "$IBPACK" install evil.run --sysroot none --tmpdir "$WORK/tmp" --log-file "$WORK/install.log"
+	assert_status 11
+	# a damaged bundle is refused before anything runs
+	rm -f "$OUT"/*
+	eval "$(regions evil.run)"
+	flip evil.run $((PKG_OFF_ofed_ubuntu + 10))
+	run "$IBPACK" install evil.run --sysroot root --tmpdir "$WORK/tmp" --log-file "$WORK/install.log"
+	assert_status 2
+	[[ -z $(ls -A "$OUT") ]]
+}
