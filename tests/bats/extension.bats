@@ -471,9 +471,11 @@ PY
 	run agent_py status 0 1
 	json_assert "$output" "d[0]['status'] == 'success'" "d[0]['operation'] == 'Enable'" \
 		"d[1]['status'] == 'error'" "d[1]['code'] == 1"
-	# What the installer saw came through the agent: its environment and the base dir.
-	grep -q "^ConfigSequenceNumber=0$" "$OUT/ofed-ubuntu.env"
-	grep -q "^AZURE_GUEST_AGENT_EXTENSION_PATH=$BASE$" "$OUT/ofed-ubuntu.env"
+	# The installer ran with the fixed installer environment, not the agent's (only the handler
+	# reads ConfigSequenceNumber and the AZURE_GUEST_AGENT_* variables).
+	grep -q "^IBPACK_PACKAGE=ofed-ubuntu$" "$OUT/ofed-ubuntu.env"
+	! grep -q "^ConfigSequenceNumber=" "$OUT/ofed-ubuntu.env"
+	! grep -q "^AZURE_GUEST_AGENT_EXTENSION_PATH=" "$OUT/ofed-ubuntu.env"
 	run agent_py run disable 1 update 1 uninstall 1
 	assert_status 0
 	json_assert "$output" "all(r['ok'] for r in d)"
