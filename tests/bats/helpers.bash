@@ -38,7 +38,7 @@ setup() {
 	mkdir -p "$OUT" "$WORK/tmp"
 	export IBT_OUT=$OUT
 	# Installers get a fixed environment; these are the test installers' own inputs.
-	export IBPACK_PASS_ENV=IBT_OUT,IBT_RC,IBT_SLEEP
+	export IBPACK_PASS_ENV=IBT_OUT,IBT_RC,IBT_SLEEP,IBT_SIGNAL
 	# This test's own host trust store (never the machine's /etc/ibpack/trusted.d): build_bundle
 	# and std_bundle put their signing key there, as an admin would after checking it.
 	export IBPACK_TRUST_DIR=$WORK/trusted.d
