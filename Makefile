@@ -58,12 +58,19 @@ BUILDER_MAIN := builder/main.c
 BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
 # The stub: common logic, then one file per platform for each concern.
 STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
-	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/instenv.c
+	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/rerun.c stub/instenv.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
 	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/tmpdir_posix.c stub/hostinstall_posix.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
 	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/hostinstall_win.c
 STUB_LINUX_MAIN := stub/entry_posix.c
+
+# What each stub is built from (deps/buildinfo.sh, from deps/pins and the Debian patches the deps
+# build applied), compiled into the stub so the signed stub hash covers it; `ibpack sbom` reads it.
+STUB_INFO_L := $(BUILD)/gen/buildinfo-linux-x86_64.c
+STUB_INFO_W := $(BUILD)/gen/buildinfo-windows-x86_64.c
+STUB_LINUX += $(STUB_INFO_L)
+STUB_WIN += $(STUB_INFO_W)
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64
@@ -134,6 +141,20 @@ ifeq ($(STUB_LINK),static)
 	cp $@ $(BUILD)/obj/stub-linux/stub-linux-x86_64.debug
 	strip --strip-unneeded $@
 endif
+
+# Regenerated on every make (the patch list may appear after a deps build, or change with it) but
+# rewritten only when its content changes, so an unchanged stub is not relinked.
+define gen_buildinfo
+	@mkdir -p $(dir $@)
+	@bash deps/buildinfo.sh $(1) $(VERSION) $(2) deps/pins $(3)/applied-patches.tsv >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+endef
+$(STUB_INFO_L): FORCE | $(STUB_L_DEPS)
+	$(call gen_buildinfo,linux-x86_64,$(STUB_LINK),$(DEPS_DIR_linux_x86_64))
+$(STUB_INFO_W): FORCE | $(DEPS_STAMP_windows_x86_64)
+	$(call gen_buildinfo,windows-x86_64,static,$(DEPS_DIR_windows_x86_64))
+.PHONY: FORCE
+FORCE:
 
 # ---- Windows stub: cross-compiled with mingw-w64 against the same recipe ----
 WIN_CFLAGS := -std=c11 -D_WIN32_WINNT=0x0602 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 \
@@ -217,7 +238,7 @@ format-check:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files follow .clang-format"
 
 clean:
-	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan
+	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/asan
 
 PREFIX ?= /usr/local
 install: all

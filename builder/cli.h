@@ -34,8 +34,10 @@ int cmd_plan(int argc, char **argv);
 int cmd_fetch_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
-int cmd_extension(int argc, char **argv);
-int cmd_install(int argc, char **argv);          /* cmd_install.c: install from a bundle read as data */        /* cmd_extension.c: Azure VM extension handler */
+int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
+int cmd_sbom(int argc, char **argv);             /* cmd_sbom.c: CycloneDX bill of materials */
+int cmd_report(int argc, char **argv);           /* cmd_report.c: the fleet at a glance */
+int cmd_install(int argc, char **argv);          /* cmd_install.c: install from a bundle read as data */
 
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);
@@ -55,6 +57,10 @@ int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bun
 /* The stub ibpack ships for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack,
  * /usr/local/lib/ibpack, /usr/lib/ibpack. */
 int cli_find_stub(int target, char *out, size_t size);
+/* cli_open_bundle with these -p keys and --trust-ca CAs as the anchors (none: the host trust
+ * store), and a threshold (0: the embedded one). */
+int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
+			     size_t ncas, uint32_t threshold, struct ib_bundle *b);
 
 /* Progress on stderr when it is a terminal: "label  42%". */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

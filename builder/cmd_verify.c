@@ -2,8 +2,10 @@
  * security team can archive (identity, signers and what each counted for, packages, verdict). */
 #include "check_pool.h"
 #include "cli.h"
+#include "sbom.h"
 
 #include "../base/err.h"
+#include "../base/fs.h"
 #include "../base/text.h"
 #include "../base/util.h"
 
@@ -22,7 +24,7 @@
 
 static const char help[] =
 	"usage: ibpack verify BUNDLE [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]... [--threshold N]\n"
-	"                     [--exact-trust] [--json]\n"
+	"                     [--exact-trust] [--json] [--sbom FILE]\n"
 	"Checks the footer, the signatures over the manifest, the stub's SHA-256, every chunk of\n"
 	"every package and the padding.\n" CLI_ANCHOR_HELP
 	"The revocations and threshold embedded in the stub apply on top (--threshold N may raise\n"
@@ -31,11 +33,13 @@ static const char help[] =
 	"since the stub would later run a payload signed by it.\n"
 	"--json prints a report to archive: file and manifest SHA-256, every signature with its\n"
 	"status (counted, duplicate, revoked, untrusted, invalid), the CMS signer, every package with\n"
-	"its hash and size, the anchors and the embedded policy, and the verdict. Exit 0 when valid,\n"
-	"2 when not (also when no anchor trusts the signer).\n";
+	"its hash and size, the anchors and the embedded policy, and the verdict. --sbom FILE also\n"
+	"checks that the CycloneDX bill of materials in FILE describes exactly this bundle (every\n"
+	"component, hash and property). Exit 0 when valid, 2 when not (also when no anchor trusts\n"
+	"the signer, or when the bill of materials does not match).\n";
 
 struct opts {
-	const char *path;
+	const char *path, *sbom;
 	struct cli_anchors anchors;
 	uint32_t threshold;
 	int json, quiet, exact;
@@ -278,6 +282,27 @@ static void check_contents(struct ib_bundle *b, struct report *r)
 	free(res);
 }
 
+/* verify --sbom: the given document must be the one this (valid) bundle gives. */
+static void check_sbom(const struct opts *o, struct ib_bundle *b, struct report *r)
+{
+	struct sbom_input in = { 0 };
+	char *text = NULL;
+	size_t len;
+	int rc = ib_read_file(o->sbom, SBOM_TEXT_MAX, 0, &text, &len);
+
+	if (!rc) {
+		rc = sbom_input_from_bundle(&in, b);
+		if (!rc)
+			rc = sbom_check(&in, text, len);
+		sbom_input_release(&in);
+	}
+	free(text);
+	cJSON_AddStringToObject(r->json, "sbom", o->sbom);
+	cJSON_AddBoolToObject(r->json, "sbom_matches", rc == 0);
+	if (rc)
+		failed(r, ib_fail_ctx(rc, "the bill of materials '%s' does not describe this bundle: ", o->sbom));
+}
+
 /* The stub's own policy, one line: what it will accept when it runs. */
 static void print_policy(const struct ib_trust *t)
 {
@@ -314,6 +339,8 @@ static void print_human(const struct opts *o, struct ib_bundle *b, struct report
 		       o->path, ib_text_escape(b->m.name, t1, sizeof(t1)), ib_text_escape(b->m.version, t2, sizeof(t2)),
 		       (unsigned long long)b->m.sequence, ib_target_name(b->m.target), b->m.npkgs,
 		       b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s", source);
+		if (o->sbom)
+			printf("  bill of materials %s describes it exactly\n", o->sbom);
 		if (cJSON_IsString(fh))
 			printf("  sha256 %s\n", fh->valuestring);
 	}
@@ -375,6 +402,8 @@ static int verify(const struct opts *o)
 			content = 1;
 			add_manifest(&b, &r);
 			check_contents(&b, &r);
+			if (o->sbom && r.ok)
+				check_sbom(o, &b, &r);
 		}
 		if (!anchored)
 			failed(&r, cli_anchors_missing(o->path, &b.sigs));
@@ -407,10 +436,10 @@ static int verify(const struct opts *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_THRESHOLD = 0x200 };
+	enum { O_THRESHOLD = 0x200, O_SBOM };
 	static const struct option opts[] = {
 		CLI_ANCHOR_OPTIONS,
-		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "threshold", required_argument, NULL, O_THRESHOLD }, { "sbom", required_argument, NULL, O_SBOM },
 		{ "exact-trust", no_argument, NULL, CLI_O_EXACT_TRUST },
 		{ "json", no_argument, NULL, 'j' },        { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
@@ -427,6 +456,7 @@ int cmd_verify(int argc, char **argv)
 			o.threshold = (uint32_t)n;
 			break;
 		case CLI_O_EXACT_TRUST: o.exact = 1; break;
+		case O_SBOM: o.sbom = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(help, stdout); return CLI_OK;

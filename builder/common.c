@@ -92,7 +92,7 @@ static int refuse_unanchored(const char *path, struct ib_bundle *b, const struct
 	return rc ? ib_fail_ctx(rc, "'%s': ", path) : cli_anchors_missing(path, &b->sigs);
 }
 
-int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b)
+static int open_anchored(const char *path, const struct cli_anchors *a, uint32_t threshold, struct ib_bundle *b)
 {
 	struct ib_trust t, embedded;
 	const char *source;
@@ -105,7 +105,7 @@ int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bun
 		ib_bundle_close(b);
 		return rc;
 	}
-	rc = cli_anchors_trust(a, b, 0, &embedded, &t, &source, &anchored);
+	rc = cli_anchors_trust(a, b, threshold, &embedded, &t, &source, &anchored);
 	if (!rc && !anchored) {
 		rc = refuse_unanchored(path, b, &embedded);
 		ib_trust_release(&t);
@@ -123,6 +123,25 @@ int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bun
 	if (rc)
 		ib_bundle_close(b);
 	return rc;
+}
+
+int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b)
+{
+	return open_anchored(path, a, 0, b);
+}
+
+int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
+			     size_t ncas, uint32_t threshold, struct ib_bundle *b)
+{
+	struct cli_anchors a = { 0 };
+
+	if (npubs > IB_ARRAY_LEN(a.pubs) || ncas > IB_ARRAY_LEN(a.cas))
+		return ib_fail(IB_E_USAGE, "too many anchors");
+	memcpy(a.pubs, pubs, npubs * sizeof(*pubs));
+	memcpy(a.cas, cas, ncas * sizeof(*cas));
+	a.npubs = npubs;
+	a.ncas = ncas;
+	return open_anchored(path, &a, threshold, b);
 }
 
 int cli_find_stub(int target, char *out, size_t size)

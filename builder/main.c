@@ -23,9 +23,9 @@ static const char usage[] =
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
-	"        [--unsigned]   build a signed bundle from a spec\n"
+	"        [--unsigned] [--sbom FILE]   build a signed bundle from a spec\n"
 	"  verify BUNDLE [-p KEY.pub | --key-id HEX | --trust-ca CA.pem]... [--threshold N]\n"
-	"        [--exact-trust] [--json]\n"
+	"        [--exact-trust] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
 	"  list BUNDLE [ANCHORS] [--json]\n"
@@ -50,6 +50,10 @@ static const char usage[] =
 	"                       (exit 0 clean, 3 problems found)\n"
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
+	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
+	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
+	"  report DIR|FILE... [--format text|markdown|html|json] [-o FILE]\n"
+	"                       the fleet at a glance from per-node results (BUNDLE --json)\n"
 	"\n"
 	"Trust (ANCHORS) comes from outside the bundle: -p KEY.pub, --key-id HEX, --trust-ca CA.pem, or\n"
 	"the host trust store /etc/ibpack/trusted.d/ ($IBPACK_TRUST_DIR); without one a bundle is refused.\n"
@@ -67,7 +71,10 @@ static const struct command commands[] = {
 	{ "signature", cmd_signature }, { "plan", cmd_plan },
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
-	{ "extension", cmd_extension }, { "install", cmd_install },
+	{ "extension", cmd_extension },
+	{ "sbom", cmd_sbom },
+	{ "report", cmd_report },
+	{ "install", cmd_install },
 };
 
 int main(int argc, char **argv)

@@ -2,6 +2,7 @@
 #include "actions.h"
 #include "guard.h" /* self-check, lock, rollback rule, install record */
 #include "instenv.h"
+#include "rerun.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -299,6 +300,8 @@ int stub_install(struct stub_ctx *c)
 	p = c->sel.pkg;
 	if ((rc = stub_guard_begin(c)))
 		return rc;
+	if (c->already_installed)
+		return stub_rerun_verify(c); /* the record matches this selection: nothing to extract or run */
 #ifdef _WIN32
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;

@@ -64,10 +64,13 @@ static const char help[] =
 	"  --extension CMD     run as an Azure VM extension handler: CMD is install, enable, disable,\n"
 	"                      uninstall or update (the handler package: ibpack extension)\n"
 	"  --allow-downgrade   install even if a newer sequence of this bundle is installed\n"
+	"  --reinstall         run the installer even if this bundle's selected package is installed\n"
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
-	"  --json              print one JSON result object on stdout\n"
+	"  --json              print the result as one JSON object on one line on stdout (also for\n"
+	"                      usage errors; docs/JSON.md)\n"
 	"  --quiet             print nothing but errors\n"
-	"  --help, --version [--verbose]  (--verbose: also the built-in libraries and their versions)\n"
+	"  --help, --version [--verbose | --json]  (--verbose: the built-in libraries and their\n"
+	"                      versions; --json: the libraries this stub is built from)\n"
 	"\n"
 #ifdef _WIN32
 	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
@@ -86,7 +89,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_PASS_ENV, O_VERBOSE, O_BUNDLE };
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_PASS_ENV, O_VERBOSE,
+	       O_BUNDLE };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -104,6 +108,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },
 		{ "stage", no_argument, NULL, O_STAGE },
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
+		{ "reinstall", no_argument, NULL, O_REINSTALL },
 		{ "pass-env", required_argument, NULL, O_PASS_ENV },
 		{ "verbose", no_argument, NULL, O_VERBOSE },
 		{ "bundle", required_argument, NULL, O_BUNDLE },
@@ -169,6 +174,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_ROOT: o->root = optarg; break;
 		case O_STAGE: o->stage = 1; break;
 		case O_UNSTAGE: o->unstage = 1; break;
+		case O_REINSTALL: o->reinstall = 1; break;
 		default:
 			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
@@ -183,6 +189,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	if (o->bundle_file && (o->stage || o->unstage || o->extension))
 		return ib_fail(IB_E_USAGE, "--bundle (ibpack install) does not go with --stage, --unstage or "
 			       "--extension");
+	if (o->extension && o->json) /* the handler reports through status files */
+		return ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json");
 	if (!o->sysroot) {
 		const char *env = getenv("IBPACK_SYSROOT");
 
@@ -208,11 +216,17 @@ int stub_main(int argc, char **argv)
 	ctx.tmp.fd = ctx.tmp.basefd = -1;
 	rc = parse(argc, argv, &o);
 	if (rc) {
-		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));
-		return IB_EXIT_USAGE;
+		/* A caller that asked for JSON parses stdout even now, whatever else was wrong. */
+		for (int i = 1; i < argc && !o.json; i++)
+			o.json = !strcmp(argv[i], "--json");
+		return stub_finish(&ctx, rc);
 	}
 	if (o.help) {
 		fputs(help, stdout);
+		return 0;
+	}
+	if (o.version && o.json) { /* what this stub is built from (deps/buildinfo.sh) */
+		printf("%s\n", stub_buildinfo_json());
 		return 0;
 	}
 	if (o.version) {

@@ -55,6 +55,7 @@ struct stub_opts {
 	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
 	/* ---- Azure VM extension handler: stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
+	int reinstall;          /* --reinstall: run the installer even if this selection is installed */
 	/* ---- installer environment (stub/instenv.c): --pass-env NAME, repeatable ---- */
 	const char *pass_env[16];
 	size_t npass_env;
@@ -76,6 +77,9 @@ void log_close(struct stub_log *l);
 
 /* The stub's real entry point; main (POSIX) or wmain (Windows, UTF-16 to UTF-8) calls it. */
 int stub_main(int argc, char **argv);
+
+/* JSON naming the libraries this stub is built from: generated at build time (deps/buildinfo.sh). */
+const char *stub_buildinfo_json(void);
 
 /* ---- platform layer: the POSIX files and detect_linux.c, or the Windows files ---- */
 int plat_init(void);

@@ -48,6 +48,8 @@ setup() {
 	WORK=$(mktemp -d "$FILE_DIR/t.XXXXXX")
 	cd "$WORK" || return 1
 	unset IBT_RECORD IBT_CHILD IBT_SLEEP IBT_EXIT IBPACK_SYSROOT
+	# every test starts on a machine with nothing installed (runs are idempotent)
+	rm -f "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json"
 }
 
 # std_spec: the bundle most tests use (printed). Package winof2 runs the test installer with
@@ -250,14 +252,14 @@ flip() { printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 1 )))" 
 	machine server:10.0:17763 pci:1016:020000
 	wrun "$(winpath "$FILE_DIR/std.exe")" --json
 	assert_status 100
-	json_assert "$output" "d['result'] == 'no-device'" "d['exit_code'] == 100" "d['nics'] == []"
+	json_assert "$output" "d['result'] == 'no_device'" "d['exit_code'] == 100" "d['nics'] == []"
 }
 
 @test "windows stub: an OS no package names is exit 100" {
 	machine wine:win81 pci:101c:020700
 	wrun "$(winpath "$FILE_DIR/std.exe")" --json
 	assert_status 100
-	json_assert "$output" "d['result'] == 'unsupported-os'" "d['os'] == 'windows-8.1'"
+	json_assert "$output" "d['result'] == 'os_unsupported'" "d['os'] == 'windows-8.1'"
 }
 
 @test "windows stub: --sysroot is refused (exit 1)" {
@@ -396,6 +398,18 @@ PY
 	assert_status 0
 	cmp "$FILE_DIR/pkg/installer.exe" "$WINEPREFIX/drive_c/ibpack-out/nd/installer.exe"
 	rm -rf "$WINEPREFIX/drive_c/ibpack-out"
+}
+
+@test "windows stub: a file whose bytes differ from its signed sha256 is refused at extraction" {
+	# the manifest re-signed with a wrong file hash: signature and chunks still check
+	python3 "$BATS_TEST_DIRNAME/resign.py" "$FILE_DIR/std.exe" bad.exe "$FILE_DIR/k" \
+		'm["packages"][1]["files"][0]["sha256"] = "0" * 64'
+	machine server:10.0:17763
+	wrun "$(winpath "$WORK/bad.exe")" --extract 'C:\ibpack-bad' --package nd
+	assert_status 2
+	assert_contains "$output$stderr" "package 'nd': 'installer.exe' does not match its signed sha256"
+	[[ ! -e $WINEPREFIX/drive_c/ibpack-bad/nd ]]
+	rm -rf "$WINEPREFIX/drive_c/ibpack-bad"
 }
 
 @test "windows stub: run from the Azure agent's plugin folder it logs to the extension log folder" {
