@@ -147,9 +147,9 @@ EOF
 		"$WORK/base-sticky" "$WORK/base-user" 3>&- &
 	racer=$!
 	for i in 1 2 3 4 5 6 7 8; do
-		run stub ./p.run --sysroot root --tmpdir "$WORK/base-sticky" 3>&-
+		run stub ./p.run --sysroot root --tmpdir "$WORK/base-sticky" --reinstall 3>&-
 		assert_status 0
-		run stub ./p.run --sysroot root --tmpdir "$WORK/base-user" 3>&-
+		run stub ./p.run --sysroot root --tmpdir "$WORK/base-user" --reinstall 3>&-
 		assert_status 14
 	done
 	kill "$racer" 2>/dev/null || true
