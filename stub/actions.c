@@ -198,6 +198,9 @@ static int detect_and_select(struct stub_ctx *c)
 	c->detected = 1;
 	if (o->os_override)
 		snprintf(c->host.os, sizeof(c->host.os), "%s", o->os_override);
+	if (o->kernel_override)
+		snprintf(c->host.kernel, sizeof(c->host.kernel), "%s", o->kernel_override);
+	stub_host_export_kernel(&c->host);
 	if (o->n_nic_override) {
 		c->host.nnics = o->n_nic_override;
 		for (size_t i = 0; i < o->n_nic_override; i++)
@@ -212,7 +215,7 @@ static int detect_and_select(struct stub_ctx *c)
 		log_msg(&c->log, "info", "%s", c->sel.why);
 		return 0;
 	}
-	rc = ib_select(&c->bundle.m, c->host.os, c->host.nics, c->host.nnics, &c->sel);
+	rc = ib_select_kernel(&c->bundle.m, c->host.os, c->host.kernel, c->host.nics, c->host.nnics, &c->sel);
 	if (rc)
 		return ib_fail(rc, "%s", c->sel.why); /* stub_finish logs it once */
 	log_msg(&c->log, "info", "%s", c->sel.why);
@@ -223,7 +226,8 @@ int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const cha
 		       struct stub_env *env)
 {
 	struct stub_env_in in = {
-		.m = &c->bundle.m, .pkg = p, .os = c->host.os, .nics = c->host.nics, .nnics = c->host.nnics,
+		.m = &c->bundle.m, .pkg = p, .os = c->host.os, .kernel = c->host.kernel, .nics = c->host.nics,
+		.nnics = c->host.nnics,
 		.tmpdir = tmpdir, .root = root, .pass = c->opts->pass_env, .npass = c->opts->npass_env,
 	};
 #ifdef _WIN32

@@ -109,7 +109,8 @@ int stub_env_build(const struct stub_env_in *in, struct stub_env *e)
 	    (rc = add(e, "IBPACK_SEQUENCE", seq)) || (rc = add(e, "IBPACK_PACKAGE", in->pkg->id)) ||
 	    (rc = add(e, "IBPACK_PACKAGE_VERSION", in->pkg->version)) ||
 	    (rc = add(e, "IBPACK_OS", in->os ? in->os : "")) || (rc = add(e, "IBPACK_NICS", nics)) ||
-	    (in->root && (rc = add(e, "IBPACK_ROOT", in->root))))
+	    (in->root && (rc = add(e, "IBPACK_ROOT", in->root))) ||
+	    (in->kernel && in->kernel[0] && strcmp(in->kernel, "unknown") && (rc = add(e, "IBPACK_KERNEL", in->kernel))))
 		goto fail;
 	for (size_t i = 0; i < in->npass; i++)
 		if ((rc = add_passed(e, in->pass[i])))

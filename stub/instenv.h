@@ -12,6 +12,7 @@ struct stub_env_in {
 	const struct ib_manifest *m;
 	const struct ib_package *pkg;
 	const char *os;
+	const char *kernel;     /* IBPACK_KERNEL: the kernel the selection matched ("" or "unknown": unset) */
 	const char *const *nics;
 	size_t nnics;
 	const char *home;       /* HOME */
