@@ -37,7 +37,7 @@ EOF
 	assert_status 0
 	# names only; the shell itself may add PWD/OLDPWD/SHLVL/_
 	names=$(cut -d= -f1 "$OUT/env" | grep -vx -e PWD -e OLDPWD -e SHLVL -e _ | sort | tr '\n' ' ')
-	[[ $names == "HOME IBPACK_BUNDLE IBPACK_BUNDLE_VERSION IBPACK_NICS IBPACK_OS IBPACK_PACKAGE IBPACK_PACKAGE_VERSION IBPACK_SEQUENCE IBT_OUT LANG PATH TMPDIR " ]] ||
+	[[ $names == "HOME IBPACK_BUNDLE IBPACK_BUNDLE_VERSION IBPACK_KERNEL IBPACK_NICS IBPACK_OS IBPACK_PACKAGE IBPACK_PACKAGE_VERSION IBPACK_SEQUENCE IBT_OUT LANG PATH TMPDIR " ]] ||
 		{ echo "environment: $names"; cat "$OUT/env"; false; }
 	grep -qx 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$OUT/env"
 	grep -qx 'LANG=C.UTF-8' "$OUT/env"
@@ -47,6 +47,7 @@ EOF
 	grep -qx 'IBPACK_SEQUENCE=7' "$OUT/env"
 	grep -qx 'IBPACK_OS=ubuntu-22.04' "$OUT/env"
 	grep -qx 'IBPACK_NICS=cx6' "$OUT/env"
+	grep -qx "IBPACK_KERNEL=$(cat root/proc/sys/kernel/osrelease)" "$OUT/env"
 	# TMPDIR: a private 0700 dir next to the package inside the temp dir
 	tmp=$(sed -n 's/^TMPDIR=//p' "$OUT/env")
 	[[ $tmp == "$WORK"/tmp/ibpack.*/.tmp ]]
