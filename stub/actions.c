@@ -55,7 +55,7 @@ int stub_open(struct stub_ctx *c)
 	int rc;
 
 	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
-		    c->opts->detect ? "detect" : "install";
+		    c->opts->detect ? "detect" : c->opts->uninstall_data ? "uninstall-data" : "install";
 	/* --bundle FILE (ibpack install): another bundle, read as data, checked against this
 	 * machine's anchors; its own stub never runs. */
 	rc = c->opts->bundle_file ? ib_bundle_open(&c->bundle, c->opts->bundle_file) : ib_bundle_open_self(&c->bundle);
@@ -247,20 +247,23 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, int dir
 	char **argv;
 	int rc;
 
-	if ((rc = stub_installer_env(c, p, tmpdir, NULL, &env)))
-		return rc;
-
-	/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
-	argv = calloc(p->install.argv.n + 1, sizeof(char *));
-	if (!argv) {
+	if (!p->install.argv.n) {
+		rc = stub_run_form(c, p, pkgdir, timeout);
+	} else {
+		if ((rc = stub_installer_env(c, p, tmpdir, NULL, &env)))
+			return rc;
+		/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
+		argv = calloc(p->install.argv.n + 1, sizeof(char *));
+		if (!argv) {
+			stub_env_release(&env);
+			return ib_fail(-ENOMEM, "out of memory");
+		}
+		memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
+		log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
+		rc = plat_run(argv, env.v, dirfd, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+		free(argv);
 		stub_env_release(&env);
-		return ib_fail(-ENOMEM, "out of memory");
 	}
-	memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
-	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
-	rc = plat_run(argv, env.v, dirfd, pkgdir, timeout, &c->log, &c->cancel, &c->run);
-	free(argv);
-	stub_env_release(&env);
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
 		return rc;
@@ -288,6 +291,7 @@ int stub_install(struct stub_ctx *c)
 	struct ib_outdir *dir = NULL;
 	const struct ib_package *p;
 	char logpath[IB_PATH_MAX], pkgdir[IB_PATH_MAX];
+	const char *root = c->tmpdir; /* where the package is extracted */
 	int rc;
 
 	if (o->detect) {
@@ -306,10 +310,14 @@ int stub_install(struct stub_ctx *c)
 		return rc;
 	if (c->already_installed)
 		return stub_rerun_verify(c); /* the record matches this selection: nothing to extract or run */
-#ifdef _WIN32
-	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
+	if ((rc = stub_keep_prepare(c, p)))
 		return rc;
-	rc = ib_outdir_open(c->tmpdir, &dir);
+#ifdef _WIN32
+	if (c->kept_root[0])
+		root = c->kept_root;
+	else if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
+		return rc;
+	rc = ib_outdir_open(root, &dir);
 #else
 	/* Held by fds from here on: extraction, the working directory, the exec and the removal
 	 * never go through the temp path again. */
@@ -318,7 +326,7 @@ int stub_install(struct stub_ctx *c)
 	snprintf(c->tmpdir, sizeof(c->tmpdir), "%s", c->tmp.path);
 	rc = ib_outdir_open_fd(c->tmp.fd, &dir);
 #endif
-	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
+	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, root);
 	if (!rc) {
 		extract_opts(c, &eo);
 		rc = ib_extract_package(&c->bundle, p, dir, p->id, &eo, &st);
@@ -328,7 +336,7 @@ int stub_install(struct stub_ctx *c)
 		return rc;
 	log_msg(&c->log, "info", "extracted %llu files, %llu bytes (every chunk verified)",
 		(unsigned long long)st.files, (unsigned long long)st.bytes);
-	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", c->tmpdir, p->id))
+	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", root, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
 #ifdef _WIN32
 	return stub_guard_commit(c, run_installer(c, p, -1, pkgdir, NULL));

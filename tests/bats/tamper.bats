@@ -64,9 +64,8 @@ PY
 		"$IBPACK" verify b.run >verify.out 2>&1 || vrc=$?
 		((vrc == 2)) || failures+=("$off ($region): ibpack verify exited $vrc: $(tail -1 verify.out)")
 		src=0
-		# --reinstall: every offset is a fresh install, not "installed already" after the first
-		timeout 30 ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" \
-			--lock-wait 0 --reinstall >stub.out 2>&1 || src=$?
+		timeout 30 ./b.run --reinstall --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" \
+			--lock-wait 0 >stub.out 2>&1 || src=$?
 		printf "$orig" | dd of=b.run bs=1 seek="$off" conv=notrunc status=none
 		ran=0
 		[[ -e $OUT/ofed-ubuntu.args ]] && ran=1
