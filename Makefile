@@ -39,7 +39,7 @@ include deps/deps.mk
 #   format/   the bundle format: footer, signature block, trust area, manifest, extraction
 #   policy/   package selection, PCI classification, exit codes
 #   builder/  the ibpack commands          stub/  the self-extracting runtime
-BASE_SRC := base/err.c base/util.c base/fs.c
+BASE_SRC := base/err.c base/util.c base/fs.c base/text.c
 BASE_POSIX := base/fileio_posix.c base/fs_posix.c
 BASE_WIN := base/fileio_win.c base/fs_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
@@ -48,7 +48,7 @@ FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c
 	format/bundle.c format/extract.c format/pathcheck.c format/layout.c format/spec_keys.c
 # Windows install forms of the install object: verbatim command lines and MSI packages
 FORMAT_SRC += format/install.c format/wincmd.c
-FORMAT_POSIX := format/outdir_posix.c format/blob_ahead_posix.c
+FORMAT_POSIX := format/outdir_posix.c format/blob_ahead_posix.c format/truststore_posix.c
 FORMAT_WIN := format/outdir_win.c format/blob_ahead_win.c
 POLICY_SRC := policy/match.c policy/exitcode.c policy/pci.c
 # What the stub and the builder both link: every layer below theirs.
@@ -60,11 +60,12 @@ BUILDER_MAIN := builder/main.c
 BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
 # The stub: common logic, then one file per platform for each concern.
 STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
-	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/rerun.c
+	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/rerun.c stub/instenv.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
-	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/root_kernel.c
+	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/root_kernel.c stub/tmpdir_posix.c \
+	stub/hostinstall_posix.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
-	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/root_kernel.c
+	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/root_kernel.c stub/hostinstall_win.c
 # Windows install forms (verbatim command line, MSI, kept sources), the Burn-style switches and
 # the event log entry of a run; the POSIX file holds what Linux has instead
 STUB_LINUX += stub/install_posix.c
@@ -109,6 +110,13 @@ $(LIBSTUB): $(call HOST_OBJ,$(STUB_LINUX))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# --version --verbose: the linked dependencies and their (Debian) versions, as a generated header
+# per binary (gen/<variant>/depver.h); a build without one says "not recorded".
+$(BUILD)/gen/host/depver.h: scripts/depversions.sh
+	bash scripts/depversions.sh host $@
+$(BUILD)/obj/host/builder/main.o $(BUILD)/obj/host/stub/main.o: $(BUILD)/gen/host/depver.h
+$(BUILD)/obj/host/builder/main.o $(BUILD)/obj/host/stub/main.o: CFLAGS += -I$(BUILD)/gen/host
+
 $(IBPACK): $(call HOST_OBJ,$(BUILDER_MAIN)) $(LIBBUILDER) $(LIBIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(HOST_LIBS)
@@ -127,6 +135,11 @@ endif
 $(BUILD)/obj/stub-linux/%.o: %.c | $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/stub-linux/depver.h: scripts/depversions.sh $(STUB_L_DEPS)
+	bash scripts/depversions.sh $(if $(STUB_L_DEPS),$(DEPS_DIR_linux_x86_64)/versions.tsv,host) $@
+$(BUILD)/obj/stub-linux/stub/main.o: $(BUILD)/gen/stub-linux/depver.h
+$(BUILD)/obj/stub-linux/stub/main.o: CFLAGS += -I$(BUILD)/gen/stub-linux
 
 $(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(STUB_LINUX_MAIN) $(CORE_POSIX)) $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
@@ -164,6 +177,11 @@ STUB_W_OBJ = $(patsubst %.c,$(BUILD)/obj/stub-win/%.o,$(1))
 $(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/gen/stub-win/depver.h: scripts/depversions.sh $(DEPS_STAMP_windows_x86_64)
+	bash scripts/depversions.sh $(DEPS_DIR_windows_x86_64)/versions.tsv $@
+$(BUILD)/obj/stub-win/stub/main.o: $(BUILD)/gen/stub-win/depver.h
+$(BUILD)/obj/stub-win/stub/main.o: WIN_CFLAGS += -I$(BUILD)/gen/stub-win
 
 $(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(CORE_WIN)) $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
@@ -246,7 +264,7 @@ bundle: all
 		echo "NOTE: generated a development key $(KEY); pass KEY=your.key for real bundles"; fi
 	@mkdir -p $(BUILD)/bundles
 	$(IBPACK) build bundles/debian-rdma-core.json -k $(KEY) -o $(BUILD)/bundles/debian-rdma-core.run
-	$(IBPACK) verify $(BUILD)/bundles/debian-rdma-core.run
+	$(IBPACK) verify -p $(basename $(KEY)).pub $(BUILD)/bundles/debian-rdma-core.run
 	@echo "--- what the bundle would do on this machine ($(BUILD)/bundles/debian-rdma-core.run --detect):"
 	@$(BUILD)/bundles/debian-rdma-core.run --detect; rc=$$?; echo "(exit code $$rc: 0 = would install, 11 = no InfiniBand device, 12 = OS not supported)"
 

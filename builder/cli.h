@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anchors.h"
+
 #include "../format/bundle.h"
 #include "../format/format.h"
 #include "../format/manifest.h"
@@ -37,6 +39,7 @@ int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM ex
 int cmd_matrix(int argc, char **argv);           /* cmd_matrix.c: OS x NIC grid of a spec */
 int cmd_sbom(int argc, char **argv);             /* cmd_sbom.c: CycloneDX bill of materials */
 int cmd_report(int argc, char **argv);           /* cmd_report.c: the fleet at a glance */
+int cmd_install(int argc, char **argv);          /* cmd_install.c: install from a bundle read as data */
 
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);
@@ -54,9 +57,15 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 		   uint32_t threshold, struct ib_trust *t);
 /* 1 when path starts like a bundle (an ELF or MZ header) rather than a JSON spec. */
 int cli_is_bundle(const char *path);
-/* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
-int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
-/* The same with verify's anchors: CAs and a threshold as well (cli_load_trust). */
+/* Opens a bundle and authenticates it against the anchors (never against keys only the bundle
+ * vouches for), explaining signer and trusted key ids on failure. */
+int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b);
+
+/* The stub ibpack ships for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack,
+ * /usr/local/lib/ibpack, /usr/lib/ibpack. */
+int cli_find_stub(int target, char *out, size_t size);
+/* cli_open_bundle with these -p keys and --trust-ca CAs as the anchors (none: the host trust
+ * store), and a threshold (0: the embedded one). */
 int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
 			     size_t ncas, uint32_t threshold, struct ib_bundle *b);
 

@@ -28,13 +28,14 @@
 
 static const char help[] =
 	"usage: ibpack extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
-	"                        [--trust KEY.pub]...\n"
+	"                        [ANCHORS]\n"
 	"Checks the bundle like 'ibpack verify' and writes an Azure VM extension handler package: a zip\n"
 	"with HandlerManifest.json (all five handler commands) and the bundle as bin/<name>.run or\n"
 	"bin/<name>.exe, run as '<bundle> --extension install|enable|disable|uninstall|update'.\n"
 	"The handler is P.T, version V. P and T: letters, digits, '.' and '_' (no '-': the Linux agent\n"
 	"keeps a handler in <P.T>-<V>/); V: 1 to 4 numbers separated by dots (1.0.0). The zip is the\n"
-	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n";
+	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n"
+	CLI_ANCHOR_HELP;
 
 static int check_name(const char *opt, const char *s)
 {
@@ -256,20 +257,20 @@ static int write_output(const char *out, int force, struct ib_bundle *b, const c
 
 int cmd_extension(int argc, char **argv)
 {
-	enum { O_OUT = 'o', O_FORCE = 'f', O_PUBLISHER = 0x200, O_TYPE, O_VERSION, O_TRUST };
+	enum { O_OUT = 'o', O_FORCE = 'f', O_PUBLISHER = 0x200, O_TYPE, O_VERSION };
 	static const struct cli_opt opts[] = {
 		{ "output", 'o', "HANDLER.zip", O_OUT, "the handler package to write (- for standard output)" },
 		{ "publisher", 0, "P", O_PUBLISHER, "the extension's publisher" },
 		{ "type", 0, "T", O_TYPE, "the extension's type" },
 		{ "version", 0, "V", O_VERSION, "the handler version (1 to 4 numbers: 1.0.0)" },
 		{ "force", 'f', NULL, O_FORCE, "replace an existing HANDLER.zip" },
-		CLI_TRUST_OPTS(O_TRUST, "check the bundle's signature against this key (repeatable)")
+		CLI_ANCHOR_OPTS
 		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct cli_args args;
 	const char *out = NULL, *publisher = NULL, *type = NULL, *version = NULL;
-	char *pubs[32], name[2 * NAME_MAX_LEN + 2], bundle_path[IB_ID_MAX + 16], *manifest = NULL;
-	size_t npubs = 0;
+	char name[2 * NAME_MAX_LEN + 2], bundle_path[IB_ID_MAX + 16], *manifest = NULL;
+	struct cli_anchors anchors = { 0 };
 	int c, rc, force = 0, windows;
 	struct ib_bundle b;
 
@@ -281,10 +282,9 @@ int cmd_extension(int argc, char **argv)
 		case O_TYPE: type = args.value; break;
 		case O_VERSION: version = args.value; break;
 		case O_FORCE: force = 1; break;
-		case O_TRUST:
-			if (npubs == IB_ARRAY_LEN(pubs))
-				return cli_usage("extension: at most 32 keys");
-			pubs[npubs++] = (char *)args.value;
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, args.value)) < 0)
+				return cli_usage("extension: %s", ib_errmsg(rc));
 			break;
 		}
 	}
@@ -298,11 +298,12 @@ int cmd_extension(int argc, char **argv)
 	if (!cli_out_is_stdout(out)) {
 		const char *bundle_in = args.pos[0];
 
-		if ((rc = cli_out_check(out, &bundle_in, 1)) || (rc = cli_out_check(out, (const char *const *)pubs, npubs)))
+		if ((rc = cli_out_check(out, &bundle_in, 1)) || (rc = cli_out_check(out, anchors.pubs, anchors.npubs)) ||
+		    (rc = cli_out_check(out, anchors.cas, anchors.ncas)))
 			return cli_fail(rc);
 	}
 	snprintf(name, sizeof(name), "%s.%s", publisher, type);
-	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
+	rc = cli_open_bundle(args.pos[0], &anchors, &b);
 	if (rc)
 		return cli_fail(rc);
 	rc = verify_all(&b);

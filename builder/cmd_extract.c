@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [--trust KEY.pub]... [-q]\n"
+	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [ANCHORS] [-q]\n"
 	"Extracts one, several or all packages into DIR/<package-id>/. Every chunk is checked against\n"
 	"the signed manifest before it reaches the archive reader or the disk. All or nothing: the\n"
 	"packages are written into a hidden temp dir in DIR and renamed into place at the end, so a\n"
-	"failure or an interrupt (SIGINT, SIGTERM, SIGHUP) leaves DIR as it was.\n";
+	"failure or an interrupt (SIGINT, SIGTERM, SIGHUP) leaves DIR as it was.\n" CLI_ANCHOR_HELP;
 
 struct shown {
 	struct cli *cli;
@@ -37,19 +37,19 @@ static void extracted(void *ctx, const struct ib_package *p, const struct ib_ext
 
 int cmd_extract(int argc, char **argv)
 {
-	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_TRUST, O_PROGRESS };
+	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_PROGRESS };
 	static const struct cli_opt opts[] = {
 		{ "output", 'o', "DIR", O_OUT, "the layout directory (created when missing)" },
 		{ "package", 0, "ID", O_PACKAGE, "extract only this package (repeatable; default: all)" },
-		CLI_TRUST_OPTS(O_TRUST, "check the signature against this public key (repeatable)")
+		CLI_ANCHOR_OPTS
 		{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
 		{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
 		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct cli_args args;
 	const char *outdir = NULL, *only[64];
-	char *pubs[32];
-	size_t npubs = 0, nonly = 0;
+	struct cli_anchors anchors = { 0 };
+	size_t nonly = 0;
 	struct cli cli = { .tty = isatty(2) };
 	struct ib_bundle b;
 	struct ib_outdir *dir = NULL;
@@ -68,13 +68,12 @@ int cmd_extract(int argc, char **argv)
 				return cli_usage("extract: at most 64 --package options");
 			only[nonly++] = args.value;
 			break;
-		case O_TRUST:
-			if (npubs == 32)
-				return cli_usage("extract: at most 32 keys");
-			pubs[npubs++] = (char *)args.value;
-			break;
 		case O_QUIET: cli.quiet = 1; break;
 		case O_PROGRESS: cli.progress = 1; break;
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, args.value)) < 0)
+				return cli_usage("extract: %s", ib_errmsg(rc));
+			break;
 		}
 	}
 	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
@@ -84,7 +83,7 @@ int cmd_extract(int argc, char **argv)
 	if (!strcmp(outdir, "-"))
 		return cli_usage("extract: -o names a directory; '-' (standard output) is not supported");
 	shown.outdir = outdir;
-	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
+	rc = cli_open_bundle(args.pos[0], &anchors, &b);
 	if (rc)
 		return cli_fail(rc);
 	for (size_t i = 0; i < nonly; i++)

@@ -3,6 +3,7 @@
 #include "opts.h"
 
 #include "../base/err.h"
+#include "../base/text.h"
 #include "../base/util.h"
 
 #include <cjson/cJSON.h>
@@ -11,9 +12,9 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack list BUNDLE [--trust KEY.pub]... [--json]\n"
+	"usage: ibpack list BUNDLE [ANCHORS] [--json]\n"
 	"Shows name, version, sequence, target and the packages with their match rules. Reads only\n"
-	"the footer, manifest and signatures, and checks the signature first.\n";
+	"the footer, manifest and signatures, and checks the signature first.\n" CLI_ANCHOR_HELP;
 
 static cJSON *strlist(const struct ib_strlist *l)
 {
@@ -37,32 +38,30 @@ static void join(const struct ib_strlist *l, char *buf, size_t size)
 
 int cmd_list(int argc, char **argv)
 {
-	enum { O_TRUST = 0x200, O_JSON };
+	enum { O_JSON = 0x200 };
 	static const struct cli_opt opts[] = {
-		CLI_TRUST_OPTS(O_TRUST, "check the signature against this public key (repeatable)")
+		CLI_ANCHOR_OPTS
 		{ "json", 0, NULL, O_JSON, "print JSON" },
 		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct ib_bundle b;
 	struct cli_args args;
-	char *pubs[32];
-	size_t npubs = 0;
+	struct cli_anchors anchors = { 0 };
 	int c, json = 0, rc;
 
 	cli_args_init(&args, "list", opts, argc, argv);
 	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case O_TRUST:
-			if (npubs == 32)
-				return cli_usage("list: at most 32 keys");
-			pubs[npubs++] = (char *)args.value;
-			break;
 		case O_JSON: json = 1; break;
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, args.value)) < 0)
+				return cli_usage("list: %s", ib_errmsg(rc));
+			break;
 		}
 	}
 	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
 		return rc;
-	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
+	rc = cli_open_bundle(args.pos[0], &anchors, &b);
 	if (rc)
 		return cli_fail(rc);
 	if (json) {
@@ -94,8 +93,12 @@ int cmd_list(int argc, char **argv)
 		}
 		cli_print_json(o);
 	} else {
-		printf("%s %s (sequence %llu, %s, created %s)\n", b.m.name, b.m.version,
-		       (unsigned long long)b.m.sequence, ib_target_name(b.m.target), b.m.created);
+		char t1[512], t2[512];
+
+		/* Signed text is still text from the bundle: escaped before it reaches a terminal. */
+		printf("%s %s (sequence %llu, %s, created %s)\n", ib_text_escape(b.m.name, t1, sizeof(t1)),
+		       ib_text_escape(b.m.version, t2, sizeof(t2)), (unsigned long long)b.m.sequence,
+		       ib_target_name(b.m.target), b.m.created);
 		for (size_t i = 0; i < b.m.npkgs; i++) {
 			const struct ib_package *p = &b.m.pkgs[i];
 			char os[256], nic[128], kernel[256], size[32];
@@ -104,8 +107,9 @@ int cmd_list(int argc, char **argv)
 			join(&p->nic, nic, sizeof(nic));
 			join(&p->kernel, kernel, sizeof(kernel));
 			ib_human_size(p->unpacked_size, size, sizeof(size));
-			printf("  %-28s %s %s  os=%s nic=%s%s%s priority=%ld %s\n", p->id, p->name, p->version, os, nic,
-			       p->kernel.n ? " kernel=" : "", kernel, p->priority, size);
+			printf("  %-28s %s %s  os=%s nic=%s%s%s priority=%ld %s\n", p->id,
+			       ib_text_escape(p->name, t1, sizeof(t1)), ib_text_escape(p->version, t2, sizeof(t2)), os,
+			       nic, p->kernel.n ? " kernel=" : "", kernel, p->priority, size);
 		}
 	}
 	ib_bundle_close(&b);

@@ -496,7 +496,7 @@ int cmd_matrix(int argc, char **argv)
 		return cli_usage("matrix: --format is text, markdown, html or json");
 	bundle = cli_is_bundle(args.pos[0]);
 	if (bundle) {
-		rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
+		rc = cli_open_bundle_anchored(args.pos[0], (const char *const *)pubs, npubs, NULL, 0, 0, &b);
 		m = &b.m;
 	} else {
 		rc = cli_load_spec(args.pos[0], &spec, &dir);

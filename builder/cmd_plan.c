@@ -3,6 +3,7 @@
 #include "opts.h"
 
 #include "../base/err.h"
+#include "../base/text.h"
 #include "../policy/exitcode.h"
 #include "../policy/match.h"
 
@@ -14,30 +15,32 @@
 
 static const char help[] =
 	"usage: ibpack plan SPEC_OR_BUNDLE --os TOKEN [--nic TOKEN]... [--kernel RELEASE] [--json]\n"
-	"                  [--trust KEY.pub]\n"
+	"                  [ANCHORS]\n"
 	"Prints the package the stub would choose for that OS, kernel and those NICs, and why. The exit\n"
 	"code is the stub's: 0 a package matches; Linux 11 no supported device, 12 OS not supported or\n"
 	"no package for that kernel (kernel_unsupported); Windows 100 for any of them.\n"
 	"--kernel is the running kernel release (uname -r; on Windows the build number, e.g. 20348);\n"
 	"without it packages' kernel rules are not checked.\n"
 	"OS tokens: ubuntu-22.04, almalinux-9.8, windows-server-2022, ...; NIC tokens: cx3 cx3pro cib\n"
-	"cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd.\n";
+	"cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd.\n"
+	"A BUNDLE is checked first (a SPEC needs no trust):\n" CLI_ANCHOR_HELP;
 
 int cmd_plan(int argc, char **argv)
 {
-	enum { O_OS = 0x200, O_NIC, O_JSON, O_TRUST, O_KERNEL };
+	enum { O_OS = 0x200, O_NIC, O_JSON, O_KERNEL };
 	static const struct cli_opt opts[] = {
 		{ "os", 0, "TOKEN", O_OS, "the machine's OS token (ubuntu-22.04, windows-server-2022, ...)" },
 		{ "nic", 0, "TOKEN", O_NIC, "a NIC token of the machine (repeatable; none: no device)" },
 		{ "kernel", 0, "RELEASE", O_KERNEL, "the running kernel release (uname -r; Windows: build number)" },
-		CLI_TRUST_OPTS(O_TRUST, "for a bundle: check its signature against this key (repeatable)")
+		CLI_ANCHOR_OPTS
 		{ "json", 0, NULL, O_JSON, "print JSON" },
 		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct cli_args args;
 	const char *os = NULL, *kernel = NULL, *nics[16];
-	char *pubs[32], *dir = NULL;
-	size_t nnics = 0, npubs = 0;
+	char *dir = NULL;
+	struct cli_anchors anchors = { 0 };
+	size_t nnics = 0;
 	struct ib_bundle b = { .file.fd = -1 };
 	struct ib_manifest spec, *m;
 	struct ib_selection sel;
@@ -60,10 +63,9 @@ int cmd_plan(int argc, char **argv)
 			nics[nnics++] = args.value;
 			break;
 		case O_JSON: json = 1; break;
-		case O_TRUST:
-			if (npubs == 32)
-				return cli_usage("plan: at most 32 keys");
-			pubs[npubs++] = (char *)args.value;
+		default:
+			if ((rc = cli_anchor_option(&anchors, c, args.value)) < 0)
+				return cli_usage("plan: %s", ib_errmsg(rc));
 			break;
 		}
 	}
@@ -73,7 +75,7 @@ int cmd_plan(int argc, char **argv)
 		return cli_usage("plan: --os TOKEN is required");
 	bundle = cli_is_bundle(args.pos[0]);
 	if (bundle) {
-		rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
+		rc = cli_open_bundle(args.pos[0], &anchors, &b);
 		m = &b.m;
 	} else {
 		rc = cli_load_spec(args.pos[0], &spec, &dir);
@@ -110,7 +112,10 @@ int cmd_plan(int argc, char **argv)
 		cJSON_AddNumberToObject(o, "exit_code", code);
 		cli_print_json(o);
 	} else if (sel.pkg) {
-		printf("%s: %s %s\n  %s\n", sel.pkg->id, sel.pkg->name, sel.pkg->version, sel.why);
+		char t1[512], t2[512], t3[2048];
+
+		printf("%s: %s %s\n  %s\n", sel.pkg->id, ib_text_escape(sel.pkg->name, t1, sizeof(t1)),
+		       ib_text_escape(sel.pkg->version, t2, sizeof(t2)), ib_text_escape(sel.why, t3, sizeof(t3)));
 	} else {
 		printf("nothing to install: %s\n", sel.why);
 	}

@@ -7,6 +7,7 @@
 
 #include "../base/err.h"
 #include "../base/fs.h"
+#include "../base/text.h"
 #include "../base/util.h"
 
 #include <cjson/cJSON.h>
@@ -22,26 +23,25 @@
 #endif
 
 static const char help[] =
-	"usage: ibpack verify BUNDLE [--trust KEY.pub]... [--trust-ca CA.pem]... [--threshold N] [--json]\n"
-	"                            [--sbom FILE]\n"
+	"usage: ibpack verify BUNDLE [ANCHORS] [--threshold N] [--exact-trust] [--json] [--sbom FILE]\n"
 	"Checks the footer, the signatures over the manifest, the stub's SHA-256, every chunk of\n"
-	"every package and the padding. Trust comes from the keys, CAs, revocations and threshold\n"
-	"embedded in the bundle's stub, or, when --trust or --trust-ca is given, from those alone (with\n"
-	"--threshold N, default 1): use them on a trusted machine, where the stub is not trusted.\n"
+	"every package and the padding.\n" CLI_ANCHOR_HELP
+	"The revocations and threshold embedded in the stub apply on top (--threshold N may raise\n"
+	"it). The embedded trust policy (keys, CAs, revocations, threshold) is shown next to the\n"
+	"verdict; --exact-trust fails when the stub trusts any key or CA beyond the given anchors,\n"
+	"since the stub would later run a payload signed by it.\n"
 	"--json prints a report to archive: file and manifest SHA-256, every signature with its\n"
 	"status (counted, duplicate, revoked, untrusted, invalid), the CMS signer, every package with\n"
-	"its hash and size, and the verdict. --sbom FILE also checks that the CycloneDX bill of\n"
-	"materials in FILE describes exactly this bundle (every component, hash and property).\n"
-	"Exit 0 when valid, 2 when not (or when the bill of materials does not match).\n";
+	"its hash and size, the anchors and the embedded policy, and the verdict. --sbom FILE also\n"
+	"checks that the CycloneDX bill of materials in FILE describes exactly this bundle (every\n"
+	"component, hash and property). Exit 0 when valid, 2 when not (also when no anchor trusts\n"
+	"the signer, or when the bill of materials does not match).\n";
 
 struct opts {
 	const char *path, *sbom;
-	char *pubs[32];
-	size_t npubs;
-	const char *cas[IB_CAS_MAX];
-	size_t ncas;
+	struct cli_anchors anchors;
 	uint32_t threshold;
-	int json, quiet;
+	int json, quiet, exact;
 };
 
 struct report {
@@ -97,12 +97,15 @@ static int file_sha256(struct ib_bundle *b, char hex[2 * IB_SHA256_LEN + 1])
 	return rc;
 }
 
-static void add_trust(const struct opts *o, const struct ib_trust *t, cJSON *r)
+/* name: "trust" (what the verdict used: the anchors, or with none the stub's own policy) or
+ * "embedded_trust" (the stub's policy, which it applies when it runs). */
+static void add_trust(const char *name, const char *source, const struct ib_trust *t, cJSON *r)
 {
-	cJSON *tr = cJSON_AddObjectToObject(r, "trust"), *a;
+	cJSON *tr = cJSON_AddObjectToObject(r, name), *a;
 	char hex[2 * IB_SHA256_LEN + 1];
 
-	cJSON_AddStringToObject(tr, "source", o->npubs || o->ncas ? "command line" : "embedded in the stub");
+	if (source)
+		cJSON_AddStringToObject(tr, "source", source);
 	a = cJSON_AddArrayToObject(tr, "keys");
 	for (size_t i = 0; i < t->nkeys; i++) {
 		cJSON *e = cJSON_CreateObject();
@@ -178,15 +181,33 @@ static void add_signers(const struct ib_bundle *b, const struct ib_trust *t, con
 }
 
 /* The same messages cli_open_bundle gives, so every command explains a rejection alike. */
-static int explain(const struct opts *o, const struct ib_trust *t, const struct ib_bundle *b, int rc)
+static int explain(const struct opts *o, const struct ib_trust *t, const struct ib_bundle *b, int rc,
+		   const char *source)
 {
 	char why[1024];
 
 	if (rc == IB_E_UNTRUSTED) {
 		ib_trust_explain(t, &b->sigs, why, sizeof(why));
-		return ib_fail(rc, "'%s' is not signed by a trusted key: %s", o->path, why);
+		return ib_fail(rc, "'%s' is not signed by a trusted key (anchors: %s): %s", o->path, source, why);
 	}
 	return ib_fail_ctx(rc, "'%s': ", o->path);
+}
+
+/* Only a certificate table that opening the bundle accepted, holding a parseable PKCS#7
+ * SignedData: the same thing osslsigncode would call signed (not whether it verifies). */
+static int authenticode_signed(struct ib_bundle *b)
+{
+	uint8_t *der;
+	int ok = 0;
+
+	if (!b->pe.is_pe || !b->pe.pkcs7_len || b->pe.pkcs7_len > IB_PE_CERT_MAX)
+		return 0;
+	if (!(der = malloc((size_t)b->pe.pkcs7_len)))
+		return 0;
+	if (ib_file_pread(&b->file, der, (size_t)b->pe.pkcs7_len, b->pe.pkcs7_off) == 0)
+		ok = ib_pkcs7_is_signed_data(der, (size_t)b->pe.pkcs7_len);
+	free(der);
+	return ok;
 }
 
 static void add_identity(struct ib_bundle *b, struct report *r)
@@ -201,7 +222,7 @@ static void add_identity(struct ib_bundle *b, struct report *r)
 	ib_sha256(b->manifest_raw, b->manifest_len, digest);
 	ib_hex_encode(digest, IB_SHA256_LEN, hex);
 	cJSON_AddStringToObject(r->json, "manifest_sha256", hex);
-	cJSON_AddBoolToObject(r->json, "authenticode_signed", b->pe.is_pe && b->pe.cert_off != 0);
+	cJSON_AddBoolToObject(r->json, "authenticode_signed", authenticode_signed(b));
 }
 
 static void add_manifest(struct ib_bundle *b, struct report *r)
@@ -281,21 +302,49 @@ static void check_sbom(const struct opts *o, struct ib_bundle *b, struct report 
 		failed(r, ib_fail_ctx(rc, "the bill of materials '%s' does not describe this bundle: ", o->sbom));
 }
 
-static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r)
+/* The stub's own policy, one line: what it will accept when it runs. */
+static void print_policy(const struct ib_trust *t)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	printf("  embedded trust policy: keys");
+	for (size_t i = 0; i < t->nkeys; i++) {
+		ib_hex_encode(ib_pubkey_id(t->keys[i]), IB_KEYID_LEN, hex);
+		printf("%s %s (%s)", i ? "," : "", hex, ib_alg_name(ib_pubkey_alg(t->keys[i])));
+	}
+	printf("%s; CAs", t->nkeys ? "" : " none");
+	for (size_t i = 0; i < t->ncas; i++) {
+		ib_hex_encode(ib_cert_fingerprint(t->cas[i]), IB_SHA256_LEN, hex);
+		printf("%s '%s' (sha256 %.16s)", i ? "," : "", ib_cert_subject(t->cas[i]), hex);
+	}
+	printf("%s; revoked", t->ncas ? "" : " none");
+	for (size_t i = 0; i < t->nrevoked; i++) {
+		ib_hex_encode(t->revoked[i], IB_KEYID_LEN, hex);
+		printf("%s %s", i ? "," : "", hex);
+	}
+	printf("%s; threshold %u\n", t->nrevoked ? "" : " none", (unsigned)t->threshold);
+}
+
+static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r, const char *source,
+			const struct ib_trust *embedded)
 {
 	cJSON *fh = cJSON_GetObjectItemCaseSensitive(r->json, "file_sha256");
+	char t1[512], t2[512];
 
 	if (o->quiet)
 		return;
 	if (r->ok) {
-		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s\n", o->path,
-		       b->m.name, b->m.version, (unsigned long long)b->m.sequence, ib_target_name(b->m.target),
-		       b->m.npkgs, b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
+		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s (anchors: %s)\n",
+		       o->path, ib_text_escape(b->m.name, t1, sizeof(t1)), ib_text_escape(b->m.version, t2, sizeof(t2)),
+		       (unsigned long long)b->m.sequence, ib_target_name(b->m.target), b->m.npkgs,
+		       b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s", source);
 		if (o->sbom)
 			printf("  bill of materials %s describes it exactly\n", o->sbom);
 		if (cJSON_IsString(fh))
 			printf("  sha256 %s\n", fh->valuestring);
 	}
+	if (embedded)
+		print_policy(embedded);
 	for (int i = 0; i < cJSON_GetArraySize(r->warnings); i++)
 		fprintf(stderr, "ibpack: warning: %s\n", cJSON_GetArrayItem(r->warnings, i)->valuestring);
 }
@@ -304,9 +353,11 @@ static int verify(const struct opts *o)
 {
 	struct report r = { .ok = 1 };
 	struct ib_bundle b;
-	struct ib_trust t;
+	struct ib_trust t, embedded;
+	const struct ib_trust *use;
+	const char *source = NULL;
 	int state[IB_SIG_COUNT_MAX] = { 0 };
-	int fatal = 0, opened, content = 0, rc;
+	int fatal = 0, opened, content = 0, anchored = 0, have_embedded = 0, rc;
 	char now[32];
 
 	r.json = cJSON_CreateObject();
@@ -320,20 +371,31 @@ static int verify(const struct opts *o)
 	if (rc) {
 		fatal = ib_fail_ctx(rc, "'%s': ", o->path);
 		failed(&r, fatal);
-	} else if ((rc = cli_load_trust(&b, (const char *const *)o->pubs, o->npubs, o->cas, o->ncas, o->threshold, &t))) {
+	} else if ((rc = cli_load_trust(&b, NULL, 0, NULL, 0, 0, &embedded))) {
+		fatal = rc;
+		failed(&r, rc);
+	} else if ((have_embedded = 1,
+		    rc = cli_anchors_trust(&o->anchors, &b, o->threshold, &embedded, &t, &source, &anchored))) {
 		fatal = rc;
 		failed(&r, rc);
 	} else {
+		/* Without an anchor every byte is still checked, against the stub's own keys, so the
+		 * report is complete; the verdict is then "not trusted by this machine". */
+		use = anchored ? &t : &embedded;
+		if (!anchored)
+			source = "none: only the bundle's own keys (not trusted)";
 		add_identity(&b, &r);
-		rc = ib_trust_evaluate(&t, &b.sigs, b.manifest_raw, b.manifest_len, state, &b.valid_sigs);
+		rc = ib_trust_evaluate(use, &b.sigs, b.manifest_raw, b.manifest_len, state, &b.valid_sigs);
 		/* The manifest is parsed only once the signatures over its bytes have counted. */
 		if (!rc)
 			rc = ib_bundle_parse_unverified(&b);
 		if (rc)
-			failed(&r, explain(o, &t, &b, rc)); /* now: the report below records details of its own */
-		add_trust(o, &t, r.json);
-		add_signers(&b, &t, state, &r);
-		cJSON_AddNumberToObject(r.json, "valid_signatures", (double)b.valid_sigs);
+			failed(&r, explain(o, use, &b, rc, source)); /* the report records details of its own */
+		add_trust("trust", source, use, r.json);
+		add_trust("embedded_trust", NULL, &embedded, r.json);
+		cJSON_AddBoolToObject(r.json, "anchored", anchored);
+		add_signers(&b, use, state, &r);
+		cJSON_AddNumberToObject(r.json, "valid_signatures", (double)(anchored ? b.valid_sigs : 0));
 		if (!rc) {
 			b.authenticated = 1;
 			content = 1;
@@ -342,6 +404,10 @@ static int verify(const struct opts *o)
 			if (o->sbom && r.ok)
 				check_sbom(o, &b, &r);
 		}
+		if (!anchored)
+			failed(&r, cli_anchors_missing(o->path, &b.sigs));
+		else if (o->exact && (rc = cli_anchors_exact(&embedded, &t)))
+			failed(&r, rc);
 		ib_trust_release(&t);
 	}
 	cJSON_AddItemToObject(r.json, "warnings", r.warnings);
@@ -351,9 +417,11 @@ static int verify(const struct opts *o)
 	if (o->json) {
 		cli_print_json(r.json);
 	} else {
-		print_human(o, &b, &r);
+		print_human(o, &b, &r, source, have_embedded ? &embedded : NULL);
 		cJSON_Delete(r.json);
 	}
+	if (have_embedded)
+		ib_trust_release(&embedded);
 	if (!r.ok && content)
 		fprintf(stderr, "ibpack: error: %s: invalid: %s\n", o->path, r.failure);
 	else if (!r.ok)
@@ -367,11 +435,11 @@ static int verify(const struct opts *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_TRUST = 0x200, O_CA, O_THRESHOLD, O_JSON, O_SBOM, O_QUIET = 'q' };
+	enum { O_THRESHOLD = 0x200, O_JSON, O_SBOM, O_QUIET = 'q' };
 	static const struct cli_opt opts[] = {
-		CLI_TRUST_OPTS(O_TRUST, "trust this public key instead of the stub's (repeatable)")
-		{ "trust-ca", 0, "CA.pem", O_CA, "trust CMS signatures chained to this CA (repeatable)" },
-		{ "threshold", 0, "N", O_THRESHOLD, "with --trust or --trust-ca: signatures needed (default 1)" },
+		CLI_ANCHOR_OPTS
+		{ "threshold", 0, "N", O_THRESHOLD, "with anchors: signatures needed (default: the stub's)" },
+		{ "exact-trust", 0, NULL, CLI_O_EXACT_TRUST, "fail when the stub trusts more than the anchors" },
 		{ "sbom", 0, "FILE", O_SBOM, "also check that this bill of materials describes exactly the bundle" },
 		{ "json", 0, NULL, O_JSON, "print the report as JSON" },
 		{ "quiet", 'q', NULL, O_QUIET, "no progress" },
@@ -385,31 +453,26 @@ int cmd_verify(int argc, char **argv)
 	cli_args_init(&a, "verify", opts, argc, argv);
 	while ((c = cli_next(&a)) > 0) {
 		switch (c) {
-		case O_TRUST:
-			if (o.npubs == IB_ARRAY_LEN(o.pubs))
-				return cli_usage("verify: at most %zu keys", IB_ARRAY_LEN(o.pubs));
-			o.pubs[o.npubs++] = (char *)a.value;
-			break;
-		case O_CA:
-			if (o.ncas == IB_CAS_MAX)
-				return cli_usage("verify: at most %d --trust-ca", IB_CAS_MAX);
-			o.cas[o.ncas++] = a.value;
-			break;
 		case O_THRESHOLD:
 			if (ib_parse_int(a.value, 1, IB_SIG_COUNT_MAX, &n))
 				return cli_usage("verify: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
 			o.threshold = (uint32_t)n;
 			break;
+		case CLI_O_EXACT_TRUST: o.exact = 1; break;
 		case O_SBOM: o.sbom = a.value; break;
 		case O_JSON: o.json = 1; break;
 		case O_QUIET: o.quiet = 1; break;
+		default:
+			if ((rc = cli_anchor_option(&o.anchors, c, a.value)) < 0)
+				return cli_usage("verify: %s", ib_errmsg(rc));
+			break;
 		}
 	}
 	if ((rc = cli_args_done(&a, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
 		return rc;
-	if (o.threshold && !o.npubs && !o.ncas)
-		return cli_usage("verify: --threshold goes with --trust or --trust-ca (the stub's own threshold "
-				 "applies otherwise)");
+	if (o.threshold && !o.anchors.npubs && !o.anchors.nkey_ids && !o.anchors.ncas)
+		return cli_usage("verify: --threshold goes with --trust, --key-id or --trust-ca (the stub's own "
+				 "threshold applies otherwise)");
 	o.path = a.pos[0];
 	return verify(&o);
 }

@@ -101,39 +101,93 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 	return rc;
 }
 
-int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b)
+/* No anchor: every byte is still checked against the bundle's own keys, to report the right
+ * failure, and a valid bundle is then refused for want of an anchor. */
+static int refuse_unanchored(const char *path, struct ib_bundle *b, const struct ib_trust *embedded)
 {
-	return cli_open_bundle_anchored(path, (const char *const *)pubs, npubs, NULL, 0, 0, b);
+	int rc = ib_bundle_authenticate(b, embedded);
+
+	return rc ? ib_fail_ctx(rc, "'%s': ", path) : cli_anchors_missing(path, &b->sigs);
+}
+
+static int open_anchored(const char *path, const struct cli_anchors *a, uint32_t threshold, struct ib_bundle *b)
+{
+	struct ib_trust t, embedded;
+	const char *source;
+	char why[1024];
+	int rc = ib_bundle_open(b, path), anchored;
+
+	if (rc)
+		return ib_fail_ctx(rc, "'%s': ", path);
+	if ((rc = cli_load_trust(b, NULL, 0, NULL, 0, 0, &embedded))) {
+		ib_bundle_close(b);
+		return rc;
+	}
+	rc = cli_anchors_trust(a, b, threshold, &embedded, &t, &source, &anchored);
+	if (!rc && !anchored) {
+		rc = refuse_unanchored(path, b, &embedded);
+		ib_trust_release(&t);
+	} else if (!rc) {
+		rc = ib_bundle_authenticate(b, &t);
+		if (rc == IB_E_UNTRUSTED) {
+			ib_trust_explain(&t, &b->sigs, why, sizeof(why));
+			ib_fail(rc, "'%s' is not signed by a trusted key (anchors: %s): %s", path, source, why);
+		} else if (rc) {
+			ib_fail_ctx(rc, "'%s': ", path);
+		}
+		ib_trust_release(&t);
+	}
+	ib_trust_release(&embedded);
+	if (rc)
+		ib_bundle_close(b);
+	return rc;
+}
+
+int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b)
+{
+	return open_anchored(path, a, 0, b);
 }
 
 int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
 			     size_t ncas, uint32_t threshold, struct ib_bundle *b)
 {
-	struct ib_trust t;
-	char why[1024];
-	int rc = ib_bundle_open(b, path);
+	struct cli_anchors a = { 0 };
 
-	if (rc)
-		return ib_fail_ctx(rc, "'%s': ", path);
-	rc = cli_load_trust(b, pubs, npubs, cas, ncas, threshold, &t);
-	if (rc) {
-		ib_bundle_close(b);
-		return rc;
+	if (npubs > IB_ARRAY_LEN(a.pubs) || ncas > IB_ARRAY_LEN(a.cas))
+		return ib_fail(IB_E_USAGE, "too many anchors");
+	memcpy(a.pubs, pubs, npubs * sizeof(*pubs));
+	memcpy(a.cas, cas, ncas * sizeof(*cas));
+	a.npubs = npubs;
+	a.ncas = ncas;
+	return open_anchored(path, &a, threshold, b);
+}
+
+int cli_find_stub(int target, char *out, size_t size)
+{
+	const char *name = target == IB_TARGET_WINDOWS_X86_64 ? "stub-windows-x86_64.exe" : "stub-linux-x86_64";
+	const char *env = getenv("IBPACK_STUB_DIR");
+	char self[IB_PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env && !ib_snprintf(out, size, "%s/%s", env, name) && access(out, R_OK) == 0)
+		return 0;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			/* build/bin/ibpack -> build/lib/ibpack; /usr/bin/ibpack -> /usr/lib/ibpack */
+			if (!ib_snprintf(out, size, "%s/../lib/ibpack/%s", self, name) && access(out, R_OK) == 0)
+				return 0;
+		}
 	}
-	rc = ib_bundle_authenticate(b, &t);
-	if (rc == IB_E_UNTRUSTED || rc == IB_E_SIGNATURE) {
-		ib_trust_explain(&t, &b->sigs, why, sizeof(why));
-		if (rc == IB_E_UNTRUSTED)
-			ib_fail(rc, "'%s' is not signed by a trusted key: %s", path, why);
-		else
-			ib_fail_ctx(rc, "'%s': ", path);
-	} else if (rc) {
-		ib_fail_ctx(rc, "'%s': ", path);
-	}
-	ib_trust_release(&t);
-	if (rc)
-		ib_bundle_close(b);
-	return rc;
+	for (const char *const *d = (const char *const[]){ "/usr/local/lib/ibpack", "/usr/lib/ibpack", NULL }; *d; d++)
+		if (!ib_snprintf(out, size, "%s/%s", *d, name) && access(out, R_OK) == 0)
+			return 0;
+	return ib_fail(IB_E_NOTFOUND, "no stub for %s found (looked in $IBPACK_STUB_DIR, next to ibpack "
+		       "in ../lib/ibpack, /usr/local/lib/ibpack, /usr/lib/ibpack); build it with 'make' or pass --stub",
+		       ib_target_name(target));
 }
 
 void cli_print_json(cJSON *doc)

@@ -1,6 +1,7 @@
 /* The ibpack command: dispatches to one function per subcommand. */
 #include "cli.h"
 
+#include "../base/depver.h"
 #include "../base/err.h"
 #include "../signing/crypto.h"
 
@@ -25,13 +26,16 @@ static const char usage[] =
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
 	"        [--unsigned] [--sbom FILE] [--passin SRC] [--allow-unknown-tokens]\n"
 	"                       build a signed bundle from a spec (checked strictly first)\n"
-	"  verify BUNDLE [--trust KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json] [--sbom FILE]\n"
+	"  verify BUNDLE [ANCHORS] [--threshold N] [--exact-trust] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
-	"  list BUNDLE [--trust KEY.pub] [--json]\n"
+	"  list BUNDLE [ANCHORS] [--json]\n"
 	"                       show the bundle and its packages\n"
-	"  extract BUNDLE -o DIR [--package ID] [--trust KEY.pub]\n"
+	"  extract BUNDLE -o DIR [--package ID] [ANCHORS]\n"
 	"                       verified extraction into DIR/<package-id>/ (offline layout, all or nothing)\n"
+	"  install BUNDLE [--trust KEY.pub | --trust-ca CA.pem]... [--root DIR] [--package ID] [...]\n"
+	"                       detect, select, extract, run and record with this ibpack's own code,\n"
+	"                       reading the bundle as data (never running it); the bundle's exit codes\n"
 	"  manifest BUNDLE -o FILE|-\n"
 	"                       write the exact signed manifest bytes\n"
 	"  signature BUNDLE -o FILE|- [--key-id ID | --cms]\n"
@@ -55,9 +59,11 @@ static const char usage[] =
 	"                       the fleet at a glance from per-node results (BUNDLE --json)\n"
 	"  help [COMMAND]       this help, or a command's (the same as 'ibpack COMMAND --help')\n"
 	"\n"
-	"Exit codes: 0 success, 1 usage error, 2 invalid bundle (integrity, signature, format),\n"
-	"3 any other failure (spec, sources, keys, I/O). Interrupted by SIGINT/SIGTERM/SIGHUP, a\n"
-	"command removes its temp files and dies by the signal (130, 143, 129 in a shell).\n";
+	"Trust (ANCHORS) comes from outside the bundle: --trust KEY.pub, --key-id HEX, --trust-ca CA.pem,\n"
+	"or the host trust store /etc/ibpack/trusted.d/ ($IBPACK_TRUST_DIR); without one a bundle is\n"
+	"refused. Exit codes: 0 success, 1 usage error, 2 invalid bundle (integrity, signature, format,\n"
+	"no anchor), 3 any other failure (spec, sources, keys, I/O). Interrupted by SIGINT/SIGTERM/SIGHUP,\n"
+	"a command removes its temp files and dies by the signal (130, 143, 129 in a shell).\n";
 
 struct command {
 	const char *name;
@@ -74,6 +80,7 @@ static const struct command commands[] = {
 	{ "matrix", cmd_matrix },
 	{ "sbom", cmd_sbom },
 	{ "report", cmd_report },
+	{ "install", cmd_install },
 };
 
 static const struct command *find(const char *name)
@@ -115,6 +122,8 @@ int main(int argc, char **argv)
 		return help(argc, argv);
 	if (!strcmp(argv[1], "--version")) {
 		printf("ibpack %s\n", IBPACK_VERSION);
+		if (argc > 2 && !strcmp(argv[2], "--verbose"))
+			fputs("linked with:\n" IB_DEP_VERSIONS, stdout);
 		return CLI_OK;
 	}
 	if (!(c = find(argv[1])))

@@ -3,12 +3,15 @@
 #
 #   TARGET: linux-x86_64 (host gcc) | windows-x86_64 (x86_64-w64-mingw32-gcc)
 #
-# Downloads the pinned upstream .orig tarballs (deps/pins) through a private deb-src apt setup
-# under build/deps/apt/ (the system's /etc/apt is only read, never changed), checks their
-# sha256, builds zlib, zstd, OpenSSL's libcrypto, libarchive and cJSON as static libraries under
+# Downloads the pinned upstream .orig tarballs and Debian .debian.tar.xz parts (deps/pins)
+# through a private deb-src apt setup under build/deps/apt/ (the system's /etc/apt is only read,
+# never changed), checks their sha256, applies each Debian patch series (debian/patches/series)
+# to its upstream source, builds zlib, zstd, OpenSSL's libcrypto, libarchive and cJSON as static libraries under
 # build/deps/work/TARGET/ and installs headers + .a files into build/deps/TARGET/{include,lib}.
 # build/deps/TARGET/.stamp holds the sha256 of deps/pins + this script: when it matches, nothing
 # is done. Per-library build output goes to build/deps/logs/TARGET-NAME.log.
+# build/deps/TARGET/applied-patches.tsv lists every applied patch (NAME<TAB>PATCH, series order);
+# build/deps/TARGET/versions.tsv lists NAME<TAB>DEBIAN-VERSION<TAB>PATCH-COUNT.
 set -euo pipefail
 
 usage() { echo "usage: $0 linux-x86_64|windows-x86_64" >&2; }
@@ -58,12 +61,15 @@ fi
 T_START=$SECONDS
 
 # ---------------------------------------------------------------------------- pins
-NAMES=() SRCPKGS=() VERSIONS=() ORIGS=() SHAS=()
-while read -r name srcpkg version orig sha extra; do
+NAMES=() SRCPKGS=() VERSIONS=() ORIGS=() SHAS=() DEBS=() DEBSHAS=()
+while read -r name srcpkg version orig sha deb debsha extra; do
   [[ -z ${name:-} || $name == \#* ]] && continue
-  [[ -n ${sha:-} && -z ${extra:-} ]] || die "deps/pins: bad line for '$name' (want 5 columns)"
+  [[ -n ${debsha:-} && -z ${extra:-} ]] || die "deps/pins: bad line for '$name' (want 7 columns)"
   [[ $sha =~ ^[0-9a-f]{64}$ ]] || die "deps/pins: bad sha256 for '$name'"
+  [[ $deb == - && $debsha == - || $debsha =~ ^[0-9a-f]{64}$ ]] ||
+    die "deps/pins: bad Debian tarball sha256 for '$name'"
   NAMES+=("$name") SRCPKGS+=("$srcpkg") VERSIONS+=("$version") ORIGS+=("$orig") SHAS+=("$sha")
+  DEBS+=("$deb") DEBSHAS+=("$debsha")
 done <"$PINS"
 for n in zlib zstd openssl libarchive cjson; do
   [[ " ${NAMES[*]} " == *" $n "* ]] || die "deps/pins: no line for $n"
@@ -79,7 +85,7 @@ upstream_version() {
 
 # ---------------------------------------------------------------------------- tools
 ensure_tools() {
-  local -a want=(gcc:gcc make:make perl:perl tar:tar xz:xz-utils bzip2:bzip2 gzip:gzip
+  local -a want=(gcc:gcc make:make perl:perl tar:tar xz:xz-utils bzip2:bzip2 gzip:gzip patch:patch
     sha256sum:coreutils flock:util-linux ar:binutils dpkg-source:dpkg-dev apt-get:apt)
   if [[ $TARGET == windows-x86_64 ]]; then
     want+=(x86_64-w64-mingw32-gcc:gcc-mingw-w64-x86-64 x86_64-w64-mingw32-ar:binutils-mingw-w64-x86-64)
@@ -151,6 +157,7 @@ apt_source() {
 
 sha_of() { sha256sum "$1" | cut -d' ' -f1; }
 
+# fetch_one NAME SRCPKG VERSION FILE SHA256: FILE is the .orig tarball or the .debian.tar.xz
 fetch_one() {
   local name=$1 srcpkg=$2 version=$3 orig=$4 sha=$5 f=$SRC_DIR/$4 got
   if [[ -f $f ]]; then
@@ -185,6 +192,8 @@ fetch_all() {
   local i need=0
   for ((i = 0; i < NLIBS; i++)); do
     [[ -f $SRC_DIR/${ORIGS[i]} && $(sha_of "$SRC_DIR/${ORIGS[i]}") == "${SHAS[i]}" ]] || need=1
+    [[ ${DEBS[i]} == - ]] ||
+      [[ -f $SRC_DIR/${DEBS[i]} && $(sha_of "$SRC_DIR/${DEBS[i]}") == "${DEBSHAS[i]}" ]] || need=1
   done
   ((need)) || return 0
   # both targets may be built at once (make -j): one downloader at a time
@@ -193,6 +202,8 @@ fetch_all() {
   setup_private_apt
   for ((i = 0; i < NLIBS; i++)); do
     fetch_one "${NAMES[i]}" "${SRCPKGS[i]}" "${VERSIONS[i]}" "${ORIGS[i]}" "${SHAS[i]}"
+    [[ ${DEBS[i]} == - ]] ||
+      fetch_one "${NAMES[i]}" "${SRCPKGS[i]}" "${VERSIONS[i]}" "${DEBS[i]}" "${DEBSHAS[i]}"
   done
   flock -u 9
   exec 9>&-
@@ -220,7 +231,39 @@ OSSL_OPTS=(no-shared no-tests no-legacy no-engine no-module no-dso no-autoload-c
   no-rc5 no-md2 no-mdc2 no-whirlpool no-seed no-camellia no-aria no-sm2 no-sm3 no-sm4)
 
 SRC='' BLD=''
-# extract NAME: fresh copy of the pinned tarball under $WORK/src/NAME, sets SRC and BLD
+# apply_debian_patches NAME INDEX: unpack the pinned .debian.tar.xz into $SRC and apply
+# debian/patches/series in order (quilt format: "file [-pN]", # comments); a patch that does not
+# apply exactly fails the build. Each applied patch is recorded in applied-patches.tsv.
+apply_debian_patches() {
+  local name=$1 i=$2 pf opt lvl n=0
+  if [[ ${DEBS[i]} == - ]]; then
+    printf '%s\t%s\t0\n' "$name" "${VERSIONS[i]}" >>"$PREFIX/versions.tsv"
+    return 0
+  fi
+  tar -xf "$SRC_DIR/${DEBS[i]}" -C "$SRC"
+  if [[ -f $SRC/debian/patches/series ]]; then
+    while read -r pf opt _; do
+      [[ -z ${pf:-} || $pf == \#* ]] && continue
+      lvl=-p1
+      [[ ${opt:-} =~ ^-p[0-9]$ ]] && lvl=$opt
+      echo "applying debian/patches/$pf"
+      patch "$lvl" -s -N --no-backup-if-mismatch -d "$SRC" -i "$SRC/debian/patches/$pf" ||
+        die "$name: debian/patches/$pf does not apply to ${ORIGS[i]}"
+      printf '%s\t%s\n' "$name" "$pf" >>"$PREFIX/applied-patches.tsv"
+      n=$((n + 1))
+    done <"$SRC/debian/patches/series"
+  fi
+  # Debian regenerates autotools output (dh_autoreconf); the series' build-file changes only
+  # touch test lists and pkg-config metadata (configure.ac, Makefile.am). Keep the release's
+  # generated files by dating the autotools inputs back, so make does not try to regenerate them
+  # with this machine's (different) autotools.
+  find "$SRC" \( -name configure.ac -o -name Makefile.am -o -name '*.m4' ! -name aclocal.m4 \) \
+    -type f -exec touch -d 2000-01-01 {} +
+  printf '%s\t%s\t%d\n' "$name" "${VERSIONS[i]}" "$n" >>"$PREFIX/versions.tsv"
+}
+
+# extract NAME: fresh copy of the pinned tarball under $WORK/src/NAME with the Debian patch
+# series applied, sets SRC and BLD
 extract() {
   local i
   for ((i = 0; i < NLIBS; i++)); do [[ ${NAMES[i]} == "$1" ]] && break; done
@@ -231,6 +274,7 @@ extract() {
   ((${#top[@]} == 1)) || die "${ORIGS[i]}: expected one top-level directory"
   SRC=${top[0]%/}
   BLD=$WORK/build/$1
+  apply_debian_patches "$1" "$i"
 }
 
 install_licenses() {
@@ -326,6 +370,8 @@ fetch_all
 
 rm -rf "$PREFIX" "$WORK"
 mkdir -p "$PREFIX/include" "$PREFIX/lib" "$WORK"
+: >"$PREFIX/applied-patches.tsv"
+: >"$PREFIX/versions.tsv"
 
 for ((i = 0; i < NLIBS; i++)); do
   name=${NAMES[i]}

@@ -30,6 +30,26 @@ static int check_padding(struct ib_bundle *b)
 	return 0;
 }
 
+/* A certificate table is excluded from every hash, so it is honoured only in its one
+ * well-formed shape (pe.h); anything else claimed by the security directory is refused. */
+static int check_certs(struct ib_bundle *b)
+{
+	uint8_t *tbl;
+	int rc;
+
+	if (!ib_pe_certs_claimed(&b->pe))
+		return 0;
+	if ((rc = ib_pe_check_place(&b->pe, b->file.size)))
+		return rc;
+	if (!(tbl = malloc((size_t)b->pe.cert_len)))
+		return ib_fail(-ENOMEM, "out of memory");
+	rc = ib_file_pread(&b->file, tbl, (size_t)b->pe.cert_len, b->pe.cert_off);
+	if (!rc)
+		rc = ib_pe_check_certs(&b->pe, tbl, (size_t)b->pe.cert_len);
+	free(tbl);
+	return rc;
+}
+
 static int read_structures(struct ib_bundle *b)
 {
 	uint8_t head[IB_PE_HEAD], foot[IB_FOOTER_SIZE], *sig = NULL;
@@ -41,7 +61,7 @@ static int read_structures(struct ib_bundle *b)
 			       b->file.path, (unsigned long long)b->file.size);
 	if ((rc = ib_file_pread(&b->file, head, headlen, 0)))
 		return rc;
-	if ((rc = ib_pe_inspect(head, headlen, &b->pe)))
+	if ((rc = ib_pe_inspect(head, headlen, &b->pe)) || (rc = check_certs(b)))
 		return rc;
 	b->end = ib_pe_bundle_end(&b->pe, b->file.size);
 	if (b->end < IB_FOOTER_SIZE)

@@ -2,6 +2,7 @@
 #include "manifest.h"
 
 #include "../base/err.h"
+#include "../base/text.h"
 #include "../base/util.h"
 #include "install.h"
 #include "outdir.h"
@@ -637,6 +638,13 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m)
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	/* The same rule as for manifests, so a build cannot produce a manifest the stub refuses. */
+	if (ib_json_text_check((const unsigned char *)json, len, &err_at)) {
+		char why_text[256];
+
+		snprintf(why_text, sizeof(why_text), "%s", ib_errmsg(IB_E_FORMAT));
+		return ib_fail(IB_E_SPEC, "not valid JSON: %s", why_text);
+	}
 	root = parse_json(json, len, &err_at, &why);
 	if (!root) {
 		unsigned line, col;
@@ -691,6 +699,9 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 	int rc;
 
 	memset(m, 0, sizeof(*m));
+	/* FORMAT.md promises UTF-8 JSON; cJSON alone accepts invalid UTF-8 and raw control bytes. */
+	if ((rc = ib_json_text_check((const unsigned char *)json, len, &err_at)))
+		return ib_fail_ctx(rc, "manifest: not valid JSON: ");
 	root = parse_json(json, len, &err_at, &why);
 	if (!root)
 		return ib_fail(IB_E_FORMAT, "manifest: not valid JSON: %s (near byte %zu)", why, err_at);

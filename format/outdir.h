@@ -35,6 +35,10 @@ struct archive_entry;
 int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size);
 /* Its common end: copies name (NULL or empty: none) into buf. */
 int ib_entry_name_copy(const char *name, char *buf, size_t size);
+#ifndef _WIN32
+/* Wraps an already open directory fd (duplicated; the caller keeps its own). */
+int ib_outdir_open_fd(int fd, struct ib_outdir **out);
+#endif
 
 /* Validates a relative archive path: no absolute path, no empty, "." or ".." component, no
  * backslash or drive letter, at most 4096 bytes. Returns 0 or IB_E_UNSAFE. */

@@ -185,6 +185,23 @@ int ib_outfile_close(struct ib_outfile *f, int commit)
 	return rc;
 }
 
+int ib_outdir_open_fd(int fd, struct ib_outdir **out)
+{
+	struct ib_outdir *d = malloc(sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (d->fd < 0) {
+		int e = errno;
+
+		free(d);
+		return ib_fail(-e, "dup: %s", strerror(e));
+	}
+	*out = d;
+	return 0;
+}
+
 int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath)
 {
 	char *copy, *leaf;

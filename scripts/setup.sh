@@ -4,7 +4,7 @@
 set -euo pipefail
 
 what=${1:-build}
-build_pkgs=(build-essential pkg-config dpkg-dev ca-certificates file
+build_pkgs=(build-essential pkg-config dpkg-dev patch ca-certificates file
 	libarchive-dev zlib1g-dev libssl-dev libcjson-dev libzstd-dev openssl)
 test_pkgs=(bats libcmocka-dev clang-format python3 osslsigncode gcc-mingw-w64-x86-64 wine64 makeself
 	debootstrap systemd iproute2 util-linux)

@@ -6,6 +6,7 @@
 #include "../base/fs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs7.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -386,4 +388,22 @@ out:
 	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(cms);
 	return rc;
+}
+
+int ib_pkcs7_is_signed_data(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	PKCS7 *p7;
+	int ok;
+
+	if (!der || !len || len > (size_t)LONG_MAX)
+		return 0;
+	p7 = d2i_PKCS7(NULL, &p, (long)len);
+	/* DER may be followed by the entry's zero padding, nothing else. */
+	ok = p7 && PKCS7_type_is_signed(p7) && p7->d.sign && p7->d.sign->signer_info &&
+	     sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info) > 0;
+	for (const unsigned char *q = p; ok && q < der + len; q++)
+		ok = *q == 0;
+	PKCS7_free(p7);
+	return ok;
 }

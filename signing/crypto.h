@@ -94,6 +94,8 @@ struct ib_cms_info {
 };
 /* Reads the signer of a DER CMS signature without checking anything: for reports and exports. */
 int ib_cms_inspect(const uint8_t *der, size_t len, struct ib_cms_info *info);
+/* 1 when der is exactly one parseable PKCS#7 SignedData (an Authenticode signature's shape). */
+int ib_pkcs7_is_signed_data(const uint8_t *der, size_t len);
 /* Checks a detached CMS signature over msg: exactly one signer, SHA-2 digest, signer certificate
  * inside the CMS, signature valid (IB_E_SIGNATURE otherwise), and a chain from the signer to one
  * of cas (IB_E_UNTRUSTED otherwise). Validity periods are not enforced (offline machines have

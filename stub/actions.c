@@ -1,12 +1,14 @@
 /* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
 #include "actions.h"
 #include "guard.h" /* self-check, lock, rollback rule, install record */
+#include "instenv.h"
 #include "rerun.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
 #include "../policy/exitcode.h"
 #include "../format/extract.h"
+#include "../base/text.h"
 #include "../base/util.h"
 #include "../format/layout.h"
 
@@ -14,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 static FILE *human(const struct stub_ctx *c)
 {
@@ -27,6 +34,8 @@ static int load_trust(struct stub_ctx *c, struct ib_trust *t)
 	uint8_t area[IB_TRUST_AREA_SIZE];
 	int rc;
 
+	if (c->opts->bundle_file)
+		return stub_host_trust(c, t);
 	/* Copy out of the volatile array once; everything after reads the copy. */
 	for (size_t i = 0; i < sizeof(area); i++)
 		area[i] = stub_trust_area[i];
@@ -49,7 +58,9 @@ int stub_open(struct stub_ctx *c)
 
 	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
 		    c->opts->detect ? "detect" : c->opts->uninstall_data ? "uninstall-data" : "install";
-	rc = ib_bundle_open_self(&c->bundle);
+	/* --bundle FILE (ibpack install): another bundle, read as data, checked against this
+	 * machine's anchors; its own stub never runs. */
+	rc = c->opts->bundle_file ? ib_bundle_open(&c->bundle, c->opts->bundle_file) : ib_bundle_open_self(&c->bundle);
 	if (rc)
 		return rc;
 	c->opened = 1;
@@ -72,15 +83,18 @@ int stub_list(struct stub_ctx *c)
 {
 	const struct ib_manifest *m = &c->bundle.m;
 	FILE *out = human(c);
+	char t1[512], t2[512];
 
 	if (!out || c->opts->json)
 		return 0; /* the JSON result carries the package list */
-	fprintf(out, "%s %s (sequence %llu, %s, created %s)\n", m->name, m->version,
-		(unsigned long long)m->sequence, ib_target_name(m->target), m->created);
+	fprintf(out, "%s %s (sequence %llu, %s, created %s)\n", ib_text_escape(m->name, t1, sizeof(t1)),
+		ib_text_escape(m->version, t2, sizeof(t2)), (unsigned long long)m->sequence,
+		ib_target_name(m->target), m->created);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 
-		fprintf(out, "  %-28s %s %s  os=", p->id, p->name, p->version);
+		fprintf(out, "  %-28s %s %s  os=", p->id, ib_text_escape(p->name, t1, sizeof(t1)),
+			ib_text_escape(p->version, t2, sizeof(t2)));
 		for (size_t j = 0; j < p->os.n; j++)
 			fprintf(out, "%s%s", j ? "," : "", p->os.v[j]);
 		fprintf(out, " nic=");
@@ -94,12 +108,14 @@ int stub_list(struct stub_ctx *c)
 int stub_verify(struct stub_ctx *c)
 {
 	struct ib_bundle *b = &c->bundle;
+	char safe[1024];
 	int rc = ib_bundle_check_all(b);
+
 	if (!rc)
 		snprintf(c->message, sizeof(c->message), "bundle is valid: %zu packages, %zu trusted signature%s",
 			 b->m.npkgs, b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
 	if (!rc && human(c))
-		fprintf(human(c), "%s\n", c->message);
+		fprintf(human(c), "%s\n", ib_text_escape(c->message, safe, sizeof(safe)));
 	return rc;
 }
 
@@ -229,23 +245,47 @@ static int detect_and_select(struct stub_ctx *c)
 	return 0;
 }
 
-static int run_installer(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir)
+int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const char *tmpdir, const char *root,
+		       struct stub_env *env)
+{
+	struct stub_env_in in = {
+		.m = &c->bundle.m, .pkg = p, .os = c->host.os, .kernel = c->host.kernel, .nics = c->host.nics,
+		.nnics = c->host.nnics,
+		.tmpdir = tmpdir, .root = root, .pass = c->opts->pass_env, .npass = c->opts->npass_env,
+	};
+#ifdef _WIN32
+	in.home = getenv("USERPROFILE") ? getenv("USERPROFILE") : "C:\\";
+#else
+	in.home = geteuid() == 0 ? "/root" : "/";
+#endif
+	return stub_env_build(&in, env);
+}
+
+/* dirfd: the package directory held since extraction (Linux), or -1 (Windows: pkgdir). */
+static int run_installer(struct stub_ctx *c, const struct ib_package *p, int dirfd, const char *pkgdir,
+			 const char *tmpdir)
 {
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
+	struct stub_env env;
 	char **argv;
 	int rc;
 
 	if (!p->install.argv.n) {
 		rc = stub_run_form(c, p, pkgdir, timeout);
 	} else {
+		if ((rc = stub_installer_env(c, p, tmpdir, NULL, &env)))
+			return rc;
 		/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
 		argv = calloc(p->install.argv.n + 1, sizeof(char *));
-		if (!argv)
+		if (!argv) {
+			stub_env_release(&env);
 			return ib_fail(-ENOMEM, "out of memory");
+		}
 		memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
 		log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
-		rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+		rc = plat_run(argv, env.v, dirfd, pkgdir, timeout, &c->log, &c->cancel, &c->run);
 		free(argv);
+		stub_env_release(&env);
 	}
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
@@ -300,12 +340,21 @@ int stub_install(struct stub_ctx *c)
 		return stub_rerun_verify(c); /* the record matches this selection: nothing to extract or run */
 	if ((rc = stub_keep_prepare(c, p)))
 		return rc;
+#ifdef _WIN32
 	if (c->kept_root[0])
 		root = c->kept_root;
 	else if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
-	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, root);
 	rc = ib_outdir_open(root, &dir);
+#else
+	/* Held by fds from here on: extraction, the working directory, the exec and the removal
+	 * never go through the temp path again. */
+	if ((rc = stub_tmp_create(o->tmpdir, &c->tmp)))
+		return rc;
+	snprintf(c->tmpdir, sizeof(c->tmpdir), "%s", c->tmp.path);
+	rc = ib_outdir_open_fd(c->tmp.fd, &dir);
+#endif
+	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, root);
 	if (!rc) {
 		extract_opts(c, &eo);
 		rc = ib_extract_package(&c->bundle, p, dir, p->id, &eo, &st);
@@ -317,5 +366,24 @@ int stub_install(struct stub_ctx *c)
 		(unsigned long long)st.files, (unsigned long long)st.bytes);
 	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", root, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
-	return stub_guard_commit(c, run_installer(c, p, pkgdir));
+#ifdef _WIN32
+	return stub_guard_commit(c, run_installer(c, p, -1, pkgdir, NULL));
+#else
+	{
+		/* TMPDIR for the installer: a private dir next to the package (".tmp" is no package id). */
+		char privtmp[4200];
+		int dirfd = openat(c->tmp.fd, p->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (dirfd < 0)
+			return ib_fail(-errno, "cannot open '%s': %s", pkgdir, strerror(errno));
+		if (mkdirat(c->tmp.fd, ".tmp", 0700) != 0 ||
+		    ib_snprintf(privtmp, sizeof(privtmp), "%s/.tmp", c->tmpdir)) {
+			close(dirfd);
+			return ib_fail(-EIO, "cannot create the installer's temp dir in %s", c->tmpdir);
+		}
+		rc = stub_guard_commit(c, run_installer(c, p, dirfd, pkgdir, privtmp));
+		close(dirfd);
+		return rc;
+	}
+#endif
 }

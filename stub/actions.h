@@ -3,6 +3,9 @@
 #define IBPACK_ACTIONS_H
 
 #include "stub.h"
+#include "instenv.h"
+#include "tmpdir.h"
+
 #include "../base/fs.h"
 
 #if defined(_WIN32)
@@ -27,6 +30,7 @@ struct stub_ctx {
 	struct run_result run;
 	int ran, reboot_required;
 	char tmpdir[IB_PATH_MAX];
+	struct stub_tmp tmp;       /* Linux: the held temp dir (fds -1 when none) */
 	char message[1024];
 	struct stub_guard *guard;  /* the install guard's state (stub/guard.c), set by the caller */
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
@@ -39,6 +43,13 @@ struct stub_ctx {
 };
 
 int stub_open(struct stub_ctx *c);
+/* --bundle FILE: the trust for a bundle read as data (stub/hostinstall_posix.c): the bundle's
+ * embedded revocations and threshold with this machine's anchors (--trust/--trust-ca, else the
+ * host trust store) in place of its keys; IB_E_UNTRUSTED when the machine has no anchor. */
+int stub_host_trust(struct stub_ctx *c, struct ib_trust *t);
+/* The installer's fixed environment for package p (tmpdir: its TMPDIR; root: IBPACK_ROOT). */
+int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const char *tmpdir, const char *root,
+		       struct stub_env *env);
 int stub_list(struct stub_ctx *c);
 int stub_verify(struct stub_ctx *c);
 int stub_extract(struct stub_ctx *c);

@@ -1,6 +1,8 @@
-/* The stub's log: timestamped lines in a file and, unless quiet, on the terminal. */
+/* The stub's log: timestamped lines in a file and, unless quiet, on the terminal; every message is
+ * escaped (manifest text may hold control characters), installer output is copied as it is. */
 #include "stub.h"
 
+#include "../base/text.h"
 #include "../base/util.h"
 #ifdef _WIN32
 #include "../base/fileio.h"
@@ -11,6 +13,30 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Never through a symlink, never a FIFO or device, never inherited by the installer. */
+static FILE *open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(f = fdopen(fd, "a")))
+		close(fd);
+	return f;
+}
+#endif
 
 void log_open(struct stub_log *l, const char *path, FILE *echo)
 {
@@ -25,29 +51,30 @@ void log_open(struct stub_log *l, const char *path, FILE *echo)
 		/* The C runtime's fopen takes the ANSI code page; paths are UTF-8 here. */
 		wchar_t *w = ib_win_wide(path);
 
-		l->file = w ? _wfopen(w, L"a") : NULL;
+		/* "N": the handle is not inherited by the installer. */
+		l->file = w ? _wfopen(w, L"aN") : NULL;
 		free(w);
 	}
 #else
-	l->file = fopen(path, "a");
+	l->file = open_log(path);
 #endif
 	if (!l->file && echo)
-		fprintf(stderr, "ibpack: warning: cannot open log file '%s': %s (use --log-file)\n", path,
-			strerror(errno));
+		fprintf(stderr, "ibpack: warning: cannot open log file '%s': %s (use --log-file with a "
+			"regular file, not a symlink)\n", path, strerror(errno));
 }
 
 void log_msg(struct stub_log *l, const char *level, const char *fmt, ...)
 {
-	char ts[32];
+	char ts[32], raw[8192], safe[8192];
 	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	ib_text_escape(raw, safe, sizeof(safe));
 	if (l->file) {
 		ib_format_utc((int64_t)time(NULL), ts, sizeof(ts));
-		fprintf(l->file, "%s [%s] ", ts, level);
-		va_start(ap, fmt);
-		vfprintf(l->file, fmt, ap);
-		va_end(ap);
-		fputc('\n', l->file);
+		fprintf(l->file, "%s [%s] %s\n", ts, level, safe);
 		fflush(l->file);
 	}
 	if (l->echo) {
@@ -56,10 +83,7 @@ void log_msg(struct stub_log *l, const char *level, const char *fmt, ...)
 
 		if (out == stderr)
 			fprintf(out, "ibpack: %s: ", level);
-		va_start(ap, fmt);
-		vfprintf(out, fmt, ap);
-		va_end(ap);
-		fputc('\n', out);
+		fprintf(out, "%s\n", safe);
 		fflush(out);
 	}
 }

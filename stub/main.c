@@ -5,6 +5,7 @@
 #include "guard.h"
 #include "root.h"
 
+#include "../base/depver.h"
 #include "../base/err.h"
 #include "../base/fileio.h"
 #include "../policy/exitcode.h"
@@ -59,6 +60,8 @@ static const char help[] =
 	"  --uninstall-data    remove this bundle's kept packages\n"
 #endif
 	"  --timeout SEC       installer timeout (default: the package's)\n"
+	"  --pass-env NAME     give the installer this variable of the caller's environment\n"
+	"                      (repeatable; also $IBPACK_PASS_ENV=NAME,NAME)\n"
 #ifdef _WIN32
 	"  --log-file FILE     log here (default %ProgramData%\\ibpack\\logs\\<bundle>.log, or the Azure\n"
 	"                      extension log folder when run from C:\\Packages\\Plugins)\n"
@@ -73,7 +76,8 @@ static const char help[] =
 	"  --json              print the result as one JSON object on one line on stdout (also for\n"
 	"                      usage errors; docs/JSON.md)\n"
 	"  --quiet             print nothing but errors\n"
-	"  --help, --version  (--version --json: the libraries this stub is built from)\n"
+	"  --help, --version [--verbose | --json]  (--verbose: the built-in libraries and their\n"
+	"                      versions; --json: the libraries this stub is built from)\n"
 #ifdef _WIN32
 	"\n"
 	"Windows installer conventions (WiX Burn), with '/' or '-':\n"
@@ -106,7 +110,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
 	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_KERNEL, O_KEEP_SOURCE,
-	       O_UNINSTALL_DATA };
+	       O_UNINSTALL_DATA, O_PASS_ENV, O_VERBOSE, O_BUNDLE };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -126,6 +130,9 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
 		{ "reinstall", no_argument, NULL, O_REINSTALL },
 		{ "kernel", required_argument, NULL, O_KERNEL },
+		{ "pass-env", required_argument, NULL, O_PASS_ENV },
+		{ "verbose", no_argument, NULL, O_VERBOSE },
+		{ "bundle", required_argument, NULL, O_BUNDLE },
 #ifdef _WIN32 /* packages kept for MSI repair: stub/install_win.c */
 		{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
 		{ "uninstall-data", no_argument, NULL, O_UNINSTALL_DATA },
@@ -179,6 +186,14 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_HELP: o->help = 1; break;
 		case O_VERSION: o->version = 1; break;
 		case O_EXTENSION: o->extension = optarg; break;
+		case O_VERBOSE: o->verbose = 1; break;
+		case O_BUNDLE: o->bundle_file = optarg; break;
+		case O_PASS_ENV:
+			if (o->npass_env == IB_ARRAY_LEN(o->pass_env) || !stub_env_name_ok(optarg))
+				return ib_fail(IB_E_USAGE, "--pass-env '%s': not a variable the installer may be "
+					       "given (or too many)", optarg);
+			o->pass_env[o->npass_env++] = optarg;
+			break;
 		/* ---- rollback rule and install lock ---- */
 		case O_ALLOW_DOWNGRADE: o->allow_downgrade = 1; break;
 		case O_LOCK_WAIT:
@@ -204,6 +219,9 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		return ib_fail(IB_E_USAGE, "--detect, --list, --verify, --extract and --uninstall-data exclude each other");
 	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
+	if (o->bundle_file && (o->stage || o->unstage || o->extension))
+		return ib_fail(IB_E_USAGE, "--bundle (ibpack install) does not go with --stage, --unstage or "
+			       "--extension");
 	if (o->extension && o->json) /* the handler reports through status files */
 		return ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json");
 	if (!o->sysroot) {
@@ -228,6 +246,7 @@ int stub_main(int argc, char **argv)
 	ctx.opts = &o;
 	ctx.guard = &guard;
 	ctx.target = STUB_TARGET;
+	ctx.tmp.fd = ctx.tmp.basefd = -1;
 	/* Windows: the installer conventions (/quiet, /log FILE, ...) beside the long options; the
 	 * array lives as long as the process, since the options point into it. */
 	rc = stub_burn_args(argc, argv, &argc, &argv);
@@ -249,6 +268,8 @@ int stub_main(int argc, char **argv)
 	}
 	if (o.version) {
 		printf("ibpack stub %s (%s)\n", IBPACK_VERSION, ib_target_name(STUB_TARGET));
+		if (o.verbose)
+			fputs("built with:\n" IB_DEP_VERSIONS, stdout);
 		return 0;
 	}
 	plat_signals(&ctx.cancel);

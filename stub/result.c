@@ -5,8 +5,9 @@
 #include "root.h"  /* image installs and staging */
 
 #include "../base/err.h"
-#include "../policy/exitcode.h"
+#include "../base/text.h"
 #include "../base/util.h"
+#include "../policy/exitcode.h"
 
 #include <cjson/cJSON.h>
 
@@ -204,17 +205,30 @@ int stub_finish(struct stub_ctx *c, int rc)
 	if (c->tmpdir[0]) {
 		if (c->opts->keep)
 			log_msg(&c->log, "info", "kept %s", c->tmpdir);
+#ifndef _WIN32
+		else if (c->tmp.fd >= 0 && stub_tmp_remove(&c->tmp) != 0)
+			log_msg(&c->log, "warning", "could not remove %s", c->tmpdir);
+		else if (c->tmp.fd < 0 && plat_rmtree(c->tmpdir) != 0)
+#else
 		else if (plat_rmtree(c->tmpdir) != 0)
+#endif
 			log_msg(&c->log, "warning", "could not remove %s", c->tmpdir);
 	}
+#ifndef _WIN32
+	stub_tmp_close(&c->tmp);
+#endif
 	if (rc)
 		log_msg(&c->log, "error", "%s (exit %d, reason %s)", ib_errmsg(rc), code, ib_exit_reason(rc));
 	else if (c->message[0] && strcmp(c->action, "verify") != 0)
 		log_msg(&c->log, "info", "%s", c->message);
 	if (c->action && !strcmp(c->action, "install"))
 		report_event(c, rc, code);
-	if (rc && !c->log.echo)
-		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc)); /* quiet or JSON: errors still reach stderr */
+	if (rc && !c->log.echo) {
+		char safe[2048];
+
+		/* quiet or JSON: errors still reach stderr */
+		fprintf(stderr, "ibpack: %s\n", ib_text_escape(ib_errmsg(rc), safe, sizeof(safe)));
+	}
 	if (c->opts->json)
 		print_json(c, rc, code);
 	stub_guard_release(c); /* after the temp dir is gone: the next install may start now */

@@ -200,17 +200,24 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 	const struct ib_package *p = it->pkg;
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
 	char cwd[700], **argv;
+	struct stub_env env;
 	int rc;
 
 	if (ib_snprintf(cwd, sizeof(cwd), "/%s/%s", a->base, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
+	/* No TMPDIR: the host's temp paths mean nothing inside the image. */
+	if ((rc = stub_installer_env(c, p, NULL, j->dir, &env)))
+		return rc;
 	argv = calloc(p->install.argv.n + 1, sizeof(char *));
-	if (!argv)
+	if (!argv) {
+		stub_env_release(&env);
 		return ib_fail(-ENOMEM, "out of memory");
+	}
 	memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
 	log_msg(&c->log, "info", "running '%s' (timeout %u s) chrooted into %s, in %s", argv[0], timeout, j->dir, cwd);
-	rc = plat_run_chroot(argv, a->rootfd, j->dir, cwd, timeout, &c->log, &c->cancel, &it->run);
+	rc = plat_run_chroot(argv, env.v, a->rootfd, cwd, timeout, &c->log, &c->cancel, &it->run);
 	free(argv);
+	stub_env_release(&env);
 	it->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	*success = &p->install.success;
 	*reboot = &p->install.reboot;

@@ -161,7 +161,7 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 	argv[5] = NULL;
 	log_msg(&c->log, "info", "adding the drivers of package '%s' to the image: %s %s %s %s %s (timeout %u s)",
 		p->id, dism, image_arg, argv[2], driver_arg, argv[4], timeout);
-	rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &it->run);
+	rc = plat_run(argv, NULL, -1, pkgdir, timeout, &c->log, &c->cancel, &it->run);
 	it->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	return rc;
 }

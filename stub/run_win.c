@@ -486,9 +486,11 @@ static int run(char *const *argv, const char *line, const char *program, const c
 	return rc;
 }
 
-int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
-	     volatile sig_atomic_t *cancel, struct run_result *res)
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
+	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
+	(void)envp; /* the Windows installer still inherits the stub's environment */
+	(void)dirfd;
 	return run(argv, NULL, NULL, cwd, timeout, log, cancel, res);
 }
 

@@ -52,12 +52,17 @@ static void read_holder(int fd, char *holder, size_t hsize)
 int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l, char *holder, size_t hsize)
 {
 	/* CLOEXEC: an installer's leftover daemon must not keep the lock after we exit. */
-	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
 	char text[256], ts[32];
+	struct stat st;
 	int n;
 
 	if (fd < 0)
 		return ib_fail(-errno, "cannot open the install lock '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ib_fail(-EINVAL, "the install lock '%s' is not a regular file", path);
+	}
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
 		int e = errno;
 

@@ -60,6 +60,11 @@ struct stub_opts {
 	/* ---- Windows: packages kept for MSI repair (stub/install_win.c) ---- */
 	int keep_source;        /* --keep-source: keep the package as if it said "keep": true */
 	int uninstall_data;     /* --uninstall-data: remove this bundle's kept packages */
+	/* ---- installer environment (stub/instenv.c): --pass-env NAME, repeatable ---- */
+	const char *pass_env[16];
+	size_t npass_env;
+	int verbose;            /* --version --verbose: list the built-in libraries */
+	const char *bundle_file; /* --bundle FILE (ibpack install): install from FILE, read as data */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
@@ -86,8 +91,8 @@ void plat_signals(volatile sig_atomic_t *flag);
 int plat_detect(const char *sysroot, struct stub_host *h);
 /* Default log file for a bundle name. */
 void plat_default_log(const char *bundle, char *buf, size_t size);
-/* Creates a private (0700 / protected ACL) temp dir under base (or the platform default,
- * avoiding noexec mounts) and writes its path. */
+/* Windows: creates a private (protected ACL) temp dir under base (or the platform default) and
+ * writes its path. Linux holds its temp dir by fds instead: stub/tmpdir.h. */
 int plat_tmpdir(const char *base, char *path, size_t size);
 int plat_rmtree(const char *path);
 int plat_mkdir(const char *path); /* 0 or -1 with errno, like mkdir(path, 0755) */
@@ -101,10 +106,12 @@ struct run_result {
 	int signal;       /* Linux: the signal that killed it */
 	int timed_out;
 };
-/* Runs argv with cwd as working directory, output to log, killing the whole process tree after
- * timeout seconds or when *cancel is set. */
-int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
-	     volatile sig_atomic_t *cancel, struct run_result *res);
+/* Runs argv with exactly the environment envp and only fds 0-2, output to log, killing the whole
+ * process tree after timeout seconds or when *cancel is set. The working directory is the
+ * directory fd dirfd (Linux: fchdir; a package-relative program is resolved from it) or, on
+ * Windows, cwd. */
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
+	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
 #ifdef _WIN32
 /* plat_run for a verbatim command line, handed to CreateProcessW unchanged. program is the full
  * path of what to start, or NULL for the line's first token, looked up in cwd (the package dir)
@@ -126,13 +133,10 @@ int plat_keep_dir(const char *bundle, int create, char *buf, size_t size);
 void plat_event(int error, const char *text);
 #ifndef _WIN32
 /* ---- image installs (stub/run_posix.c, used by stub/root_posix.c) ---- */
-/* plat_run inside a mounted image: the child chroots to the directory rootfd names, changes to
- * cwd (a path inside the image), and runs with PATH set to STUB_CHROOT_PATH and IBPACK_ROOT set
- * to root_shown (the image's path as the host sees it). */
-#define STUB_CHROOT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-int plat_run_chroot(char *const *argv, int rootfd, const char *root_shown, const char *cwd,
-		    unsigned timeout, struct stub_log *log, volatile sig_atomic_t *cancel,
-		    struct run_result *res);
+/* plat_run inside a mounted image: the child chroots to the directory rootfd names and changes
+ * to cwd (a path inside the image). */
+int plat_run_chroot(char *const *argv, char *const *envp, int rootfd, const char *cwd, unsigned timeout,
+		    struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
 #endif
 
 /* The trust area compiled into the stub and patched by the builder. */

@@ -285,6 +285,12 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		free(w);
 		if (n == 0 || n >= IB_ARRAY_LEN(dir) || !is_dir(dir))
 			return ib_fail(-EACCES, "--tmpdir '%s' is not an existing directory", base);
+		/* Someone else's folder (or a reparse point) could have the temp dir swapped before the
+		 * installer runs: the same rule as for the install state folder. */
+		if (!ib_win_trusted_dir(dir))
+			return ib_fail(-EACCES, "--tmpdir '%s' is unsafe: it is a reparse point or not owned by SYSTEM, "
+				       "Administrators or the user running the bundle, so another user could swap the "
+				       "temp dir before the installer runs", base);
 	} else {
 		/* GetTempPath2W (Windows 11, Server 2022, updated Windows 10) gives SYSTEM the
 		 * SystemTemp folder that only SYSTEM can use; older systems have GetTempPathW. */

@@ -476,9 +476,11 @@ PY
 	run agent_py status 0 1
 	json_assert "$output" "d[0]['status'] == 'success'" "d[0]['operation'] == 'Enable'" \
 		"d[1]['status'] == 'error'" "d[1]['code'] == 1"
-	# What the installer saw came through the agent: its environment and the base dir.
-	grep -q "^ConfigSequenceNumber=0$" "$OUT/ofed-ubuntu.env"
-	grep -q "^AZURE_GUEST_AGENT_EXTENSION_PATH=$BASE$" "$OUT/ofed-ubuntu.env"
+	# The installer ran with the fixed installer environment, not the agent's (only the handler
+	# reads ConfigSequenceNumber and the AZURE_GUEST_AGENT_* variables).
+	grep -q "^IBPACK_PACKAGE=ofed-ubuntu$" "$OUT/ofed-ubuntu.env"
+	! grep -q "^ConfigSequenceNumber=" "$OUT/ofed-ubuntu.env"
+	! grep -q "^AZURE_GUEST_AGENT_EXTENSION_PATH=" "$OUT/ofed-ubuntu.env"
 	run agent_py run disable 1 update 1 uninstall 1
 	assert_status 0
 	json_assert "$output" "all(r['ok'] for r in d)"
@@ -607,7 +609,8 @@ if sys.argv[1] == "pci":
 sys.stdout.buffer.write(("\ufeff" + "\r\n".join(out) + "\r\n").encode("utf-16-le"))
 PY
 	"$WINE" reg import m.reg >/dev/null 2>&1 || { echo "reg import failed" >&2; return 1; }
-	"$IBPACK" extension "$bundle.exe" -o handler.zip --publisher Test --type InfiniBand --version "$HVER" >/dev/null
+	"$IBPACK" extension "$bundle.exe" -p "$W/k.pub" -o handler.zip --publisher Test --type InfiniBand \
+		--version "$HVER" >/dev/null
 	WBASE=$WINEPREFIX/drive_c/Packages/Plugins/$HANDLER/$HVER
 	WLOG=$WINEPREFIX/drive_c/WindowsAzure/Logs/Plugins/$HANDLER/$HVER
 	rm -rf "$WINEPREFIX/drive_c/Packages" "$WINEPREFIX/drive_c/WindowsAzure"

@@ -37,6 +37,12 @@ setup() {
 	OUT=$WORK/out        # where test installers record what they saw
 	mkdir -p "$OUT" "$WORK/tmp"
 	export IBT_OUT=$OUT
+	# Installers get a fixed environment; these are the test installers' own inputs.
+	export IBPACK_PASS_ENV=IBT_OUT,IBT_RC,IBT_SLEEP,IBT_SIGNAL
+	# This test's own host trust store (never the machine's /etc/ibpack/trusted.d): build_bundle
+	# and std_bundle put their signing key there, as an admin would after checking it.
+	export IBPACK_TRUST_DIR=$WORK/trusted.d
+	mkdir -p "$IBPACK_TRUST_DIR"
 	unset IBT_RC IBT_SLEEP IBPACK_SYSROOT IBPACK_STUB_DIR SOURCE_DATE_EPOCH
 	cd "$WORK" || return 1
 }
@@ -128,9 +134,16 @@ file_mode() { stat -c '%a' "$1"; }
 
 # ---- keys ---------------------------------------------------------------------------------------
 
-# key NAME: creates NAME.key/NAME.pub in the cwd once.
+# key NAME: creates NAME.key/NAME.pub in the cwd once, and trusts it in this test's host trust
+# store (tests of untrusted signers make their keys with keygen directly).
 key() {
 	[[ -f $1.key ]] || "$IBPACK" keygen -o "$1" >/dev/null
+	trust_key "$1"
+}
+
+# trust_key NAME: puts NAME.pub into this test's host trust store ($IBPACK_TRUST_DIR).
+trust_key() {
+	cp "$1.pub" "$IBPACK_TRUST_DIR/$(basename "$1").pub"
 }
 
 # key_id NAME: SHA-256 of NAME.pub's SubjectPublicKeyInfo DER, computed with stock OpenSSL.
@@ -238,6 +251,7 @@ EOF
 build_bundle() {
 	local spec=${1:-spec.json} out=${2:-b.run} k=${3:-k}
 	key "$k"
+	trust_key "$k"
 	"$IBPACK" build "$spec" -k "$k.key" -o "$out" -q || {
 		echo "ibpack build $spec failed" >&2
 		return 1
@@ -260,6 +274,7 @@ std_spec() {
 std_bundle() {
 	std_spec spec.json || return 1
 	cp "$STD_CACHE/k.key" "$STD_CACHE/k.pub" "$STD_CACHE/b.run" .
+	trust_key k
 }
 
 # std_cache: builds the standard spec, key and bundle once per test file (they are copied into

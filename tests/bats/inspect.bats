@@ -243,7 +243,7 @@ load helpers
 	key k
 	"$IBPACK" keygen -o k2 --alg ecdsa-p256 >/dev/null
 	"$IBPACK" build spec.json -k k.key -k k2.key -o b.run -q
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --json -p k.pub -p k2.pub
 	assert_status 0
 	json_assert "$output" "[s['key_id'] for s in d['signatures']] == ['$(key_id k)', '$(key_id k2)']" \
 		"d['valid_signatures'] == 2"

@@ -360,7 +360,7 @@ if info["linkage"] == "system":
 pins = [l.split() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
 deps = {c["name"]: c for c in stub["components"]}
 assert sorted(deps) == sorted(p[0] for p in pins), deps.keys()
-for name, srcpkg, ver, orig, sha in pins:
+for name, srcpkg, ver, orig, sha, *debian_part in pins:
     c = deps[name]
     assert c["type"] == "library" and c["version"] == ver
     assert c["hashes"] == [{"alg": "SHA-256", "content": sha}]

@@ -86,7 +86,7 @@ sha() { sha256sum "$1" | cut -c1-64; }
 	run ./b.run --verify
 	assert_status 0
 	assert_output "2 trusted signatures"
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --json -p a-ed25519.pub -p b-ecdsa-p256.pub
 	assert_status 0
 	json_assert "$output" "d['trust']['threshold'] == 2" "d['valid_signatures'] == 2" \
 		"[s['status'] for s in d['signatures']] == ['counted', 'counted']"
@@ -96,7 +96,7 @@ sha() { sha256sum "$1" | cut -c1-64; }
 	run stub ./b.run --sysroot root
 	assert_status 2
 	[[ -z $(ls -A "$OUT") ]]
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --json -p a-ed25519.pub -p b-ecdsa-p256.pub
 	assert_status 2
 	json_assert "$output" "[s['status'] for s in d['signatures']] == ['counted', 'invalid']" \
 		"d['verdict'] == 'invalid'"
@@ -159,7 +159,7 @@ sha() { sha256sum "$1" | cut -c1-64; }
 	assert_output "revoked by the stub"
 	# ...and a signature slipped in anyway is listed as revoked and never counts
 	raw_attach b.run 1 old-ed25519.pub old.sig
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --json -p new-ed25519.pub
 	assert_status 0
 	json_assert "$output" "[s['status'] for s in d['signatures']] == ['counted', 'revoked']" \
 		"d['trust']['revoked'] == ['$(key_id old-ed25519)']" "d['valid_signatures'] == 1"
@@ -238,7 +238,7 @@ sha() { sha256sum "$1" | cut -c1-64; }
 	done
 	assert_status 0
 	assert_output "3 trusted signatures"
-	run --separate-stderr "$IBPACK" verify u.run --json
+	run --separate-stderr "$IBPACK" verify u.run --json -p s-ed25519.pub -p s-ecdsa-p256.pub -p s-rsa-pss-3072.pub
 	assert_status 0
 	json_assert "$output" "[s['algorithm'] for s in d['signatures']] == ['ed25519', 'ecdsa-p256', 'rsa-pss-3072']" \
 		"d['valid_signatures'] == 3" "d['verdict'] == 'valid'"
@@ -335,9 +335,9 @@ sha() { sha256sum "$1" | cut -c1-64; }
 	run "$IBPACK" attach-signature u.exe s.sig --key s-ed25519.pub
 	assert_status 0
 	osslsigncode sign -certs cs.pem -key cs.key -in u.exe -out signed2.exe >/dev/null
-	run "$IBPACK" verify signed2.exe
+	run "$IBPACK" verify signed2.exe -p s-ed25519.pub
 	assert_status 0
-	run --separate-stderr "$IBPACK" verify signed2.exe --json
+	run --separate-stderr "$IBPACK" verify signed2.exe --json -p s-ed25519.pub
 	json_assert "$output" "d['authenticode_signed'] is True" "d['file_size'] > d['size']"
 }
 
@@ -405,7 +405,7 @@ EOF
 	assert_status 0
 	run ./b.run --verify
 	assert_status 0
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --json --trust-ca pki/root.pem
 	assert_status 0
 	json_assert "$output" "d['signatures'][0]['algorithm'] == 'cms'" "d['signatures'][0]['key_id'] == '$leafid'" \
 		"d['signatures'][0]['certificate']['subject'] == 'CN=Driver Release Signing,O=ibpack test'" \
@@ -436,7 +436,7 @@ EOF
 	assert_output "attached cms signature" "the stub accepts the bundle"
 	run ./u.run --verify
 	assert_status 0
-	run --separate-stderr "$IBPACK" verify u.run --json
+	run --separate-stderr "$IBPACK" verify u.run --json --trust-ca pki/root.pem
 	json_assert "$output" "d['signatures'][0]['certificate']['key'] == 'rsa-3072'" "d['verdict'] == 'valid'"
 	# the same certificate again is a repeated key
 	run "$IBPACK" attach-signature u.run m.p7s --cms
@@ -493,11 +493,11 @@ EOF
 	assert_status 0
 	run ./b.run --verify
 	assert_status 0
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --trust-ca pki/root.pem --json
 	assert_status 0
 	json_assert "$output" "d['signatures'][0]['certificate']['expired'] is True" \
 		"'outside its validity period' in d['warnings'][0]"
-	run --separate-stderr "$IBPACK" verify b.run
+	run --separate-stderr "$IBPACK" verify b.run --trust-ca pki/root.pem
 	assert_status 0
 	assert_stderr "warning" "validity period"
 }
@@ -542,14 +542,14 @@ EOF
 	"$IBPACK" manifest b.run -o m.json
 	osign ed25519 x-ed25519.key m.json x.sig
 	"$IBPACK" attach-signature b.run x.sig --key x-ed25519.pub -q 2>/dev/null
-	run --separate-stderr "$IBPACK" verify b.run --json
+	run --separate-stderr "$IBPACK" verify b.run --json -p k.pub
 	assert_status 0
 	eval "$(regions b.run)"
 	json_assert "$output" "d['verdict'] == 'valid'" "d['file_sha256'] == '$(sha b.run)'" \
 		"d['manifest_sha256'] == '$(sha m.json)'" "d['size'] == d['file_size'] == $(stat -c %s b.run)" \
 		"d['name'] == 'testbundle'" "d['version'] == '1.2.3'" "d['sequence'] == 7" \
 		"d['stub_size'] == $STUB_LEN" "len(d['checked_at']) == 20" "d['ibpack_version']" \
-		"d['trust']['source'] == 'embedded in the stub'" \
+		"d['trust']['source'] == 'command line'" "d['embedded_trust']['keys'][0]['key_id'] == '$(key_id k)'" \
 		"[k['key_id'] for k in d['trust']['keys']] == ['$(key_id k)']" "d['trust']['threshold'] == 1" \
 		"[(s['key_id'], s['status']) for s in d['signatures']] == [('$(key_id k)', 'counted'), ('$(key_id x-ed25519)', 'untrusted')]" \
 		"d['packages'][0]['offset'] == $PKG_OFF_ofed_ubuntu" "d['packages'][0]['length'] == $PKG_LEN_ofed_ubuntu"
@@ -589,7 +589,7 @@ EOF
 	one_spec
 	keys k ed25519 ecdsa-p256
 	SOURCE_DATE_EPOCH=1700000000 "$IBPACK" build spec.json -k k-ed25519.key -o approved.run -q
-	"$IBPACK" verify approved.run --json >approved.json
+	"$IBPACK" verify approved.run --json -p k-ed25519.pub >approved.json
 	# the recipe, as the README gives it, in another directory
 	mkdir -p re/elsewhere
 	cp -a spec.json pkgs re/elsewhere/

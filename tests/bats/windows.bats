@@ -353,7 +353,7 @@ PY
 	(( $(stat -c %s signed.exe) > $(stat -c %s "$FILE_DIR/std.exe") ))
 	run osslsigncode verify -CAfile cs.pem -in signed.exe
 	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
-	run "$IBPACK" verify signed.exe
+	run "$IBPACK" verify signed.exe -p "$FILE_DIR/k.pub"
 	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
 	wrun signed.exe --verify
 	assert_status 0
@@ -367,4 +367,47 @@ PY
 	[[ $status -ne 0 ]]
 	wrun signed.exe --verify
 	assert_status 2
+}
+
+# forge_certdir IN OUT PYEXPR: OUT is IN with PYEXPR's bytes appended and the PE security
+# directory entry pointing at them (both are left out of the stub hash and the signature).
+forge_certdir() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys
+src, dst, expr = sys.argv[1:]
+d = bytearray(open(src, "rb").read())
+l = struct.unpack_from("<I", d, 0x3c)[0]
+extra = eval(expr, {"struct": struct})
+struct.pack_into("<II", d, l + 24 + 112 + 32, len(d), len(extra))
+open(dst, "wb").write(bytes(d) + extra)
+PY
+}
+
+@test "windows stub: bytes appended behind a forged security directory entry are refused by verify and the stub" {
+	machine server:10.0:17763 pci:101c:020700
+	# anything that is not a WIN_CERTIFICATE list: refused, by ibpack and by the stub under Wine
+	forge_certdir "$FILE_DIR/std.exe" forged.exe 'b"hidden payload!" * 64'
+	run "$IBPACK" verify forged.exe -p "$FILE_DIR/k.pub"
+	[[ $status -eq 2 ]] || { echo "$output"; return 1; }
+	assert_contains "$output" "malformed WIN_CERTIFICATE"
+	wrun forged.exe --verify
+	assert_status 2
+	wrun forged.exe
+	assert_status 2
+	# a table that stops short of the end of the file: refused too
+	forge_certdir "$FILE_DIR/std.exe" short.exe 'struct.pack("<IHH", 24, 0x200, 2) + bytes(16)'
+	printf 'trailing' >>short.exe
+	run "$IBPACK" verify short.exe -p "$FILE_DIR/k.pub"
+	[[ $status -eq 2 ]]
+	assert_contains "$output" "does not name a certificate table that ends the file"
+	wrun short.exe --verify
+	assert_status 2
+	# a well-formed entry whose content is no PKCS#7: a valid bundle, but not "authenticode_signed",
+	# and osslsigncode agrees it is not signed
+	forge_certdir "$FILE_DIR/std.exe" junk.exe 'struct.pack("<IHH", 40, 0x200, 2) + b"not a pkcs7 signature".ljust(32, b"\0")'
+	run "$IBPACK" verify junk.exe -p "$FILE_DIR/k.pub" --json
+	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
+	json_assert "$output" "d['authenticode_signed'] is False" "d['file_size'] > d['size']"
+	run osslsigncode verify -in junk.exe
+	[[ $status -ne 0 ]]
 }

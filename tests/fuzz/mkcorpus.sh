@@ -54,5 +54,20 @@ tar([(info('dev', tarfile.CHRTYPE), None)], 'device')
 tar([(info('suid', size=1, mode=0o4755), b'x')], 'setuid')
 tar([(info('d', size=1), b'x'), (info('d', size=1), b'y')], 'duplicate')
 tar([(info('big', size=2 << 20), b'\0' * (2 << 20))], 'toolarge')
+
+# manifests the parser must refuse as text before cJSON sees them (FORMAT.md: UTF-8 JSON)
+real = open(os.path.join(out, 'manifest', 'real.json'), 'rb').read()
+name_at = real.index(b'"name":') + len(b'"name":')
+q = real.index(b'"', name_at) + 1
+def mseed(name, insert):
+    open(os.path.join(out, 'manifest', name), 'wb').write(real[:q] + insert + real[q:])
+mseed('invalid-utf8', b'\xff\xfe')
+mseed('overlong-utf8', b'\xc0\xaf')
+mseed('surrogate-utf8', b'\xed\xa0\x80')
+mseed('truncated-utf8', b'\xe2\x82')
+mseed('raw-esc', b'\x1b[2J')
+mseed('raw-newline', b'\n')
+mseed('escaped-nul', b'\\u0000')
+mseed('escaped-esc-ok', b'\\u001b[31m')
 PY
 echo "corpora in $out: $(find "$out" -type f | wc -l) files"

@@ -272,6 +272,77 @@ static void test_few_directories(void **state)
 	free(p);
 }
 
+/* ---- the certificate table: honoured only as a well-formed WIN_CERTIFICATE list ending the file ---- */
+
+static void win_cert(uint8_t *p, uint32_t len, uint16_t rev, uint16_t type)
+{
+	ib_put_le32(p, len);
+	ib_put_le16(p + 4, rev);
+	ib_put_le16(p + 6, type);
+}
+
+static void test_cert_place(void **state)
+{
+	struct ib_pe_info pe = { .is_pe = 1, .cert_off = 4096, .cert_len = 64 };
+
+	(void)state;
+	assert_int_equal(ib_pe_check_place(&pe, 4096 + 64), 0);
+	/* bytes after the table, a table that stops short, an unaligned or empty table */
+	assert_int_equal(ib_pe_check_place(&pe, 4096 + 72), IB_E_FORMAT);
+	assert_non_null(strstr(ib_errmsg(IB_E_FORMAT), "does not name a certificate table that ends the file"));
+	assert_int_equal(ib_pe_check_place(&pe, 4096 + 32), IB_E_FORMAT);
+	pe.cert_off = 4095;
+	assert_int_equal(ib_pe_check_place(&pe, 4095 + 64), IB_E_FORMAT);
+	pe.cert_off = 4096;
+	pe.cert_len = 4;
+	assert_int_equal(ib_pe_check_place(&pe, 4096 + 4), IB_E_FORMAT);
+	/* an offset with a zero length still claims something */
+	pe.cert_len = 0;
+	assert_int_equal(ib_pe_certs_claimed(&pe), 1);
+	assert_int_equal(ib_pe_check_place(&pe, 8192), IB_E_FORMAT);
+	/* nothing claimed: nothing to check */
+	pe.cert_off = 0;
+	assert_int_equal(ib_pe_certs_claimed(&pe), 0);
+	assert_int_equal(ib_pe_check_place(&pe, 8192), 0);
+}
+
+static void test_cert_list(void **state)
+{
+	struct ib_pe_info pe = { .is_pe = 1, .cert_off = 4096, .cert_len = 64 };
+	uint8_t t[64] = { 0 };
+
+	(void)state;
+	/* one PKCS#7 entry of 21 bytes, padded to 24, then a second entry of 40 */
+	win_cert(t, 21, 0x0200, 0x0002);
+	win_cert(t + 24, 40, 0x0200, 0x0001);
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), 0);
+	assert_true(pe.pkcs7_off == 4096 + 8 && pe.pkcs7_len == 13);
+	/* padding that is not zero hides bytes */
+	t[22] = 1;
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), IB_E_FORMAT);
+	t[22] = 0;
+	/* wrong revision, a length past the table, a length below the header */
+	win_cert(t + 24, 40, 0x0100, 0x0002);
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), IB_E_FORMAT);
+	win_cert(t + 24, 41, 0x0200, 0x0002);
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), IB_E_FORMAT);
+	win_cert(t + 24, 8, 0x0200, 0x0002);
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), IB_E_FORMAT);
+	/* zero padding after the last entry is fine; anything else is not */
+	memset(t + 24, 0, 40);
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), 0);
+	t[60] = 0x41;
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), IB_E_FORMAT);
+	/* garbage where the first entry should be */
+	memset(t, 0x41, sizeof(t));
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), IB_E_FORMAT);
+	/* no PKCS#7 entry: nothing recorded */
+	memset(t, 0, sizeof(t));
+	win_cert(t, 64, 0x0200, 0x0001);
+	assert_int_equal(ib_pe_check_certs(&pe, t, sizeof(t)), 0);
+	assert_true(pe.pkcs7_len == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +360,8 @@ int main(void)
 		cmocka_unit_test(test_bad_signature),
 		cmocka_unit_test(test_pe32_refused),
 		cmocka_unit_test(test_few_directories),
+		cmocka_unit_test(test_cert_place),
+		cmocka_unit_test(test_cert_list),
 	};
 
 	return cmocka_run_group_tests_name("pe", tests, NULL, NULL);
