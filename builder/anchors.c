@@ -115,6 +115,10 @@ int cli_anchors_trust(const struct cli_anchors *a, struct ib_bundle *b, uint32_t
 	/* ib_trust_resolve: the anchors in place of the embedded keys and CAs, the embedded
 	 * revocations kept, the threshold given or embedded. */
 	rc = cli_load_trust(b, (const char *const *)f.keys, f.nkeys, (const char *const *)f.cas, f.ncas, threshold, t);
+	/* A bad key or CA given on the command line is a usage error; one in the host trust store is
+	 * the machine's problem (exit 3), and the message names the file. */
+	if (rc == IB_E_USAGE && !a->npubs && !a->ncas)
+		rc = ib_fail(IB_E_KEY, "host trust store: %s", ib_errmsg(rc));
 	ib_anchor_files_release(&f);
 	if (!rc && a->nkey_ids && !f.nkeys && !f.ncas) {
 		/* Only --key-id: resolve kept the embedded keys and CAs; start from none of them. */

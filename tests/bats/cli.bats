@@ -245,7 +245,7 @@ lint_case() {
 	wait $pid || rc=$?
 	[[ $rc -eq 143 ]]
 	[[ -z $(compgen -G 'out.run*') ]]
-	[[ -z $(ls -A . | grep -v -e '^pkgs$' -e '^spec.json$' -e '^k.key$' -e '^k.pub$' -e '^out$' -e '^tmp$' -e '^src$') ]]
+	[[ -z $(ls -A . | grep -v -e '^pkgs$' -e '^spec.json$' -e '^k.key$' -e '^k.pub$' -e '^out$' -e '^tmp$' -e '^src$' -e '^trusted.d$') ]]
 }
 
 @test "SIGTERM during ibpack extract and the bundle's --extract leaves nothing; a rerun works" {

@@ -4,15 +4,15 @@
 
 load helpers
 
-# deps_dir TARGET: build/deps/TARGET of this build, or skip when the stub was not built from it.
+# deps_dir TARGET: sets d to build/deps/TARGET of this build, or skips when the stub was not built
+# from it (a sanitizer build links the system's libraries). Not for $(...): skip must run here.
 deps_dir() {
-	local d=$IBPACK_BUILD/deps/$1
+	d=$IBPACK_BUILD/deps/$1
 	[[ -f $d/.stamp && -f $d/lib/libarchive.a ]] || skip "no static dependencies for $1 under $IBPACK_BUILD/deps"
-	echo "$d"
 }
 
 @test "deps: every Debian patch of libarchive and cJSON is applied, in series order" {
-	d=$(deps_dir linux-x86_64)
+	deps_dir linux-x86_64
 	# the list the SBOM reads: NAME<TAB>PATCH, one line per applied patch
 	grep -qxP 'libarchive\tCVE-2025-5914.patch' "$d/applied-patches.tsv"
 	grep -qxP 'libarchive\tCVE-2026-16517.patch' "$d/applied-patches.tsv"
@@ -43,7 +43,7 @@ deps_dir() {
 }
 
 @test "deps: the built cJSON behaves as patched (CVE-2023-26819 and the NULL checks)" {
-	d=$(deps_dir linux-x86_64)
+	deps_dir linux-x86_64
 	cat >cj.c <<'EOF'
 #include <cjson/cJSON.h>
 #include <stdio.h>

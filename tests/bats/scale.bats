@@ -171,6 +171,7 @@ PY
 	new_spec
 	mkdir -p pkgs/huge
 	truncate -s 4100M pkgs/huge/zeros.img
+	: >pkgs/huge/setup.exe
 	spec_pkg huge windows-* cx6 source=pkgs/huge compression=none command='["setup.exe"]'
 	write_spec spec.json
 	sed -i 's/"linux-x86_64"/"windows-x86_64"/' spec.json
