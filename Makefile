@@ -38,6 +38,9 @@ FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c forma
 FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
 FORMAT_WIN := format/fileio_win.c format/outdir_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
+# --version: the linked libraries' versions (both ibpack and the stubs)
+VERIFY_SRC += signing/version.c
+FORMAT_SRC += format/version.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
 BUILDER_SRC := $(wildcard builder/*.c)
 STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c
@@ -52,6 +55,9 @@ STUB_WIN += stub/extension.c stub/extension_win.c
 # issue 7: image installs (--root) and first-boot staging (--stage/--unstage)
 STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c
 STUB_WIN += stub/root.c stub/stage.c stub/root_win.c
+# BUNDLE --version: the bundle, the stub and its libraries
+STUB_LINUX += stub/version.c
+STUB_WIN += stub/version.c
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64
@@ -173,11 +179,53 @@ test-valgrind:
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan
 
+# ---- make install / uninstall (DESTDIR, PREFIX); make deb: Debian packages in $(BUILD)/deb ----
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+STUBDIR ?= $(PREFIX)/lib/ibpack
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ibpack
+# the stubs' library licenses (Debian: the ibpack-stubs package's doc dir)
+STUB_LICENSEDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/doc/ibpack-stubs/licenses,$(DOCDIR)/stub-licenses)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# zsh reads vendor-completions on Debian for /usr, site-functions elsewhere
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+MAN1 := man/ibpack.1 man/ibpack-bundle.1
+MAN5 := man/ibpack-spec.5 man/ibpack-format.5
+DOCS := README.md $(wildcard docs/*.md)
+EXAMPLES := bundles/README.md $(wildcard bundles/*.json) bundles/matrix-expected.tsv
+EXAMPLES_RDMA := bundles/debian-rdma-core/packages bundles/debian-rdma-core/install.sh
+
+.PHONY: uninstall deb
 install: all
-	install -D -m 0755 $(IBPACK) $(DESTDIR)$(PREFIX)/bin/ibpack
-	install -D -m 0755 $(STUB_LINUX_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-linux-x86_64
-	if [ -f $(STUB_WIN_BIN) ]; then install -D -m 0644 $(STUB_WIN_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-windows-x86_64.exe; fi
+	install -D -m 0755 $(IBPACK) $(DESTDIR)$(BINDIR)/ibpack
+	install -D -m 0755 $(STUB_LINUX_BIN) $(DESTDIR)$(STUBDIR)/stub-linux-x86_64
+	if [ -f $(STUB_WIN_BIN) ]; then install -D -m 0644 $(STUB_WIN_BIN) $(DESTDIR)$(STUBDIR)/stub-windows-x86_64.exe; fi
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/examples/debian-rdma-core
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/ibpack.bash $(DESTDIR)$(BASHCOMPDIR)/ibpack
+	install -m 0644 completion/_ibpack $(DESTDIR)$(ZSHCOMPDIR)/_ibpack
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 bundles/debian-rdma-core/packages $(DESTDIR)$(DOCDIR)/examples/debian-rdma-core/
+	install -m 0755 bundles/debian-rdma-core/install.sh $(DESTDIR)$(DOCDIR)/examples/debian-rdma-core/
+	for d in build/deps/linux-x86_64/share/licenses/*/; do [ -d "$$d" ] || continue; \
+		install -d $(DESTDIR)$(STUB_LICENSEDIR)/$$(basename $$d) && \
+		install -m 0644 $$d* $(DESTDIR)$(STUB_LICENSEDIR)/$$(basename $$d)/ || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ibpack $(DESTDIR)$(STUBDIR)/stub-linux-x86_64 $(DESTDIR)$(STUBDIR)/stub-windows-x86_64.exe \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+		$(DESTDIR)$(BASHCOMPDIR)/ibpack $(DESTDIR)$(ZSHCOMPDIR)/_ibpack
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(STUB_LICENSEDIR)
+	-rmdir $(DESTDIR)$(STUBDIR) 2>/dev/null
+
+# dpkg-buildpackage -b -us -uc on a copy of the tree (debian/changelog written from VERSION),
+# reusing build/deps; the .deb files land in $(BUILD)/deb, checked by lintian when installed.
+deb:
+	bash scripts/make-deb.sh $(BUILD)/deb
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

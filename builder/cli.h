@@ -34,6 +34,12 @@ int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
 int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
 
+/* The stub for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack, /usr/local/lib/ibpack,
+ * /usr/lib/ibpack (stubpath.c). */
+int cli_find_stub(int target, char *out, size_t size);
+/* ibpack --version: its version, its libraries' and the stubs it would use. */
+int cli_version(void);
+
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

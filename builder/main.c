@@ -7,10 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef IBPACK_VERSION
-#define IBPACK_VERSION "0.0.0-dev"
-#endif
-
 static const char usage[] =
 	"usage: ibpack COMMAND [OPTIONS]\n"
 	"\n"
@@ -75,10 +71,8 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return CLI_OK;
 	}
-	if (!strcmp(argv[1], "--version")) {
-		printf("ibpack %s\n", IBPACK_VERSION);
-		return CLI_OK;
-	}
+	if (!strcmp(argv[1], "--version"))
+		return cli_version();
 	rc = ib_crypto_init();
 	if (rc)
 		return cli_fail(rc);

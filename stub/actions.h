@@ -35,6 +35,8 @@ int stub_list(struct stub_ctx *c);
 int stub_verify(struct stub_ctx *c);
 int stub_extract(struct stub_ctx *c);
 int stub_install(struct stub_ctx *c);
+/* --version: the bundle's name, version, sequence and target, then stub and libraries. */
+int stub_version(struct stub_ctx *c);
 /* Prints the result (human or JSON), releases everything and returns the exit code. */
 int stub_finish(struct stub_ctx *c, int rc);
 

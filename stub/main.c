@@ -14,10 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef IBPACK_VERSION
-#define IBPACK_VERSION "0.0.0-dev"
-#endif
-
 static const char help[] =
 	"usage: BUNDLE [options]\n"
 	"With no option: detect the InfiniBand NIC and the OS, verify, extract the matching package\n"
@@ -196,11 +192,9 @@ int stub_main(int argc, char **argv)
 		fputs(help, stdout);
 		return 0;
 	}
-	if (o.version) {
-		printf("ibpack stub %s (%s)\n", IBPACK_VERSION, ib_target_name(STUB_TARGET));
-		return 0;
-	}
 	plat_signals(&ctx.cancel);
+	if (o.version) /* stub/version.c */
+		return stub_version(&ctx);
 	if (o.extension) /* the Azure VM extension handler protocol: stub/extension.c */
 		return stub_extension(&ctx, o.extension);
 	rc = ib_crypto_init();
