@@ -35,13 +35,17 @@ tar -C "$ROOT" --exclude=./build --exclude=./.git --exclude=./bundles/vendor -cf
 ln -s "$ROOT/build/deps" "$src/build/deps"
 
 # One changelog entry for VERSION, dated by SOURCE_DATE_EPOCH, else the last commit, else now.
+# DEBFULLNAME and DEBEMAIL (as for dch) name the site that builds the packages: they become the
+# changelog's signer and the packages' Maintainer.
 when=${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || date +%s)}
+maint="${DEBFULLNAME:-ibpack maintainers} <${DEBEMAIL:-ibpack@ibpack.invalid}>"
+sed -i "s|^Maintainer: .*|Maintainer: $maint|" "$src/debian/control"
 cat >"$src/debian/changelog" <<EOF
 ibpack ($version) unstable; urgency=medium
 
   * ibpack $version, packaged from the source tree by make deb.
 
- -- ibpack maintainers <ibpack@localhost.localdomain>  $(date -u -R -d "@$when")
+ -- $maint  $(date -u -R -d "@$when")
 EOF
 
 echo "make-deb: dpkg-buildpackage -b -us -uc in $src (log: $out/build.log)"
