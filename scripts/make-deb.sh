@@ -48,6 +48,8 @@ ibpack ($version) unstable; urgency=medium
  -- $maint  $(date -u -R -d "@$when")
 EOF
 
+# The package build starts clean: no variables from a calling make (make deb BUILD=...).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS BUILD
 echo "make-deb: dpkg-buildpackage -b -us -uc in $src (log: $out/build.log)"
 if ! (cd "$src" && SOURCE_DATE_EPOCH=$when dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1; then
 	tail -n 40 "$out/build.log" >&2
