@@ -6,6 +6,7 @@
 #   make bundle       the shipped default bundle: build/bundles/debian-rdma-core.run
 #   make test         unit (cmocka) and CLI (bats) tests; prints "N passed, N failed"
 #   make test-asan    the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make format-check the C sources follow .clang-format (make format rewrites them)
 #   WERROR=1          turn warnings into errors (CI does)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
@@ -32,39 +33,53 @@ HOST_LIBS := $(shell pkg-config --libs libarchive libcjson libcrypto 2>/dev/null
 
 include deps/deps.mk
 
-FORMAT_SRC := format/err.c format/util.c format/footer.c format/sigblock.c format/trust.c \
-	format/manifest.c format/match.c format/pe.c format/bundle.c format/extract.c \
-	format/exitcode.c format/pathcheck.c
-FORMAT_POSIX := format/fileio_posix.c format/outdir_posix.c
-FORMAT_WIN := format/fileio_win.c format/outdir_win.c
+# The layers, lowest first; each folder includes only the ones before it (docs/HACKING.md):
+#   base/     errors, byte codecs, buffers, file primitives (no other project code)
+#   signing/  the only code that includes OpenSSL (verify-only half for the stub)
+#   format/   the bundle format: footer, signature block, trust area, manifest, extraction
+#   policy/   package selection, PCI classification, exit codes
+#   builder/  the ibpack commands          stub/  the self-extracting runtime
+BASE_SRC := base/err.c base/util.c base/fs.c
+BASE_POSIX := base/fileio_posix.c base/fs_posix.c
+BASE_WIN := base/fileio_win.c base/fs_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
-# --version: the linked libraries' versions (both ibpack and the stubs)
+# --version: the crypto library's version (both ibpack and the stubs)
 VERIFY_SRC += signing/version.c
-FORMAT_SRC += format/version.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
-BUILDER_SRC := $(wildcard builder/*.c)
-STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c
-STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c
-STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c
-# issue 8 (hardening): the install guard, the install state and the lock
-STUB_LINUX += stub/guard.c stub/state.c stub/state_posix.c
-STUB_WIN += stub/guard.c stub/state.c stub/state_win.c
-# Azure VM extension handler mode (--extension): common code plus one platform file each.
-STUB_LINUX += stub/extension.c stub/extension_posix.c
-STUB_WIN += stub/extension.c stub/extension_win.c
-# issue 7: image installs (--root) and first-boot staging (--stage/--unstage)
-STUB_LINUX += stub/root.c stub/stage.c stub/root_posix.c
-STUB_WIN += stub/root.c stub/stage.c stub/root_win.c
+FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c \
+	format/bundle.c format/extract.c format/pathcheck.c
+# --version: the linked libraries' versions (both ibpack and the stubs)
+FORMAT_SRC += format/version.c
+FORMAT_POSIX := format/outdir_posix.c
+FORMAT_WIN := format/outdir_win.c
+POLICY_SRC := policy/match.c policy/exitcode.c policy/pci.c
+# What the stub and the builder both link: every layer below theirs.
+CORE_SRC := $(BASE_SRC) $(VERIFY_SRC) $(FORMAT_SRC) $(POLICY_SRC)
+CORE_POSIX := $(CORE_SRC) $(BASE_POSIX) $(FORMAT_POSIX)
+CORE_WIN := $(CORE_SRC) $(BASE_WIN) $(FORMAT_WIN)
+
+BUILDER_MAIN := builder/main.c
+BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
+# The stub: common logic, then one file per platform for each concern.
+STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
+	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c
 # BUNDLE --version: the bundle, the stub and its libraries
-STUB_LINUX += stub/version.c
-STUB_WIN += stub/version.c
+STUB_COMMON += stub/version.c
+STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
+	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c
+STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
+	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c
+STUB_LINUX_MAIN := stub/entry_posix.c
 
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64
 STUB_WIN_BIN := $(BUILD)/lib/ibpack/stub-windows-x86_64.exe
 LIBIB := $(BUILD)/obj/host/libibpack.a
+# The builder's and the Linux stub's logic as host libraries, so unit tests can link them.
+LIBBUILDER := $(BUILD)/obj/host/libbuilder.a
+LIBSTUB := $(BUILD)/obj/host/libstub.a
 
-.PHONY: all stub-linux stub-windows test test-unit test-cli test-asan bundle clean install bench fuzz
+.PHONY: all stub-linux stub-windows test test-unit test-cli test-asan bundle clean install bench fuzz format format-check
 all: $(IBPACK) $(STUB_LINUX_BIN)
 stub-linux: $(STUB_LINUX_BIN)
 stub-windows: $(STUB_WIN_BIN)
@@ -75,11 +90,19 @@ $(BUILD)/obj/host/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIBIB): $(call HOST_OBJ,$(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC) $(SIGN_SRC))
+$(LIBIB): $(call HOST_OBJ,$(CORE_POSIX) $(SIGN_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(IBPACK): $(call HOST_OBJ,$(BUILDER_SRC)) $(LIBIB)
+$(LIBBUILDER): $(call HOST_OBJ,$(BUILDER_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSTUB): $(call HOST_OBJ,$(STUB_LINUX))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(IBPACK): $(call HOST_OBJ,$(BUILDER_MAIN)) $(LIBBUILDER) $(LIBIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LDFLAGS) -pthread -o $@ $^ $(HOST_LIBS)
 
@@ -98,7 +121,7 @@ $(BUILD)/obj/stub-linux/%.o: %.c | $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(STUB_L_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)) $(STUB_L_DEPS)
+$(STUB_LINUX_BIN): $(call STUB_L_OBJ,$(STUB_LINUX) $(STUB_LINUX_MAIN) $(CORE_POSIX)) $(STUB_L_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -o $@ $(filter %.o,$^) $(STUB_L_LDFLAGS)
 ifeq ($(STUB_LINK),static)
@@ -121,24 +144,23 @@ $(BUILD)/obj/stub-win/%.o: %.c | $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_CFLAGS) -MMD -MP -c $< -o $@
 
-$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(FORMAT_SRC) $(FORMAT_WIN) $(VERIFY_SRC)) $(DEPS_STAMP_windows_x86_64)
+$(STUB_WIN_BIN): $(call STUB_W_OBJ,$(STUB_WIN) $(CORE_WIN)) $(DEPS_STAMP_windows_x86_64)
 	@mkdir -p $(dir $@)
 	$(MINGW_CC) $(WIN_LDFLAGS) -o $@ $(filter %.o,$^) $(DEPS_LIBS_windows_x86_64) $(WIN_SYSLIBS)
 
 # ---- tests ----
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-$(BUILD)/tests/%: tests/unit/%.c $(LIBIB)
+# Unit tests link the builder's and the stub's logic too (the linker takes only what they use).
+$(BUILD)/tests/%: tests/unit/%.c $(LIBBUILDER) $(LIBSTUB) $(LIBIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -o $@ $< $(LIBIB) $(HOST_LIBS) -lcmocka
+	$(CC) $(BASE_CFLAGS) -pthread -o $@ $< $(LIBBUILDER) $(LIBSTUB) $(LIBIB) $(HOST_LIBS) -lcmocka
 
 # ---- fuzz targets: replayed over their corpora in every test run; make fuzz runs libFuzzer ----
-FUZZ_TARGETS := footer sigblock manifest spec extract
-# issue 8: the stub's install state file
-FUZZ_TARGETS += state
+FUZZ_TARGETS := footer sigblock manifest spec extract state
 FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzzreplay_%,$(FUZZ_TARGETS))
-$(BUILD)/tests/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBIB)
+$(BUILD)/tests/fuzzreplay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIBSTUB) $(LIBIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBIB) $(HOST_LIBS)
+	$(CC) $(BASE_CFLAGS) -Wno-missing-prototypes -o $@ $< tests/fuzz/replay.c $(LIBSTUB) $(LIBIB) $(HOST_LIBS)
 
 $(BUILD)/fuzz/corpus/.stamp: tests/fuzz/mkcorpus.sh $(IBPACK) $(STUB_LINUX_BIN)
 	rm -rf $(BUILD)/fuzz/corpus && bash tests/fuzz/mkcorpus.sh $(IBPACK) $(BUILD)/fuzz/corpus
@@ -146,7 +168,7 @@ $(BUILD)/fuzz/corpus/.stamp: tests/fuzz/mkcorpus.sh $(IBPACK) $(STUB_LINUX_BIN)
 
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -fsanitize=fuzzer,address,undefined
-FUZZ_LIB_SRC := $(FORMAT_SRC) $(FORMAT_POSIX) $(VERIFY_SRC)
+FUZZ_LIB_SRC := $(CORE_POSIX) $(STUB_LINUX)
 fuzz: $(BUILD)/fuzz/corpus/.stamp
 	@for t in $(FUZZ_TARGETS); do \
 		clang $(FUZZ_CFLAGS) -o $(BUILD)/fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c $(FUZZ_LIB_SRC) $(HOST_LIBS) || exit 1; \
@@ -169,12 +191,19 @@ test-cli: all
 test-asan:
 	IBPACK_SKIP_E2E=1 $(MAKE) BUILD=build/asan SAN=1 STUB_LINK=system test
 
-# ---- issue 8: the stub's main paths under valgrind memcheck (needs a dynamically linked stub) ----
+# ---- the stub's main paths under valgrind memcheck (needs a dynamically linked stub) ----
 VALGRIND_BUILD ?= build/valgrind
 .PHONY: test-valgrind
 test-valgrind:
 	$(MAKE) BUILD=$(VALGRIND_BUILD) STUB_LINK=system OPT='-O1 -g' all
 	IBPACK_BUILD=$(CURDIR)/$(VALGRIND_BUILD) bats tests/valgrind/stub.bats
+
+# ---- the house style (.clang-format): make format rewrites, make format-check only checks ----
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files follow .clang-format"
 
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan

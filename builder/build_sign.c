@@ -2,8 +2,8 @@
 #include "build_sign.h"
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 

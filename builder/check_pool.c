@@ -2,7 +2,7 @@
 #include "check_pool.h"
 #include "pack.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -28,14 +28,9 @@ static void check_region(struct checks *c, size_t k)
 {
 	struct ib_bundle *b = c->b;
 	struct check_result *r = &c->out[k];
-	uint8_t hash[IB_SHA256_LEN];
-
 	r->bad_chunk = -1;
 	if (k == 0) {
-		r->rc = ib_bundle_stub_hash(b, hash);
-		if (!r->rc && memcmp(hash, b->m.stub_sha256, IB_SHA256_LEN) != 0)
-			r->rc = ib_fail(IB_E_INTEGRITY, "stub: SHA-256 of the stub (bytes 0-%llu) does not match "
-					"the manifest", (unsigned long long)b->footer.stub_len - 1);
+		r->rc = ib_bundle_check_stub(b);
 	} else {
 		/* Threads share the descriptor: every read is a pread at its own offset. */
 		r->rc = ib_bundle_check_package(b, &b->m.pkgs[k - 1], &r->bad_chunk);

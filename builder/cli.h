@@ -45,12 +45,12 @@ int cli_fail(int rc);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_exit_code(int rc);
 
-/* Reads a whole file of at most max bytes (NUL-terminated). */
-int cli_read_file(const char *path, size_t max, char **data, size_t *len);
 /* Loads and validates a spec; *dir receives the spec's folder (sources are relative to it). */
 int cli_load_spec(const char *path, struct ib_manifest *m, char **dir);
-/* Trust from PEM files, or when n == 0 from the trust area embedded in the bundle's stub. */
-int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *t);
+/* The trust the bundle is checked against (ib_trust_resolve): the policy embedded in its stub,
+ * with the given public keys and CAs in place of its keys and CAs. */
+int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, const char *const *cas, size_t ncas,
+		   uint32_t threshold, struct ib_trust *t);
 /* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
 

@@ -3,8 +3,9 @@
 #include "cli.h"
 #include "pack.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -60,27 +61,18 @@ static int64_t build_time(void)
 	return (int64_t)time(NULL);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* ib_write_all with the bundle named in the error. */
+static int write_out(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
+	int rc = ib_write_all(fd, buf, len);
 
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ib_fail(-errno, "writing the bundle: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return rc ? ib_fail(rc, "writing the bundle: %s", strerror(-rc)) : 0;
 }
 
 /* Loads the stub, writes the trust area into its image and returns it in *image. */
 static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv, uint8_t **image, size_t *len)
 {
-	char path[PATH_MAX];
+	char path[IB_PATH_MAX];
 	struct ib_trust t = { .threshold = 1 };
 	size_t off;
 	char *data;
@@ -92,7 +84,7 @@ static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv
 	} else if ((rc = cli_find_stub(bd->target, path, sizeof(path)))) {
 		return rc;
 	}
-	rc = cli_read_file(path, 64u << 20, &data, len);
+	rc = ib_read_file(path, 64u << 20, 0, &data, len);
 	if (rc)
 		return rc;
 	*image = (uint8_t *)data;
@@ -136,7 +128,7 @@ static int output_dir(const char *out_path, char *dir, size_t size)
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
 	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
-	char label[128], dir[PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
+	char label[128], dir[IB_PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
 	unsigned threads;
 	int rc = 0;
 
@@ -149,10 +141,10 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
 		struct ib_package *p = &m->pkgs[i];
 
-		if (!(src[i] = malloc(PATH_MAX)))
+		if (!(src[i] = malloc(IB_PATH_MAX)))
 			rc = -ENOMEM;
-		else if (p->source[0] == '/' ? ib_snprintf(src[i], PATH_MAX, "%s", p->source)
-					     : ib_snprintf(src[i], PATH_MAX, "%s/%s", spec_dir, p->source))
+		else if (p->source[0] == '/' ? ib_snprintf(src[i], IB_PATH_MAX, "%s", p->source)
+					     : ib_snprintf(src[i], IB_PATH_MAX, "%s/%s", spec_dir, p->source))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
 	}
 	if (!rc && output_dir(bd->out_path, dir, sizeof(dir)))
@@ -270,11 +262,11 @@ static int build(struct build *bd)
 	struct ib_privkey *priv[MAX_KEYS] = { 0 };
 	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
 	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
-	char *spec_dir = NULL, *manifest = NULL, tmp[PATH_MAX];
+	char *spec_dir = NULL, *manifest = NULL;
 	struct ib_footer f = { .version = IB_FORMAT_VERSION };
-	int fd = -1, rc;
+	struct ib_atomic_file out = { .fd = -1 };
+	int rc;
 
-	tmp[0] = '\0';
 	rc = cli_load_spec(bd->spec_path, &m, &spec_dir);
 	if (rc)
 		return rc;
@@ -293,17 +285,9 @@ static int build(struct build *bd)
 	ib_stub_hash_mem(stub, stub_len, m.stub_sha256);
 	ib_format_utc(build_time(), m.created, sizeof(m.created));
 
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", bd->out_path)) {
-		rc = ib_fail(-ENAMETOOLONG, "output path too long");
+	if ((rc = ib_atomic_begin(&out, bd->out_path, 0755)))
 		goto out;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
-		tmp[0] = '\0';
-		goto out;
-	}
-	if ((rc = write_all(fd, stub, stub_len)) || (rc = pack_all(bd, fd, &m, spec_dir, stub_len)))
+	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
 	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
@@ -314,35 +298,16 @@ static int build(struct build *bd)
 		goto out;
 	f.manifest_len = manifest_len;
 	f.sigblock_off = f.manifest_off + manifest_len;
-	f.sigblock_len = sigblock_len;
-	/* Pad so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
-	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + sigblock_len + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
-	f.bundle_len = f.sigblock_off + sigblock_len + padlen + IB_FOOTER_SIZE;
+	/* Padded so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
+	padlen = ib_footer_layout(&f, sigblock_len);
 	ib_footer_encode(&f, footer_bytes);
-	if ((rc = write_all(fd, manifest, manifest_len)) || (rc = write_all(fd, sigblock, sigblock_len)) ||
-	    (rc = write_all(fd, pad, padlen)) || (rc = write_all(fd, footer_bytes, sizeof(footer_bytes))))
+	if ((rc = write_out(out.fd, manifest, manifest_len)) || (rc = write_out(out.fd, sigblock, sigblock_len)) ||
+	    (rc = write_out(out.fd, pad, padlen)) || (rc = write_out(out.fd, footer_bytes, sizeof(footer_bytes))) ||
+	    (rc = ib_atomic_commit(&out)))
 		goto out;
-	if (fchmod(fd, 0755) != 0 || fsync(fd) != 0) {
-		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, bd->out_path) != 0) {
-		rc = ib_fail(-errno, "cannot rename to '%s': %s", bd->out_path, strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
+	ib_atomic_abort(&out);
 	for (size_t i = 0; i < bd->nkeys; i++)
 		ib_privkey_free(priv[i]);
 	free(stub);

@@ -3,8 +3,9 @@
 #include "cli.h"
 #include "lint.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -76,7 +77,7 @@ static void hex_pin(const struct ib_package *p, char *hex)
 /* ---- fetch-list ---- */
 
 /* Index of the first earlier package with the same destination, or -1. */
-static long same_dest(char (*dest)[4096], size_t i)
+static long same_dest(char (*dest)[IB_PATH_MAX], size_t i)
 {
 	for (size_t j = 0; j < i; j++)
 		if (!strcmp(dest[j], dest[i]))
@@ -84,7 +85,7 @@ static long same_dest(char (*dest)[4096], size_t i)
 	return -1;
 }
 
-static void fetch_print_json(const char *spec, const struct ib_manifest *m, char (*dest)[4096])
+static void fetch_print_json(const char *spec, const struct ib_manifest *m, char (*dest)[IB_PATH_MAX])
 {
 	cJSON *o = cJSON_CreateObject(), *a;
 	size_t files = 0;
@@ -125,7 +126,7 @@ static void fetch_print_json(const char *spec, const struct ib_manifest *m, char
 	cli_print_json(o);
 }
 
-static void fetch_print_plain(const struct ib_manifest *m, char (*dest)[4096])
+static void fetch_print_plain(const struct ib_manifest *m, char (*dest)[IB_PATH_MAX])
 {
 	size_t files = 0;
 
@@ -147,7 +148,7 @@ static void fetch_print_plain(const struct ib_manifest *m, char (*dest)[4096])
 	}
 }
 
-static void fetch_print_urls(const struct ib_manifest *m, char (*dest)[4096])
+static void fetch_print_urls(const struct ib_manifest *m, char (*dest)[IB_PATH_MAX])
 {
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
@@ -172,7 +173,7 @@ int cmd_fetch_list(int argc, char **argv)
 	};
 	enum { PLAIN, URLS, JSON } fmt = PLAIN;
 	struct ib_manifest m;
-	char *dir = NULL, (*dest)[4096];
+	char *dir = NULL, (*dest)[IB_PATH_MAX];
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -223,7 +224,7 @@ enum src_status { SRC_VERIFIED, SRC_PRESENT, SRC_MISSING, SRC_CORRUPT, SRC_INVAL
 static const char *const status_names[] = { "verified", "present", "missing", "corrupt", "invalid" };
 
 struct src_result {
-	char path[4096];
+	char path[IB_PATH_MAX];
 	enum src_status status;
 	int is_file, hashed;
 	uint64_t size;

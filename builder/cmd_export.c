@@ -1,8 +1,9 @@
 /* ibpack manifest / signature: export the exact signed bytes and a raw signature for OpenSSL. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,32 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	const uint8_t *p = data;
-
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create '%s': %s", path, strerror(errno));
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			return ib_fail(-e, "writing '%s': %s", path, strerror(e));
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (close(fd) != 0)
-		return ib_fail(-errno, "writing '%s': %s", path, strerror(errno));
-	return 0;
-}
 
 /* Both exports read only the fixed structures: they work on bundles whose signature fails too,
  * which is when a security team wants to look at them. */
@@ -84,7 +59,7 @@ int cmd_manifest(int argc, char **argv)
 	rc = ib_bundle_open(&b, argv[optind]);
 	if (rc)
 		return cli_fail(rc);
-	rc = write_file(out, b.manifest_raw, b.manifest_len);
+	rc = ib_atomic_write_file(out, 0644, b.manifest_raw, b.manifest_len);
 	ib_bundle_close(&b);
 	return rc ? cli_fail(rc) : CLI_OK;
 }
@@ -128,7 +103,7 @@ int cmd_signature(int argc, char **argv)
 		rc = ib_fail(IB_E_NOTFOUND, "no signature by a key id starting with '%s' (ids need 8+ hex digits)",
 			     keyid ? keyid : "");
 	else
-		rc = write_file(out, s->sig, s->len);
+		rc = ib_atomic_write_file(out, 0644, s->sig, s->len);
 	ib_bundle_close(&b);
 	return rc ? cli_fail(rc) : CLI_OK;
 }

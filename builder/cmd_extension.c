@@ -2,8 +2,9 @@
  * with HandlerManifest.json and the bundle), reproducibly. docs/EXTENSION.md has the protocol. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -118,17 +119,10 @@ static int64_t entry_time(const struct ib_manifest *m)
 /* What 'ibpack verify' checks: nothing broken is ever wrapped into a handler. */
 static int verify_all(struct ib_bundle *b)
 {
-	uint8_t hash[IB_SHA256_LEN];
-	long bad;
 	int rc;
 
-	if ((rc = ib_bundle_stub_hash(b, hash)))
+	if ((rc = ib_bundle_check_all(b)))
 		return rc;
-	if (memcmp(hash, b->m.stub_sha256, IB_SHA256_LEN))
-		return ib_fail(IB_E_INTEGRITY, "stub: its SHA-256 does not match the signed manifest");
-	for (size_t i = 0; i < b->m.npkgs; i++)
-		if ((rc = ib_bundle_check_package(b, &b->m.pkgs[i], &bad)))
-			return rc;
 	return 0;
 }
 
@@ -239,26 +233,18 @@ out:
 static int write_output(const char *out, int force, struct ib_bundle *b, const char *manifest, const char *bundle_path,
 			int64_t mtime)
 {
-	char tmp[PATH_MAX];
+	struct ib_atomic_file a;
 	struct stat st;
-	int fd, rc;
+	int rc;
 
 	if (!force && lstat(out, &st) == 0)
 		return ib_fail(-EEXIST, "'%s' exists (use --force to replace it)", out);
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out))
-		return ib_fail(-ENAMETOOLONG, "output path too long");
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create a file next to '%s': %s", out, strerror(errno));
-	rc = write_zip(fd, b, manifest, bundle_path, mtime);
-	if (!rc && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
-		rc = ib_fail(-errno, "writing '%s': %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !rc)
-		rc = ib_fail(-errno, "writing '%s': %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, out) != 0)
-		rc = ib_fail(-errno, "cannot create '%s': %s", out, strerror(errno));
-	if (rc)
-		unlink(tmp);
+	if ((rc = ib_atomic_begin(&a, out, 0644)))
+		return rc;
+	rc = write_zip(a.fd, b, manifest, bundle_path, mtime);
+	if (!rc)
+		return ib_atomic_commit(&a);
+	ib_atomic_abort(&a);
 	return rc;
 }
 

@@ -1,7 +1,7 @@
 /* ibpack extract: verified extraction of packages into DIR/<package-id>/ (an offline layout). */
 #include "cli.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 #include "../format/extract.h"
 
 #include <errno.h>

@@ -1,8 +1,9 @@
 /* ibpack keygen: a new signing key pair. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -24,7 +25,7 @@ int cmd_keygen(int argc, char **argv)
 	};
 	const char *name = NULL;
 	int alg = IB_ALG_ED25519, json = 0, c, rc;
-	char keyp[4096], pubp[4096], hex[2 * IB_KEYID_LEN + 1];
+	char keyp[IB_PATH_MAX], pubp[IB_PATH_MAX], hex[2 * IB_KEYID_LEN + 1];
 	struct ib_privkey *k = NULL;
 	struct ib_pubkey *pub = NULL;
 

@@ -1,8 +1,8 @@
 /* ibpack list: the bundle's identity and one line per package. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 

@@ -1,9 +1,9 @@
 /* ibpack plan: which package a machine with a given OS and NICs would get, without hardware. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/exitcode.h"
-#include "../format/match.h"
+#include "../base/err.h"
+#include "../policy/exitcode.h"
+#include "../policy/match.h"
 
 #include <cjson/cJSON.h>
 

@@ -1,8 +1,9 @@
 /* ibpack attach-signature: adds a signature made elsewhere (openssl, an HSM) to a bundle. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -64,40 +65,17 @@ static int copy_prefix(int in, int out, uint64_t len)
 	}
 	while (off < len) {
 		size_t want = len - off < sizeof(buf) ? (size_t)(len - off) : sizeof(buf);
-		ssize_t n = pread(in, buf, want, (off_t)off), w = 0;
+		ssize_t n = pread(in, buf, want, (off_t)off);
+		int w;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return ib_fail(n < 0 ? -errno : IB_E_TRUNCATED, "reading the bundle: %s",
 				       n < 0 ? strerror(errno) : "unexpected end of file");
-		while (w < n) {
-			ssize_t m = write(out, buf + w, (size_t)(n - w));
-
-			if (m < 0 && errno == EINTR)
-				continue;
-			if (m < 0)
-				return ib_fail(-errno, "writing: %s", strerror(errno));
-			w += m;
-		}
+		if ((w = ib_write_all(out, buf, (size_t)n)))
+			return ib_fail(w, "writing: %s", strerror(-w));
 		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	while (len) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ib_fail(-errno, "writing: %s", strerror(errno));
-		b += n;
-		len -= (size_t)n;
 	}
 	return 0;
 }
@@ -108,33 +86,23 @@ static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, s
 {
 	struct ib_footer f = b->footer;
 	uint8_t footer[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
-	char tmp[PATH_MAX];
+	struct ib_atomic_file a;
 	struct stat st;
 	size_t padlen;
-	int fd, rc;
+	int rc;
 
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", out))
-		return ib_fail(-ENAMETOOLONG, "output path too long");
 	if (fstat(b->file.fd, &st) != 0)
 		return ib_fail(-errno, "'%s': %s", b->file.path, strerror(errno));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
-	f.sigblock_len = blocklen;
-	padlen = (IB_BUNDLE_ALIGN - (f.sigblock_off + blocklen + IB_FOOTER_SIZE) % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN;
-	f.bundle_len = f.sigblock_off + blocklen + padlen + IB_FOOTER_SIZE;
+	if ((rc = ib_atomic_begin(&a, out, st.st_mode & 07777)))
+		return rc;
+	padlen = ib_footer_layout(&f, blocklen);
 	ib_footer_encode(&f, footer);
-	rc = copy_prefix(b->file.fd, fd, b->footer.sigblock_off);
-	if (!rc && !(rc = write_all(fd, block, blocklen)) && !(rc = write_all(fd, pad, padlen)))
-		rc = write_all(fd, footer, sizeof(footer));
-	if (!rc && (fchmod(fd, st.st_mode & 07777) != 0 || fsync(fd) != 0))
-		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !rc)
-		rc = ib_fail(-errno, "finishing '%s': %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, out) != 0)
-		rc = ib_fail(-errno, "cannot rename to '%s': %s", out, strerror(errno));
-	if (rc)
-		unlink(tmp);
+	rc = copy_prefix(b->file.fd, a.fd, b->footer.sigblock_off);
+	if (!rc && !(rc = ib_atomic_write(&a, block, blocklen)) && !(rc = ib_atomic_write(&a, pad, padlen)))
+		rc = ib_atomic_write(&a, footer, sizeof(footer));
+	if (!rc)
+		return ib_atomic_commit(&a);
+	ib_atomic_abort(&a);
 	return rc;
 }
 
@@ -251,9 +219,9 @@ static int attach(struct attach *a)
 			     ".exe again", a->bundle);
 		goto out;
 	}
-	if ((rc = cli_load_trust(&b, NULL, 0, &t)))
+	if ((rc = cli_load_trust(&b, NULL, 0, NULL, 0, 0, &t)))
 		goto out;
-	if ((rc = cli_read_file(a->sig_path, IB_SIG_MAX, &sig, &siglen)))
+	if ((rc = ib_read_file(a->sig_path, IB_SIG_MAX, 0, &sig, &siglen)))
 		goto out;
 	if (siglen == 0) {
 		rc = ib_fail(IB_E_SIGNATURE, "'%s' is empty", a->sig_path);

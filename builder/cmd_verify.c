@@ -3,8 +3,8 @@
 #include "check_pool.h"
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -52,23 +52,6 @@ static void failed(struct report *r, int rc)
 	r->ok = 0;
 }
 
-static int check_padding(struct ib_bundle *b)
-{
-	uint64_t from = b->footer.sigblock_off + b->footer.sigblock_len, to = b->end - IB_FOOTER_SIZE;
-	uint8_t pad[IB_BUNDLE_ALIGN];
-	int rc;
-
-	if (to == from)
-		return 0;
-	if ((rc = ib_file_pread(&b->file, pad, (size_t)(to - from), from)))
-		return rc;
-	for (uint64_t i = 0; i < to - from; i++)
-		if (pad[i])
-			return ib_fail(IB_E_INTEGRITY, "padding before the footer is not zero (byte %llu)",
-				       (unsigned long long)(from + i));
-	return 0;
-}
-
 static void check_target(struct ib_bundle *b, struct report *r)
 {
 	int pe = b->pe.is_pe;
@@ -106,32 +89,6 @@ static int file_sha256(struct ib_bundle *b, char hex[2 * IB_SHA256_LEN + 1])
 	}
 	ib_sha256_free(c);
 	free(buf);
-	return rc;
-}
-
-static int load_trust(const struct opts *o, struct ib_bundle *b, struct ib_trust *t)
-{
-	int rc;
-
-	if (!o->npubs && !o->ncas)
-		return cli_load_trust(b, NULL, 0, t);
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < o->npubs; i++) {
-		struct ib_pubkey *k;
-
-		if ((rc = ib_pubkey_load(o->pubs[i], &k)) || (rc = ib_trust_add_key(t, k)))
-			goto fail;
-	}
-	for (size_t i = 0; i < o->ncas; i++) {
-		struct ib_cert *c;
-
-		if ((rc = ib_cert_load(o->cas[i], &c)) || (rc = ib_trust_add_ca(t, c)))
-			goto fail;
-	}
-	t->threshold = o->threshold ? o->threshold : 1;
-	return 0;
-fail:
-	ib_trust_release(t);
 	return rc;
 }
 
@@ -259,7 +216,7 @@ static void add_manifest(struct ib_bundle *b, struct report *r)
 static void check_contents(struct ib_bundle *b, struct report *r)
 {
 	char hex[2 * IB_SHA256_LEN + 1];
-	/* issue 10: the stub and every package are hashed on several threads first (check_pool.c);
+	/* the stub and every package are hashed on several threads first (check_pool.c);
 	 * their outcomes are then reported in order, as before. */
 	struct check_result *res = calloc(b->m.npkgs + 1, sizeof(*res));
 	cJSON *pkgs;
@@ -296,8 +253,6 @@ static void check_contents(struct ib_bundle *b, struct report *r)
 		cJSON_AddItemToArray(pkgs, e);
 	}
 	free(res);
-	if ((rc = check_padding(b)))
-		failed(r, rc);
 }
 
 static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r)
@@ -337,7 +292,7 @@ static int verify(const struct opts *o)
 	if (rc) {
 		fatal = ib_fail_ctx(rc, "'%s': ", o->path);
 		failed(&r, fatal);
-	} else if ((rc = load_trust(o, &b, &t))) {
+	} else if ((rc = cli_load_trust(&b, (const char *const *)o->pubs, o->npubs, o->cas, o->ncas, o->threshold, &t))) {
 		fatal = rc;
 		failed(&r, rc);
 	} else {

@@ -1,8 +1,9 @@
 /* Helpers shared by the ibpack commands: errors, files, specs, trust and progress. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -17,21 +18,11 @@
 
 int cli_exit_code(int rc)
 {
-	switch (rc) {
-	case 0:
+	if (rc == 0)
 		return CLI_OK;
-	case IB_E_USAGE:
+	if (rc == IB_E_USAGE)
 		return CLI_USAGE;
-	case IB_E_FORMAT:
-	case IB_E_TRUNCATED:
-	case IB_E_INTEGRITY:
-	case IB_E_SIGNATURE:
-	case IB_E_UNTRUSTED:
-	case IB_E_MISMATCH:
-		return CLI_INVALID;
-	default:
-		return CLI_FAILED;
-	}
+	return ib_err_is_invalid_bundle(rc) ? CLI_INVALID : CLI_FAILED;
 }
 
 int cli_fail(int rc)
@@ -52,45 +43,11 @@ int cli_usage(const char *fmt, ...)
 	return CLI_USAGE;
 }
 
-int cli_read_file(const char *path, size_t max, char **data, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	char *buf;
-	size_t got = 0;
-
-	if (fd < 0)
-		return ib_fail(-errno, "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
-		close(fd);
-		return ib_fail(-EINVAL, "'%s' is not a regular file of at most %zu bytes", path, max);
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	return 0;
-}
-
 int cli_load_spec(const char *path, struct ib_manifest *m, char **dir)
 {
 	char *text, *slash;
 	size_t len;
-	int rc = cli_read_file(path, 16u << 20, &text, &len);
+	int rc = ib_read_file(path, 16u << 20, 0, &text, &len);
 
 	if (rc)
 		return rc;
@@ -111,37 +68,18 @@ int cli_load_spec(const char *path, struct ib_manifest *m, char **dir)
 	return 0;
 }
 
-int cli_load_trust(struct ib_bundle *b, char **pubs, size_t n, struct ib_trust *t)
+int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, const char *const *cas, size_t ncas,
+		   uint32_t threshold, struct ib_trust *t)
 {
-	uint8_t *stub;
-	size_t off;
+	uint8_t *area = malloc(IB_TRUST_AREA_SIZE);
 	int rc;
 
-	memset(t, 0, sizeof(*t));
-	t->threshold = 1;
-	if (n) {
-		for (size_t i = 0; i < n; i++) {
-			struct ib_pubkey *k;
-
-			if ((rc = ib_pubkey_load(pubs[i], &k)) || (rc = ib_trust_add_key(t, k))) {
-				ib_trust_release(t);
-				return rc;
-			}
-		}
-		return 0;
-	}
-	if (b->footer.stub_len > (64u << 20))
-		return ib_fail(IB_E_FORMAT, "stub of %llu bytes is implausibly large",
-			       (unsigned long long)b->footer.stub_len);
-	stub = malloc((size_t)b->footer.stub_len);
-	if (!stub)
+	if (!area)
 		return -ENOMEM;
-	rc = ib_file_pread(&b->file, stub, (size_t)b->footer.stub_len, 0);
+	rc = ib_bundle_trust_area(b, area);
 	if (!rc)
-		rc = ib_trust_locate(stub, (size_t)b->footer.stub_len, &off);
-	if (!rc)
-		rc = ib_trust_decode(stub + off, IB_TRUST_AREA_SIZE, t);
-	free(stub);
+		rc = ib_trust_resolve(area, pubs, npubs, cas, ncas, threshold, t);
+	free(area);
 	return rc;
 }
 
@@ -153,7 +91,7 @@ int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundl
 
 	if (rc)
 		return ib_fail_ctx(rc, "'%s': ", path);
-	rc = cli_load_trust(b, pubs, npubs, &t);
+	rc = cli_load_trust(b, (const char *const *)pubs, npubs, NULL, 0, 0, &t);
 	if (rc) {
 		ib_bundle_close(b);
 		return rc;

@@ -2,9 +2,9 @@
  * detectable machine selects, and cx3/cx3pro split across packages (docs/SPEC.md, "Lint"). */
 #include "lint.h"
 
-#include "../format/err.h"
-#include "../format/match.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../policy/match.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>

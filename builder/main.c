@@ -1,7 +1,7 @@
 /* The ibpack command: dispatches to one function per subcommand. */
 #include "cli.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 #include "../signing/crypto.h"
 
 #include <stdio.h>
@@ -56,7 +56,7 @@ static const struct command commands[] = {
 	{ "signature", cmd_signature }, { "plan", cmd_plan },
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
-	{ "extension", cmd_extension }, /* issue 6 */
+	{ "extension", cmd_extension },
 };
 
 int main(int argc, char **argv)

@@ -2,9 +2,10 @@
  * tar stream, compressed or stored, hashed per chunk and whole. */
 #include "pack.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 #include "../format/outdir.h"
-#include "../format/util.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <archive.h>
@@ -107,11 +108,6 @@ struct walk {
 	int stored;                /* no compression filter: reads are aligned to libarchive's blocks */
 };
 
-static int cmp_names(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
 static int archive_fail(struct walk *w, const char *what)
 {
 	return ib_fail(IB_E_ARCHIVE, "%s: %s", what, archive_error_string(w->a));
@@ -211,10 +207,9 @@ static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *na
 static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 {
 	DIR *d;
-	struct dirent *e;
 	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int rc = 0, fd = dup(dir_fd);
+	size_t n = 0;
+	int rc, fd = dup(dir_fd);
 
 	if (depth > 64)
 		return ib_fail(IB_E_LIMIT, "'%s': directories nested too deep", prefix);
@@ -223,30 +218,12 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			close(fd);
 		return ib_fail(-errno, "cannot read '%s': %s", prefix, strerror(errno));
 	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 32) * sizeof(char *));
-
-			if (!nn) {
-				rc = -ENOMEM;
-				break;
-			}
-			names = nn;
-		}
-		if (!(names[n] = ib_strdup(e->d_name))) {
-			rc = -ENOMEM;
-			break;
-		}
-		n++;
-	}
-	/* Byte order, not locale order: the same tree gives the same archive everywhere. (An
-	 * empty directory leaves names NULL, which qsort must not see.) */
-	if (!rc && n)
-		qsort(names, n, sizeof(char *), cmp_names);
+	/* Byte order, not locale order: the same tree gives the same archive everywhere. */
+	rc = ib_dir_names(d, 0, &names, &n);
+	if (rc)
+		rc = ib_fail(rc, "cannot read '%s': %s", prefix, strerror(-rc));
 	for (size_t i = 0; !rc && i < n; i++) {
-		char name[4200];
+		char name[IB_PATH_MAX];
 		struct stat st;
 
 		if (ib_snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "/" : "", names[i]) ||
@@ -275,9 +252,7 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			rc = add_file(w, dirfd(d), names[i], name, &st);
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	ib_dir_names_free(names, n);
 	closedir(d);
 	return rc;
 }
@@ -356,34 +331,19 @@ static int sample_file(const char *path, uint8_t *buf, size_t want, size_t *got)
 static void collect_sample(const char *dirpath, uint8_t *buf, size_t cap, size_t *len, int depth)
 {
 	DIR *d = opendir(dirpath);
-	struct dirent *e;
 	char **names = NULL;
-	size_t n = 0, ncap = 0;
+	size_t n = 0;
 
 	if (!d || depth > 16) {
 		if (d)
 			closedir(d);
 		return;
 	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-			continue;
-		if (n == ncap) {
-			char **nn = realloc(names, (ncap = ncap ? ncap * 2 : 32) * sizeof(char *));
-
-			if (!nn)
-				break;
-			names = nn;
-		}
-		if (!(names[n] = ib_strdup(e->d_name)))
-			break;
-		n++;
-	}
+	if (ib_dir_names(d, 0, &names, &n))
+		n = 0;
 	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n; i++) {
-		char path[4200];
+		char path[IB_PATH_MAX];
 		struct stat st;
 		size_t got;
 

@@ -3,8 +3,9 @@
  * else into an unlinked temp file copied in as soon as its turn comes. */
 #include "pack.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,7 +89,7 @@ int ib_pack_threads(unsigned *out)
  * copy extents in the kernel, and nothing is left behind whatever happens to the process. */
 static int open_temp(const struct pool *pl, int *fd)
 {
-	char path[4200];
+	char path[IB_PATH_MAX];
 
 	if (!pl->portable) {
 		*fd = open(pl->tmp_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);

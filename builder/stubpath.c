@@ -1,8 +1,9 @@
 /* Where ibpack finds the stubs it packs bundles onto, and what `ibpack --version` reports. */
 #include "cli.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../format/version.h"
 
 #include <limits.h>
@@ -19,7 +20,7 @@ int cli_find_stub(int target, char *out, size_t size)
 {
 	const char *name = target == IB_TARGET_WINDOWS_X86_64 ? "stub-windows-x86_64.exe" : "stub-linux-x86_64";
 	const char *env = getenv("IBPACK_STUB_DIR");
-	char self[PATH_MAX], *slash;
+	char self[IB_PATH_MAX], *slash;
 	ssize_t n;
 
 	if (env && *env && !ib_snprintf(out, size, "%s/%s", env, name) && access(out, R_OK) == 0)
@@ -46,7 +47,7 @@ int cli_find_stub(int target, char *out, size_t size)
 int cli_version(void)
 {
 	static const int targets[] = { IB_TARGET_LINUX_X86_64, IB_TARGET_WINDOWS_X86_64 };
-	char libs[1024], path[PATH_MAX], real[PATH_MAX];
+	char libs[1024], path[IB_PATH_MAX], real[PATH_MAX];
 
 	printf("ibpack %s\n", IBPACK_VERSION);
 	if (!ib_version_libs(libs, sizeof(libs)))

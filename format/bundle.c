@@ -1,8 +1,8 @@
 /* Opening a bundle: footer, signed manifest and signatures, stub hash and package checks. */
 #include "bundle.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -193,6 +193,47 @@ int ib_bundle_stub_hash(struct ib_bundle *b, uint8_t out[IB_SHA256_LEN])
 		ib_sha256_final(c, out);
 	ib_sha256_free(c);
 	free(buf);
+	return rc;
+}
+
+int ib_bundle_check_stub(struct ib_bundle *b)
+{
+	uint8_t hash[IB_SHA256_LEN];
+	int rc = ib_bundle_stub_hash(b, hash);
+
+	if (!rc && memcmp(hash, b->m.stub_sha256, IB_SHA256_LEN) != 0)
+		rc = ib_fail(IB_E_INTEGRITY, "stub: its SHA-256 does not match the signed manifest");
+	return rc;
+}
+
+int ib_bundle_check_all(struct ib_bundle *b)
+{
+	long bad;
+	int rc = ib_bundle_check_stub(b);
+
+	for (size_t i = 0; !rc && i < b->m.npkgs; i++)
+		rc = ib_bundle_check_package(b, &b->m.pkgs[i], &bad);
+	return rc;
+}
+
+int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area)
+{
+	uint8_t *stub;
+	size_t off;
+	int rc;
+
+	if (b->footer.stub_len > (64u << 20))
+		return ib_fail(IB_E_FORMAT, "stub of %llu bytes is implausibly large",
+			       (unsigned long long)b->footer.stub_len);
+	stub = malloc((size_t)b->footer.stub_len);
+	if (!stub)
+		return -ENOMEM;
+	rc = ib_file_pread(&b->file, stub, (size_t)b->footer.stub_len, 0);
+	if (!rc)
+		rc = ib_trust_locate(stub, (size_t)b->footer.stub_len, &off);
+	if (!rc)
+		memcpy(area, stub + off, IB_TRUST_AREA_SIZE);
+	free(stub);
 	return rc;
 }
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fileio.h"
+#include "../base/fileio.h"
 #include "format.h"
 #include "manifest.h"
 #include "pe.h"
@@ -40,6 +40,15 @@ void ib_bundle_close(struct ib_bundle *b);
 int ib_bundle_stub_hash(struct ib_bundle *b, uint8_t out[IB_SHA256_LEN]);
 /* Same, over a stub held in memory. */
 void ib_stub_hash_mem(const uint8_t *stub, size_t len, uint8_t out[IB_SHA256_LEN]);
+
+/* Compares the stub's hash with the signed manifest's: IB_E_INTEGRITY when they differ. Needs an
+ * authenticated (or, for reports, parsed) manifest. */
+int ib_bundle_check_stub(struct ib_bundle *b);
+/* The stub and every chunk of every package, in file order: what a bundle must pass before a
+ * copy of it is handed on (an image, an extension package) or called valid. */
+int ib_bundle_check_all(struct ib_bundle *b);
+/* Copies the trust area embedded in the bundle's stub into area (IB_TRUST_AREA_SIZE bytes). */
+int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area);
 
 /* Reads a package's blob once, checking every chunk and the whole-blob SHA-256. *bad_chunk is
  * set to the failing chunk index (or -1). */

@@ -1,8 +1,9 @@
 /* Verified extraction of one package: chunk-checked bytes -> libarchive -> a safe output dir. */
 #include "extract.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -215,7 +216,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 {
 	struct pathset seen = { 0 };
 	struct archive_entry *e;
-	char path[4200];
+	char path[IB_PATH_MAX];
 	int r, rc = 0;
 
 	while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {

@@ -1,8 +1,8 @@
 /* Encoding and consistency checks of the fixed-size bundle footer. */
 #include "format.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <string.h>
 
@@ -17,6 +17,16 @@ void ib_footer_encode(const struct ib_footer *f, uint8_t out[IB_FOOTER_SIZE])
 	ib_put_le64(out + 40, f->sigblock_off);
 	ib_put_le64(out + 48, f->sigblock_len);
 	ib_put_le64(out + 56, f->bundle_len);
+}
+
+size_t ib_footer_layout(struct ib_footer *f, uint64_t sigblock_len)
+{
+	uint64_t used = f->sigblock_off + sigblock_len + IB_FOOTER_SIZE;
+	size_t pad = (size_t)((IB_BUNDLE_ALIGN - used % IB_BUNDLE_ALIGN) % IB_BUNDLE_ALIGN);
+
+	f->sigblock_len = sigblock_len;
+	f->bundle_len = used + pad;
+	return pad;
 }
 
 int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_footer *f)

@@ -32,6 +32,10 @@ void ib_footer_encode(const struct ib_footer *f, uint8_t out[IB_FOOTER_SIZE]);
 /* Decodes and checks the footer's internal consistency against end, where the footer was read
  * from [end - 64, end). Returns 0, IB_E_FORMAT or IB_E_TRUNCATED with a detail. */
 int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_footer *f);
+/* Completes the layout once the signature block's length is known: sets f->sigblock_len and
+ * f->bundle_len and returns how many zero bytes of padding go between the block and the footer
+ * (the bundle length is a multiple of IB_BUNDLE_ALIGN). f->sigblock_off must be set. */
+size_t ib_footer_layout(struct ib_footer *f, uint64_t sigblock_len);
 
 /* Limits that keep hostile sizes from turning into huge allocations. */
 #define IB_MANIFEST_MAX (64u << 20)
@@ -98,6 +102,14 @@ void ib_trust_release(struct ib_trust *t);
 /* Finds the single trust area inside a stub image; IB_E_FORMAT if missing or repeated. */
 int ib_trust_locate(const uint8_t *image, size_t len, size_t *offset);
 
+/* The one rule for what a bundle is checked against. It starts from the policy embedded in the
+ * stub (area, or none when NULL): its keys, CAs, revocations and threshold. Anchors given by the
+ * caller (public key files, CA certificate files) replace the embedded keys and CAs; the embedded
+ * revocations still apply. The threshold is the given one when non-zero, else the embedded
+ * policy's, else 1. */
+int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys, const char *const *cas,
+		     size_t ncas, uint32_t threshold, struct ib_trust *t);
+
 /* Verifies sb over msg against t: counts distinct trusted, unrevoked key ids with a valid
  * signature and requires t->threshold of them. On success *valid_ids holds the count. */
 int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
@@ -106,7 +118,7 @@ int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const
 /* Writes "signed by ed25519 key ab12... (not trusted); trusted: cd34..., ef56..." for errors. */
 void ib_trust_explain(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size);
 
-/* ---- signing workflows (issue 9): CA anchors and a per-signature verdict ---- */
+/* ---- signing workflows: CA anchors and a per-signature verdict ---- */
 int ib_trust_add_ca(struct ib_trust *t, struct ib_cert *c); /* takes ownership */
 int ib_trust_is_revoked(const struct ib_trust *t, const uint8_t keyid[IB_KEYID_LEN]);
 enum ib_sig_state {

@@ -1,8 +1,8 @@
 /* Parsing, validation and serialization of the manifest and of the spec (same package schema). */
 #include "manifest.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 

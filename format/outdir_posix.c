@@ -1,8 +1,9 @@
 /* POSIX output directory: every component opened with O_NOFOLLOW relative to a held root fd. */
 #include "outdir.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -181,43 +182,18 @@ int ib_outfile_close(struct ib_outfile *f, int commit)
 	return rc;
 }
 
-static int remove_at(int parent, const char *name, int depth)
-{
-	struct stat st;
-	DIR *dir;
-	struct dirent *e;
-	int fd, rc = 0;
-
-	if (depth > 256)
-		return -ELOOP;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(parent, name, 0) == 0 ? 0 : -errno;
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
-	while ((e = readdir(dir))) {
-		int r;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		r = remove_at(dirfd(dir), e->d_name, depth + 1);
-		if (r && !rc)
-			rc = r;
-	}
-	closedir(dir);
-	if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && !rc)
-		rc = -errno;
-	return rc;
-}
-
 int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath)
 {
-	return remove_at(d->fd, relpath, 0);
+	char *copy, *leaf;
+	int fd = walk_parent(d, relpath, 0, &copy, &leaf), rc;
+
+	/* A missing parent means there is nothing to remove. */
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	rc = ib_rmtree_at(fd, leaf);
+	close(fd);
+	free(copy);
+	return rc;
 }

@@ -2,9 +2,9 @@
  * (NtCreateFile with RootDirectory, the openat of NT) and never through a reparse point. */
 #include "outdir.h"
 
-#include "err.h"
-#include "fileio.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/fileio.h"
+#include "../base/util.h"
 
 #include <windows.h>
 #include <winternl.h>

@@ -1,7 +1,7 @@
 /* Validation of relative archive paths, shared by the POSIX and Windows output directories. */
 #include "outdir.h"
 
-#include "err.h"
+#include "../base/err.h"
 
 #include <string.h>
 

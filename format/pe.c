@@ -1,8 +1,8 @@
 /* Where a Windows PE stub keeps the fields Authenticode leaves out of its hash. */
 #include "pe.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* Encoding and parsing of the signature block (algorithm, key id, signature bytes). */
 #include "format.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * threshold) and the check of a signature block against it. */
 #include "format.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -65,6 +65,41 @@ void ib_trust_release(struct ib_trust *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys, const char *const *cas,
+		     size_t ncas, uint32_t threshold, struct ib_trust *t)
+{
+	int rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->threshold = 1;
+	if (area && (rc = ib_trust_decode(area, IB_TRUST_AREA_SIZE, t)))
+		return rc;
+	if (nkeys || ncas) {
+		for (size_t i = 0; i < t->nkeys; i++)
+			ib_pubkey_free(t->keys[i]);
+		for (size_t i = 0; i < t->ncas; i++)
+			ib_cert_free(t->cas[i]);
+		t->nkeys = t->ncas = 0;
+	}
+	for (size_t i = 0; !rc && i < nkeys; i++) {
+		struct ib_pubkey *k;
+
+		if (!(rc = ib_pubkey_load(keys[i], &k)))
+			rc = ib_trust_add_key(t, k);
+	}
+	for (size_t i = 0; !rc && i < ncas; i++) {
+		struct ib_cert *c;
+
+		if (!(rc = ib_cert_load(cas[i], &c)))
+			rc = ib_trust_add_ca(t, c);
+	}
+	if (!rc && threshold)
+		t->threshold = threshold;
+	if (rc)
+		ib_trust_release(t);
+	return rc;
+}
+
 int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 {
 	size_t used, pos = IB_TRUST_HDR;
@@ -97,7 +132,7 @@ int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 			rc = ib_pubkey_from_der(val, len, &k);
 			if (rc == -ENOMEM)
 				goto fail;
-			if (rc) /* a damaged stub, not a key problem of the caller: exit 2 (issue 8) */
+			if (rc) /* a damaged stub, not a key problem of the caller: exit 2 */
 				goto bad;
 			if (ib_pubkey_alg(k) != alg) {
 				ib_pubkey_free(k);
@@ -125,7 +160,7 @@ int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 			rc = ib_cert_from_der(val, len, &ca);
 			if (rc == -ENOMEM)
 				goto fail;
-			if (rc) /* as for keys (issue 8) */
+			if (rc) /* as for keys */
 				goto bad;
 			rc = ib_trust_add_ca(t, ca);
 			if (rc)

@@ -2,7 +2,7 @@
  * stub reports what it was linked with and ibpack what the system loaded. */
 #include "version.h"
 
-#include "util.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <archive.h>

@@ -6,20 +6,20 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential pkg-config dpkg-dev ca-certificates file
 	libarchive-dev zlib1g-dev libssl-dev libcjson-dev libzstd-dev openssl)
-test_pkgs=(bats libcmocka-dev python3 osslsigncode gcc-mingw-w64-x86-64 wine64 makeself
+test_pkgs=(bats libcmocka-dev clang-format python3 osslsigncode gcc-mingw-w64-x86-64 wine64 makeself
 	debootstrap systemd iproute2 util-linux)
 # signing workflows (tests/bats/signing.bats): an HSM through PKCS#11, signing via OpenSSL's engine
 test_pkgs+=(softhsm2 libengine-pkcs11-openssl)
 
 bench_pkgs=(makeself time)
-# issue 10: tests/bench/bench.sh reads manifests with python3; tests/bench/zstd-levels.sh runs zstd -b
+# tests/bench/bench.sh reads manifests with python3; tests/bench/zstd-levels.sh runs zstd -b
 bench_pkgs+=(python3 zstd)
 fuzz_pkgs=(clang)
-# issue 8: make test-valgrind, the hardening tests (strace, zstd for the decompression bomb)
+# make test-valgrind, the hardening tests (strace, zstd for the decompression bomb)
 test_pkgs+=(valgrind strace zstd)
-# issue 7: tests/bats/golden.bats debootstraps a Debian 12 root (also on Ubuntu hosts: the keyring)
+# tests/bats/golden.bats debootstraps a Debian 12 root (also on Ubuntu hosts: the keyring)
 test_pkgs+=(debian-archive-keyring)
-# issue 6: tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
+# tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
 # code; the agent itself must never run here (its service is masked before the install, below)
 test_pkgs+=(waagent python3-distro)
 

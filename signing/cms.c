@@ -2,7 +2,8 @@
 #include "crypto.h"
 #include "crypto_impl.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -117,28 +118,16 @@ int ib_cert_from_der(const uint8_t *der, size_t len, struct ib_cert **out)
 
 int ib_cert_load(const char *path, struct ib_cert **out)
 {
-	char *buf = malloc(CERT_FILE_MAX + 1);
+	char *buf;
 	size_t n;
-	FILE *f;
 	BIO *bio;
 	X509 *x;
-	int rc;
+	int rc = ib_read_file(path, CERT_FILE_MAX, IB_READ_QUIET, &buf, &n);
 
-	if (!buf)
-		return -ENOMEM;
-	f = fopen(path, "rb");
-	if (!f) {
-		rc = ib_fail(-errno, "cannot open '%s': %s", path, strerror(errno));
-		free(buf);
-		return rc;
-	}
-	n = fread(buf, 1, CERT_FILE_MAX + 1, f);
-	fclose(f);
-	if (n > CERT_FILE_MAX) {
-		free(buf);
+	if (rc == -EFBIG)
 		return ib_fail(IB_E_KEY, "'%s': certificate file larger than %d bytes", path, CERT_FILE_MAX);
-	}
-	buf[n] = '\0';
+	if (rc)
+		return ib_fail(rc, "cannot open '%s': %s", path, strerror(-rc));
 	if (!strstr(buf, "-----BEGIN")) {
 		rc = ib_cert_from_der((const uint8_t *)buf, n, out);
 		free(buf);

@@ -2,7 +2,7 @@
 #include "crypto.h"
 #include "crypto_impl.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,8 @@
 #include "crypto.h"
 #include "crypto_impl.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -219,17 +220,14 @@ int ib_pubkey_from_pem(const char *pem, size_t len, struct ib_pubkey **out)
 
 int ib_pubkey_load(const char *path, struct ib_pubkey **out)
 {
-	char buf[65537];
+	char *buf;
 	size_t n;
-	FILE *f = fopen(path, "rb");
-	int rc;
+	int rc = ib_read_file(path, 65536, 0, &buf, &n);
 
-	if (!f)
-		return ib_fail(-errno, "cannot open '%s': %s", path, strerror(errno));
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
+	if (rc)
+		return rc;
 	rc = ib_pubkey_from_pem(buf, n, out);
+	free(buf);
 	if (rc)
 		return ib_fail_ctx(rc, "'%s': ", path);
 	return 0;

@@ -1,11 +1,12 @@
 /* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
 #include "actions.h"
-#include "guard.h" /* issue 8: self-check, lock, rollback rule, install record */
+#include "guard.h" /* self-check, lock, rollback rule, install record */
 
-#include "../format/err.h"
-#include "../format/exitcode.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../policy/exitcode.h"
 #include "../format/extract.h"
-#include "../format/util.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -18,34 +19,6 @@ static FILE *human(const struct stub_ctx *c)
 	return c->opts->json ? stderr : stdout;
 }
 
-/* --trust/--trust-ca replace the embedded keys and CAs (issue 9); the embedded revocations and
- * threshold still apply: they are the policy of whoever built this stub, which is running. */
-static int replace_trust(const struct stub_opts *o, struct ib_trust *t)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < t->nkeys; i++)
-		ib_pubkey_free(t->keys[i]);
-	for (size_t i = 0; i < t->ncas; i++)
-		ib_cert_free(t->cas[i]);
-	t->nkeys = t->ncas = 0;
-	for (size_t i = 0; !rc && i < o->ntrust_keys; i++) {
-		struct ib_pubkey *k;
-
-		if (!(rc = ib_pubkey_load(o->trust_keys[i], &k)))
-			rc = ib_trust_add_key(t, k);
-	}
-	for (size_t i = 0; !rc && i < o->ntrust_cas; i++) {
-		struct ib_cert *ca;
-
-		if (!(rc = ib_cert_load(o->trust_cas[i], &ca)))
-			rc = ib_trust_add_ca(t, ca);
-	}
-	if (rc)
-		ib_trust_release(t);
-	return rc;
-}
-
 static int load_trust(struct stub_ctx *c, struct ib_trust *t)
 {
 	uint8_t area[IB_TRUST_AREA_SIZE];
@@ -54,11 +27,14 @@ static int load_trust(struct stub_ctx *c, struct ib_trust *t)
 	/* Copy out of the volatile array once; everything after reads the copy. */
 	for (size_t i = 0; i < sizeof(area); i++)
 		area[i] = stub_trust_area[i];
-	rc = ib_trust_decode(area, sizeof(area), t);
-	if (!rc && (c->opts->ntrust_keys || c->opts->ntrust_cas))
-		return replace_trust(c->opts, t);
-	if (!rc && t->nkeys == 0 && t->ncas == 0)
+	/* --trust/--trust-ca replace the embedded keys and CAs; the embedded revocations and
+	 * threshold still apply: they are the policy of whoever built this stub, which is running. */
+	rc = ib_trust_resolve(area, (const char *const *)c->opts->trust_keys, c->opts->ntrust_keys,
+			      (const char *const *)c->opts->trust_cas, c->opts->ntrust_cas, 0, t);
+	if (!rc && t->nkeys == 0 && t->ncas == 0) {
+		ib_trust_release(t);
 		rc = ib_fail(IB_E_UNTRUSTED, "this stub trusts no key: it was not built by 'ibpack build'");
+	}
 	return rc;
 }
 
@@ -115,14 +91,7 @@ int stub_list(struct stub_ctx *c)
 int stub_verify(struct stub_ctx *c)
 {
 	struct ib_bundle *b = &c->bundle;
-	uint8_t hash[IB_SHA256_LEN];
-	long bad;
-	int rc = ib_bundle_stub_hash(b, hash);
-
-	if (!rc && memcmp(hash, b->m.stub_sha256, IB_SHA256_LEN) != 0)
-		rc = ib_fail(IB_E_INTEGRITY, "stub: its SHA-256 does not match the signed manifest");
-	for (size_t i = 0; !rc && i < b->m.npkgs; i++)
-		rc = ib_bundle_check_package(b, &b->m.pkgs[i], &bad);
+	int rc = ib_bundle_check_all(b);
 	if (!rc)
 		snprintf(c->message, sizeof(c->message), "bundle is valid: %zu packages, %zu trusted signature%s",
 			 b->m.npkgs, b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
@@ -273,7 +242,7 @@ int stub_install(struct stub_ctx *c)
 	struct ib_extract_stats st;
 	struct ib_outdir *dir = NULL;
 	const struct ib_package *p;
-	char logpath[4096], pkgdir[4200];
+	char logpath[IB_PATH_MAX], pkgdir[IB_PATH_MAX];
 	int rc;
 
 	if (o->detect) {

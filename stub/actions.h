@@ -3,6 +3,7 @@
 #define IBPACK_ACTIONS_H
 
 #include "stub.h"
+#include "../base/fs.h"
 
 #if defined(_WIN32)
 #define STUB_TARGET IB_TARGET_WINDOWS_X86_64
@@ -25,8 +26,9 @@ struct stub_ctx {
 	const char *action;        /* "install", "detect", ... for the JSON result */
 	struct run_result run;
 	int ran, reboot_required;
-	char tmpdir[4096];
+	char tmpdir[IB_PATH_MAX];
 	char message[1024];
+	struct stub_guard *guard;  /* the install guard's state (stub/guard.c), set by the caller */
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
 };
 

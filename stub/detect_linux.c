@@ -1,8 +1,9 @@
 /* Linux detection: OS from os-release, InfiniBand PCI functions and ND VMBus devices from sysfs. */
 #include "stub.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 /* Reads a small text file under the sysroot into buf, trimming the trailing newline. */
 static int read_text(const char *root, const char *path, char *buf, size_t size)
 {
-	char full[4096];
+	char full[IB_PATH_MAX];
 	FILE *f;
 	size_t n;
 
@@ -91,49 +92,20 @@ static void detect_os(const char *root, struct stub_host *h)
 		snprintf(h->os, sizeof(h->os), "unknown");
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Sorted entry names of a sysfs directory, so output is stable across runs. */
 static size_t list_dir(const char *root, const char *path, char ***out)
 {
-	char full[4096];
+	char full[IB_PATH_MAX];
+	size_t n = 0;
 	DIR *d;
-	struct dirent *e;
-	char **v = NULL;
-	size_t n = 0, cap = 0;
 
 	*out = NULL;
 	if (ib_snprintf(full, sizeof(full), "%s%s", root, path) || !(d = opendir(full)))
 		return 0;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(char *));
-
-			if (!nv)
-				break;
-			v = nv;
-		}
-		if (!(v[n] = ib_strdup(e->d_name)))
-			break;
-		n++;
-	}
+	if (ib_dir_names(d, IB_DIR_NO_HIDDEN, out, &n))
+		n = 0;
 	closedir(d);
-	if (n)
-		qsort(v, n, sizeof(char *), cmp_str);
-	*out = v;
 	return n;
-}
-
-static void free_list(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 static void detect_pci(const char *root, struct stub_host *h)
@@ -144,7 +116,6 @@ static void detect_pci(const char *root, struct stub_host *h)
 	for (size_t i = 0; i < n && h->ndevs < STUB_MAX_DEVS; i++) {
 		unsigned long vendor, device, cls;
 		struct stub_dev *d = &h->devs[h->ndevs];
-		int vf;
 
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", names[i]);
 		if (read_hex(root, path, &vendor) || vendor != IB_PCI_VENDOR_MELLANOX)
@@ -160,21 +131,10 @@ static void detect_pci(const char *root, struct stub_host *h)
 		d->vendor = (uint16_t)vendor;
 		d->device = (uint16_t)device;
 		d->class_code = (uint32_t)cls;
-		d->nmodels = ib_nic_from_pci(d->device, &vf, d->models);
-		d->is_vf = vf;
-		/* Accelerated-networking VFs are Mellanox too: only class 0x0207 is InfiniBand. */
-		d->infiniband = (d->class_code >> 8) == IB_PCI_CLASS_INFINIBAND && d->nmodels > 0;
-		if ((d->class_code >> 8) != IB_PCI_CLASS_INFINIBAND)
-			snprintf(d->note, sizeof(d->note), "not InfiniBand (class 0x%06x, Ethernet is 0x0200xx)",
-				 (unsigned)d->class_code);
-		else if (!d->nmodels)
-			snprintf(d->note, sizeof(d->note), "unknown Mellanox device id 0x%04x", d->device);
-		else if (d->nmodels > 1)
-			snprintf(d->note, sizeof(d->note), "VF id 0x%04x is shared by %s and %s; both are "
-				 "offered to selection", d->device, d->models[0], d->models[1]);
+		stub_dev_classify(d, 1);
 		h->ndevs++;
 	}
-	free_list(names, n);
+	ib_dir_names_free(names, n);
 }
 
 static void detect_vmbus(const char *root, struct stub_host *h)
@@ -201,7 +161,7 @@ static void detect_vmbus(const char *root, struct stub_host *h)
 		d->models[0] = IB_NIC_ND;
 		h->ndevs++;
 	}
-	free_list(names, n);
+	ib_dir_names_free(names, n);
 }
 
 int plat_detect(const char *sysroot, struct stub_host *h)

@@ -2,9 +2,9 @@
  * devices from SetupAPI's list of present devices. */
 #include "stub.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fileio.h"
+#include "../base/util.h"
 
 #include <windows.h>
 #include <setupapi.h>
@@ -186,7 +186,6 @@ static int detect_pci(struct stub_host *h)
 	for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &info) && h->ndevs < STUB_MAX_DEVS; i++) {
 		struct stub_dev *d = &h->devs[h->ndevs];
 		unsigned long ven, dev, cls;
-		int vf;
 
 		if (!multi_sz(set, &info, SPDRP_HARDWAREID, hwids, sizeof(hwids)))
 			continue;
@@ -199,20 +198,7 @@ static int detect_pci(struct stub_host *h)
 		d->vendor = (uint16_t)ven;
 		d->device = (uint16_t)dev;
 		d->class_code = (uint32_t)cls;
-		d->nmodels = ib_nic_from_pci(d->device, &vf, d->models);
-		d->is_vf = vf;
-		/* Accelerated-networking VFs are Mellanox too: only class 0x0207 is InfiniBand. */
-		d->infiniband = (d->class_code >> 8) == IB_PCI_CLASS_INFINIBAND && d->nmodels > 0;
-		if (!cls)
-			snprintf(d->note, sizeof(d->note), "no class code (PCI\\CC_xxxx) in its compatible ids");
-		else if ((d->class_code >> 8) != IB_PCI_CLASS_INFINIBAND)
-			snprintf(d->note, sizeof(d->note), "not InfiniBand (class 0x%06x, Ethernet is 0x0200xx)",
-				 (unsigned)d->class_code);
-		else if (!d->nmodels)
-			snprintf(d->note, sizeof(d->note), "unknown Mellanox device id 0x%04x", d->device);
-		else if (d->nmodels > 1)
-			snprintf(d->note, sizeof(d->note), "VF id 0x%04x is shared by %s and %s; both are offered to "
-				 "selection", d->device, d->models[0], d->models[1]);
+		stub_dev_classify(d, cls != 0);
 		h->ndevs++;
 	}
 	SetupDiDestroyDeviceInfoList(set);

@@ -4,10 +4,11 @@
 #include "extension.h"
 #include "guard.h"
 
-#include "../format/err.h"
-#include "../format/exitcode.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../policy/exitcode.h"
+#include "../base/fileio.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -20,15 +21,12 @@
 #define ENV_FILE "HandlerEnvironment.json"
 #define ENV_MAX (64u << 10)
 #define SETTINGS_MAX (1u << 20)  /* protected settings (base64 CMS) make these grow */
-#define MESSAGE_MAX 1024         /* the agent cuts status messages there for the portal */
-#define DETAIL_MAX 2048
 #define SEQ_MAX 2147483647L
 /* The Linux agent kills enable after 300 s (error 1011): an install that may take longer than
  * this runs detached, leaving time for extraction before the installer starts. */
 #define FOREGROUND_MAX 250
 #define STATUS_LINE_DEFAULT "/var/log/azure/ib-vmext-status"
 #define STATUS_LINE_ENV "IBPACK_EXT_STATUS_LINE"
-#define PATH_LEN 4096
 
 enum { OP_INSTALL, OP_ENABLE, OP_DISABLE, OP_UNINSTALL, OP_UPDATE };
 
@@ -42,21 +40,19 @@ static const struct {
 struct ext {
 	int op;
 	const char *opname;
-	char base[PATH_LEN];     /* the handler dir: it holds HandlerEnvironment.json and mrseq */
+	char base[IB_PATH_MAX];     /* the handler dir: it holds HandlerEnvironment.json and mrseq */
 	char name[256];          /* "Publisher.Type" */
-	char log_dir[PATH_LEN], config_dir[PATH_LEN], status_dir[PATH_LEN], log_path[PATH_LEN];
+	char log_dir[IB_PATH_MAX], config_dir[IB_PATH_MAX], status_dir[IB_PATH_MAX], log_path[IB_PATH_MAX];
 	long seq;
 	struct stub_log log;
-	/* public settings: stub_opts points into these */
-	char package[IB_ID_MAX + 1], os[64];
-	char nics[STUB_MAX_NICS][16];
+	struct ext_settings settings; /* public settings: stub_opts points into these */
 };
 
 /* ---- paths and files ---- */
 
 static int is_sep(char ch)
 {
-	return ch == '/' || (EXT_SEP == '\\' && ch == '\\');
+	return ch == '/' || (IB_PATH_SEP == '\\' && ch == '\\');
 }
 
 static int join(char *out, size_t size, const char *dir, const char *leaf)
@@ -65,7 +61,7 @@ static int join(char *out, size_t size, const char *dir, const char *leaf)
 
 	if (n && is_sep(dir[n - 1]))
 		return ib_snprintf(out, size, "%s%s", dir, leaf);
-	return ib_snprintf(out, size, "%s%c%s", dir, EXT_SEP, leaf);
+	return ib_snprintf(out, size, "%s%c%s", dir, IB_PATH_SEP, leaf);
 }
 
 /* Cuts path at its last separator; 0, or -1 when there is none. */
@@ -92,36 +88,14 @@ static const char *leaf_of(const char *path)
 /* Reads a whole regular file of at most max bytes, NUL-terminated, without a UTF-8 BOM. */
 static int read_file(const char *path, size_t max, char **data, size_t *len)
 {
-	struct ib_file f;
-	char *buf;
-	size_t skip = 0;
-	int rc = ib_file_open(path, &f);
+	int rc = ib_read_file(path, max, 0, data, len);
 
-	if (rc)
-		return rc;
-	if (f.size > max) {
-		ib_file_close(&f);
-		return ib_fail(-EFBIG, "'%s' is larger than %zu bytes", path, max);
-	}
-	buf = malloc((size_t)f.size + 1);
-	if (!buf) {
-		ib_file_close(&f);
-		return -ENOMEM;
-	}
-	rc = f.size ? ib_file_pread(&f, buf, (size_t)f.size, 0) : 0;
-	ib_file_close(&f);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	buf[f.size] = '\0';
 	/* Windows tools like to start UTF-8 files with a BOM, which is not JSON. */
-	if (f.size >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
-		skip = 3;
-	memmove(buf, buf + skip, (size_t)f.size + 1 - skip);
-	*data = buf;
-	*len = (size_t)f.size - skip;
-	return 0;
+	if (!rc && *len >= 3 && !memcmp(*data, "\xef\xbb\xbf", 3)) {
+		memmove(*data, *data + 3, *len - 2);
+		*len -= 3;
+	}
+	return rc;
 }
 
 static int is_file(const char *path)
@@ -132,45 +106,6 @@ static int is_file(const char *path)
 		return 0;
 	ib_file_close(&f);
 	return 1;
-}
-
-/* Copies text into out as one line of valid UTF-8 of at most size - 1 bytes: control
- * characters become spaces and bytes that are not UTF-8 become '?', so every status file
- * parses (the agent reads them as UTF-8 JSON) and every status line stays one line. */
-static void clean_text(const char *text, char *out, size_t size)
-{
-	const unsigned char *s = (const unsigned char *)text;
-	size_t o = 0;
-
-	while (*s && o + 1 < size) {
-		size_t n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3 : (*s & 0xf8) == 0xf0 ? 4 : 0;
-		size_t i;
-
-		for (i = 1; n && i < n; i++)
-			if ((s[i] & 0xc0) != 0x80)
-				n = 0;
-		/* What a strict decoder (the agent's) refuses: overlong forms, UTF-16 surrogates and
-		 * code points past U+10FFFF. */
-		if ((n == 2 && *s < 0xc2) || (n == 3 && *s == 0xe0 && s[1] < 0xa0) || (n == 3 && *s == 0xed && s[1] >= 0xa0) ||
-		    (n == 4 && *s == 0xf0 && s[1] < 0x90) || (n == 4 && (*s > 0xf4 || (*s == 0xf4 && s[1] >= 0x90))))
-			n = 0;
-		if (n == 0 || o + n >= size) {
-			if (n && o + n >= size)
-				break;
-			out[o++] = '?';
-			s++;
-			continue;
-		}
-		if (n == 1 && (*s < 0x20 || *s == 0x7f)) {
-			out[o++] = ' ';
-			s++;
-			continue;
-		}
-		memcpy(out + o, s, n);
-		o += n;
-		s += n;
-	}
-	out[o] = '\0';
 }
 
 /* An unusable handler environment is a usage error (exit 1), whatever the cause. */
@@ -195,7 +130,7 @@ static const char *json_str(const cJSON *o, const char *key)
 
 static int copy_folder(char *out, const char *value, const char *key)
 {
-	if (ib_snprintf(out, PATH_LEN, "%s", value))
+	if (ib_snprintf(out, IB_PATH_MAX, "%s", value))
 		return ib_fail(IB_E_USAGE, ENV_FILE ": handlerEnvironment.%s is too long", key);
 	return 0;
 }
@@ -204,15 +139,15 @@ static int copy_folder(char *out, const char *value, const char *key)
  * "<name>-<version>" (names never hold '-'), the Windows agent's "<name>\<version>". */
 static void name_from_base(struct ext *x)
 {
-	char parent[PATH_LEN];
+	char parent[IB_PATH_MAX];
 	const char *leaf = leaf_of(x->base);
 
 	if (strspn(leaf, "0123456789.") == strlen(leaf) && !ib_snprintf(parent, sizeof(parent), "%s", x->base) &&
 	    !strip_leaf(parent)) {
-		clean_text(leaf_of(parent), x->name, sizeof(x->name));
+		ext_clean_text(leaf_of(parent), x->name, sizeof(x->name));
 		return;
 	}
-	clean_text(leaf, x->name, sizeof(x->name));
+	ext_clean_text(leaf, x->name, sizeof(x->name));
 	x->name[strcspn(x->name, "-")] = '\0';
 }
 
@@ -237,17 +172,17 @@ static int parse_env(struct ext *x, const char *path)
 	}
 	v = json_str(first, "name");
 	if (v)
-		clean_text(v, x->name, sizeof(x->name));
+		ext_clean_text(v, x->name, sizeof(x->name));
 	else
 		name_from_base(x);
 	if ((v = json_str(he, "logFolder")) && (rc = copy_folder(x->log_dir, v, "logFolder")))
 		goto out;
 	/* Missing folders default to where each agent puts them. */
 	if ((v = json_str(he, "configFolder")) ? (rc = copy_folder(x->config_dir, v, "configFolder")) :
-	    (rc = join(x->config_dir, PATH_LEN, x->base, EXT_SEP == '\\' ? "RuntimeSettings" : "config")))
+	    (rc = join(x->config_dir, IB_PATH_MAX, x->base, IB_PATH_SEP == '\\' ? "RuntimeSettings" : "config")))
 		goto out;
 	if ((v = json_str(he, "statusFolder")) ? (rc = copy_folder(x->status_dir, v, "statusFolder")) :
-	    (rc = join(x->status_dir, PATH_LEN, x->base, EXT_SEP == '\\' ? "Status" : "status")))
+	    (rc = join(x->status_dir, IB_PATH_MAX, x->base, IB_PATH_SEP == '\\' ? "Status" : "status")))
 		goto out;
 out:
 	cJSON_Delete(doc);
@@ -259,7 +194,7 @@ out:
 static int locate(struct ext *x)
 {
 	struct ib_file self;
-	char dir[PATH_LEN], path[PATH_LEN + 32];
+	char dir[IB_PATH_MAX], path[IB_PATH_MAX + 32];
 	int rc = ib_file_open_self(&self);
 
 	if (rc)
@@ -304,66 +239,12 @@ static int find_sequence(struct ext *x)
 
 /* ---- public settings ---- */
 
-static int setting_error(const char *key, const char *what)
-{
-	return ib_fail(IB_E_USAGE, "public settings: '%s' %s (documented settings: package, timeout, "
-		       "allowDowngrade, os, nic)", key, what);
-}
-
-static int apply_setting(struct stub_opts *o, struct ext *x, const cJSON *v)
-{
-	const char *key = v->string;
-
-	if (!strcmp(key, "package")) {
-		if (!cJSON_IsString(v) || ib_snprintf(x->package, sizeof(x->package), "%s", v->valuestring) ||
-		    !x->package[0])
-			return setting_error(key, "must be a package id of this bundle");
-		o->force_package = x->package;
-	} else if (!strcmp(key, "timeout")) {
-		double d = cJSON_IsNumber(v) ? v->valuedouble : 0;
-
-		if (d < 1 || d > IB_TIMEOUT_MAX || d != (double)(long)d)
-			return setting_error(key, "must be a whole number of seconds from 1 to 604800");
-		o->timeout = (long)d;
-	} else if (!strcmp(key, "allowDowngrade")) {
-		if (!cJSON_IsBool(v))
-			return setting_error(key, "must be true or false");
-		/* The rollback rule: a bundle older (lower sequence) than the one installed before is
-		 * refused (exit 15) unless this is true, as with --allow-downgrade. */
-		o->allow_downgrade = cJSON_IsTrue(v);
-	} else if (!strcmp(key, "os")) {
-		if (!cJSON_IsString(v) || ib_snprintf(x->os, sizeof(x->os), "%s", v->valuestring) || !x->os[0])
-			return setting_error(key, "must be an OS token such as \"ubuntu-22.04\"");
-		o->os_override = x->os;
-	} else if (!strcmp(key, "nic")) {
-		const cJSON *e;
-		size_t n = 0;
-
-		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 || cJSON_GetArraySize(v) > STUB_MAX_NICS)
-			return setting_error(key, "must be an array of 1 to 16 NIC tokens");
-		cJSON_ArrayForEach(e, v) {
-			if (!cJSON_IsString(e) || !ib_nic_token_known(e->valuestring))
-				return setting_error(key, "holds an unknown NIC token (known: cx3, cx3pro, cib, cx4, "
-						     "cx4lx, cx5, cx5ex, cx6, cx6dx, cx6lx, cx7, nd)");
-			snprintf(x->nics[n], sizeof(x->nics[n]), "%s", e->valuestring);
-			o->nic_override[n] = x->nics[n];
-			n++;
-		}
-		o->n_nic_override = n;
-	} else {
-		return setting_error(key, "is not a setting of this handler");
-	}
-	return 0;
-}
-
 /* Reads <seq>.settings: public settings steer the install; protected settings are never
  * decrypted (this handler takes no secrets). */
 static int apply_settings(struct stub_ctx *c, struct ext *x)
 {
-	char path[PATH_LEN + 32], leaf[32];
-	const cJSON *hs, *pub, *prot, *v;
-	cJSON *doc;
-	char *text;
+	char path[IB_PATH_MAX], leaf[32], *text;
+	struct ext_settings_report rep;
 	size_t len;
 	int rc;
 
@@ -377,38 +258,14 @@ static int apply_settings(struct stub_ctx *c, struct ext *x)
 	}
 	if (rc)
 		return as_usage(rc);
-	if (strspn(text, " \t\r\n") == len) {
-		free(text);
-		return 0; /* the agents' empty settings file */
-	}
-	doc = cJSON_ParseWithLength(text, len);
+	rc = ext_settings_apply(c->opts, &x->settings, text, len, &rep);
 	free(text);
-	v = cJSON_GetObjectItemCaseSensitive(doc, "runtimeSettings");
-	hs = cJSON_GetObjectItemCaseSensitive(cJSON_IsArray(v) ? cJSON_GetArrayItem(v, 0) : NULL, "handlerSettings");
-	if (!cJSON_IsObject(doc) || !cJSON_IsArray(v) || !(cJSON_IsObject(hs) || !hs)) {
-		cJSON_Delete(doc);
+	if (rc == IB_E_FORMAT)
 		return ib_fail(IB_E_USAGE, "'%s' is not {\"runtimeSettings\": [{\"handlerSettings\": {...}}]}", path);
-	}
-	prot = cJSON_GetObjectItemCaseSensitive(hs, "protectedSettings");
-	if (prot && !cJSON_IsNull(prot) && !(cJSON_IsString(prot) && !prot->valuestring[0]))
+	if (rep.protected_ignored)
 		log_msg(&x->log, "info", "protected settings are ignored: this handler takes no secrets and never decrypts them");
-	pub = cJSON_GetObjectItemCaseSensitive(hs, "publicSettings");
-	rc = 0;
-	if (pub && !cJSON_IsNull(pub) && !cJSON_IsObject(pub))
-		rc = ib_fail(IB_E_USAGE, "public settings must be a JSON object");
-	else if (cJSON_IsObject(pub)) {
-		cJSON_ArrayForEach(v, pub) {
-			if ((rc = apply_setting(c->opts, x, v)))
-				break;
-		}
-	}
-	if (!rc && cJSON_GetArraySize(pub) > 0) {
-		char *shown = cJSON_PrintUnformatted(pub);
-
-		log_msg(&x->log, "info", "public settings: %s", shown ? shown : "?");
-		free(shown);
-	}
-	cJSON_Delete(doc);
+	if (!rc && rep.public_shown[0])
+		log_msg(&x->log, "info", "public settings: %s", rep.public_shown);
 	return rc;
 }
 
@@ -421,7 +278,7 @@ static void status_line(struct ext *x, const char *status, int code, const char 
 #else
 	/* The line the existing InfiniBandDriverLinux extension keeps, one per operation. */
 	const char *path = getenv(STATUS_LINE_ENV);
-	char ts[32], text[MESSAGE_MAX], line[MESSAGE_MAX + 128];
+	char ts[32], text[EXT_MESSAGE_MAX], line[EXT_MESSAGE_MAX + 128];
 	int rc;
 
 	if (!path || !*path) {
@@ -429,53 +286,22 @@ static void status_line(struct ext *x, const char *status, int code, const char 
 		(void)plat_mkdir("/var/log/azure");
 	}
 	ib_format_utc((int64_t)time(NULL), ts, sizeof(ts));
-	clean_text(message, text, sizeof(text));
+	ext_clean_text(message, text, sizeof(text));
 	snprintf(line, sizeof(line), "%s %s %s %d %s", ts, x->opname, status, code, text);
 	if ((rc = ext_append_line(path, line)))
 		log_msg(&x->log, "warning", "cannot append to the status line file: %s", ib_errmsg(rc));
 #endif
 }
 
-static void add_message(cJSON *o, const char *text, size_t max)
-{
-	char clean[DETAIL_MAX];
-	cJSON *fm = cJSON_AddObjectToObject(o, "formattedMessage");
-
-	clean_text(text, clean, max < sizeof(clean) ? max : sizeof(clean));
-	cJSON_AddStringToObject(fm, "lang", "en-US");
-	cJSON_AddStringToObject(fm, "message", clean);
-}
-
 /* Writes status/<seq>.status in the one schema both agents accept. Every text is capped, so
  * the file stays far below EXT_STATUS_MAX (about 4 KiB at most). */
 static int write_status(struct ext *x, const char *status, int code, const char *message, const char *detail)
 {
-	char ts[32], leaf[32], path[PATH_LEN + 32], *text;
-	cJSON *doc = cJSON_CreateArray(), *e = cJSON_CreateObject(), *st;
+	char leaf[32], path[IB_PATH_MAX];
+	struct ext_status st = { x->name, x->opname, status, code, message, detail };
+	char *text = ext_status_text(&st, (int64_t)time(NULL));
 	int rc;
 
-	ib_format_utc((int64_t)time(NULL), ts, sizeof(ts));
-	cJSON_AddItemToArray(doc, e);
-	/* The schema's version is the number 1.0, which cJSON would print as 1. */
-	cJSON_AddRawToObject(e, "version", "1.0");
-	cJSON_AddStringToObject(e, "timestampUTC", ts);
-	st = cJSON_AddObjectToObject(e, "status");
-	cJSON_AddStringToObject(st, "name", x->name);
-	cJSON_AddStringToObject(st, "operation", x->opname);
-	cJSON_AddStringToObject(st, "status", status);
-	cJSON_AddNumberToObject(st, "code", code);
-	add_message(st, message, MESSAGE_MAX);
-	if (detail) {
-		cJSON *sub = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(sub, "name", "driver");
-		cJSON_AddStringToObject(sub, "status", status);
-		cJSON_AddNumberToObject(sub, "code", code);
-		add_message(sub, detail, DETAIL_MAX);
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(st, "substatus"), sub);
-	}
-	text = cJSON_Print(doc);
-	cJSON_Delete(doc);
 	if (!text)
 		return ib_fail(-ENOMEM, "out of memory writing the status");
 	snprintf(leaf, sizeof(leaf), "%ld.status", x->seq);
@@ -484,7 +310,7 @@ static int write_status(struct ext *x, const char *status, int code, const char 
 	else if (join(path, sizeof(path), x->status_dir, leaf))
 		rc = ib_fail(-ENAMETOOLONG, "status path too long");
 	else
-		rc = ext_write_atomic(path, text, strlen(text));
+		rc = ib_atomic_write_file(path, 0644, text, strlen(text));
 	free(text);
 	return rc;
 }
@@ -536,7 +362,7 @@ static void describe(const struct stub_ctx *c, char *out, size_t size)
 /* Ends an enable: the stub's usual result handling, then the final status. */
 static int finish(struct stub_ctx *c, struct ext *x, int rc)
 {
-	char message[MESSAGE_MAX], detail[DETAIL_MAX];
+	char message[EXT_MESSAGE_MAX], detail[EXT_DETAIL_MAX];
 	int code, wrc;
 
 	snprintf(message, sizeof(message), "%s", rc ? ib_errmsg(rc) : c->message);
@@ -583,7 +409,7 @@ static int planned_timeout(struct stub_ctx *c, unsigned *timeout, char *detail, 
 
 static int read_mrseq(const struct ext *x, long *seq)
 {
-	char path[PATH_LEN + 16], *text;
+	char path[IB_PATH_MAX + 16], *text;
 	size_t len;
 	int rc;
 
@@ -597,18 +423,18 @@ static int read_mrseq(const struct ext *x, long *seq)
 
 static int write_mrseq(const struct ext *x)
 {
-	char path[PATH_LEN + 16], text[32];
+	char path[IB_PATH_MAX + 16], text[32];
 
 	snprintf(text, sizeof(text), "%ld", x->seq);
 	if (join(path, sizeof(path), x->base, "mrseq"))
 		return ib_fail(-ENAMETOOLONG, "path too long");
-	return ext_write_atomic(path, text, strlen(text));
+	return ib_atomic_write_file(path, 0644, text, strlen(text));
 }
 
 static int enable(struct stub_ctx *c, struct ext *x)
 {
 	struct stub_opts *o = c->opts;
-	char message[MESSAGE_MAX], detail[DETAIL_MAX];
+	char message[EXT_MESSAGE_MAX], detail[EXT_DETAIL_MAX];
 	int worker = ext_is_worker(x->seq), rc;
 	unsigned timeout;
 	long last;
@@ -662,7 +488,7 @@ static int enable(struct stub_ctx *c, struct ext *x)
 static int other_op(struct ext *x)
 {
 	const char *from = getenv("AZURE_GUEST_AGENT_UPDATING_FROM_VERSION");
-	char message[MESSAGE_MAX];
+	char message[EXT_MESSAGE_MAX];
 	int rc;
 
 	switch (x->op) {

@@ -2,8 +2,9 @@
  * status line and the double fork that takes a long enable out of the agent's process group. */
 #include "extension.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -50,50 +51,6 @@ int ext_newest_settings(const char *dir, long *seq)
 	return found ? 0 : IB_E_NOTFOUND;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int ext_write_atomic(const char *path, const void *data, size_t len)
-{
-	char tmp[4200];
-	int fd, rc;
-
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path))
-		return ib_fail(-ENAMETOOLONG, "path too long: '%s'", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create a file next to '%s': %s", path, strerror(errno));
-	rc = write_all(fd, data, len);
-	/* mkstemp makes 0600; the agent reads status files as root, people read them too. */
-	if (!rc && fchmod(fd, 0644) != 0)
-		rc = -errno;
-	if (!rc && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc) {
-		unlink(tmp);
-		return ib_fail(rc, "cannot write '%s': %s", path, strerror(-rc));
-	}
-	return 0;
-}
-
 int ext_append_line(const char *path, const char *line)
 {
 	size_t n = strlen(line);
@@ -105,7 +62,7 @@ int ext_append_line(const char *path, const char *line)
 	memcpy(buf, line, n);
 	buf[n] = '\n';
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-	rc = fd < 0 ? -errno : write_all(fd, buf, n + 1);
+	rc = fd < 0 ? -errno : ib_write_all(fd, buf, n + 1);
 	if (fd >= 0 && close(fd) != 0 && !rc)
 		rc = -errno;
 	free(buf);

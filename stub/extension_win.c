@@ -2,9 +2,10 @@
  * detached worker process that finishes a long enable after the handler has returned. */
 #include "extension.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/fileio.h"
+#include "../base/util.h"
 
 #include <windows.h>
 
@@ -17,7 +18,7 @@
 
 int ext_newest_settings(const char *dir, long *seq)
 {
-	char pattern[4200];
+	char pattern[IB_PATH_MAX];
 	wchar_t *w;
 	WIN32_FIND_DATAW fd;
 	FILETIME best = { 0, 0 };
@@ -61,51 +62,6 @@ int ext_newest_settings(const char *dir, long *seq)
 	return found ? 0 : IB_E_NOTFOUND;
 }
 
-static int fail_win(const char *what, const char *path)
-{
-	DWORD e = GetLastError();
-
-	return ib_fail(ib_win_errno(e), "%s '%s': %s", what, path, ib_win_strerror(e));
-}
-
-int ext_write_atomic(const char *path, const void *data, size_t len)
-{
-	char tmp[4200];
-	wchar_t *wtmp = NULL, *wpath = ib_win_long_path(path);
-	const char *p = data;
-	HANDLE h = INVALID_HANDLE_VALUE;
-	int rc = 0;
-
-	if (!wpath || ib_snprintf(tmp, sizeof(tmp), "%s.%lx%llx.tmp", path, (unsigned long)GetCurrentProcessId(),
-				  (unsigned long long)GetTickCount64()) || !(wtmp = ib_win_long_path(tmp))) {
-		free(wpath);
-		return ib_fail(-ENAMETOOLONG, "path too long: '%s'", path);
-	}
-	h = CreateFileW(wtmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
-	if (h == INVALID_HANDLE_VALUE)
-		rc = fail_win("cannot create", tmp);
-	while (!rc && len) {
-		DWORD n = 0;
-
-		if (!WriteFile(h, p, len > (1u << 30) ? (1u << 30) : (DWORD)len, &n, NULL))
-			rc = fail_win("cannot write", tmp);
-		p += n;
-		len -= n;
-	}
-	if (!rc && !FlushFileBuffers(h))
-		rc = fail_win("cannot write", tmp);
-	if (h != INVALID_HANDLE_VALUE)
-		CloseHandle(h);
-	/* Replaces the file in one step: the agent sees the old or the new status. */
-	if (!rc && !MoveFileExW(wtmp, wpath, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-		rc = fail_win("cannot replace", path);
-	if (rc && h != INVALID_HANDLE_VALUE)
-		DeleteFileW(wtmp);
-	free(wtmp);
-	free(wpath);
-	return rc;
-}
-
 int ext_append_line(const char *path, const char *line)
 {
 	wchar_t *w = ib_win_long_path(path);
@@ -119,9 +75,9 @@ int ext_append_line(const char *path, const char *line)
 			FILE_ATTRIBUTE_NORMAL, NULL);
 	free(w);
 	if (h == INVALID_HANDLE_VALUE)
-		return fail_win("cannot open", path);
+		return ib_win_fail("cannot open", path);
 	if (!WriteFile(h, line, (DWORD)strlen(line), &n, NULL) || !WriteFile(h, "\r\n", 2, &n, NULL))
-		rc = fail_win("cannot write", path);
+		rc = ib_win_fail("cannot write", path);
 	CloseHandle(h);
 	return rc;
 }

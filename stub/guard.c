@@ -4,8 +4,8 @@
 
 #include "state.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -13,17 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* One install per process: the guard's state lives here rather than in the shared context
- * (zero-initialized, so it costs no space in the stub file). */
-static struct {
-	int locked;                  /* lock is held */
-	struct stub_lock lock;
-	struct stub_state state;
-	int loaded;                  /* state holds a loaded file */
-	int have_record;             /* record is this bundle's earlier install */
-	struct stub_state_entry record;
-} g;
 
 const char *stub_guard_root(const struct stub_opts *o)
 {
@@ -44,45 +33,42 @@ static void on_wait(void *ctx, const char *holder)
  * which would simply skip the check (docs/SECURITY.md). */
 static int self_check(struct stub_ctx *c)
 {
-	uint8_t hash[IB_SHA256_LEN];
-	int rc = ib_bundle_stub_hash(&c->bundle, hash);
+	int rc = ib_bundle_check_stub(&c->bundle);
 
-	if (rc)
-		return rc;
-	if (memcmp(hash, c->bundle.m.stub_sha256, IB_SHA256_LEN) != 0)
+	if (rc == IB_E_INTEGRITY)
 		return ib_fail(IB_E_INTEGRITY, "stub: its own bytes do not match the SHA-256 in the signed manifest "
 			       "(a damaged copy?); nothing was extracted or run; check the file with "
 			       "'ibpack verify' on a trusted machine");
-	return 0;
+	return rc;
 }
 
 static int load_record(struct stub_ctx *c)
 {
-	int rc = stub_state_load(stub_guard_root(c->opts), &g.state);
+	int rc = stub_state_load(stub_guard_root(c->opts), &c->guard->state);
 
 	if (rc)
 		return rc;
-	g.loaded = 1;
-	g.have_record = !g.state.corrupt && stub_state_get(&g.state, c->bundle.m.name, &g.record) == 0;
-	if (g.have_record)
-		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)", g.record.bundle,
-			g.record.version, (unsigned long long)g.record.sequence, g.record.package, g.record.installed);
+	c->guard->loaded = 1;
+	c->guard->have_record = !c->guard->state.corrupt && stub_state_get(&c->guard->state, c->bundle.m.name, &c->guard->record) == 0;
+	if (c->guard->have_record)
+		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)", c->guard->record.bundle,
+			c->guard->record.version, (unsigned long long)c->guard->record.sequence, c->guard->record.package, c->guard->record.installed);
 	return 0;
 }
 
 static int apply_rule(struct stub_ctx *c)
 {
 	const struct ib_manifest *m = &c->bundle.m;
-	int rc = stub_state_check(&g.state, m, c->opts->allow_downgrade);
+	int rc = stub_state_check(&c->guard->state, m, c->opts->allow_downgrade);
 
 	if (rc)
 		return rc;
-	if (g.state.corrupt)
+	if (c->guard->state.corrupt)
 		log_msg(&c->log, "warning", "the install state '%s' is unusable (%s); continuing because of "
-			"--allow-downgrade", g.state.path, g.state.problem);
-	else if (g.have_record && m->sequence < g.record.sequence)
+			"--allow-downgrade", c->guard->state.path, c->guard->state.problem);
+	else if (c->guard->have_record && m->sequence < c->guard->record.sequence)
 		log_msg(&c->log, "warning", "installing sequence %llu over the newer sequence %llu because of "
-			"--allow-downgrade", (unsigned long long)m->sequence, (unsigned long long)g.record.sequence);
+			"--allow-downgrade", (unsigned long long)m->sequence, (unsigned long long)c->guard->record.sequence);
 	return 0;
 }
 
@@ -95,10 +81,10 @@ int stub_guard_begin(struct stub_ctx *c)
 	if ((rc = self_check(c)))
 		return rc;
 	rc = stub_lock_acquire(stub_guard_root(o), c->bundle.m.name, (unsigned)wait, &c->cancel, on_wait, c,
-			       &g.lock);
+			       &c->guard->lock);
 	if (rc)
 		return rc;
-	g.locked = 1;
+	c->guard->locked = 1;
 	/* Read under the lock: no other install can change the record between check and write. */
 	if ((rc = load_record(c)))
 		return rc;
@@ -112,7 +98,7 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 	struct stub_state_entry e;
 	int w;
 
-	if (rc || !g.loaded || !p)
+	if (rc || !c->guard->loaded || !p)
 		return rc;
 	memset(&e, 0, sizeof(e));
 	snprintf(e.bundle, sizeof(e.bundle), "%s", m->name);
@@ -122,27 +108,26 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 	snprintf(e.package_version, sizeof(e.package_version), "%.128s", p->version);
 	ib_format_utc((int64_t)time(NULL), e.installed, sizeof(e.installed));
 	e.reboot_required = c->reboot_required;
-	w = stub_state_set(&g.state, &e);
+	w = stub_state_set(&c->guard->state, &e);
 	if (!w)
-		w = stub_state_save(&g.state);
+		w = stub_state_save(&c->guard->state);
 	/* The package is installed either way; failing the run now would only invite a retry. */
 	if (w)
 		log_msg(&c->log, "warning", "installed, but the install state was not recorded (%s): a later "
 			"older bundle will not be refused", ib_errmsg(w));
 	else
 		log_msg(&c->log, "info", "recorded '%s' sequence %llu in %s", e.bundle, (unsigned long long)e.sequence,
-			g.state.path);
+			c->guard->state.path);
 	return 0;
 }
 
 void stub_guard_release(struct stub_ctx *c)
 {
-	(void)c;
-	if (g.locked)
-		stub_lock_release(&g.lock);
-	g.locked = 0;
-	stub_state_release(&g.state);
-	g.loaded = 0;
+	if (c->guard->locked)
+		stub_lock_release(&c->guard->lock);
+	c->guard->locked = 0;
+	stub_state_release(&c->guard->state);
+	c->guard->loaded = 0;
 }
 
 int stub_guard_detect(struct stub_ctx *c, int rc)
@@ -153,8 +138,8 @@ int stub_guard_detect(struct stub_ctx *c, int rc)
 		log_msg(&c->log, "warning", "%s", ib_errmsg(lr));
 		return rc;
 	}
-	if (!g.have_record && !g.state.corrupt)
-		log_msg(&c->log, "info", "no earlier install of '%s' recorded in %s", c->bundle.m.name, g.state.path);
+	if (!c->guard->have_record && !c->guard->state.corrupt)
+		log_msg(&c->log, "info", "no earlier install of '%s' recorded in %s", c->bundle.m.name, c->guard->state.path);
 	return rc ? rc : apply_rule(c);
 }
 
@@ -163,21 +148,21 @@ void stub_guard_json(const struct stub_ctx *c, cJSON *o)
 	cJSON *r;
 
 	(void)c;
-	if (!g.loaded)
+	if (!c->guard->loaded)
 		return;
-	cJSON_AddStringToObject(o, "state_file", g.state.path);
-	if (!g.have_record) {
+	cJSON_AddStringToObject(o, "state_file", c->guard->state.path);
+	if (!c->guard->have_record) {
 		cJSON_AddNullToObject(o, "installed_before");
 		return;
 	}
 	r = cJSON_AddObjectToObject(o, "installed_before");
-	cJSON_AddStringToObject(r, "bundle", g.record.bundle);
-	cJSON_AddNumberToObject(r, "sequence", (double)g.record.sequence);
-	cJSON_AddStringToObject(r, "version", g.record.version);
-	cJSON_AddStringToObject(r, "package", g.record.package);
-	cJSON_AddStringToObject(r, "package_version", g.record.package_version);
-	cJSON_AddStringToObject(r, "installed", g.record.installed);
-	cJSON_AddBoolToObject(r, "reboot_required", g.record.reboot_required);
+	cJSON_AddStringToObject(r, "bundle", c->guard->record.bundle);
+	cJSON_AddNumberToObject(r, "sequence", (double)c->guard->record.sequence);
+	cJSON_AddStringToObject(r, "version", c->guard->record.version);
+	cJSON_AddStringToObject(r, "package", c->guard->record.package);
+	cJSON_AddStringToObject(r, "package_version", c->guard->record.package_version);
+	cJSON_AddStringToObject(r, "installed", c->guard->record.installed);
+	cJSON_AddBoolToObject(r, "reboot_required", c->guard->record.reboot_required);
 }
 
 const char *stub_signal_name(int sig)

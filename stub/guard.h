@@ -4,6 +4,17 @@
 #define IBPACK_GUARD_H
 
 #include "actions.h"
+#include "state.h"
+
+/* What the guard holds for the one install of a run: owned by the run's context. */
+struct stub_guard {
+	int locked;                  /* lock is held */
+	struct stub_lock lock;
+	struct stub_state state;
+	int loaded;                  /* state holds a loaded file */
+	int have_record;             /* record is this bundle's earlier install */
+	struct stub_state_entry record;
+};
 
 struct cJSON;
 

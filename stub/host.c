@@ -1,7 +1,22 @@
-/* Platform-neutral parts of detection: the list of InfiniBand model tokens to select with. */
+/* Platform-neutral parts of detection: classifying what was found and the model tokens to select with. */
 #include "stub.h"
 
+#include "../policy/pci.h"
+
 #include <string.h>
+
+void stub_dev_classify(struct stub_dev *d, int class_known)
+{
+	struct ib_pci_verdict v;
+
+	ib_pci_classify(d->device, d->class_code, class_known, &v);
+	d->nmodels = v.nmodels;
+	d->models[0] = v.models[0];
+	d->models[1] = v.models[1];
+	d->is_vf = v.is_vf;
+	d->infiniband = v.infiniband;
+	memcpy(d->note, v.note, sizeof(d->note));
+}
 
 void stub_host_collect(struct stub_host *h)
 {

@@ -1,9 +1,9 @@
 /* The stub's log: timestamped lines in a file and, unless quiet, on the terminal. */
 #include "stub.h"
 
-#include "../format/util.h"
+#include "../base/util.h"
 #ifdef _WIN32
-#include "../format/fileio.h"
+#include "../base/fileio.h"
 #include <stdlib.h>
 #endif
 

@@ -2,12 +2,13 @@
 #include "stub.h"
 #include "actions.h"
 #include "extension.h"
+#include "guard.h"
 #include "root.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/exitcode.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fileio.h"
+#include "../policy/exitcode.h"
+#include "../base/util.h"
 #include "../signing/crypto.h"
 
 #include <getopt.h>
@@ -26,7 +27,7 @@ static const char help[] =
 	"  --package ID        install (or extract) this package, skipping detection\n"
 	"  --os TOKEN          use this OS token instead of detecting it\n"
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
-	/* ---- issue 7: image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
+	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
 #ifdef _WIN32
 	"  --root DIR          add the INF drivers for the --nic models to the offline Windows image\n"
 	"                      mounted at DIR with dism (needs --os)\n"
@@ -76,11 +77,9 @@ static const char help[] =
 
 static int parse(int argc, char **argv, struct stub_opts *o)
 {
-	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_SYSROOT,
-	       O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_TRUST_CA = 0x300 };
-	enum { O_EXTENSION = 0x600 }; /* issue 6 */
-	enum { O_ALLOW_DOWNGRADE = 0x800, O_LOCK_WAIT }; /* issue 8: stub/guard.c */
-	enum { O_ROOT = 0x700, O_STAGE, O_UNSTAGE }; /* issue 7: stub/root.c, stub/stage.c */
+	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
+	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -91,13 +90,13 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "log-file", required_argument, NULL, O_LOG }, { "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET },        { "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
-		{ "trust-ca", required_argument, NULL, O_TRUST_CA }, /* issue 9 */
-		{ "extension", required_argument, NULL, O_EXTENSION }, /* issue 6 */
-		{ "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE }, /* issue 8 */
-		{ "lock-wait", required_argument, NULL, O_LOCK_WAIT },       /* issue 8 */
-		{ "root", required_argument, NULL, O_ROOT },                 /* issue 7 */
-		{ "stage", no_argument, NULL, O_STAGE },                     /* issue 7 */
-		{ "unstage", no_argument, NULL, O_UNSTAGE },                 /* issue 7 */
+		{ "trust-ca", required_argument, NULL, O_TRUST_CA },
+		{ "extension", required_argument, NULL, O_EXTENSION },
+		{ "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE },
+		{ "lock-wait", required_argument, NULL, O_LOCK_WAIT },
+		{ "root", required_argument, NULL, O_ROOT },
+		{ "stage", no_argument, NULL, O_STAGE },
+		{ "unstage", no_argument, NULL, O_UNSTAGE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -141,14 +140,14 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_HELP: o->help = 1; break;
 		case O_VERSION: o->version = 1; break;
 		case O_EXTENSION: o->extension = optarg; break;
-		/* ---- issue 8: rollback rule and install lock ---- */
+		/* ---- rollback rule and install lock ---- */
 		case O_ALLOW_DOWNGRADE: o->allow_downgrade = 1; break;
 		case O_LOCK_WAIT:
 			if (ib_parse_int(optarg, 0, 86400, &o->lock_wait))
 				return ib_fail(IB_E_USAGE, "--lock-wait takes 0 to 86400 seconds");
 			o->lock_wait_set = 1;
 			break;
-		/* ---- issue 7: image installs and staging ---- */
+		/* ---- image installs and staging ---- */
 		case O_ROOT: o->root = optarg; break;
 		case O_STAGE: o->stage = 1; break;
 		case O_UNSTAGE: o->unstage = 1; break;
@@ -161,7 +160,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL);
 	if (actions > 1)
 		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
-	if (root_check_opts(o) != 0) /* issue 7: --root, --stage, --unstage */
+	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
 	if (!o->sysroot) {
 		const char *env = getenv("IBPACK_SYSROOT");
@@ -175,6 +174,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 int stub_main(int argc, char **argv)
 {
 	struct stub_opts o = { 0 };
+	struct stub_guard guard = { 0 };
 	struct stub_ctx ctx;
 	int rc;
 
@@ -182,6 +182,7 @@ int stub_main(int argc, char **argv)
 	ib_file_set_self_hint(argc > 0 ? argv[0] : NULL);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.opts = &o;
+	ctx.guard = &guard;
 	ctx.target = STUB_TARGET;
 	rc = parse(argc, argv, &o);
 	if (rc) {
@@ -208,7 +209,7 @@ int stub_main(int argc, char **argv)
 		rc = stub_verify(&ctx);
 	else if (o.extract_dir)
 		rc = stub_extract(&ctx);
-	else if (o.stage) /* issue 7: stub/stage.c, stub/root.c */
+	else if (o.stage) /* stub/stage.c, stub/root.c */
 		rc = stub_stage(&ctx);
 	else if (o.unstage)
 		rc = stub_unstage(&ctx);

@@ -1,11 +1,11 @@
 /* The end of every stub run: the result (human line or one JSON object), cleanup, exit code. */
 #include "actions.h"
-#include "guard.h" /* issue 8: the install record in the result; lock release */
-#include "root.h"  /* issue 7: image installs and staging */
+#include "guard.h" /* the install record in the result; lock release */
+#include "root.h"  /* image installs and staging */
 
-#include "../format/err.h"
-#include "../format/exitcode.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../policy/exitcode.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -24,8 +24,8 @@ static const char *result_word(int rc, const struct stub_ctx *c)
 	case IB_E_TIMEOUT: return "timeout";
 	case IB_E_USAGE: return "usage";
 	case IB_E_INTERRUPTED: return "interrupted";
-	case IB_E_ROLLBACK: return "downgrade-refused"; /* issue 8 */
-	case IB_E_LOCKED: return "locked";              /* issue 8 */
+	case IB_E_ROLLBACK: return "downgrade-refused";
+	case IB_E_LOCKED: return "locked";
 	default:
 		return ib_exit_code(rc, c->target) == IB_EXIT_INTEGRITY ? "invalid" : "failed";
 	}
@@ -137,7 +137,7 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 	}
 	cJSON_AddBoolToObject(o, "reboot_required", c->reboot_required);
 	stub_guard_json(c, o);
-	if (c->root) /* issue 7: "root", "installs" (what for which NIC), "staged"/"unstaged" */
+	if (c->root) /* "root", "installs" (what for which NIC), "staged"/"unstaged" */
 		root_result_json(c, o);
 	if (c->log.path[0])
 		cJSON_AddStringToObject(o, "log_file", c->log.path);
@@ -178,5 +178,7 @@ int stub_finish(struct stub_ctx *c, int rc)
 	log_close(&c->log);
 	if (c->opened)
 		ib_bundle_close(&c->bundle);
+	free(c->root);
+	c->root = NULL;
 	return code;
 }

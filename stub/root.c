@@ -3,9 +3,10 @@
 #include "root.h"
 #include "state.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 #include "../format/extract.h"
-#include "../format/util.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -17,7 +18,6 @@
 
 /* The stub runs one action per process, so one job is enough; stub_finish reads it for the
  * result after the action returned. */
-static struct root_job job;
 
 /* The install record and lock of the image (stub/state.h, inside DIR): the rollback rule applies
  * to an image as it does to a machine, and the image remembers what was installed into it. */
@@ -66,9 +66,10 @@ int root_check_opts(const struct stub_opts *o)
 
 struct root_job *root_job_init(struct stub_ctx *c)
 {
-	memset(&job, 0, sizeof(job));
-	c->root = &job;
-	return &job;
+	/* Once per run: the job is freed by stub_finish, after the result is printed. */
+	if (!c->root)
+		c->root = calloc(1, sizeof(*c->root));
+	return c->root;
 }
 
 FILE *root_human(const struct stub_ctx *c)
@@ -80,7 +81,7 @@ FILE *root_human(const struct stub_ctx *c)
 
 void root_open_log(struct stub_ctx *c)
 {
-	char path[4096];
+	char path[IB_PATH_MAX];
 
 	/* The log stays on the host (the build machine): it records how the image was made. */
 	if (c->opts->detect) {
@@ -287,10 +288,9 @@ static int guard_begin(struct stub_ctx *c, struct root_job *j)
 {
 	const struct stub_opts *o = c->opts;
 	long wait = o->lock_wait_set ? o->lock_wait : STUB_LOCK_WAIT_DEFAULT;
-	uint8_t hash[IB_SHA256_LEN];
-	int rc = ib_bundle_stub_hash(&c->bundle, hash);
+	int rc = ib_bundle_check_stub(&c->bundle);
 
-	if (!rc && memcmp(hash, c->bundle.m.stub_sha256, IB_SHA256_LEN) != 0)
+	if (rc == IB_E_INTEGRITY)
 		rc = ib_fail(IB_E_INTEGRITY, "stub: its own bytes do not match the SHA-256 in the signed manifest; "
 			     "nothing was extracted or run");
 	if (rc)

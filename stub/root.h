@@ -3,6 +3,7 @@
 #define IBPACK_ROOT_H
 
 #include "actions.h"
+#include "../base/fs.h"
 
 #include "../format/outdir.h"
 
@@ -27,7 +28,7 @@ struct root_item {
 #endif
 
 struct root_job {
-	char dir[4096];              /* the image, as an absolute path on the host */
+	char dir[IB_PATH_MAX];              /* the image, as an absolute path on the host */
 	size_t nitems;
 	struct root_item items[STUB_MAX_NICS];
 	/* staging: what was written or removed, as paths inside the image */
@@ -63,7 +64,7 @@ void root_message(struct stub_ctx *c, const char *fmt, ...) __attribute__((forma
 struct root_area {
 	struct ib_outdir *out;       /* extraction root */
 	char base[512];              /* packages go to base/<id> below out */
-	char host_path[4096];        /* the same directory as the host sees it */
+	char host_path[IB_PATH_MAX];        /* the same directory as the host sees it */
 	int rootfd;                  /* POSIX: the image root, for chroot */
 	int made_parents;            /* POSIX: bit 0 var, bit 1 var/tmp were created by us */
 };
@@ -87,8 +88,6 @@ int root_plat_state_dir(const struct root_job *j);
 /* Opens directory rel ("a/b/c") below parent, each component with O_NOFOLLOW (created 0755 when
  * create is set): an fd, or IB_E_UNSAFE when a component is a symlink or not a directory. */
 int root_open_below(int parent, const char *rel, int create);
-/* Removes name (a file, or a directory tree) in parent without following links; 0 when absent. */
-int root_remove_at(int parent, const char *name, int depth);
 #endif
 
 #endif

@@ -2,8 +2,9 @@
  * private dir under DIR/var/tmp made without following any link, the installer run chrooted. */
 #include "root.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,41 +147,6 @@ int root_open_below(int parent, const char *rel, int create)
 	return fd;
 }
 
-int root_remove_at(int parent, const char *name, int depth)
-{
-	struct dirent *e;
-	struct stat st;
-	DIR *dir;
-	int fd, rc = 0;
-
-	if (depth > 256)
-		return -ELOOP;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(parent, name, 0) == 0 || errno == ENOENT ? 0 : -errno;
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(dir = fdopendir(fd))) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	while ((e = readdir(dir))) {
-		int r;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		r = root_remove_at(dirfd(dir), e->d_name, depth + 1);
-		if (r && !rc)
-			rc = r;
-	}
-	closedir(dir);
-	if (unlinkat(parent, name, AT_REMOVEDIR) != 0 && !rc)
-		rc = -errno;
-	return rc;
-}
-
 /* var and var/tmp are created when the image lacks them (and removed again afterwards); a symlink
  * at either is refused, because ib_outdir never follows one. */
 static int make_parent(struct root_area *a, const char *rel, int bit)
@@ -260,7 +226,7 @@ void root_plat_cleanup(struct stub_ctx *c, struct root_area *a)
 		int tmp = root_open_below(a->rootfd, "var/tmp", 0), rc = tmp < 0 ? tmp : 0;
 
 		if (tmp >= 0) {
-			rc = root_remove_at(tmp, a->base + strlen("var/tmp/"), 0);
+			rc = ib_rmtree_at(tmp, a->base + strlen("var/tmp/"));
 			close(tmp);
 		}
 		if (rc < 0)

@@ -2,9 +2,10 @@
  * `dism /Image:DIR /Add-Driver /Driver:PKGDIR /Recurse`, from a private temp dir on the host. */
 #include "root.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/fileio.h"
+#include "../base/util.h"
 
 #include <windows.h>
 
@@ -17,7 +18,7 @@
 
 int root_plat_open(struct stub_ctx *c, struct root_job *j)
 {
-	wchar_t *w = ib_win_wide(c->opts->root), full[4096], win[4200];
+	wchar_t *w = ib_win_wide(c->opts->root), full[IB_PATH_MAX], win[IB_PATH_MAX];
 	DWORD n, attr;
 	char *utf8;
 	size_t len;
@@ -128,7 +129,7 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 	static const struct ib_codes ok = { ok_codes, 2 }, none = { NULL, 0 };
 	const struct ib_package *p = it->pkg;
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
-	char pkgdir[4400], dism[MAX_PATH * 3], image_arg[4200], driver_arg[4500], *utf8;
+	char pkgdir[IB_PATH_MAX], dism[MAX_PATH * 3], image_arg[IB_PATH_MAX], driver_arg[IB_PATH_MAX], *utf8;
 	wchar_t sys[MAX_PATH], *wpkg;
 	char *argv[6];
 	int inf, rc;

@@ -1,7 +1,8 @@
 /* Running an installer on Linux: own process group, output to the log, timeout kills the group. */
 #include "stub.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -81,7 +82,7 @@ static int run(char *const *argv, int rootfd, const char *root_shown, const char
 {
 	int out[2], status[2], st, err = 0;
 	long deadline = now_ms() + (long)timeout * 1000;
-	char buf[4096];
+	char buf[IB_PATH_MAX];
 	pid_t pid;
 	ssize_t n;
 

@@ -2,9 +2,10 @@
  * process tree, output through a pipe into the log, timeout and cancel kill the job. */
 #include "stub.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/fileio.h"
+#include "../base/util.h"
 
 #include <windows.h>
 
@@ -191,7 +192,7 @@ static void emit(struct stub_log *log, const char *data, size_t len, int *pendin
 /* Reads whatever the pipe holds now, without blocking. Returns 0 once every writer is gone. */
 static int pump(HANDLE rd, struct stub_log *log, int *pending_cr)
 {
-	char buf[4096];
+	char buf[IB_PATH_MAX];
 	DWORD avail = 0, got;
 
 	for (;;) {

@@ -2,8 +2,9 @@
  * that serializes installs; the file and lock primitives are in state_posix.c / state_win.c. */
 #include "state.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
@@ -82,15 +83,9 @@ int stub_state_load(const char *root, struct stub_state *s)
 		return ib_fail(-ENAMETOOLONG, "root path too long");
 	if ((rc = state_plat_dir(root, 0, s->dir, sizeof(s->dir))))
 		return rc;
-	if (ib_snprintf(s->path, sizeof(s->path), "%s%cstate.json", s->dir,
-#ifdef _WIN32
-			'\\'
-#else
-			'/'
-#endif
-			))
+	if (ib_snprintf(s->path, sizeof(s->path), "%s" IB_PATH_SEP_STR "state.json", s->dir))
 		return ib_fail(-ENAMETOOLONG, "state path too long");
-	rc = state_plat_read(s->path, STUB_STATE_MAX, &data, &len);
+	rc = ib_read_file(s->path, STUB_STATE_MAX, IB_READ_NOFOLLOW | IB_READ_QUIET, &data, &len);
 	if (rc == -ENOENT) {
 		s->doc = fresh_doc();
 		return s->doc ? 0 : -ENOMEM;
@@ -160,7 +155,8 @@ oom:
 
 int stub_state_save(struct stub_state *s)
 {
-	char *text, dir[4096], bad[4300];
+	char *text, dir[IB_PATH_MAX], bad[IB_PATH_MAX];
+	struct ib_atomic_file out;
 	int rc;
 
 	/* The lock normally created the directory already; a caller without the lock needs it too. */
@@ -174,7 +170,14 @@ int stub_state_save(struct stub_state *s)
 	text = cJSON_Print(s->doc);
 	if (!text)
 		return ib_fail(-ENOMEM, "out of memory");
-	rc = state_plat_write(s->path, text, strlen(text));
+	rc = ib_atomic_begin(&out, s->path, 0644);
+	if (!rc)
+		rc = ib_atomic_write(&out, text, strlen(text));
+	if (!rc)
+		rc = ib_atomic_write(&out, IB_NEWLINE, strlen(IB_NEWLINE));
+	if (!rc)
+		rc = ib_atomic_commit(&out);
+	ib_atomic_abort(&out);
 	free(text);
 	if (rc)
 		return ib_fail_ctx(rc, "cannot write the install state '%s': ", s->path);
@@ -212,7 +215,7 @@ int stub_state_check(const struct stub_state *s, const struct ib_manifest *m, in
 int stub_lock_acquire(const char *root, const char *bundle, unsigned wait_s, volatile sig_atomic_t *cancel,
 		      void (*on_wait)(void *ctx, const char *holder), void *ctx, struct stub_lock *l)
 {
-	char dir[4096], holder[256];
+	char dir[IB_PATH_MAX], holder[256];
 	unsigned waited_ms = 0;
 	int rc, told = 0;
 

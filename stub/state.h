@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../format/manifest.h"
+#include "../base/fs.h"
 
 /* Every path below is inside root: NULL or "" is the running machine, else a mounted image or
  * (in tests) a sysroot. POSIX: <root>/var/lib/ibpack/{state.json,lock}; Windows:
@@ -28,9 +29,9 @@ struct stub_state_entry {
 struct cJSON;
 
 struct stub_state {
-	char root[4096];         /* as given to stub_state_load */
-	char dir[4096];          /* the state directory */
-	char path[4200];         /* dir + state.json */
+	char root[IB_PATH_MAX];         /* as given to stub_state_load */
+	char dir[IB_PATH_MAX];          /* the state directory */
+	char path[IB_PATH_MAX];         /* dir + state.json */
 	struct cJSON *doc;       /* parsed file (unknown members kept), or a fresh one */
 	int exists;              /* the file was there */
 	int corrupt;             /* the file was there but unusable; doc is fresh */
@@ -58,7 +59,7 @@ int stub_state_check(const struct stub_state *s, const struct ib_manifest *m, in
 /* ---- the install lock ---- */
 struct stub_lock {
 	intptr_t handle;         /* POSIX fd / Windows HANDLE; -1 when not held */
-	char path[4200];
+	char path[IB_PATH_MAX];
 };
 #define STUB_LOCK_WAIT_DEFAULT 300 /* seconds a second install waits for the first */
 
@@ -73,11 +74,6 @@ void stub_lock_release(struct stub_lock *l);
 /* ---- platform layer: stub/state_posix.c or stub/state_win.c ---- */
 /* Writes the state directory of root into dir, creating it (and missing parents) when create. */
 int state_plat_dir(const char *root, int create, char *dir, size_t size);
-/* Reads a whole file of at most max bytes (malloc'd, NUL-terminated); -ENOENT when missing,
- * -EFBIG when larger than max. */
-int state_plat_read(const char *path, size_t max, char **data, size_t *len);
-/* Replaces path with data atomically and durably (see stub_state_save). */
-int state_plat_write(const char *path, const void *data, size_t len);
 /* Renames from to to, replacing to. */
 int state_plat_rename(const char *from, const char *to);
 /* Non-blocking attempt at the exclusive lock on path: 0 taken, IB_E_LOCKED busy, else an error.

@@ -1,8 +1,9 @@
 /* POSIX files of the install state and lock: <root>/var/lib/ibpack/{state.json,lock}. */
 #include "state.h"
 
-#include "../format/err.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +18,7 @@
 int state_plat_dir(const char *root, int create, char *dir, size_t size)
 {
 	static const char *const parts[] = { "/var", "/var/lib", "/var/lib/ibpack" };
-	char base[4096];
+	char base[IB_PATH_MAX];
 	size_t n;
 
 	if (ib_snprintf(base, sizeof(base), "%s", root ? root : ""))
@@ -31,107 +32,6 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 		/* 0755: the record is readable by anyone, writable by root only. */
 		if (create && mkdir(dir, 0755) != 0 && errno != EEXIST)
 			return ib_fail(-errno, "cannot create '%s' for the install state: %s", dir, strerror(errno));
-	}
-	return 0;
-}
-
-int state_plat_read(const char *path, size_t max, char **data, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), rc = 0;
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-
-	*data = NULL;
-	*len = 0;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-	} else if (!S_ISREG(st.st_mode)) {
-		rc = -EINVAL;
-	} else if ((uint64_t)st.st_size > max) {
-		rc = -EFBIG;
-	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
-		rc = -ENOMEM;
-	} else {
-		while (got < (size_t)st.st_size) {
-			ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r < 0) {
-				rc = -errno;
-				break;
-			}
-			if (r == 0)
-				break; /* shrank: parse what is there, it will not be valid JSON */
-			got += (size_t)r;
-		}
-		buf[got] = '\0';
-	}
-	close(fd);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	*data = buf;
-	*len = got;
-	return 0;
-}
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-int state_plat_write(const char *path, const void *data, size_t len)
-{
-	char tmp[4300], dir[4300], *slash;
-	int fd, rc, dfd;
-
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp", path) || ib_snprintf(dir, sizeof(dir), "%s", path))
-		return ib_fail(-ENAMETOOLONG, "state path too long");
-	/* A leftover of an interrupted write; we hold the lock, so nobody else is writing it. */
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return ib_fail(-errno, "cannot create '%s': %s", tmp, strerror(errno));
-	(void)fchmod(fd, 0644);
-	rc = write_all(fd, data, len);
-	if (!rc)
-		rc = write_all(fd, "\n", 1);
-	/* Durable before it becomes visible: after a crash the old or the new state, never none. */
-	if (!rc && fsync(fd) != 0)
-		rc = -errno;
-	if (close(fd) != 0 && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc) {
-		(void)unlink(tmp);
-		return ib_fail(rc, "writing '%s': %s", path, strerror(-rc));
-	}
-	slash = strrchr(dir, '/');
-	if (slash) {
-		*slash = '\0';
-		dfd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd); /* the rename itself */
-			close(dfd);
-		}
 	}
 	return 0;
 }

@@ -2,9 +2,10 @@
  * <root>\ProgramData\ibpack for a mounted image. */
 #include "state.h"
 
-#include "../format/err.h"
-#include "../format/fileio.h"
-#include "../format/util.h"
+#include "../base/err.h"
+#include "../base/fileio.h"
+#include "../base/fs.h"
+#include "../base/util.h"
 
 #include <windows.h>
 #include <aclapi.h>
@@ -20,46 +21,6 @@
  * (Windows byte-range locks are mandatory). */
 #define LOCK_OFFSET_HIGH 0x100u
 
-static int win_fail(const char *what, const char *path)
-{
-	DWORD e = GetLastError();
-
-	return ib_fail(ib_win_errno(e), "%s '%s': %s", what, path, ib_win_strerror(e));
-}
-
-/* 1 when an existing directory is no reparse point and is owned by SYSTEM, Administrators or
- * this process's user: nobody else planted it (ProgramData lets users create folders). */
-static int trusted_dir(const wchar_t *path)
-{
-	HANDLE h = CreateFileW(path, READ_CONTROL | FILE_READ_ATTRIBUTES,
-			       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-			       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-	BY_HANDLE_FILE_INFORMATION info;
-	PSECURITY_DESCRIPTOR sd = NULL;
-	PSID owner = NULL;
-	HANDLE tok;
-	int ok = 0;
-
-	if (h == INVALID_HANDLE_VALUE)
-		return 0;
-	if (GetFileInformationByHandle(h, &info) && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
-	    !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
-	    GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd) ==
-		    ERROR_SUCCESS && owner) {
-		ok = IsWellKnownSid(owner, WinLocalSystemSid) || IsWellKnownSid(owner, WinBuiltinAdministratorsSid);
-		if (!ok && OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok)) {
-			union { TOKEN_USER tu; char buf[256]; } u;
-			DWORD len = sizeof(u);
-
-			ok = GetTokenInformation(tok, TokenUser, &u, len, &len) && EqualSid(owner, u.tu.User.Sid);
-			CloseHandle(tok);
-		}
-	}
-	LocalFree(sd);
-	CloseHandle(h);
-	return ok;
-}
-
 static int make_dir(const char *dir)
 {
 	/* SYSTEM, Administrators and the creating owner write; users read. */
@@ -74,8 +35,8 @@ static int make_dir(const char *dir)
 		sa.lpSecurityDescriptor = NULL;
 	if (!CreateDirectoryW(w, sa.lpSecurityDescriptor ? &sa : NULL)) {
 		if (GetLastError() != ERROR_ALREADY_EXISTS)
-			rc = win_fail("cannot create the install state folder", dir);
-		else if (!trusted_dir(w))
+			rc = ib_win_fail("cannot create the install state folder", dir);
+		else if (!ib_win_trusted_dir(w))
 			rc = ib_fail(-EACCES, "the install state folder '%s' is a link or is not owned by SYSTEM, "
 				     "Administrators or this user: remove it", dir);
 	}
@@ -86,7 +47,7 @@ static int make_dir(const char *dir)
 
 int state_plat_dir(const char *root, int create, char *dir, size_t size)
 {
-	char base[4096];
+	char base[IB_PATH_MAX];
 	size_t n;
 	int rc;
 
@@ -104,7 +65,7 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 			if (!w)
 				return -ENOMEM;
 			rc = CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS ? 0 :
-			     win_fail("cannot create", dir);
+			     ib_win_fail("cannot create", dir);
 			free(w);
 			if (rc)
 				return rc;
@@ -132,87 +93,6 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 	if (ib_snprintf(dir + n, size - n, "\\ibpack"))
 		return ib_fail(-ENAMETOOLONG, "state path too long");
 	return create ? make_dir(dir) : 0;
-}
-
-int state_plat_read(const char *path, size_t max, char **data, size_t *len)
-{
-	wchar_t *w = ib_win_long_path(path);
-	HANDLE h;
-	LARGE_INTEGER size;
-	char *buf = NULL;
-	size_t got = 0;
-	int rc = 0;
-
-	*data = NULL;
-	*len = 0;
-	if (!w)
-		return -errno;
-	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-	free(w);
-	if (h == INVALID_HANDLE_VALUE)
-		return ib_win_errno(GetLastError());
-	if (!GetFileSizeEx(h, &size))
-		rc = ib_win_errno(GetLastError());
-	else if ((uint64_t)size.QuadPart > max)
-		rc = -EFBIG;
-	else if (!(buf = malloc((size_t)size.QuadPart + 1)))
-		rc = -ENOMEM;
-	while (!rc && got < (size_t)size.QuadPart) {
-		DWORD n;
-
-		if (!ReadFile(h, buf + got, (DWORD)((size_t)size.QuadPart - got), &n, NULL)) {
-			rc = ib_win_errno(GetLastError());
-			break;
-		}
-		if (n == 0)
-			break;
-		got += n;
-	}
-	CloseHandle(h);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	buf[got] = '\0';
-	*data = buf;
-	*len = got;
-	return 0;
-}
-
-int state_plat_write(const char *path, const void *data, size_t len)
-{
-	char tmp[4300];
-	wchar_t *wt, *wp;
-	HANDLE h;
-	DWORD n;
-	int rc = 0;
-
-	if (ib_snprintf(tmp, sizeof(tmp), "%s.tmp", path))
-		return ib_fail(-ENAMETOOLONG, "state path too long");
-	wt = ib_win_long_path(tmp);
-	wp = ib_win_long_path(path);
-	if (!wt || !wp) {
-		free(wt);
-		free(wp);
-		return -ENOMEM;
-	}
-	DeleteFileW(wt); /* a leftover of an interrupted write; we hold the lock */
-	h = CreateFileW(wt, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
-	if (h == INVALID_HANDLE_VALUE) {
-		rc = win_fail("cannot create", tmp);
-	} else {
-		if (!WriteFile(h, data, (DWORD)len, &n, NULL) || n != len || !WriteFile(h, "\r\n", 2, &n, NULL) ||
-		    !FlushFileBuffers(h))
-			rc = win_fail("writing", tmp);
-		CloseHandle(h);
-		if (!rc && !MoveFileExW(wt, wp, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-			rc = win_fail("cannot replace", path);
-		if (rc)
-			DeleteFileW(wt);
-	}
-	free(wt);
-	free(wp);
-	return rc;
 }
 
 int state_plat_rename(const char *from, const char *to)
@@ -243,7 +123,7 @@ int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l
 			FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 	free(w);
 	if (h == INVALID_HANDLE_VALUE)
-		return win_fail("cannot open the install lock", path);
+		return ib_win_fail("cannot open the install lock", path);
 	memset(&ov, 0, sizeof(ov));
 	ov.OffsetHigh = LOCK_OFFSET_HIGH;
 	if (!LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ov)) {

@@ -8,8 +8,9 @@
 #include <stdio.h>
 
 #include "../format/bundle.h"
-#include "../format/err.h"
-#include "../format/match.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../policy/match.h"
 
 #define STUB_MAX_DEVS 32
 #define STUB_MAX_NICS 16
@@ -42,7 +43,7 @@ struct stub_opts {
 	size_t n_nic_override;
 	int detect, list, verify, json, quiet, keep, help, version;
 	long timeout;           /* 0: the package's own */
-	/* ---- signing workflows (issue 9): --trust KEY.pub and --trust-ca CA.pem, repeatable ---- */
+	/* ---- signing workflows: --trust KEY.pub and --trust-ca CA.pem, repeatable ---- */
 	const char *trust_keys[8], *trust_cas[8];
 	size_t ntrust_keys, ntrust_cas;
 	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
@@ -52,7 +53,7 @@ struct stub_opts {
 	int allow_downgrade;    /* --allow-downgrade: install even if an older sequence */
 	int lock_wait_set;      /* --lock-wait given */
 	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
-	/* ---- Azure VM extension handler (issue 6): stub/extension.c ---- */
+	/* ---- Azure VM extension handler: stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
 };
 
@@ -60,7 +61,7 @@ struct stub_opts {
 struct stub_log {
 	FILE *file;
 	FILE *echo;             /* stdout, or stderr when --json owns stdout, or NULL when quiet */
-	char path[4096];
+	char path[IB_PATH_MAX];
 };
 void log_open(struct stub_log *l, const char *path, FILE *echo);
 void log_msg(struct stub_log *l, const char *level, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 3, 4)));
@@ -110,5 +111,8 @@ extern const volatile uint8_t stub_trust_area[IB_TRUST_AREA_SIZE];
 
 /* Fills h->nics from h->devs (InfiniBand devices only, each token once). */
 void stub_host_collect(struct stub_host *h);
+/* Fills a detected Mellanox function's models, VF flag, InfiniBand verdict and note from its device
+ * id and class code (class_known: whether the platform reported a class code). */
+void stub_dev_classify(struct stub_dev *d, int class_known);
 
 #endif

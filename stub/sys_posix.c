@@ -1,9 +1,10 @@
 /* Linux system services for the stub: init, signals, temp dirs and the default log path. */
 #include "stub.h"
 
-#include "../format/err.h"
+#include "../base/err.h"
+#include "../base/fs.h"
 #include "../format/outdir.h"
-#include "../format/util.h"
+#include "../base/util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 int plat_rmtree(const char *path)
 {
 	struct ib_outdir *d;
-	char parent[4096], *slash;
+	char parent[IB_PATH_MAX], *slash;
 	int rc;
 
 	if (ib_snprintf(parent, sizeof(parent), "%s", path))
@@ -121,9 +122,4 @@ int plat_mkdir(const char *path)
 int plat_isatty_stderr(void)
 {
 	return isatty(2);
-}
-
-int main(int argc, char **argv)
-{
-	return stub_main(argc, argv);
 }

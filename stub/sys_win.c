@@ -2,11 +2,12 @@
  * temp dirs, the default log folder and the wmain entry point. */
 #include "stub.h"
 
-#include "../format/err.h"
-#include "../format/exitcode.h"
-#include "../format/fileio.h"
+#include "../base/err.h"
+#include "../base/fs.h"
+#include "../policy/exitcode.h"
+#include "../base/fileio.h"
 #include "../format/outdir.h"
-#include "../format/util.h"
+#include "../base/util.h"
 
 #include <windows.h>
 #include <aclapi.h>
@@ -85,38 +86,12 @@ void plat_signals(volatile sig_atomic_t *flag)
 	SetConsoleCtrlHandler(on_ctrl, TRUE);
 }
 
-/* The SID of the user this process runs as, as a malloc'd token; NULL on failure. */
-static PSID token_user(void)
-{
-	HANDLE tok;
-	DWORD len = 0;
-	TOKEN_USER *tu;
-	PSID sid = NULL;
-
-	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
-		return NULL;
-	GetTokenInformation(tok, TokenUser, NULL, 0, &len);
-	tu = len ? malloc(len) : NULL;
-	if (tu && GetTokenInformation(tok, TokenUser, tu, len, &len)) {
-		DWORD n = GetLengthSid(tu->User.Sid);
-
-		sid = malloc(n);
-		if (sid && !CopySid(n, sid, tu->User.Sid)) {
-			free(sid);
-			sid = NULL;
-		}
-	}
-	free(tu);
-	CloseHandle(tok);
-	return sid;
-}
-
 /* A security descriptor granting full control to SYSTEM, Administrators and the current user
  * only, inherited by everything below and protected from the parent's ACEs. */
 static PSECURITY_DESCRIPTOR private_sd(void)
 {
 	PSECURITY_DESCRIPTOR sd = NULL;
-	PSID user = token_user();
+	PSID user = ib_win_token_user();
 	wchar_t *usid = NULL, sddl[256];
 
 	if (!user)
@@ -130,45 +105,8 @@ static PSECURITY_DESCRIPTOR private_sd(void)
 	return sd;
 }
 
-/* 1 when an existing directory is a real directory (no reparse point) owned by SYSTEM,
- * Administrators, TrustedInstaller or the current user: nobody else could have planted a link
- * or a hard-linked log file in it. */
-static int trusted_dir(const wchar_t *path)
-{
-	HANDLE h = CreateFileW(path, READ_CONTROL | FILE_READ_ATTRIBUTES,
-			       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
-			       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
-	BY_HANDLE_FILE_INFORMATION info;
-	PSECURITY_DESCRIPTOR sd = NULL;
-	PSID owner = NULL, user;
-	int ok = 0;
-
-	if (h == INVALID_HANDLE_VALUE)
-		return 0;
-	if (GetFileInformationByHandle(h, &info) && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
-	    !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
-	    GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd) == ERROR_SUCCESS &&
-	    owner) {
-		wchar_t *s = NULL;
-
-		ok = IsWellKnownSid(owner, WinLocalSystemSid) || IsWellKnownSid(owner, WinBuiltinAdministratorsSid);
-		if (!ok && ConvertSidToStringSidW(owner, &s)) {
-			/* NT SERVICE\TrustedInstaller owns most of the system drive's folders. */
-			ok = !wcscmp(s, L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464");
-			LocalFree(s);
-		}
-		if (!ok && (user = token_user())) {
-			ok = EqualSid(owner, user);
-			free(user);
-		}
-	}
-	LocalFree(sd);
-	CloseHandle(h);
-	return ok;
-}
-
 /* Creates base\part1\part2... one level at a time with the private ACL; existing levels must be
- * trusted_dir(). base must exist. Returns the full path (malloc'd) or NULL. */
+ * ib_win_trusted_dir(). base must exist. Returns the full path (malloc'd) or NULL. */
 static wchar_t *secure_mkdirs(const wchar_t *base, const wchar_t *const *parts, size_t nparts)
 {
 	PSECURITY_DESCRIPTOR sd = private_sd();
@@ -179,7 +117,7 @@ static wchar_t *secure_mkdirs(const wchar_t *base, const wchar_t *const *parts, 
 	for (size_t i = 0; i < nparts; i++)
 		cap += wcslen(parts[i]) + 1;
 	path = malloc(cap * sizeof(wchar_t));
-	if (!sd || !path || !trusted_dir(base))
+	if (!sd || !path || !ib_win_trusted_dir(base))
 		goto fail;
 	wcscpy_s(path, cap, base);
 	for (size_t i = 0; i < nparts; i++) {
@@ -188,7 +126,7 @@ static wchar_t *secure_mkdirs(const wchar_t *base, const wchar_t *const *parts, 
 		if (n && path[n - 1] != L'\\')
 			wcscat_s(path, cap, L"\\");
 		wcscat_s(path, cap, parts[i]);
-		if (!CreateDirectoryW(path, &sa) && (GetLastError() != ERROR_ALREADY_EXISTS || !trusted_dir(path)))
+		if (!CreateDirectoryW(path, &sa) && (GetLastError() != ERROR_ALREADY_EXISTS || !ib_win_trusted_dir(path)))
 			goto fail;
 	}
 	LocalFree(sd);
@@ -375,7 +313,7 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 int plat_rmtree(const char *path)
 {
 	struct ib_outdir *d;
-	char parent[4096], *sep, *fwd;
+	char parent[IB_PATH_MAX], *sep, *fwd;
 	const char *leaf;
 	int rc;
 
@@ -423,30 +361,4 @@ int plat_isatty_stderr(void)
 
 	/* Pipes and files (the agent, a log redirect) get no progress line. */
 	return h && h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode) && (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING);
-}
-
-/* -municode: the C runtime calls wmain with the UTF-16 command line. */
-int wmain(int argc, wchar_t **argv);
-
-int wmain(int argc, wchar_t **argv)
-{
-	char **args;
-	int rc;
-
-	plat_init();
-	args = calloc((size_t)argc + 1, sizeof(char *));
-	if (!args)
-		return IB_EXIT_WIN_UNEXPECTED;
-	for (int i = 0; i < argc; i++) {
-		args[i] = ib_win_utf8(argv[i]);
-		if (!args[i]) {
-			fprintf(stderr, "ibpack: argument %d is not valid UTF-16\n", i);
-			return IB_EXIT_USAGE;
-		}
-	}
-	rc = stub_main(argc, args);
-	for (int i = 0; i < argc; i++)
-		free(args[i]);
-	free(args);
-	return rc;
 }

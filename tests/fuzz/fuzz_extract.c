@@ -2,7 +2,7 @@
  * The input is treated as a package blob whose chunk hashes match, as a malicious but correctly
  * signed build input would be; the first byte picks the compression filter. */
 #include "../../format/bundle.h"
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/extract.h"
 #include "../../format/outdir.h"
 #include "../../signing/crypto.h"

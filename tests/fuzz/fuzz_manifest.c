@@ -1,6 +1,6 @@
 /* Fuzz target: manifest parsing and validation, then selection over the parsed packages. */
 #include "../../format/manifest.h"
-#include "../../format/match.h"
+#include "../../policy/match.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,21 +1,25 @@
 /* Fuzz target: the stub's install state file (stub/state.c): loading, validation, the rollback
- * rule and record updates. The stub's files are compiled in here, since they are not part of the
- * format library the other targets link. */
-#include "../../stub/state.c"
-#include "../../stub/state_posix.c"
+ * rule and record updates, linked from the stub's logic library. */
+#include "../../base/fs.h"
+#include "../../base/util.h"
+#include "../../stub/state.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char root[] = "/tmp/ibpack-fuzz-state-XXXXXX";
-static char file[4200];
+static char file[IB_PATH_MAX];
 
 /* Leaves nothing in /tmp: the replay runs in every make test. */
 static void cleanup(void)
 {
 	static const char *const dirs[] = { "/var/lib/ibpack", "/var/lib", "/var", "" };
-	char path[4200];
+	char path[IB_PATH_MAX];
 
 	unlink(file);
 	for (size_t i = 0; i < IB_ARRAY_LEN(dirs); i++)
@@ -32,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f;
 
 	if (!ready) {
-		char dir[4096];
+		char dir[IB_PATH_MAX];
 
 		if (!mkdtemp(root) || state_plat_dir(root, 1, dir, sizeof(dir)) ||
 		    ib_snprintf(file, sizeof(file), "%s/state.json", dir))

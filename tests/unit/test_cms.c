@@ -15,9 +15,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/format.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 #define MKPKI "tests/fixtures/mkpki.sh"
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/outdir.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 static int check(const char *path)
 {

@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/format.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 /* A consistent layout: 4096-byte stub, 1000-byte payload, 500-byte manifest, 116-byte signature
  * block, pad to 8, footer. */
@@ -304,10 +304,27 @@ static void test_decode_reads_only_64_bytes(void **state)
 	assert_int_equal(ib_footer_decode(raw, f.bundle_len, &out), 0);
 }
 
+/* The layout both the builder and attach-signature use: 8-byte aligned, the pad counted. */
+static void test_footer_layout(void **state)
+{
+	struct ib_footer f = { .sigblock_off = 1000 };
+
+	(void)state;
+	for (uint64_t len = 0; len < 40; len++) {
+		size_t pad = ib_footer_layout(&f, len);
+
+		assert_true(pad < IB_BUNDLE_ALIGN);
+		assert_int_equal(f.sigblock_len, len);
+		assert_int_equal(f.bundle_len % IB_BUNDLE_ALIGN, 0);
+		assert_int_equal(f.bundle_len, 1000 + len + pad + IB_FOOTER_SIZE);
+	}
+}
+
 int main(void)
 {
 	struct CMUnitTest tests[64] = {
 		cmocka_unit_test(test_encode_layout),
+		cmocka_unit_test(test_footer_layout),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_every_padding),
 		cmocka_unit_test(test_limits_accepted),
@@ -319,7 +336,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_len_smaller_than_file),
 		cmocka_unit_test(test_decode_reads_only_64_bytes),
 	};
-	size_t n = 11;
+	size_t n = 12;
 
 	for (size_t i = 0; i < IB_ARRAY_LEN(bad_cases); i++, n++) {
 		tests[n].name = bad_cases[i].name;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/manifest.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 /* ---- fixtures: JSON written with ' for ", converted at run time ---- */
 

@@ -7,9 +7,9 @@
 
 #include <string.h>
 
-#include "../../format/err.h"
-#include "../../format/match.h"
-#include "../../format/util.h"
+#include "../../base/err.h"
+#include "../../policy/match.h"
+#include "../../base/util.h"
 
 /* ---- glob ---- */
 

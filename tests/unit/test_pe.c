@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/pe.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 #define LFANEW 0x80u
 #define OPT(lfanew) ((lfanew) + 24u)               /* optional header: after "PE\0\0" + COFF */

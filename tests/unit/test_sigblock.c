@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/format.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 #define HDR 12   /* magic + count */
 #define ENTRY 40 /* alg, reserved, key id, length */

@@ -17,8 +17,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "../../format/err.h"
-#include "../../format/util.h"
+#include "../../base/err.h"
+#include "../../base/util.h"
 #include "../../signing/crypto.h"
 
 static const uint8_t msg[] = "the exact manifest bytes";

@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "../../format/err.h"
+#include "../../base/err.h"
 #include "../../format/format.h"
-#include "../../format/util.h"
+#include "../../base/util.h"
 
 static const uint8_t msg[] = "{\"format\":1}";
 
@@ -381,7 +382,7 @@ static void test_bad_key_records(void **state)
 	append_rec(area, IB_TRUST_KEY, 0, der, (uint16_t)len);
 	assert_int_equal(decode(area, IB_TRUST_AREA_SIZE), IB_E_FORMAT);
 	/* Not DER, truncated DER, empty value: a damaged trust area is a malformed bundle (exit 2),
-	 * not a key problem of the caller (issue 8: the tamper sweep). */
+	 * not a key problem of the caller (the tamper sweep). */
 	memset(junk, 0x41, sizeof(junk));
 	valid_area(area, 1);
 	append_rec(area, IB_TRUST_KEY, IB_ALG_ED25519, junk, sizeof(junk));
@@ -784,6 +785,67 @@ static void test_explain_small_buffers(void **state)
 	ib_trust_release(&t);
 }
 
+/* ---- ib_trust_resolve: the one rule for which anchors, revocations and threshold apply ---- */
+
+static void write_pub(const char *path, int i)
+{
+	char pem[4096];
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(ib_pubkey_pem(pub[i], pem, sizeof(pem)), 0);
+	fputs(pem, f);
+	fclose(f);
+}
+
+static void test_resolve_embedded_policy(void **state)
+{
+	uint8_t *area = new_area();
+	struct ib_trust t;
+
+	(void)state;
+	valid_area(area, 2);
+	assert_int_equal(ib_trust_resolve(area, NULL, 0, NULL, 0, 0, &t), 0);
+	assert_int_equal(t.nkeys, 2);
+	assert_int_equal(t.nrevoked, 1);
+	assert_int_equal(t.threshold, 2);
+	ib_trust_release(&t);
+	/* An explicit threshold overrides the embedded one. */
+	assert_int_equal(ib_trust_resolve(area, NULL, 0, NULL, 0, 1, &t), 0);
+	assert_int_equal(t.threshold, 1);
+	ib_trust_release(&t);
+	free(area);
+}
+
+static void test_resolve_anchors_replace_keys_keep_revocations(void **state)
+{
+	char path[] = "/tmp/ibpack-trust-XXXXXX";
+	uint8_t *area = new_area();
+	const char *keys[1] = { path };
+	struct ib_trust t;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_pub(path, 1);
+	valid_area(area, 1);
+	assert_int_equal(ib_trust_resolve(area, keys, 1, NULL, 0, 0, &t), 0);
+	assert_int_equal(t.nkeys, 1);
+	assert_memory_equal(ib_pubkey_id(t.keys[0]), ib_pubkey_id(pub[1]), IB_KEYID_LEN);
+	assert_int_equal(t.nrevoked, 1); /* the embedded revocation still applies */
+	ib_trust_release(&t);
+	/* No embedded policy at all: only the anchors, threshold 1. */
+	assert_int_equal(ib_trust_resolve(NULL, keys, 1, NULL, 0, 0, &t), 0);
+	assert_int_equal(t.nkeys, 1);
+	assert_int_equal(t.threshold, 1);
+	ib_trust_release(&t);
+	/* A key file that is not there fails, and nothing leaks. */
+	unlink(path);
+	assert_true(ib_trust_resolve(area, keys, 1, NULL, 0, 0, &t) < 0);
+	free(area);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +879,8 @@ int main(void)
 		cmocka_unit_test(test_unsigned_never_trusted),
 		cmocka_unit_test(test_evaluate_states),
 		cmocka_unit_test(test_revoked_lookup),
+		cmocka_unit_test(test_resolve_embedded_policy),
+		cmocka_unit_test(test_resolve_anchors_replace_keys_keep_revocations),
 	};
 
 	return cmocka_run_group_tests_name("trust", tests, setup_group, teardown_group);

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../format/err.h"
-#include "../../format/util.h"
+#include "../../base/err.h"
+#include "../../base/util.h"
 
 /* ---- little-endian codecs ---- */
 

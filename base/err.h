@@ -6,12 +6,10 @@
 
 /* mingw's "printf" format archetype is Microsoft's, which lacks %zu; the Windows stub is built
  * with mingw's C99 printf (__USE_MINGW_ANSI_STDIO), which gnu_printf describes. */
-#ifndef IB_PRINTF_FMT
 #ifdef __MINGW32__
 #define IB_PRINTF_FMT gnu_printf
 #else
 #define IB_PRINTF_FMT printf
-#endif
 #endif
 
 /* Project codes sit below -1000 so they never collide with -errno values. */
@@ -55,5 +53,9 @@ const char *ib_errmsg(int code);
 const char *ib_strerror(int code);
 
 void ib_err_clear(void);
+
+/* 1 for the codes that mean "this bundle is invalid" (format, truncation, integrity, signature,
+ * trust, wrong target): one class for ibpack's exit 2 and the stub's. */
+int ib_err_is_invalid_bundle(int code);
 
 #endif

@@ -85,3 +85,18 @@ void ib_err_clear(void)
 	detail[0] = '\0';
 	detail_code = 0;
 }
+
+int ib_err_is_invalid_bundle(int code)
+{
+	switch (code) {
+	case IB_E_FORMAT:
+	case IB_E_TRUNCATED:
+	case IB_E_INTEGRITY:
+	case IB_E_SIGNATURE:
+	case IB_E_UNTRUSTED:
+	case IB_E_MISMATCH:
+		return 1;
+	default:
+		return 0;
+	}
+}

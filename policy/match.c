@@ -1,8 +1,8 @@
 /* Hardware and OS vocabulary (NIC models, PCI ids, OS tokens) and package selection. */
 #include "match.h"
 
-#include "err.h"
-#include "util.h"
+#include "../base/err.h"
+#include "../base/util.h"
 
 #include <stdarg.h>
 #include <stdio.h>

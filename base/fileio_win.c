@@ -295,3 +295,10 @@ void ib_file_close(struct ib_file *f)
 	f->handle = NULL;
 	f->fd = -1;
 }
+
+int ib_win_fail(const char *what, const char *path)
+{
+	DWORD e = GetLastError();
+
+	return ib_fail(ib_win_errno(e), "%s '%s': %s", what, path, ib_win_strerror(e));
+}

@@ -1,25 +1,20 @@
 /* The stub's exit codes, kept compatible with the InfiniBandDriverLinux/Windows extensions. */
 #include "exitcode.h"
 
-#include "err.h"
-#include "manifest.h"
+#include "../base/err.h"
+#include "../format/manifest.h"
 
 int ib_exit_code(int err, int target)
 {
 	int win = target == IB_TARGET_WINDOWS_X86_64;
 
+	if (ib_err_is_invalid_bundle(err))
+		return IB_EXIT_INTEGRITY;
 	switch (err) {
 	case IB_OK:
 		return IB_EXIT_OK;
 	case IB_E_USAGE:
 		return IB_EXIT_USAGE;
-	case IB_E_FORMAT:
-	case IB_E_TRUNCATED:
-	case IB_E_INTEGRITY:
-	case IB_E_SIGNATURE:
-	case IB_E_UNTRUSTED:
-	case IB_E_MISMATCH:
-		return IB_EXIT_INTEGRITY;
 	case IB_E_NODEVICE:
 		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_NODEVICE;
 	case IB_E_UNSUPPORTED_OS:

@@ -5,11 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fs.h"
+
 struct ib_file {
 	int fd;        /* POSIX descriptor, -1 when closed */
 	void *handle;  /* Windows HANDLE */
 	uint64_t size;
-	char path[4096];
+	char path[IB_PATH_MAX];
 };
 
 /* Opens path for reading. On Windows the file is opened without FILE_SHARE_WRITE so nobody can
@@ -39,6 +41,8 @@ wchar_t *ib_win_long_path(const char *utf8);
 const char *ib_win_strerror(unsigned long err);
 /* Maps a Win32 error code to a negative errno value for ib_fail. */
 int ib_win_errno(unsigned long err);
+/* Records "<what> '<path>': <GetLastError() text>" and returns its ib_win_errno code. */
+int ib_win_fail(const char *what, const char *path);
 #endif
 
 #endif

@@ -5,15 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* mingw's "printf" format archetype is Microsoft's, which lacks %zu; the Windows stub is built
- * with mingw's C99 printf (__USE_MINGW_ANSI_STDIO), which gnu_printf describes. */
-#ifndef IB_PRINTF_FMT
-#ifdef __MINGW32__
-#define IB_PRINTF_FMT gnu_printf
-#else
-#define IB_PRINTF_FMT printf
-#endif
-#endif
+#include "err.h" /* IB_PRINTF_FMT */
 
 #define IB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "manifest.h"
+#include "../format/manifest.h"
 
 #define IB_PCI_VENDOR_MELLANOX 0x15b3
 #define IB_PCI_CLASS_INFINIBAND 0x0207 /* class/subclass; 0x0200 is Ethernet */

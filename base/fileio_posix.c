@@ -2,6 +2,7 @@
 #include "fileio.h"
 
 #include "err.h"
+#include "fs.h"
 #include "util.h"
 
 #include <errno.h>
@@ -44,7 +45,7 @@ void ib_file_set_self_hint(const char *argv0)
 
 int ib_file_open_self(struct ib_file *f)
 {
-	char self[4096];
+	char self[IB_PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0) {
