@@ -71,6 +71,13 @@ STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/
 	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c
 STUB_LINUX_MAIN := stub/entry_posix.c
 
+# What each stub is built from (deps/buildinfo.sh, from deps/pins and the Debian patches the deps
+# build applied), compiled into the stub so the signed stub hash covers it; `ibpack sbom` reads it.
+STUB_INFO_L := $(BUILD)/gen/buildinfo-linux-x86_64.c
+STUB_INFO_W := $(BUILD)/gen/buildinfo-windows-x86_64.c
+STUB_LINUX += $(STUB_INFO_L)
+STUB_WIN += $(STUB_INFO_W)
+
 IBPACK := $(BUILD)/bin/ibpack
 STUB_LINUX_BIN := $(BUILD)/lib/ibpack/stub-linux-x86_64
 STUB_WIN_BIN := $(BUILD)/lib/ibpack/stub-windows-x86_64.exe
@@ -128,6 +135,20 @@ ifeq ($(STUB_LINK),static)
 	cp $@ $(BUILD)/obj/stub-linux/stub-linux-x86_64.debug
 	strip --strip-unneeded $@
 endif
+
+# Regenerated on every make (the patch list may appear after a deps build, or change with it) but
+# rewritten only when its content changes, so an unchanged stub is not relinked.
+define gen_buildinfo
+	@mkdir -p $(dir $@)
+	@bash deps/buildinfo.sh $(1) $(VERSION) $(2) deps/pins $(3)/applied-patches.tsv >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+endef
+$(STUB_INFO_L): FORCE | $(STUB_L_DEPS)
+	$(call gen_buildinfo,linux-x86_64,$(STUB_LINK),$(DEPS_DIR_linux_x86_64))
+$(STUB_INFO_W): FORCE | $(DEPS_STAMP_windows_x86_64)
+	$(call gen_buildinfo,windows-x86_64,static,$(DEPS_DIR_windows_x86_64))
+.PHONY: FORCE
+FORCE:
 
 # ---- Windows stub: cross-compiled with mingw-w64 against the same recipe ----
 WIN_CFLAGS := -std=c11 -D_WIN32_WINNT=0x0602 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 \
@@ -206,7 +227,7 @@ format-check:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files follow .clang-format"
 
 clean:
-	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/tests $(BUILD)/asan
+	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/asan
 
 # ---- make install / uninstall (DESTDIR, PREFIX); make deb: Debian packages in $(BUILD)/deb ----
 PREFIX ?= /usr/local

@@ -33,6 +33,7 @@ int cmd_fetch_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
 int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
+int cmd_sbom(int argc, char **argv);             /* cmd_sbom.c: CycloneDX bill of materials */
 
 /* The stub for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack, /usr/local/lib/ibpack,
  * /usr/lib/ibpack (stubpath.c). */
@@ -53,6 +54,9 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 		   uint32_t threshold, struct ib_trust *t);
 /* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
+/* The same with verify's anchors: CAs and a threshold as well (cli_load_trust). */
+int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
+			     size_t ncas, uint32_t threshold, struct ib_bundle *b);
 
 /* Progress on stderr when it is a terminal: "label  42%". */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);

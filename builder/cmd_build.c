@@ -2,6 +2,7 @@
 #include "build_sign.h"
 #include "cli.h"
 #include "pack.h"
+#include "sbom.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -36,6 +37,8 @@ static const char help[] =
 	"      --unsigned        write no signature: sign the 'ibpack manifest' bytes elsewhere and\n"
 	"                        add them with 'ibpack attach-signature' (needs --trust or --trust-ca)\n"
 	"      --zstd-level N    zstd level for compressed packages (default 3)\n"
+	"      --sbom FILE       also write the bundle's bill of materials (CycloneDX 1.5 JSON), the\n"
+	"                        same document 'ibpack sbom' gives for the bundle\n"
 	"      --json            print a JSON summary\n"
 	"  -q, --quiet           no progress or summary\n"
 	"SOURCE_DATE_EPOCH, when set, fixes the creation time and every file time in the bundle.\n";
@@ -44,7 +47,7 @@ static const char help[] =
 
 struct build {
 	struct cli cli;
-	const char *spec_path, *out_path, *stub_path;
+	const char *spec_path, *out_path, *stub_path, *sbom_path;
 	int target, zstd_level;
 	char *keys[MAX_KEYS], *trusts[32];
 	size_t nkeys, ntrusts;
@@ -256,13 +259,38 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 	build_sign_print(&bd->sig);
 }
 
+/* Readers refuse a manifest over IB_MANIFEST_MAX; it lists every file, so a huge tree could
+ * reach it (about 150 bytes a file): refuse to write a bundle nothing could open. */
+static int manifest_fits(size_t len)
+{
+	if (len <= IB_MANIFEST_MAX)
+		return 0;
+	return ib_fail(IB_E_LIMIT, "the manifest would be %zu bytes, over the %u a bundle may have: too many "
+		       "files in the packages (pack large trees as one archive file)", len, IB_MANIFEST_MAX);
+}
+
+/* The bill of materials from the manifest just serialized and the stub image it hashes: what
+ * 'ibpack sbom' reads back from the finished bundle. */
+static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t manifest_len,
+		      const uint8_t *stub, size_t stub_len, char **bom, size_t *bom_len)
+{
+	struct sbom_input in;
+	int rc = sbom_input_init(&in, m, manifest, manifest_len, stub, stub_len);
+
+	if (!rc)
+		rc = sbom_render(&in, bom, bom_len);
+	sbom_input_release(&in);
+	return rc;
+}
+
 static int build(struct build *bd)
 {
 	struct ib_manifest m;
 	struct ib_privkey *priv[MAX_KEYS] = { 0 };
 	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
 	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
-	char *spec_dir = NULL, *manifest = NULL;
+	char *spec_dir = NULL, *manifest = NULL, *bom = NULL;
+	size_t bom_len = 0;
 	struct ib_footer f = { .version = IB_FORMAT_VERSION };
 	struct ib_atomic_file out = { .fd = -1 };
 	int rc;
@@ -291,10 +319,12 @@ static int build(struct build *bd)
 		goto out;
 	f.stub_len = stub_len;
 	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
-	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) ||
+	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) || (rc = manifest_fits(manifest_len)) ||
 	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
 	    (rc = build_sign_check(&bd->sig, stub, stub_len, sigblock, sigblock_len, (const uint8_t *)manifest,
 				   manifest_len)))
+		goto out;
+	if (bd->sbom_path && (rc = build_sbom(&m, manifest, manifest_len, stub, stub_len, &bom, &bom_len)))
 		goto out;
 	f.manifest_len = manifest_len;
 	f.sigblock_off = f.manifest_off + manifest_len;
@@ -305,6 +335,8 @@ static int build(struct build *bd)
 	    (rc = write_out(out.fd, pad, padlen)) || (rc = write_out(out.fd, footer_bytes, sizeof(footer_bytes))) ||
 	    (rc = ib_atomic_commit(&out)))
 		goto out;
+	if (bom && (rc = ib_atomic_write_file(bd->sbom_path, 0644, bom, bom_len)))
+		goto out;
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
 out:
 	ib_atomic_abort(&out);
@@ -313,6 +345,7 @@ out:
 	free(stub);
 	free(sigblock);
 	free(manifest);
+	free(bom);
 	free(spec_dir);
 	ib_manifest_release(&m);
 	return rc;
@@ -325,7 +358,8 @@ int cmd_build(int argc, char **argv)
 		{ "target", required_argument, NULL, 't' }, { "stub", required_argument, NULL, 's' },
 		{ "trust", required_argument, NULL, 'T' },  { "zstd-level", required_argument, NULL, 'z' },
 		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         BUILD_SIGN_LONGOPTS
+		{ "help", no_argument, NULL, 'h' },         { "sbom", required_argument, NULL, 'B' },
+		BUILD_SIGN_LONGOPTS
 		{ NULL, 0, NULL, 0 },
 	};
 	struct build bd = { .zstd_level = 3 };
@@ -347,6 +381,7 @@ int cmd_build(int argc, char **argv)
 				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", optarg);
 			break;
 		case 's': bd.stub_path = optarg; break;
+		case 'B': bd.sbom_path = optarg; break;
 		case 'T':
 			if (bd.ntrusts == 32)
 				return cli_usage("build: at most 32 --trust keys");

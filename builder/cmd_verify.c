@@ -2,8 +2,10 @@
  * security team can archive (identity, signers and what each counted for, packages, verdict). */
 #include "check_pool.h"
 #include "cli.h"
+#include "sbom.h"
 
 #include "../base/err.h"
+#include "../base/fs.h"
 #include "../base/util.h"
 
 #include <cjson/cJSON.h>
@@ -21,16 +23,19 @@
 
 static const char help[] =
 	"usage: ibpack verify BUNDLE [-p KEY.pub]... [--trust-ca CA.pem]... [--threshold N] [--json]\n"
+	"                            [--sbom FILE]\n"
 	"Checks the footer, the signatures over the manifest, the stub's SHA-256, every chunk of\n"
 	"every package and the padding. Trust comes from the keys, CAs, revocations and threshold\n"
 	"embedded in the bundle's stub, or, when -p or --trust-ca is given, from those alone (with\n"
 	"--threshold N, default 1): use them on a trusted machine, where the stub is not trusted.\n"
 	"--json prints a report to archive: file and manifest SHA-256, every signature with its\n"
 	"status (counted, duplicate, revoked, untrusted, invalid), the CMS signer, every package with\n"
-	"its hash and size, and the verdict. Exit 0 when valid, 2 when not.\n";
+	"its hash and size, and the verdict. --sbom FILE also checks that the CycloneDX bill of\n"
+	"materials in FILE describes exactly this bundle (every component, hash and property).\n"
+	"Exit 0 when valid, 2 when not (or when the bill of materials does not match).\n";
 
 struct opts {
-	const char *path;
+	const char *path, *sbom;
 	char *pubs[32];
 	size_t npubs;
 	const char *cas[IB_CAS_MAX];
@@ -255,6 +260,27 @@ static void check_contents(struct ib_bundle *b, struct report *r)
 	free(res);
 }
 
+/* verify --sbom: the given document must be the one this (valid) bundle gives. */
+static void check_sbom(const struct opts *o, struct ib_bundle *b, struct report *r)
+{
+	struct sbom_input in = { 0 };
+	char *text = NULL;
+	size_t len;
+	int rc = ib_read_file(o->sbom, SBOM_TEXT_MAX, 0, &text, &len);
+
+	if (!rc) {
+		rc = sbom_input_from_bundle(&in, b);
+		if (!rc)
+			rc = sbom_check(&in, text, len);
+		sbom_input_release(&in);
+	}
+	free(text);
+	cJSON_AddStringToObject(r->json, "sbom", o->sbom);
+	cJSON_AddBoolToObject(r->json, "sbom_matches", rc == 0);
+	if (rc)
+		failed(r, ib_fail_ctx(rc, "the bill of materials '%s' does not describe this bundle: ", o->sbom));
+}
+
 static void print_human(const struct opts *o, struct ib_bundle *b, struct report *r)
 {
 	cJSON *fh = cJSON_GetObjectItemCaseSensitive(r->json, "file_sha256");
@@ -265,6 +291,8 @@ static void print_human(const struct opts *o, struct ib_bundle *b, struct report
 		printf("%s: valid: %s %s (sequence %llu, %s), %zu package%s, %zu trusted signature%s\n", o->path,
 		       b->m.name, b->m.version, (unsigned long long)b->m.sequence, ib_target_name(b->m.target),
 		       b->m.npkgs, b->m.npkgs == 1 ? "" : "s", b->valid_sigs, b->valid_sigs == 1 ? "" : "s");
+		if (o->sbom)
+			printf("  bill of materials %s describes it exactly\n", o->sbom);
 		if (cJSON_IsString(fh))
 			printf("  sha256 %s\n", fh->valuestring);
 	}
@@ -311,6 +339,8 @@ static int verify(const struct opts *o)
 			content = 1;
 			add_manifest(&b, &r);
 			check_contents(&b, &r);
+			if (o->sbom && r.ok)
+				check_sbom(o, &b, &r);
 		}
 		ib_trust_release(&t);
 	}
@@ -337,10 +367,10 @@ static int verify(const struct opts *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_CA = 0x200, O_THRESHOLD };
+	enum { O_CA = 0x200, O_THRESHOLD, O_SBOM };
 	static const struct option opts[] = {
 		{ "pubkey", required_argument, NULL, 'p' }, { "trust-ca", required_argument, NULL, O_CA },
-		{ "threshold", required_argument, NULL, O_THRESHOLD },
+		{ "threshold", required_argument, NULL, O_THRESHOLD }, { "sbom", required_argument, NULL, O_SBOM },
 		{ "json", no_argument, NULL, 'j' },        { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
@@ -365,6 +395,7 @@ int cmd_verify(int argc, char **argv)
 				return cli_usage("verify: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
 			o.threshold = (uint32_t)n;
 			break;
+		case O_SBOM: o.sbom = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(help, stdout); return CLI_OK;

@@ -85,13 +85,19 @@ int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, c
 
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b)
 {
+	return cli_open_bundle_anchored(path, (const char *const *)pubs, npubs, NULL, 0, 0, b);
+}
+
+int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
+			     size_t ncas, uint32_t threshold, struct ib_bundle *b)
+{
 	struct ib_trust t;
 	char why[1024];
 	int rc = ib_bundle_open(b, path);
 
 	if (rc)
 		return ib_fail_ctx(rc, "'%s': ", path);
-	rc = cli_load_trust(b, (const char *const *)pubs, npubs, NULL, 0, 0, &t);
+	rc = cli_load_trust(b, pubs, npubs, cas, ncas, threshold, &t);
 	if (rc) {
 		ib_bundle_close(b);
 		return rc;

@@ -18,8 +18,8 @@ static const char usage[] =
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
-	"        [--unsigned]   build a signed bundle from a spec\n"
-	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json]\n"
+	"        [--unsigned] [--sbom FILE]   build a signed bundle from a spec\n"
+	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
 	"  list BUNDLE [-p KEY.pub] [--json]\n"
@@ -41,6 +41,8 @@ static const char usage[] =
 	"                       (exit 0 clean, 3 problems found)\n"
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
+	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
+	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
 	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
@@ -57,6 +59,7 @@ static const struct command commands[] = {
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
 	{ "extension", cmd_extension },
+	{ "sbom", cmd_sbom },
 };
 
 int main(int argc, char **argv)

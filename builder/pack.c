@@ -101,7 +101,9 @@ struct walk {
 	struct ib_package *p;
 	uint8_t *buf;
 	uint64_t done, total;
-	struct ib_sha256_ctx *pin; /* hash of a single-file source, for its sha256 pin */
+	struct ib_sha256_ctx *file_hash; /* the current file's SHA-256, for the manifest's file list */
+	struct ib_file_entry *files;     /* every regular file written so far, in tar order */
+	size_t nfiles, files_cap;
 	int dry;                   /* planning: headers of size 0, data only counted */
 	uint64_t data_bytes;       /* planning: file data, padded to tar's 512-byte records */
 	int unpredictable;         /* planning: a header would depend on a size (>= 8 GiB) */
@@ -113,17 +115,59 @@ static int archive_fail(struct walk *w, const char *what)
 	return ib_fail(IB_E_ARCHIVE, "%s: %s", what, archive_error_string(w->a));
 }
 
+/* The one mode a packed entry gets, whatever the source's permission bits: reproducible. */
+static unsigned entry_mode(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) || (st->st_mode & 0111) ? 0755 : 0644;
+}
+
+static int ascii_only(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
+/* Names go into the manifest (JSON, so UTF-8) and the bill of materials: anything that is not
+ * UTF-8 is refused rather than written as text no JSON reader accepts. */
+static int check_name(const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+
+	while (*s) {
+		size_t n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : 4;
+		uint32_t cp = n == 0 ? *s : n == 1 ? *s & 0x1fu : n == 2 ? *s & 0x0fu : *s & 0x07u;
+
+		if (n == 4)
+			goto bad;
+		for (size_t i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				goto bad;
+			cp = cp << 6 | (s[i] & 0x3fu);
+		}
+		/* overlong forms, surrogates and values past U+10FFFF */
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			goto bad;
+		s += n + 1;
+	}
+	return 0;
+bad:
+	return ib_fail(IB_E_UNSAFE, "'%s': file names must be UTF-8", name);
+}
+
 static int add_header(struct walk *w, const char *name, const struct stat *st)
 {
 	struct archive_entry *e = archive_entry_new();
-	int rc = 0;
+	int r, rc = 0;
 
 	if (!e)
 		return -ENOMEM;
 	/* Fixed metadata so the same input gives the same bytes on every machine. */
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, S_ISDIR(st->st_mode) ? AE_IFDIR : AE_IFREG);
-	archive_entry_set_perm(e, S_ISDIR(st->st_mode) || (st->st_mode & 0111) ? 0755 : 0644);
+	archive_entry_set_perm(e, entry_mode(st));
 	/* Planning writes every header with size 0 and adds the padded data size itself: a ustar
 	 * header has the same length whatever the size below 8 GiB (beyond it pax adds a record). */
 	archive_entry_set_size(e, S_ISDIR(st->st_mode) || w->dry ? 0 : st->st_size);
@@ -135,7 +179,11 @@ static int add_header(struct walk *w, const char *name, const struct stat *st)
 	archive_entry_set_mtime(e, (time_t)w->o->mtime, 0);
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
-	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+	/* ibpack never sets a locale, so libarchive cannot convert a non-ASCII name to UTF-8: it
+	 * stores the name's bytes (pax hdrcharset=BINARY, which the stub reads back unconverted)
+	 * and warns. Those bytes are UTF-8, checked by check_name. */
+	r = archive_write_header(w->a, e);
+	if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && !ascii_only(name)))
 		rc = archive_fail(w, name);
 	archive_entry_free(e);
 	w->p->file_count++;
@@ -153,13 +201,41 @@ static int check_source_entry(const char *shown, const struct stat *st)
 	return 0;
 }
 
+/* Appends the file list entry of a file about to be written; its hash is filled in at the end. */
+static struct ib_file_entry *new_file_entry(struct walk *w, const char *name, const struct stat *st)
+{
+	struct ib_file_entry *f;
+
+	if (w->nfiles == w->files_cap) {
+		size_t cap = w->files_cap ? w->files_cap * 2 : 64;
+		void *nf = realloc(w->files, cap * sizeof(*w->files));
+
+		if (!nf)
+			return NULL;
+		w->files = nf;
+		w->files_cap = cap;
+	}
+	f = &w->files[w->nfiles];
+	memset(f, 0, sizeof(*f));
+	if (!(f->path = ib_strdup(name)))
+		return NULL;
+	f->size = (uint64_t)st->st_size;
+	f->mode = entry_mode(st);
+	w->nfiles++;
+	return f;
+}
+
 static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *name, const struct stat *st)
 {
+	struct ib_file_entry *entry;
 	int fd, rc;
 	uint64_t left = (uint64_t)st->st_size;
 
 	if (w->dry)
 		return add_header(w, name, st);
+	if (!(entry = new_file_entry(w, name, st)))
+		return -ENOMEM;
+	ib_sha256_reset(w->file_hash);
 	fd = openat(dir_fd, leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return ib_fail(-errno, "cannot open '%s': %s", name, strerror(errno));
@@ -188,8 +264,7 @@ static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *na
 				     n < 0 ? strerror(errno) : "file shrank while packing");
 			break;
 		}
-		if (w->pin)
-			ib_sha256_update(w->pin, w->buf, (size_t)n);
+		ib_sha256_update(w->file_hash, w->buf, (size_t)n);
 		if (archive_write_data(w->a, w->buf, (size_t)n) != n) {
 			rc = archive_fail(w, name);
 			break;
@@ -201,6 +276,8 @@ static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *na
 			w->o->progress(w->o->progress_ctx, w->done, w->total);
 	}
 	close(fd);
+	if (!rc)
+		ib_sha256_final(w->file_hash, entry->sha256);
 	return rc;
 }
 
@@ -235,7 +312,7 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
 			break;
 		}
-		if ((rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)))
+		if ((rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)) || (rc = check_name(name)))
 			break;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -432,7 +509,8 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 	int rc = 0;
 
 	w.p->file_count = w.p->unpacked_size = 0;
-	if (!dry && ((rc = ib_sha256_new(&s.chunk)) || (rc = ib_sha256_new(&s.whole))))
+	if (!dry && ((rc = ib_sha256_new(&s.chunk)) || (rc = ib_sha256_new(&s.whole)) ||
+		     (rc = ib_sha256_new(&w.file_hash))))
 		goto cleanup;
 	w.buf = dry ? NULL : malloc(IO_BUF);
 	w.a = archive_write_new();
@@ -472,14 +550,13 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		const char *name = strrchr(source_path, '/');
 
 		name = name ? name + 1 : source_path;
-		if (!dry && p->has_source_sha256 && (rc = ib_sha256_new(&w.pin)))
-			goto cleanup;
-		rc = add_file(&w, AT_FDCWD, source_path, name, &st);
-		if (!rc && w.pin) {
-			uint8_t got[IB_SHA256_LEN];
+		if (!(rc = check_name(name)))
+			rc = add_file(&w, AT_FDCWD, source_path, name, &st);
+		/* The pin is checked against the hash the file list records: one read of the file. */
+		if (!rc && !dry && p->has_source_sha256) {
+			const uint8_t *got = w.files[0].sha256;
 			char hex[2 * IB_SHA256_LEN + 1];
 
-			ib_sha256_final(w.pin, got);
 			if (memcmp(got, p->source_sha256, IB_SHA256_LEN) != 0) {
 				ib_hex_encode(got, IB_SHA256_LEN, hex);
 				rc = ib_fail(IB_E_INTEGRITY, "'%s' has sha256 %s, not the pinned one", source_path, hex);
@@ -518,10 +595,19 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 	p->chunks = s.chunks;
 	p->nchunks = s.nchunks;
 	s.chunks = NULL;
+	ib_package_files_release(p);
+	p->has_files = 1;
+	p->files = w.files;
+	p->nfiles = w.nfiles;
+	w.files = NULL;
+	w.nfiles = 0;
 cleanup:
 	if (w.a)
 		archive_write_free(w.a);
-	ib_sha256_free(w.pin);
+	for (size_t i = 0; i < w.nfiles; i++)
+		free(w.files[i].path);
+	free(w.files);
+	ib_sha256_free(w.file_hash);
 	ib_sha256_free(s.chunk);
 	ib_sha256_free(s.whole);
 	free(s.chunks);

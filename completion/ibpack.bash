@@ -6,7 +6,7 @@
 #     complete -F _ibpack_bundle rdma.run
 
 _ibpack_commands="keygen build verify list extract manifest signature attach-signature plan
-fetch-list check extension"
+fetch-list check extension sbom"
 _ibpack_os_tokens="ubuntu-18.04 ubuntu-20.04 ubuntu-22.04 ubuntu-24.04 rhel-7.9 rhel-8.6
 rhel-8.8 rhel-9.2 almalinux-8.7 rocky-8.7 centos-7 sles-15.4 debian-11 debian-12 windows-10
 windows-11 windows-server-2012 windows-server-2012r2 windows-server-2016 windows-server-2019
@@ -18,8 +18,8 @@ _ibpack_opts() {
 	case $1 in
 	keygen) echo "-o --output --alg --json" ;;
 	build) echo "-k --key -o --output --target --stub --trust --threshold --revoke --trust-ca
-		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --json -q --quiet" ;;
-	verify) echo "-p --pubkey --trust-ca --threshold --json -q --quiet" ;;
+		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --sbom --json -q --quiet" ;;
+	verify) echo "-p --pubkey --trust-ca --threshold --json --sbom -q --quiet" ;;
 	list) echo "-p --pubkey --json" ;;
 	extract) echo "-o --output --package -p --pubkey -q --quiet" ;;
 	manifest) echo "-o --output" ;;
@@ -29,6 +29,7 @@ _ibpack_opts() {
 	fetch-list) echo "--json --format" ;;
 	check) echo "--json --hash" ;;
 	extension) echo "-o --output --publisher --type --version --force -p --pubkey" ;;
+	sbom) echo "-o --output --format -p --pubkey --trust-ca --threshold" ;;
 	esac
 	echo "-h --help"
 }
@@ -66,16 +67,20 @@ _ibpack_arg() {
 	--trust-ca | --cms-cert | --cms-chain) _ibpack_files '*.pem' '*.crt' ;;
 	--cms-key) _ibpack_files '*.key' '*.pem' ;;
 	--stub) _ibpack_files '*' ;;
+	--sbom) _ibpack_files '*.json' ;;
 	-o | --output)
 		case $1 in
 		keygen) COMPREPLY=() ;;
 		extract) _ibpack_files ;;
 		extension) _ibpack_files '*.zip' ;;
+		sbom) _ibpack_files '*.json' ;;
 		*) _ibpack_files '*' ;;
 		esac ;;
 	--alg) mapfile -t COMPREPLY < <(compgen -W "ed25519 ecdsa-p256 rsa-pss-3072" -- "$cur") ;;
 	--target) mapfile -t COMPREPLY < <(compgen -W "linux-x86_64 windows-x86_64" -- "$cur") ;;
-	--format) mapfile -t COMPREPLY < <(compgen -W "plain urls" -- "$cur") ;;
+	--format)
+		if [[ $1 == sbom ]]; then mapfile -t COMPREPLY < <(compgen -W "cyclonedx" -- "$cur")
+		else mapfile -t COMPREPLY < <(compgen -W "plain urls" -- "$cur"); fi ;;
 	--os) mapfile -t COMPREPLY < <(compgen -W "$(_ibpack_os "$3")" -- "$cur") ;;
 	--nic) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_nic_tokens" -- "$cur") ;;
 	--threshold | --zstd-level | --key-id | --package | --publisher | --type | --version) COMPREPLY=() ;;

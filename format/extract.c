@@ -71,6 +71,8 @@ struct reader_ctx {
 	int err;       /* our error when the read callback fails */
 	uint64_t done;
 	const struct ib_extract_opts *opts;
+	struct ib_sha256_ctx *file_hash; /* the current file, against the signed file list */
+	size_t next_file;                /* index of the next regular file in pkg->files */
 };
 
 static la_ssize_t read_cb(struct archive *a, void *opaque, const void **buf)
@@ -172,18 +174,60 @@ static int check_entry(struct archive_entry *e, const char *pkg)
 	return 0;
 }
 
-static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
-		      const char *path, unsigned mode, const struct ib_package *p, struct ib_extract_stats *st)
+/* With a signed file list, each regular file must be the next one listed, with the same path,
+ * size and mode; its bytes are hashed as they are written (check_file_hash). The chunk hashes
+ * already proved every byte is the signed one: this proves the list describes the files. */
+static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct archive_entry *e,
+						 const struct ib_package *p, int *rc)
 {
-	struct ib_outfile *f;
+	const struct ib_file_entry *f;
+	const char *name = archive_entry_pathname(e);
+
+	*rc = 0;
+	if (!p->has_files)
+		return NULL;
+	if (ctx->next_file >= p->nfiles) {
+		*rc = ib_fail(IB_E_INTEGRITY, "package '%s': '%s' is not in the signed file list", p->id, name);
+		return NULL;
+	}
+	f = &p->files[ctx->next_file++];
+	if (strcmp(f->path, name) || f->size != (uint64_t)archive_entry_size(e) ||
+	    f->mode != (unsigned)archive_entry_perm(e))
+		*rc = ib_fail(IB_E_INTEGRITY, "package '%s': '%s' does not match the signed file list (expected "
+			      "'%s', %llu bytes, mode %04o)", p->id, name, f->path, (unsigned long long)f->size, f->mode);
+	ib_sha256_reset(ctx->file_hash);
+	return f;
+}
+
+static int check_file_hash(struct reader_ctx *ctx, const struct ib_file_entry *f, const struct ib_package *p)
+{
+	uint8_t got[IB_SHA256_LEN];
+
+	if (!f)
+		return 0;
+	ib_sha256_final(ctx->file_hash, got);
+	if (memcmp(got, f->sha256, IB_SHA256_LEN))
+		return ib_fail(IB_E_INTEGRITY, "package '%s': '%s' does not match its signed sha256", p->id, f->path);
+	return 0;
+}
+
+static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
+		      const char *path, struct archive_entry *e, const struct ib_package *p,
+		      struct ib_extract_stats *st)
+{
+	const struct ib_file_entry *expect;
+	unsigned mode = (unsigned)archive_entry_perm(e);
+	struct ib_outfile *f = NULL;
 	const void *buf;
 	size_t size;
 	la_int64_t off;
 	uint64_t pos = 0;
 	int r, rc;
 
-	rc = ib_outdir_create(dir, path, mode, &f);
+	expect = expected_file(ctx, e, p, &rc);
 	if (rc)
+		return rc;
+	if (dir && (rc = ib_outdir_create(dir, path, mode, &f)))
 		return write_error(rc, p);
 	while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
 		if ((rc = cancelled(ctx)))
@@ -198,16 +242,20 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 				     p->id, (unsigned long long)p->unpacked_size);
 			break;
 		}
-		if ((rc = ib_outfile_write(f, buf, size))) {
+		if (f && (rc = ib_outfile_write(f, buf, size))) {
 			rc = write_error(rc, p);
 			break;
 		}
+		if (expect)
+			ib_sha256_update(ctx->file_hash, buf, size);
 		pos += size;
 		st->bytes += size;
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = entry_fail(ctx, a, p);
-	r = ib_outfile_close(f, rc == 0);
+	if (!rc)
+		rc = check_file_hash(ctx, expect, p);
+	r = f ? ib_outfile_close(f, rc == 0) : 0;
 	return rc ? rc : write_error(r, p);
 }
 
@@ -246,7 +294,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 		if (rc)
 			break;
 		if (archive_entry_filetype(e) == AE_IFDIR) {
-			rc = ib_outdir_mkdir(dir, path, archive_entry_perm(e) | 0700);
+			rc = dir ? ib_outdir_mkdir(dir, path, archive_entry_perm(e) | 0700) : 0;
 			if (rc == -EEXIST)
 				rc = 0; /* created earlier as the parent of a file (always a directory) */
 			rc = write_error(rc, p);
@@ -257,10 +305,13 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 				     p->id, name);
 			break;
 		}
-		rc = write_file(a, ctx, dir, path, archive_entry_perm(e), p, st);
+		rc = write_file(a, ctx, dir, path, e, p, st);
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = entry_fail(ctx, a, p);
+	if (!rc && p->has_files && ctx->next_file != p->nfiles)
+		rc = ib_fail(IB_E_INTEGRITY, "package '%s': %zu files of the signed file list are missing", p->id,
+			     p->nfiles - ctx->next_file);
 	if (!rc && (st->files != p->file_count || st->bytes != p->unpacked_size))
 		rc = ib_fail(IB_E_LIMIT, "package '%s': unpacked %llu files / %llu bytes, manifest declares "
 			     "%llu / %llu", p->id, (unsigned long long)st->files, (unsigned long long)st->bytes,
@@ -281,12 +332,14 @@ int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct i
 		return ib_fail(IB_E_UNTRUSTED, "refusing to extract from an unauthenticated bundle");
 	if ((rc = ib_path_check(subdir)))
 		return rc;
-	rc = ib_outdir_mkdir(dir, subdir, 0700);
+	rc = dir ? ib_outdir_mkdir(dir, subdir, 0700) : 0;
 	if (rc == -EEXIST)
 		return ib_fail(-EEXIST, "'%s' already exists in the output directory", subdir);
 	if (rc)
 		return rc;
 	rc = ib_blob_reader_init(&ctx.blob, &b->file, p, b->m.chunk_size);
+	if (!rc && p->has_files)
+		rc = ib_sha256_new(&ctx.file_hash);
 	if (!rc) {
 		ctx.blob.cancel = opts ? opts->cancel : NULL;
 		rc = open_reader(&a, p, &ctx);
@@ -296,7 +349,15 @@ int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct i
 	if (a)
 		archive_read_free(a);
 	ib_blob_reader_release(&ctx.blob);
-	if (rc)
+	ib_sha256_free(ctx.file_hash);
+	if (rc && dir)
 		(void)ib_outdir_remove_tree(dir, subdir);
 	return rc;
+}
+
+int ib_check_package_files(struct ib_bundle *b, const struct ib_package *p)
+{
+	struct ib_extract_stats st;
+
+	return ib_extract_package(b, p, NULL, p->id, NULL, &st);
 }

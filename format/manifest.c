@@ -3,6 +3,7 @@
 
 #include "../base/err.h"
 #include "../base/util.h"
+#include "outdir.h"
 
 #include <cjson/cJSON.h>
 
@@ -46,6 +47,22 @@ int ib_target_from_name(const char *s)
 		return IB_TARGET_LINUX_X86_64;
 	if (!strcmp(s, "windows-x86_64"))
 		return IB_TARGET_WINDOWS_X86_64;
+	return IB_E_USAGE;
+}
+
+/* The kinds by value (enum ib_kind is their index). */
+static const char *const kind_names[] = { "device-driver", "firmware", "application", "library" };
+
+const char *ib_kind_name(int k)
+{
+	return k >= 0 && k < (int)IB_ARRAY_LEN(kind_names) ? kind_names[k] : "?";
+}
+
+int ib_kind_from_name(const char *s)
+{
+	for (int i = 0; i < (int)IB_ARRAY_LEN(kind_names); i++)
+		if (!strcmp(s, kind_names[i]))
+			return i;
 	return IB_E_USAGE;
 }
 
@@ -226,8 +243,18 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		return jfail(c, "id", "must be 1-64 of [a-z0-9._-], starting with a letter or digit");
 	if ((rc = get_str(c, p, "name", 1, 256, &pkg->name)) ||
 	    (rc = get_str(c, p, "version", 1, 128, &pkg->version)) ||
-	    (rc = get_str(c, p, "description", 0, 4096, &pkg->description)))
+	    (rc = get_str(c, p, "description", 0, 4096, &pkg->description)) ||
+	    (rc = get_str(c, p, "vendor", 0, 256, &pkg->vendor)) ||
+	    (rc = get_str(c, p, "kind", 0, 32, &comp)))
 		return rc;
+	if (comp) {
+		pkg->kind = ib_kind_from_name(comp);
+		pkg->has_kind = 1;
+		free(comp);
+		comp = NULL;
+		if (pkg->kind < 0)
+			return jfail(c, "kind", "expected \"device-driver\", \"firmware\", \"application\" or \"library\"");
+	}
 	match = jget(p, "match");
 	if (!cJSON_IsObject(match))
 		return jfail(c, "match", "expected an object with \"os\" and \"nic\" arrays");
@@ -346,6 +373,72 @@ out:
 	return rc;
 }
 
+static int parse_mode(const char *s, unsigned *mode)
+{
+	if (!strcmp(s, "0644"))
+		*mode = 0644;
+	else if (!strcmp(s, "0755"))
+		*mode = 0755;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_file_entry(struct jctx *c, const cJSON *e, struct ib_file_entry *f)
+{
+	char *mode = NULL, *sha = NULL;
+	int rc;
+
+	if (!cJSON_IsObject(e))
+		return jfail(c, NULL, "expected an object");
+	if ((rc = get_str(c, e, "path", 1, 4096, &f->path)) || (rc = get_u64(c, e, "size", 1, UINT64_MAX, &f->size)) ||
+	    (rc = get_str(c, e, "mode", 1, 8, &mode)) || (rc = get_str(c, e, "sha256", 1, 64, &sha)))
+		goto out;
+	if (ib_path_check(f->path))
+		rc = jfail(c, "path", "not a safe relative path");
+	else if (parse_mode(mode, &f->mode))
+		rc = jfail(c, "mode", "expected \"0644\" or \"0755\"");
+	else if (strlen(sha) != 64 || ib_hex_decode(sha, f->sha256, IB_SHA256_LEN))
+		rc = jfail(c, "sha256", "expected 64 hex digits");
+out:
+	free(mode);
+	free(sha);
+	return rc;
+}
+
+/* The optional per-file list: every regular file of the package, whose sizes add up to the
+ * unpacked size. Absent in manifests written before it existed. */
+static int parse_files(struct jctx *c, const cJSON *p, struct ib_package *pkg)
+{
+	const cJSON *files = jget(p, "files"), *e;
+	uint64_t total = 0;
+	size_t i = 0;
+	int rc;
+
+	if (!files)
+		return 0;
+	if (!cJSON_IsArray(files) || (uint64_t)cJSON_GetArraySize(files) > pkg->file_count)
+		return jfail(c, "files", "expected an array of at most file_count entries");
+	pkg->has_files = 1;
+	pkg->nfiles = (size_t)cJSON_GetArraySize(files);
+	pkg->files = calloc(pkg->nfiles ? pkg->nfiles : 1, sizeof(*pkg->files));
+	if (!pkg->files)
+		return -ENOMEM;
+	cJSON_ArrayForEach(e, files) {
+		struct jctx fc = *c;
+
+		snprintf(fc.path, sizeof(fc.path), "%.140s.files[%zu]", c->path, i);
+		if ((rc = parse_file_entry(&fc, e, &pkg->files[i])))
+			return rc;
+		if (pkg->files[i].size > pkg->unpacked_size - total)
+			return jfail(&fc, "size", "the files add up to more than unpacked_size");
+		total += pkg->files[i++].size;
+	}
+	if (total != pkg->unpacked_size)
+		return jfail(c, "files", "the sizes do not add up to unpacked_size");
+	return 0;
+}
+
 static int parse_common(struct jctx *c, const cJSON *root, struct ib_manifest *m, int spec)
 {
 	char *target = NULL;
@@ -410,7 +503,8 @@ static int parse_packages(struct jctx *c, const cJSON *root, struct ib_manifest 
 				return rc;
 			snprintf(pc.path, sizeof(pc.path), "packages[%zu]", i);
 			if ((rc = get_u64(&pc, p, "unpacked_size", 1, UINT64_MAX, &m->pkgs[i].unpacked_size)) ||
-			    (rc = get_u64(&pc, p, "file_count", 1, IB_FILES_MAX, &m->pkgs[i].file_count)))
+			    (rc = get_u64(&pc, p, "file_count", 1, IB_FILES_MAX, &m->pkgs[i].file_count)) ||
+			    (rc = parse_files(&pc, p, &m->pkgs[i])))
 				return rc;
 		}
 		i++;
@@ -635,12 +729,24 @@ void ib_manifest_release(struct ib_manifest *m)
 		free(p->source);
 		free(p->url);
 		free(p->chunks);
+		free(p->vendor);
+		ib_package_files_release(p);
 	}
 	free(m->pkgs);
 	free(m->name);
 	free(m->version);
 	free(m->description);
 	memset(m, 0, sizeof(*m));
+}
+
+void ib_package_files_release(struct ib_package *p)
+{
+	for (size_t i = 0; i < p->nfiles; i++)
+		free(p->files[i].path);
+	free(p->files);
+	p->files = NULL;
+	p->nfiles = 0;
+	p->has_files = 0;
 }
 
 const struct ib_package *ib_manifest_find(const struct ib_manifest *m, const char *id)
@@ -688,6 +794,31 @@ static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
 	return cJSON_AddRawToObject(o, key, num);
 }
 
+static cJSON *files_json(const struct ib_package *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	char hex[2 * IB_SHA256_LEN + 1];
+	int ok = a != NULL;
+
+	for (size_t i = 0; ok && i < p->nfiles; i++) {
+		const struct ib_file_entry *f = &p->files[i];
+		cJSON *e = cJSON_CreateObject();
+
+		ok = e && cJSON_AddItemToArray(a, e);
+		ok = ok && cJSON_AddStringToObject(e, "path", f->path);
+		ok = ok && add_u64(e, "size", f->size);
+		ok = ok && cJSON_AddStringToObject(e, "mode", f->mode == 0755 ? "0755" : "0644");
+		if (ok)
+			ib_hex_encode(f->sha256, IB_SHA256_LEN, hex);
+		ok = ok && cJSON_AddStringToObject(e, "sha256", hex);
+	}
+	if (!ok) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
+}
+
 static cJSON *package_json(const struct ib_package *p)
 {
 	cJSON *o = cJSON_CreateObject(), *match, *inst, *blob, *chunks;
@@ -699,6 +830,10 @@ static cJSON *package_json(const struct ib_package *p)
 	ok = ok && cJSON_AddStringToObject(o, "version", p->version);
 	if (ok && p->description)
 		ok = cJSON_AddStringToObject(o, "description", p->description) != NULL;
+	if (ok && p->vendor)
+		ok = cJSON_AddStringToObject(o, "vendor", p->vendor) != NULL;
+	if (ok && p->has_kind)
+		ok = cJSON_AddStringToObject(o, "kind", ib_kind_name(p->kind)) != NULL;
 	ok = ok && (match = cJSON_AddObjectToObject(o, "match"));
 	ok = ok && cJSON_AddItemToObject(match, "os", strlist_json(&p->os));
 	ok = ok && cJSON_AddItemToObject(match, "nic", strlist_json(&p->nic));
@@ -722,6 +857,8 @@ static cJSON *package_json(const struct ib_package *p)
 		ib_hex_encode(p->chunks[i], IB_SHA256_LEN, hex);
 		ok = cJSON_AddItemToArray(chunks, cJSON_CreateString(hex));
 	}
+	if (ok && p->has_files)
+		ok = cJSON_AddItemToObject(o, "files", files_json(p));
 	if (!ok) {
 		cJSON_Delete(o);
 		return NULL;

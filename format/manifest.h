@@ -41,8 +41,25 @@ struct ib_install {
 	struct ib_codes reboot;
 };
 
+/* One regular file of a package, as packed: its tar path, size, mode (0755 or 0644) and SHA-256.
+ * The list is in tar order (byte order of the paths, a directory's files after it). */
+struct ib_file_entry {
+	char *path;
+	uint64_t size;
+	unsigned mode;
+	uint8_t sha256[IB_SHA256_LEN];
+};
+
+/* The optional "kind" of a package: what a bill of materials calls it (CycloneDX type). */
+enum ib_kind { IB_KIND_DEVICE_DRIVER = 0, IB_KIND_FIRMWARE, IB_KIND_APPLICATION, IB_KIND_LIBRARY };
+const char *ib_kind_name(int k);
+int ib_kind_from_name(const char *s);
+
 struct ib_package {
 	char *id, *name, *version, *description;
+	char *vendor;              /* optional supplier name */
+	int kind;                  /* enum ib_kind; has_kind: written to the manifest only if given */
+	int has_kind;
 	struct ib_strlist os;      /* OS token patterns, '*' allowed */
 	struct ib_strlist nic;     /* NIC tokens */
 	long priority;
@@ -57,6 +74,11 @@ struct ib_package {
 	uint8_t sha256[IB_SHA256_LEN];
 	size_t nchunks;
 	uint8_t (*chunks)[IB_SHA256_LEN];
+	/* every regular file, hashed while packing; has_files is 0 for a manifest written before
+	 * the list existed (extraction then relies on the chunk hashes alone) */
+	int has_files;
+	size_t nfiles;
+	struct ib_file_entry *files;
 };
 
 struct ib_manifest {
@@ -86,6 +108,9 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m);
 
 void ib_manifest_release(struct ib_manifest *m);
 const struct ib_package *ib_manifest_find(const struct ib_manifest *m, const char *id);
+
+/* Releases a package's file list. */
+void ib_package_files_release(struct ib_package *p);
 
 /* 1 if code is in the list. */
 int ib_codes_has(const struct ib_codes *c, long code);

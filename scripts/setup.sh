@@ -22,6 +22,9 @@ test_pkgs+=(debian-archive-keyring)
 # tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
 # code; the agent itself must never run here (its service is masked before the install, below)
 test_pkgs+=(waagent python3-distro)
+# tests/bats/sbom.bats validates bills of materials with the CycloneDX JavaScript library, which
+# npm installs into build/cyclonedx (Debian packages npm apart from nodejs; NodeSource bundles it)
+test_pkgs+=(nodejs)
 
 # make deb: the Debian packaging tools (the package build itself also needs the build packages)
 deb_pkgs=(debhelper lintian)
@@ -42,15 +45,23 @@ missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if ((${#missing[@]} == 0)); then
-	exit 0
-fi
-echo "ibpack setup: installing ${missing[*]}"
+# The CycloneDX validator from the npm registry (versions pinned by tests/sbom/package-lock.json).
+cyclonedx() {
+	[[ $what == test ]] || return 0
+	command -v npm >/dev/null || $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends npm >/dev/null
+	bash "$(dirname "$0")/../tests/sbom/setup.sh" "${IBPACK_BUILD:-$(dirname "$0")/../build}/cyclonedx" ||
+		echo "ibpack setup: the CycloneDX validator could not be installed (npm registry?); sbom.bats will skip validation" >&2
+}
 if [[ $(id -u) -ne 0 ]]; then
 	SUDO=sudo
 else
 	SUDO=
 fi
+if ((${#missing[@]} == 0)); then
+	cyclonedx
+	exit 0
+fi
+echo "ibpack setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 if [[ " ${missing[*]} " == *" waagent "* ]]; then
 	# The package would start the agent, which reconfigures a VM; only its code is wanted.
@@ -58,3 +69,4 @@ if [[ " ${missing[*]} " == *" waagent "* ]]; then
 fi
 $SUDO apt-get -o DPkg::Lock::Timeout=900 update -qq
 $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+cyclonedx

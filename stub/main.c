@@ -60,7 +60,7 @@ static const char help[] =
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
 	"  --json              print one JSON result object on stdout\n"
 	"  --quiet             print nothing but errors\n"
-	"  --help, --version\n"
+	"  --help, --version  (--version --json: the libraries this stub is built from)\n"
 	"\n"
 #ifdef _WIN32
 	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
@@ -191,6 +191,10 @@ int stub_main(int argc, char **argv)
 	}
 	if (o.help) {
 		fputs(help, stdout);
+		return 0;
+	}
+	if (o.version && o.json) { /* what this stub is built from (deps/buildinfo.sh) */
+		printf("%s\n", stub_buildinfo_json());
 		return 0;
 	}
 	plat_signals(&ctx.cancel);

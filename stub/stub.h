@@ -72,6 +72,9 @@ void log_close(struct stub_log *l);
 /* The stub's real entry point; main (POSIX) or wmain (Windows, UTF-16 to UTF-8) calls it. */
 int stub_main(int argc, char **argv);
 
+/* JSON naming the libraries this stub is built from: generated at build time (deps/buildinfo.sh). */
+const char *stub_buildinfo_json(void);
+
 /* ---- platform layer: the POSIX files and detect_linux.c, or the Windows files ---- */
 int plat_init(void);
 void plat_signals(volatile sig_atomic_t *flag);

@@ -545,6 +545,7 @@ else:
 cs = m["chunk_size"]
 p = m["packages"][0]
 p["unpacked_size"], p["file_count"] = size, files
+p.pop("files", None)  # the optional signed file list would describe the replaced payload
 p["blob"] = {"offset": stub, "length": len(blob), "compression": compression,
              "sha256": hashlib.sha256(blob).hexdigest(),
              "chunks": [hashlib.sha256(blob[i:i + cs]).hexdigest() for i in range(0, len(blob), cs)]}

@@ -392,6 +392,7 @@ blob = buf.getvalue()
 cs = m["chunk_size"]
 p = m["packages"][0]
 p["unpacked_size"], p["file_count"] = max(size, 1), max(files, 1)
+p.pop("files", None)  # the optional signed file list would describe the replaced payload
 p["blob"] = {"offset": stub, "length": len(blob), "compression": "none",
              "sha256": hashlib.sha256(blob).hexdigest(),
              "chunks": [hashlib.sha256(blob[i:i + cs]).hexdigest() for i in range(0, len(blob), cs)]}

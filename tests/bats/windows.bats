@@ -398,6 +398,18 @@ PY
 	rm -rf "$WINEPREFIX/drive_c/ibpack-out"
 }
 
+@test "windows stub: a file whose bytes differ from its signed sha256 is refused at extraction" {
+	# the manifest re-signed with a wrong file hash: signature and chunks still check
+	python3 "$BATS_TEST_DIRNAME/resign.py" "$FILE_DIR/std.exe" bad.exe "$FILE_DIR/k" \
+		'm["packages"][1]["files"][0]["sha256"] = "0" * 64'
+	machine server:10.0:17763
+	wrun "$(winpath "$WORK/bad.exe")" --extract 'C:\ibpack-bad' --package nd
+	assert_status 2
+	assert_contains "$output$stderr" "package 'nd': 'installer.exe' does not match its signed sha256"
+	[[ ! -e $WINEPREFIX/drive_c/ibpack-bad/nd ]]
+	rm -rf "$WINEPREFIX/drive_c/ibpack-bad"
+}
+
 @test "windows stub: run from the Azure agent's plugin folder it logs to the extension log folder" {
 	machine server:10.0:17763 pci:101c:020700
 	dir=$WINEPREFIX/drive_c/Packages/Plugins/Test.InfiniBand/1.0.0
