@@ -62,7 +62,7 @@ BUILDER_MAIN := builder/main.c
 BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
 # The stub: common logic, then one file per platform for each concern.
 STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
-	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c
+	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/rerun.c
 # BUNDLE --version: the bundle, the stub and its libraries
 STUB_COMMON += stub/version.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \

@@ -34,6 +34,7 @@ int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
 int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
 int cmd_sbom(int argc, char **argv);             /* cmd_sbom.c: CycloneDX bill of materials */
+int cmd_report(int argc, char **argv);           /* cmd_report.c: the fleet at a glance */
 
 /* The stub for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack, /usr/local/lib/ibpack,
  * /usr/lib/ibpack (stubpath.c). */

@@ -43,6 +43,8 @@ static const char usage[] =
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
 	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
 	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
+	"  report DIR|FILE... [--format text|markdown|html|json] [-o FILE]\n"
+	"                       the fleet at a glance from per-node results (BUNDLE --json)\n"
 	"\n"
 	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
 	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
@@ -60,6 +62,7 @@ static const struct command commands[] = {
 	{ "attach-signature", cmd_attach_signature },
 	{ "extension", cmd_extension },
 	{ "sbom", cmd_sbom },
+	{ "report", cmd_report },
 };
 
 int main(int argc, char **argv)

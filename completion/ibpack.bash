@@ -6,7 +6,7 @@
 #     complete -F _ibpack_bundle rdma.run
 
 _ibpack_commands="keygen build verify list extract manifest signature attach-signature plan
-fetch-list check extension sbom"
+fetch-list check extension sbom report"
 _ibpack_os_tokens="ubuntu-18.04 ubuntu-20.04 ubuntu-22.04 ubuntu-24.04 rhel-7.9 rhel-8.6
 rhel-8.8 rhel-9.2 almalinux-8.7 rocky-8.7 centos-7 sles-15.4 debian-11 debian-12 windows-10
 windows-11 windows-server-2012 windows-server-2012r2 windows-server-2016 windows-server-2019
@@ -30,6 +30,7 @@ _ibpack_opts() {
 	check) echo "--json --hash" ;;
 	extension) echo "-o --output --publisher --type --version --force -p --pubkey" ;;
 	sbom) echo "-o --output --format -p --pubkey --trust-ca --threshold" ;;
+	report) echo "--format -o --output" ;;
 	esac
 	echo "-h --help"
 }
@@ -79,8 +80,11 @@ _ibpack_arg() {
 	--alg) mapfile -t COMPREPLY < <(compgen -W "ed25519 ecdsa-p256 rsa-pss-3072" -- "$cur") ;;
 	--target) mapfile -t COMPREPLY < <(compgen -W "linux-x86_64 windows-x86_64" -- "$cur") ;;
 	--format)
-		if [[ $1 == sbom ]]; then mapfile -t COMPREPLY < <(compgen -W "cyclonedx" -- "$cur")
-		else mapfile -t COMPREPLY < <(compgen -W "plain urls" -- "$cur"); fi ;;
+		case $1 in
+		sbom) mapfile -t COMPREPLY < <(compgen -W "cyclonedx" -- "$cur") ;;
+		report) mapfile -t COMPREPLY < <(compgen -W "text markdown html json" -- "$cur") ;;
+		*) mapfile -t COMPREPLY < <(compgen -W "plain urls" -- "$cur") ;;
+		esac ;;
 	--os) mapfile -t COMPREPLY < <(compgen -W "$(_ibpack_os "$3")" -- "$cur") ;;
 	--nic) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_nic_tokens" -- "$cur") ;;
 	--threshold | --zstd-level | --key-id | --package | --publisher | --type | --version) COMPREPLY=() ;;
@@ -111,6 +115,7 @@ _ibpack() {
 	fi
 	case $cmd in
 	build | check | fetch-list) _ibpack_files '*.json' ;;
+	report) _ibpack_files '*.json' '*.txt' '*.log' ;;
 	plan) _ibpack_files '*.json' '*.run' '*.exe' ;;
 	attach-signature) _ibpack_files '*.run' '*.exe' '*.sig' '*.p7s' ;;
 	keygen) ;;
@@ -137,7 +142,7 @@ _ibpack_bundle() {
 	esac
 	mapfile -t COMPREPLY < <(compgen -W "--detect --list --verify --extract --package --os --nic
 		--root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --timeout --log-file
-		--extension --allow-downgrade --lock-wait --json -q --quiet -h --help --version" -- "$cur")
+		--extension --allow-downgrade --reinstall --lock-wait --json -q --quiet -h --help --version" -- "$cur")
 }
 
 complete -F _ibpack ibpack

@@ -25,6 +25,10 @@ test_pkgs+=(waagent python3-distro)
 # tests/bats/sbom.bats validates bills of materials with the CycloneDX JavaScript library, which
 # npm installs into build/cyclonedx (Debian packages npm apart from nodejs; NodeSource bundles it)
 test_pkgs+=(nodejs)
+# fleet rollouts: tests/bats/fleet.bats drives the Ansible collection (community.general.chroot),
+# tests/bats/rerun.bats validates --json against docs/result.schema.json, tests/bats/report.bats
+# renders the HTML report in headless Chromium and collects results with pdsh and clush
+test_pkgs+=(ansible python3-jsonschema chromium pdsh clustershell)
 
 # make deb: the Debian packaging tools (the package build itself also needs the build packages)
 deb_pkgs=(debhelper lintian)

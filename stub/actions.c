@@ -1,6 +1,7 @@
 /* The stub's actions: every one starts from a bundle whose manifest signature has been checked. */
 #include "actions.h"
 #include "guard.h" /* self-check, lock, rollback rule, install record */
+#include "rerun.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -259,6 +260,8 @@ int stub_install(struct stub_ctx *c)
 	p = c->sel.pkg;
 	if ((rc = stub_guard_begin(c)))
 		return rc;
+	if (c->already_installed)
+		return stub_rerun_verify(c); /* the record matches this selection: nothing to extract or run */
 	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
 		return rc;
 	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);

@@ -30,6 +30,10 @@ struct stub_ctx {
 	char message[1024];
 	struct stub_guard *guard;  /* the install guard's state (stub/guard.c), set by the caller */
 	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
+	/* ---- idempotent runs (stub/rerun.c) ---- */
+	const char *plan;          /* STUB_PLAN_*, once the install record was compared; else NULL */
+	int already_installed;     /* the record matches: nothing is extracted or run */
+	int reboot_pending;        /* a reboot an install asked for has not happened yet */
 };
 
 int stub_open(struct stub_ctx *c);

@@ -392,7 +392,8 @@ static int planned_timeout(struct stub_ctx *c, unsigned *timeout, char *detail, 
 	o->detect = 0;
 	o->quiet = quiet;
 	if (!rc) {
-		*timeout = o->timeout ? (unsigned)o->timeout : c->sel.pkg->install.timeout;
+		/* Installed already: the install only says so, in the foreground. */
+		*timeout = c->already_installed ? 0 : o->timeout ? (unsigned)o->timeout : c->sel.pkg->install.timeout;
 		describe(c, detail, size);
 	}
 	/* The install detects again, with its log file open, and reads the install state again
@@ -403,6 +404,9 @@ static int planned_timeout(struct stub_ctx *c, unsigned *timeout, char *detail, 
 	memset(&c->host, 0, sizeof(c->host));
 	memset(&c->sel, 0, sizeof(c->sel));
 	c->detected = 0;
+	c->already_installed = 0;
+	c->plan = NULL;
+	c->message[0] = '\0';
 	ib_err_clear();
 	return rc;
 }

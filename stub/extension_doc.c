@@ -54,7 +54,7 @@ void ext_clean_text(const char *text, char *out, size_t size)
 static int setting_error(const char *key, const char *what)
 {
 	return ib_fail(IB_E_USAGE, "public settings: '%s' %s (documented settings: package, timeout, "
-		       "allowDowngrade, os, nic)", key, what);
+		       "allowDowngrade, reinstall, os, nic)", key, what);
 }
 
 static int apply_setting(struct stub_opts *o, struct ext_settings *x, const cJSON *v)
@@ -78,6 +78,11 @@ static int apply_setting(struct stub_opts *o, struct ext_settings *x, const cJSO
 		/* The rollback rule: a bundle older (lower sequence) than the one installed before is
 		 * refused (exit 15) unless this is true, as with --allow-downgrade. */
 		o->allow_downgrade = cJSON_IsTrue(v);
+	} else if (!strcmp(key, "reinstall")) {
+		if (!cJSON_IsBool(v))
+			return setting_error(key, "must be true or false");
+		/* A new settings sequence alone finds the bundle installed and runs nothing. */
+		o->reinstall = cJSON_IsTrue(v);
 	} else if (!strcmp(key, "os")) {
 		if (!cJSON_IsString(v) || ib_snprintf(x->os, sizeof(x->os), "%s", v->valuestring) || !x->os[0])
 			return setting_error(key, "must be an OS token such as \"ubuntu-22.04\"");

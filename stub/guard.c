@@ -2,6 +2,7 @@
  * extraction, the install record after a successful installer, and their --detect/JSON view. */
 #include "guard.h"
 
+#include "rerun.h"
 #include "state.h"
 
 #include "../base/err.h"
@@ -50,9 +51,12 @@ static int load_record(struct stub_ctx *c)
 		return rc;
 	c->guard->loaded = 1;
 	c->guard->have_record = !c->guard->state.corrupt && stub_state_get(&c->guard->state, c->bundle.m.name, &c->guard->record) == 0;
+	(void)stub_boot_id(stub_guard_root(c->opts), c->guard->boot_id, sizeof(c->guard->boot_id));
+	c->reboot_pending = c->guard->have_record && stub_reboot_pending(&c->guard->record, c->guard->boot_id);
 	if (c->guard->have_record)
-		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)", c->guard->record.bundle,
-			c->guard->record.version, (unsigned long long)c->guard->record.sequence, c->guard->record.package, c->guard->record.installed);
+		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)%s", c->guard->record.bundle,
+			c->guard->record.version, (unsigned long long)c->guard->record.sequence, c->guard->record.package,
+			c->guard->record.installed, c->reboot_pending ? "; its reboot is still pending" : "");
 	return 0;
 }
 
@@ -88,7 +92,10 @@ int stub_guard_begin(struct stub_ctx *c)
 	/* Read under the lock: no other install can change the record between check and write. */
 	if ((rc = load_record(c)))
 		return rc;
-	return apply_rule(c);
+	if ((rc = apply_rule(c)))
+		return rc;
+	stub_rerun_decide(c, c->guard->have_record ? &c->guard->record : NULL);
+	return 0;
 }
 
 int stub_guard_commit(struct stub_ctx *c, int rc)
@@ -107,7 +114,12 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 	snprintf(e.package, sizeof(e.package), "%s", p->id);
 	snprintf(e.package_version, sizeof(e.package_version), "%.128s", p->version);
 	ib_format_utc((int64_t)time(NULL), e.installed, sizeof(e.installed));
-	e.reboot_required = c->reboot_required;
+	/* A reboot an earlier install asked for is still owed when this one needs none. */
+	e.reboot_required = c->reboot_required || c->reboot_pending;
+	if (e.reboot_required)
+		snprintf(e.boot_id, sizeof(e.boot_id), "%s", c->reboot_pending && c->guard->record.boot_id[0] ?
+			 c->guard->record.boot_id : c->guard->boot_id);
+	c->reboot_pending = e.reboot_required;
 	w = stub_state_set(&c->guard->state, &e);
 	if (!w)
 		w = stub_state_save(&c->guard->state);
@@ -140,7 +152,12 @@ int stub_guard_detect(struct stub_ctx *c, int rc)
 	}
 	if (!c->guard->have_record && !c->guard->state.corrupt)
 		log_msg(&c->log, "info", "no earlier install of '%s' recorded in %s", c->bundle.m.name, c->guard->state.path);
-	return rc ? rc : apply_rule(c);
+	if (rc || (rc = apply_rule(c)))
+		return rc;
+	stub_rerun_decide(c, c->guard->have_record ? &c->guard->record : NULL);
+	log_msg(&c->log, "info", "%s", c->already_installed ? c->message : !strcmp(c->plan, STUB_PLAN_REINSTALL) ?
+		"would install again (--reinstall)" : "would install");
+	return 0;
 }
 
 void stub_guard_json(const struct stub_ctx *c, cJSON *o)
@@ -163,6 +180,9 @@ void stub_guard_json(const struct stub_ctx *c, cJSON *o)
 	cJSON_AddStringToObject(r, "package_version", c->guard->record.package_version);
 	cJSON_AddStringToObject(r, "installed", c->guard->record.installed);
 	cJSON_AddBoolToObject(r, "reboot_required", c->guard->record.reboot_required);
+	if (c->guard->record.boot_id[0])
+		cJSON_AddStringToObject(r, "boot_id", c->guard->record.boot_id);
+	cJSON_AddBoolToObject(r, "reboot_pending", stub_reboot_pending(&c->guard->record, c->guard->boot_id));
 }
 
 const char *stub_signal_name(int sig)

@@ -14,6 +14,7 @@ struct stub_guard {
 	int loaded;                  /* state holds a loaded file */
 	int have_record;             /* record is this bundle's earlier install */
 	struct stub_state_entry record;
+	char boot_id[64];            /* the running boot ("" when unknown): stub/rerun.c */
 };
 
 struct cJSON;

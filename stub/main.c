@@ -57,8 +57,10 @@ static const char help[] =
 	"  --extension CMD     run as an Azure VM extension handler: CMD is install, enable, disable,\n"
 	"                      uninstall or update (the handler package: ibpack extension)\n"
 	"  --allow-downgrade   install even if a newer sequence of this bundle is installed\n"
+	"  --reinstall         run the installer even if this bundle's selected package is installed\n"
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
-	"  --json              print one JSON result object on stdout\n"
+	"  --json              print the result as one JSON object on one line on stdout (also for\n"
+	"                      usage errors; docs/JSON.md)\n"
 	"  --quiet             print nothing but errors\n"
 	"  --help, --version  (--version --json: the libraries this stub is built from)\n"
 	"\n"
@@ -79,7 +81,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE };
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -97,6 +99,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "root", required_argument, NULL, O_ROOT },
 		{ "stage", no_argument, NULL, O_STAGE },
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
+		{ "reinstall", no_argument, NULL, O_REINSTALL },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -151,6 +154,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_ROOT: o->root = optarg; break;
 		case O_STAGE: o->stage = 1; break;
 		case O_UNSTAGE: o->unstage = 1; break;
+		case O_REINSTALL: o->reinstall = 1; break;
 		default:
 			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
@@ -162,6 +166,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
 	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
+	if (o->extension && o->json) /* the handler reports through status files */
+		return ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json");
 	if (!o->sysroot) {
 		const char *env = getenv("IBPACK_SYSROOT");
 
@@ -186,8 +192,10 @@ int stub_main(int argc, char **argv)
 	ctx.target = STUB_TARGET;
 	rc = parse(argc, argv, &o);
 	if (rc) {
-		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));
-		return IB_EXIT_USAGE;
+		/* A caller that asked for JSON parses stdout even now, whatever else was wrong. */
+		for (int i = 1; i < argc && !o.json; i++)
+			o.json = !strcmp(argv[i], "--json");
+		return stub_finish(&ctx, rc);
 	}
 	if (o.help) {
 		fputs(help, stdout);

@@ -1,4 +1,5 @@
-/* The end of every stub run: the result (human line or one JSON object), cleanup, exit code. */
+/* The end of every stub run: the result (human line or one JSON object on one line), cleanup,
+ * exit code. docs/JSON.md documents every member; STUB_JSON_SCHEMA is its version. */
 #include "actions.h"
 #include "guard.h" /* the install record in the result; lock release */
 #include "root.h"  /* image installs and staging */
@@ -12,19 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Raised when a member changes meaning or disappears; new members do not raise it. */
+#define STUB_JSON_SCHEMA 1
+
 static const char *result_word(int rc, const struct stub_ctx *c)
 {
 	switch (rc) {
 	case 0:
 		if (!strcmp(c->action, "install"))
-			return c->reboot_required ? "reboot_required" : "installed";
+			return c->already_installed ? "already_installed" :
+			       c->reboot_required ? "reboot_required" : "installed";
 		return !strcmp(c->action, "detect") ? "selected" : "ok";
-	case IB_E_NODEVICE: return "no-device";
-	case IB_E_UNSUPPORTED_OS: return "unsupported-os";
+	case IB_E_NODEVICE: return "no_device";
+	case IB_E_UNSUPPORTED_OS: return "os_unsupported";
 	case IB_E_TIMEOUT: return "timeout";
 	case IB_E_USAGE: return "usage";
 	case IB_E_INTERRUPTED: return "interrupted";
-	case IB_E_ROLLBACK: return "downgrade-refused";
+	case IB_E_ROLLBACK: return "downgrade_refused";
 	case IB_E_LOCKED: return "locked";
 	default:
 		return ib_exit_code(rc, c->target) == IB_EXIT_INTEGRITY ? "invalid" : "failed";
@@ -82,6 +87,7 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 	cJSON *o = cJSON_CreateObject();
 	char *text;
 
+	cJSON_AddNumberToObject(o, "schema", STUB_JSON_SCHEMA);
 	cJSON_AddStringToObject(o, "action", c->action ? c->action : "none");
 	cJSON_AddStringToObject(o, "result", result_word(rc, c));
 	cJSON_AddNumberToObject(o, "exit_code", code);
@@ -136,6 +142,9 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 		cJSON_AddBoolToObject(r, "timed_out", c->run.timed_out);
 	}
 	cJSON_AddBoolToObject(o, "reboot_required", c->reboot_required);
+	cJSON_AddBoolToObject(o, "reboot_pending", c->reboot_pending);
+	if (c->plan)
+		cJSON_AddStringToObject(o, "plan", c->plan);
 	stub_guard_json(c, o);
 	if (c->root) /* "root", "installs" (what for which NIC), "staged"/"unstaged" */
 		root_result_json(c, o);
@@ -143,9 +152,11 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 		cJSON_AddStringToObject(o, "log_file", c->log.path);
 	if (c->tmpdir[0] && c->opts->keep)
 		cJSON_AddStringToObject(o, "kept_tmpdir", c->tmpdir);
-	text = cJSON_Print(o);
+	/* One line: parallel shells (pdsh, clush) interleave lines, never split one. */
+	text = cJSON_PrintUnformatted(o);
 	if (text) {
 		puts(text);
+		fflush(stdout);
 		free(text);
 	}
 	cJSON_Delete(o);

@@ -24,6 +24,7 @@ struct stub_state_entry {
 	char package_version[129];
 	char installed[24];      /* "YYYY-MM-DDTHH:MM:SSZ" */
 	int reboot_required;
+	char boot_id[64];        /* the boot a reboot-requiring install happened in ("" unknown) */
 };
 
 struct cJSON;

@@ -55,6 +55,7 @@ struct stub_opts {
 	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
 	/* ---- Azure VM extension handler: stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
+	int reinstall;          /* --reinstall: run the installer even if this selection is installed */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */

@@ -219,7 +219,7 @@ PY
 	[[ ${lines[2]} == *" Enable success 0 Test ofed-ubuntu 1.0-ofed-ubuntu installed" ]]
 }
 
-@test "handler: a repeated enable for the same sequence number is a no-op; a new one installs again" {
+@test "handler: a repeated enable for the same sequence number is a no-op; a new one finds the driver installed; reinstall runs it" {
 	handler_setup
 	agent enable
 	assert_status 0
@@ -235,9 +235,14 @@ PY
 	settings 1 '{"timeout": 100}'
 	agent enable 1
 	assert_status 0
-	[[ -e $OUT/ofed-ubuntu.args ]]
-	status_is 1 "d['status'] == 'success'"
+	[[ -z $(ls "$OUT") ]]
+	status_is 1 "d['status'] == 'success'" "'is installed already' in d['message']"
 	[[ $(cat "$BASE/mrseq") == 1 ]]
+	settings 2 '{"reinstall": true}'
+	agent enable 2
+	assert_status 0
+	[[ -e $OUT/ofed-ubuntu.args ]]
+	status_is 2 "d['status'] == 'success'"
 }
 
 @test "handler: no InfiniBand device is error 11, an OS not in the bundle error 12, each naming what was found" {
@@ -582,6 +587,8 @@ PY
 		done
 	fi
 	cp "$W/$bundle.exe" "$WORK/$bundle.exe"
+	# each test starts on a machine with nothing installed (runs are idempotent)
+	rm -f "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json"
 	py - "$dev" >m.reg <<'PY'
 import sys
 ENUM = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Enum\PCI\VEN_15B3&DEV_101C&SUBSYS_000815B3&REV_00"
@@ -677,7 +684,7 @@ wstatus_is() {
 	IBT_EXIT=3010 wagent enable 0
 	assert_status 3010
 	wstatus_is 0 "d['status'] == 'success'" "d['code'] == 3010" "'reboot required' in d['message']"
-	wsettings 1 null
+	wsettings 1 '{"reinstall": true}' # installed (reboot pending): run the installer again
 	IBT_EXIT=1 wagent enable 1
 	assert_status 100
 	wstatus_is 1 "d['status'] == 'error'" "d['code'] == 100" "'installer exited with 1' in d['message']"

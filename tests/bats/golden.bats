@@ -142,7 +142,7 @@ no_runs() {
 	gsetup
 	run --separate-stderr groot ./g.run --root img --nic cx6 --nic cx4 --json
 	assert_status 11
-	json_assert "$output" "d['result'] == 'no-device'" "'--nic cx4' in d['message']" "'installs' not in d"
+	json_assert "$output" "d['result'] == 'no_device'" "'--nic cx4' in d['message']" "'installs' not in d"
 	no_runs img
 	dir_empty img/var/tmp
 	image img2 ubuntu 22.04

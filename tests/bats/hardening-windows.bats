@@ -70,7 +70,7 @@ wstub() {
 	[[ $status -eq 0 ]]
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s5.exe --json
 	[[ $status -eq 100 ]] || { echo "exit $status: $output"; false; }
-	[[ $output == *'"result":	"downgrade-refused"'* && $output == *"sequence 5"*"sequence 7"* ]]
+	[[ $output == *'"result":"downgrade_refused"'* && $output == *"sequence 5"*"sequence 7"* ]]
 	[[ ! -e ran ]]
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s5.exe --allow-downgrade
 	[[ $status -eq 0 && -e ran ]] || { echo "exit $status: $output"; false; }
@@ -84,8 +84,20 @@ wstub() {
 	[[ -e first ]]
 	run wstub s7.exe --lock-wait 0 --json
 	[[ $status -eq 100 ]] || { echo "exit $status: $output"; false; }
-	[[ $output == *'"result":	"locked"'* && $output == *"held by pid"*"winhard"* ]]
+	[[ $output == *'"result":"locked"'* && $output == *"held by pid"*"winhard"* ]]
 	rc=0
 	wait "$first" || rc=$?
 	[[ $rc -eq 0 ]] || { echo "first: $rc"; cat first.out; false; }
+}
+
+@test "windows: a second run is already_installed and runs nothing; --reinstall runs the installer again" {
+	run wstub s7.exe --json
+	[[ $status -eq 0 ]] || { echo "exit $status: $output"; false; }
+	[[ $output == *'"result":"installed"'* && $output == *'"plan":"install"'* ]]
+	IBT_RECORD=$(winpath "$WORK/ran") run --separate-stderr wstub s7.exe --json
+	[[ $status -eq 0 ]] || { echo "exit $status: $output"; false; }
+	[[ $output == *'"result":"already_installed"'* && $output == *'"reboot_pending":false'* && ! -e ran ]]
+	[[ $(printf '%s\n' "$output" | wc -l) -eq 1 ]]
+	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --reinstall --json
+	[[ $status -eq 0 && -e ran && $output == *'"plan":"reinstall"'* ]] || { echo "exit $status: $output"; false; }
 }

@@ -82,7 +82,7 @@ PY
 	rm -f "$OUT"/*
 	run --separate-stderr stub ./old.run --sysroot root --json
 	assert_status 15
-	json_assert "$output" "d['result'] == 'downgrade-refused'" "d['exit_code'] == 15" \
+	json_assert "$output" "d['result'] == 'downgrade_refused'" "d['exit_code'] == 15" \
 		"'sequence 5' in d['message'] and 'sequence 7' in d['message']" "'--allow-downgrade' in d['message']" \
 		"d['installed_before']['sequence'] == 7" "d['installed_before']['package'] == 'ofed-ubuntu'"
 	assert_stderr "refusing a downgrade"
@@ -102,13 +102,16 @@ PY
 	[[ -f $OUT/ofed-ubuntu.args && $(state_seq) == 5 ]]
 }
 
-@test "rollback: an equal sequence reinstalls, a newer one installs and replaces the record" {
+@test "rollback: an equal sequence is installed already (--reinstall runs it), a newer one installs and replaces the record" {
 	setup_std
 	seq_bundle 9 new.run
 	run stub ./b.run --sysroot root
 	assert_status 0
 	rm -f "$OUT"/*
 	run stub ./b.run --sysroot root
+	assert_status 0
+	[[ ! -f $OUT/ofed-ubuntu.args && $(state_seq) == 7 ]]
+	run stub ./b.run --sysroot root --reinstall
 	assert_status 0
 	[[ -f $OUT/ofed-ubuntu.args && $(state_seq) == 7 ]]
 	run stub ./new.run --sysroot root
@@ -274,7 +277,7 @@ end_first() {
 	grep -q "installed" first.out
 }
 
-@test "lock: a second install waits for the first and then installs" {
+@test "lock: a second install waits for the first, then finds it installed; with --reinstall it installs" {
 	setup_std
 	start_first 2
 	mkdir -p out2
@@ -282,9 +285,12 @@ end_first() {
 	first_done=0
 	kill -0 "$SLOW_PID" 2>/dev/null || first_done=1
 	assert_status 0
-	assert_output "another install is running (pid $SLOW_PID" "waiting up to 300 s" "installed"
-	[[ -f out2/ofed-ubuntu.args && $first_done == 1 ]]
+	assert_output "another install is running (pid $SLOW_PID" "waiting up to 300 s" "is installed already"
+	[[ ! -f out2/ofed-ubuntu.args && $first_done == 1 ]]
 	end_first
+	IBT_OUT=$WORK/out2 run stub ./b.run --sysroot root --reinstall
+	assert_status 0
+	[[ -f out2/ofed-ubuntu.args ]]
 }
 
 @test "lock: the wait is bounded: --lock-wait 1 exits 16 after about a second" {

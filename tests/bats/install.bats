@@ -384,7 +384,7 @@ wait_gone() {
 	sysroot root cx6-vf --os debian 12
 	run --separate-stderr stub ./b.run --sysroot root --json
 	assert_status 12
-	json_assert "$output" "d['result'] == 'unsupported-os'" "d['os'] == 'debian-12'"
+	json_assert "$output" "d['result'] == 'os_unsupported'" "d['os'] == 'debian-12'"
 	[[ -z $(ls -A "$OUT") ]]
 	dir_empty tmp
 }
@@ -533,8 +533,8 @@ add('../escape', b'x')"
 	check 2 stub ./bad.run --sysroot ok
 	check 11 stub ./b.run --sysroot nodev
 	check 12 stub ./b.run --sysroot badOS
-	IBT_RC=9 check 14 stub ./b.run --sysroot ok
-	IBT_SLEEP=30 check 240 stub ./b.run --sysroot ok --timeout 1 3>&-
+	IBT_RC=9 check 14 stub ./b.run --sysroot ok --reinstall
+	IBT_SLEEP=30 check 240 stub ./b.run --sysroot ok --reinstall --timeout 1 3>&-
 	dir_empty tmp
 }
 

@@ -234,7 +234,7 @@ load helpers
 	sysroot root eth-vf
 	run --separate-stderr ./b.run --detect --sysroot root --json
 	assert_status 11
-	json_assert "$output" "d['result'] == 'no-device'" "d['exit_code'] == 11" "d['nics'] == []" \
+	json_assert "$output" "d['result'] == 'no_device'" "d['exit_code'] == 11" "d['nics'] == []" \
 		"d['selection']['package'] is None" "d['devices'][0]['infiniband'] is False" \
 		"d['devices'][0]['class'] == '0x020000'" "'not InfiniBand' in d['devices'][0]['note']"
 	run ./b.run --detect --sysroot root
@@ -265,7 +265,7 @@ load helpers
 	sysroot root none
 	run --separate-stderr ./b.run --detect --sysroot root --json
 	assert_status 11
-	json_assert "$output" "d['result'] == 'no-device'" "d['devices'] == []" "d['nics'] == []" \
+	json_assert "$output" "d['result'] == 'no_device'" "d['devices'] == []" "d['nics'] == []" \
 		"d['selection']['package'] is None"
 	run ./b.run --detect --sysroot root
 	assert_status 11
@@ -292,7 +292,7 @@ load helpers
 	sysroot root cx6-vf --os sles 15.4
 	run --separate-stderr ./b.run --detect --sysroot root --json
 	assert_status 12
-	json_assert "$output" "d['result'] == 'unsupported-os'" "d['exit_code'] == 12" "d['os'] == 'sles-15.4'" \
+	json_assert "$output" "d['result'] == 'os_unsupported'" "d['exit_code'] == 12" "d['os'] == 'sles-15.4'" \
 		"d['nics'] == ['cx6']" "d['selection']['package'] is None" "'sles-15.4' in d['selection']['reason']"
 }
 

@@ -48,6 +48,8 @@ setup() {
 	WORK=$(mktemp -d "$FILE_DIR/t.XXXXXX")
 	cd "$WORK" || return 1
 	unset IBT_RECORD IBT_CHILD IBT_SLEEP IBT_EXIT IBPACK_SYSROOT
+	# every test starts on a machine with nothing installed (runs are idempotent)
+	rm -f "$WINEPREFIX/drive_c/ProgramData/ibpack/state.json"
 }
 
 # std_spec: the bundle most tests use (printed). Package winof2 runs the test installer with
@@ -250,14 +252,14 @@ flip() { printf "$(printf '\\%03o' $(( $(od -An -tu1 -j "$2" -N1 "$1") ^ 1 )))" 
 	machine server:10.0:17763 pci:1016:020000
 	wrun "$(winpath "$FILE_DIR/std.exe")" --json
 	assert_status 100
-	json_assert "$output" "d['result'] == 'no-device'" "d['exit_code'] == 100" "d['nics'] == []"
+	json_assert "$output" "d['result'] == 'no_device'" "d['exit_code'] == 100" "d['nics'] == []"
 }
 
 @test "windows stub: an OS no package names is exit 100" {
 	machine wine:win81 pci:101c:020700
 	wrun "$(winpath "$FILE_DIR/std.exe")" --json
 	assert_status 100
-	json_assert "$output" "d['result'] == 'unsupported-os'" "d['os'] == 'windows-8.1'"
+	json_assert "$output" "d['result'] == 'os_unsupported'" "d['os'] == 'windows-8.1'"
 }
 
 @test "windows stub: --sysroot is refused (exit 1)" {

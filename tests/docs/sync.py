@@ -24,8 +24,9 @@ ZSH = os.path.join(REPO, "completion", "_ibpack")
 ZCOMPLETE = os.path.join(REPO, "tests", "docs", "zcomplete.zsh")
 LONGOPT = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 # Options a command's help mentions that belong to another program or command (extension's help
-# shows how the handler runs the bundle, BUNDLE --extension COMMAND; sbom's names verify --sbom).
-MENTIONED = {"extension": {"--extension"}, "sbom": {"--sbom"}}
+# shows how the handler runs the bundle, BUNDLE --extension COMMAND; sbom's names verify --sbom;
+# report reads the output of BUNDLE --json).
+MENTIONED = {"extension": {"--extension"}, "sbom": {"--sbom"}, "report": {"--json"}}
 
 
 def run(*argv):

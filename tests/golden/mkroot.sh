@@ -4,14 +4,16 @@
 # CACHE/debootstrap-bookworm-minbase.tar plus a stamp written last (so a half-made cache is never
 # used). Each test extracts a fresh copy. Takes a few minutes the first time.
 #
-# usage: mkroot.sh CACHE_DIR        prints the tarball's path
+# usage: mkroot.sh CACHE_DIR [PKG,PKG]   prints the tarball's path; PKG,PKG are added with
+#                                        debootstrap --include (tests/bats/fleet.bats: python3)
 # exit:  0 ready, 77 the mirror cannot be reached or debootstrap is missing (the test skips),
 #        anything else a real failure. IBPACK_DEBIAN_MIRROR overrides the mirror.
 set -euo pipefail
 
-cache=${1:?usage: mkroot.sh CACHE_DIR}
+cache=${1:?usage: mkroot.sh CACHE_DIR [PKG,PKG]}
+include=${2:-}
 suite=bookworm
-tarball=$cache/debootstrap-$suite-minbase.tar
+tarball=$cache/debootstrap-$suite-minbase${include:+-${include//,/-}}.tar
 stamp=$tarball.stamp
 
 # mirror: the first http(s) URI of the system's apt sources that carries $suite (deb822 .sources
@@ -67,7 +69,7 @@ fi
 work=$(mktemp -d "$cache/root.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "debootstrap --variant=minbase $suite from $url (a few minutes, once)" >&2
-if ! debootstrap --variant=minbase "$suite" "$work/root" "$url" >"$cache/debootstrap.log" 2>&1; then
+if ! debootstrap --variant=minbase ${include:+--include="$include"} "$suite" "$work/root" "$url" >"$cache/debootstrap.log" 2>&1; then
 	tail -20 "$cache/debootstrap.log" >&2
 	if grep -qiE 'Failed getting release file|Couldn.t download|Temporary failure in name resolution|unable to resolve' "$cache/debootstrap.log"; then
 		exit 77
@@ -78,5 +80,5 @@ fi
 rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"*
 tar --numeric-owner -C "$work/root" -cpf "$work/root.tar" .
 mv -f "$work/root.tar" "$tarball"
-printf 'suite=%s variant=minbase mirror=%s created=%s\n' "$suite" "$url" "$(date -u +%FT%TZ)" >"$stamp"
+printf 'suite=%s variant=minbase include=%s mirror=%s created=%s\n' "$suite" "$include" "$url" "$(date -u +%FT%TZ)" >"$stamp"
 echo "$tarball"

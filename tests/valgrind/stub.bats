@@ -26,15 +26,18 @@ setup_file() {
 	fi
 }
 
-@test "valgrind: install (success, reboot code, installer failure) is clean" {
+@test "valgrind: install (success, installed already, reboot code, installer failure) is clean" {
 	std_bundle
 	sysroot root cx6-vf
 	run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp"
 	assert_status 0
 	[[ -f $OUT/ofed-ubuntu.args ]]
-	IBT_RC=194 run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --json
+	run --separate-stderr vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --json
 	assert_status 0
-	IBT_RC=9 run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --json
+	json_assert "$output" "d['result'] == 'already_installed'"
+	IBT_RC=194 run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --json --reinstall
+	assert_status 0
+	IBT_RC=9 run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --json --reinstall
 	assert_status 14
 	dir_empty tmp
 }
