@@ -66,9 +66,9 @@ STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c s
 # BUNDLE --version: the bundle, the stub and its libraries
 STUB_COMMON += stub/version.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
-	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c
+	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/root_kernel.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
-	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c
+	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/root_kernel.c
 STUB_LINUX_MAIN := stub/entry_posix.c
 
 # What each stub is built from (deps/buildinfo.sh, from deps/pins and the Debian patches the deps
@@ -291,6 +291,11 @@ bundle: all
 	$(IBPACK) verify $(BUILD)/bundles/debian-rdma-core.run
 	@echo "--- what the bundle would do on this machine ($(BUILD)/bundles/debian-rdma-core.run --detect):"
 	@$(BUILD)/bundles/debian-rdma-core.run --detect; rc=$$?; echo "(exit code $$rc: 0 = would install, 11 = no InfiniBand device, 12 = OS not supported)"
+
+# ---- the driver matrices shown in README.md and docs/SPEC.md (ibpack matrix --format markdown) ----
+.PHONY: docs-matrix
+docs-matrix: $(IBPACK)
+	bash scripts/docs-matrix.sh $(IBPACK)
 
 # ---- benchmarks (not tests): BENCH_QUICK=1 for a tiny smoke run ----
 bench: all

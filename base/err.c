@@ -26,6 +26,7 @@ const char *ib_strerror(int code)
 	case IB_E_NOTFOUND: return "not found";
 	case IB_E_NODEVICE: return "no InfiniBand device found";
 	case IB_E_UNSUPPORTED_OS: return "operating system not supported by this bundle";
+	case IB_E_UNSUPPORTED_KERNEL: return "no package of this bundle fits the running kernel";
 	case IB_E_INSTALLER: return "installer failed";
 	case IB_E_TIMEOUT: return "installer timed out";
 	case IB_E_INTERRUPTED: return "interrupted";

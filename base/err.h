@@ -36,6 +36,7 @@ enum ib_error {
 	IB_E_ROLLBACK = -1019,    /* bundle older than the installed one */
 	IB_E_LOCKED = -1020,      /* another ibpack run holds the lock */
 	IB_E_MISMATCH = -1021,    /* target or stub does not fit */
+	IB_E_UNSUPPORTED_KERNEL = -1022, /* packages for this OS and NIC, none for this kernel */
 };
 
 /* Records a formatted detail for the current thread and returns code, so callers can write

@@ -33,6 +33,7 @@ int cmd_fetch_list(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_attach_signature(int argc, char **argv); /* cmd_sign.c */
 int cmd_extension(int argc, char **argv);        /* cmd_extension.c: Azure VM extension handler */
+int cmd_matrix(int argc, char **argv);           /* cmd_matrix.c: OS x NIC grid of a spec */
 int cmd_sbom(int argc, char **argv);             /* cmd_sbom.c: CycloneDX bill of materials */
 int cmd_report(int argc, char **argv);           /* cmd_report.c: the fleet at a glance */
 
@@ -53,6 +54,8 @@ int cli_load_spec(const char *path, struct ib_manifest *m, char **dir);
  * with the given public keys and CAs in place of its keys and CAs. */
 int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, const char *const *cas, size_t ncas,
 		   uint32_t threshold, struct ib_trust *t);
+/* 1 when path starts like a bundle (an ELF or MZ header) rather than a JSON spec. */
+int cli_is_bundle(const char *path);
 /* Opens a bundle and authenticates it, explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundle *b);
 /* The same with verify's anchors: CAs and a threshold as well (cli_load_trust). */

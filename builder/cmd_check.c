@@ -52,12 +52,14 @@ static const char check_help[] =
 
 /* ---- shared helpers ---- */
 
+/* The file a package's url and sha256 name: the source, or the artifact inside it. */
 static int resolve_source(const char *dir, const struct ib_package *p, char *buf, size_t size)
 {
 	/* The same rule as ibpack build: absolute, or relative to the spec's folder. */
 	if (p->source[0] == '/')
-		return ib_snprintf(buf, size, "%s", p->source);
-	return ib_snprintf(buf, size, "%s/%s", dir, p->source);
+		return ib_snprintf(buf, size, "%s%s%s", p->source, p->artifact ? "/" : "", p->artifact ? p->artifact : "");
+	return ib_snprintf(buf, size, "%s/%s%s%s", dir, p->source, p->artifact ? "/" : "",
+			   p->artifact ? p->artifact : "");
 }
 
 static const char *base_name(const char *path)
@@ -65,6 +67,11 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s && s[1] ? s + 1 : path;
+}
+
+static const char *file_name(const struct ib_package *p)
+{
+	return p->artifact ? p->artifact : base_name(p->source);
 }
 
 static void hex_pin(const struct ib_package *p, char *hex)
@@ -105,7 +112,7 @@ static void fetch_print_json(const char *spec, const struct ib_manifest *m, char
 		cJSON_AddStringToObject(e, "id", p->id);
 		cJSON_AddStringToObject(e, "name", p->name);
 		cJSON_AddStringToObject(e, "version", p->version);
-		cJSON_AddStringToObject(e, "file", base_name(p->source));
+		cJSON_AddStringToObject(e, "file", file_name(p));
 		if (p->url)
 			cJSON_AddStringToObject(e, "url", p->url);
 		else
@@ -140,7 +147,7 @@ static void fetch_print_plain(const struct ib_manifest *m, char (*dest)[IB_PATH_
 		long dup = same_dest(dest, i);
 
 		hex_pin(p, hex);
-		printf("%s\n  file     %s\n  version  %s %s\n", p->id, base_name(p->source), p->name, p->version);
+		printf("%s\n  file     %s\n  version  %s %s\n", p->id, file_name(p), p->name, p->version);
 		printf("  url      %s\n", p->url ? p->url : "none: no public download, supply the file yourself");
 		printf("  sha256   %s\n", hex[0] ? hex : "not pinned");
 		printf("  dest     %s%s%s%s\n", dest[i], dup >= 0 ? " (same file as '" : "",

@@ -81,6 +81,8 @@ int cmd_list(int argc, char **argv)
 			cJSON_AddStringToObject(e, "version", p->version);
 			cJSON_AddItemToObject(e, "os", strlist(&p->os));
 			cJSON_AddItemToObject(e, "nic", strlist(&p->nic));
+			if (p->kernel.n)
+				cJSON_AddItemToObject(e, "kernel", strlist(&p->kernel));
 			cJSON_AddNumberToObject(e, "priority", (double)p->priority);
 			cJSON_AddNumberToObject(e, "length", (double)p->length);
 			cJSON_AddNumberToObject(e, "unpacked_size", (double)p->unpacked_size);
@@ -94,13 +96,14 @@ int cmd_list(int argc, char **argv)
 		       (unsigned long long)b.m.sequence, ib_target_name(b.m.target), b.m.created);
 		for (size_t i = 0; i < b.m.npkgs; i++) {
 			const struct ib_package *p = &b.m.pkgs[i];
-			char os[256], nic[128], size[32];
+			char os[256], nic[128], kernel[256], size[32];
 
 			join(&p->os, os, sizeof(os));
 			join(&p->nic, nic, sizeof(nic));
+			join(&p->kernel, kernel, sizeof(kernel));
 			cli_human_size(p->unpacked_size, size, sizeof(size));
-			printf("  %-28s %s %s  os=%s nic=%s priority=%ld %s\n", p->id, p->name, p->version, os, nic,
-			       p->priority, size);
+			printf("  %-28s %s %s  os=%s nic=%s%s%s priority=%ld %s\n", p->id, p->name, p->version, os, nic,
+			       p->kernel.n ? " kernel=" : "", kernel, p->priority, size);
 		}
 	}
 	ib_bundle_close(&b);

@@ -13,35 +13,25 @@
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack plan SPEC_OR_BUNDLE --os TOKEN [--nic TOKEN]... [--json] [-p KEY.pub]\n"
-	"Prints the package the stub would choose for that OS and those NICs, and why. The exit code\n"
-	"is the stub's: 0 a package matches; Linux 11 no supported device, 12 OS not supported;\n"
-	"Windows 100 for either.\n"
-	"OS tokens: ubuntu-20.04, rhel-8.2, windows-server-2019, ...; NIC tokens: cx3 cx3pro cib cx4\n"
-	"cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd.\n";
-
-static int is_bundle(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char head[2] = { 0 };
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(head, 1, 2, f);
-	fclose(f);
-	/* A spec is JSON text; a bundle starts with an ELF or MZ header. */
-	return n == 2 && ((head[0] == 0x7f && head[1] == 'E') || (head[0] == 'M' && head[1] == 'Z'));
-}
+	"usage: ibpack plan SPEC_OR_BUNDLE --os TOKEN [--nic TOKEN]... [--kernel RELEASE] [--json]\n"
+	"                  [-p KEY.pub]\n"
+	"Prints the package the stub would choose for that OS, kernel and those NICs, and why. The exit\n"
+	"code is the stub's: 0 a package matches; Linux 11 no supported device, 12 OS not supported or\n"
+	"no package for that kernel (kernel_unsupported); Windows 100 for any of them.\n"
+	"--kernel is the running kernel release (uname -r; on Windows the build number, e.g. 20348);\n"
+	"without it packages' kernel rules are not checked.\n"
+	"OS tokens: ubuntu-22.04, almalinux-9.8, windows-server-2022, ...; NIC tokens: cx3 cx3pro cib\n"
+	"cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd.\n";
 
 int cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "os", required_argument, NULL, 'O' },     { "nic", required_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },         { "pubkey", required_argument, NULL, 'p' },
+		{ "kernel", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
-	const char *os = NULL, *nics[16];
+	const char *os = NULL, *kernel = NULL, *nics[16];
 	char *pubs[32], *dir = NULL;
 	size_t nnics = 0, npubs = 0;
 	struct ib_bundle b = { .file.fd = -1 };
@@ -52,6 +42,11 @@ int cmd_plan(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'O': os = optarg; break;
+		case 'K':
+			if (!optarg[0])
+				return cli_usage("plan: --kernel needs a kernel release");
+			kernel = optarg;
+			break;
 		case 'N':
 			if (nnics == 16)
 				return cli_usage("plan: at most 16 --nic options");
@@ -71,7 +66,7 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (optind + 1 != argc || !os)
 		return cli_usage("plan: SPEC_OR_BUNDLE and --os TOKEN are needed");
-	bundle = is_bundle(argv[optind]);
+	bundle = cli_is_bundle(argv[optind]);
 	if (bundle) {
 		rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
 		m = &b.m;
@@ -81,12 +76,16 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (rc)
 		return cli_fail(rc);
-	ib_select(m, os, nics, nnics, &sel);
+	ib_select_kernel(m, os, kernel, nics, nnics, &sel);
 	code = ib_exit_code(sel.result, m->target);
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(o, "nic");
 
 		cJSON_AddStringToObject(o, "os", os);
+		if (kernel)
+			cJSON_AddStringToObject(o, "kernel", kernel);
+		else
+			cJSON_AddNullToObject(o, "kernel");
 		for (size_t i = 0; i < nnics; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateString(nics[i]));
 		cJSON_AddStringToObject(o, "target", ib_target_name(m->target));
@@ -96,6 +95,8 @@ int cmd_plan(int argc, char **argv)
 			cJSON_AddStringToObject(o, "package_version", sel.pkg->version);
 			cJSON_AddStringToObject(o, "matched_nic", sel.nic);
 			cJSON_AddStringToObject(o, "matched_os", sel.os_pattern);
+			if (sel.kernel_pattern)
+				cJSON_AddStringToObject(o, "matched_kernel", sel.kernel_pattern);
 		} else {
 			cJSON_AddNullToObject(o, "package");
 		}

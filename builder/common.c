@@ -165,3 +165,17 @@ void cli_print_json(cJSON *doc)
 	}
 	cJSON_Delete(doc);
 }
+
+int cli_is_bundle(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char head[2] = { 0 };
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(head, 1, 2, f);
+	fclose(f);
+	/* A spec is JSON text; a bundle starts with an ELF or MZ header. */
+	return n == 2 && ((head[0] == 0x7f && head[1] == 'E') || (head[0] == 'M' && head[1] == 'Z'));
+}

@@ -177,7 +177,7 @@ static void lint_tokens(struct lint *l)
 		for (size_t j = 0; j < p->nic.n; j++)
 			if (!ib_nic_token_known(p->nic.v[j]))
 				finding(l, "unknown-nic", p->id, NULL, "package '%s': '%s' is not a known NIC token "
-					"(cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd)", p->id, p->nic.v[j]);
+					"(cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd)", p->id, p->nic.v[j]);
 	}
 }
 
@@ -206,7 +206,36 @@ static void join_list(char **v, size_t n, char *buf, size_t size)
 		snprintf(buf + len, size - len, " and %zu more", n - LIST_SHOWN);
 }
 
-/* Pairs of packages that both win at the top priority for some (OS, NIC) of the spec. */
+/* pattern with each '*' replaced by '1': a kernel release the pattern stands for. */
+static void stand_in(const char *pattern, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	for (; *pattern && i + 1 < size; pattern++)
+		buf[i++] = *pattern == '*' ? '1' : *pattern;
+	buf[i] = '\0';
+}
+
+/* 1 when a and b both have kernel rules that no one kernel can satisfy together (checked on
+ * each pattern's stand-in, so overlapping patterns are counted as overlapping). */
+static int kernels_disjoint(const struct ib_package *a, const struct ib_package *b)
+{
+	char x[160], y[160];
+
+	if (!a->kernel.n || !b->kernel.n)
+		return 0;
+	for (size_t i = 0; i < a->kernel.n; i++)
+		for (size_t j = 0; j < b->kernel.n; j++) {
+			stand_in(a->kernel.v[i], x, sizeof(x));
+			stand_in(b->kernel.v[j], y, sizeof(y));
+			if (ib_glob(a->kernel.v[i], y) || ib_glob(b->kernel.v[j], x))
+				return 0;
+		}
+	return 1;
+}
+
+/* Pairs of packages that both win at the top priority for some (OS, NIC) of the spec. A
+ * package with kernel rules hides the others only on its kernels, so it never counts as higher. */
 static void lint_overlaps(struct lint *l)
 {
 	const struct ib_manifest *m = l->m;
@@ -217,7 +246,7 @@ static void lint_overlaps(struct lint *l)
 			char **oses = NULL, **nics = NULL, os_text[320], nic_text[160];
 			size_t n_os = 0, n_nic = 0;
 
-			if (m->pkgs[a].priority != m->pkgs[b].priority)
+			if (m->pkgs[a].priority != m->pkgs[b].priority || kernels_disjoint(&m->pkgs[a], &m->pkgs[b]))
 				continue;
 			for (size_t o = 0; o < l->n_all; o++)
 				for (size_t t = 0; (nm = ib_nic_model_at(t)); t++) {
@@ -227,7 +256,7 @@ static void lint_overlaps(struct lint *l)
 					if (!pkg_matches(&m->pkgs[a], os, nm->token) || !pkg_matches(&m->pkgs[b], os, nm->token))
 						continue;
 					for (size_t k = 0; k < m->npkgs && !higher; k++)
-						higher = m->pkgs[k].priority > m->pkgs[a].priority &&
+						higher = m->pkgs[k].priority > m->pkgs[a].priority && !m->pkgs[k].kernel.n &&
 							 pkg_matches(&m->pkgs[k], os, nm->token);
 					if (!higher && (tok_add(&oses, &n_os, os) || tok_add(&nics, &n_nic, nm->token)))
 						l->err = -ENOMEM;
@@ -245,12 +274,13 @@ static void lint_overlaps(struct lint *l)
 		}
 }
 
-/* Packages that no machine of the target can get: checked per (OS, NIC) with ib_select, which
- * is exact because more NICs only add candidates, never remove the one that shadows. */
+/* Packages that no machine of the target can get: checked per (OS, NIC) over the packages
+ * selection tries for some kernel (ib_candidates), which is exact because more NICs only add
+ * candidates, never remove the one that shadows. */
 static void lint_reachable(struct lint *l)
 {
 	const struct ib_manifest *m = l->m;
-	struct ib_selection sel;
+	const struct ib_package *cand[16];
 
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
@@ -275,13 +305,14 @@ static void lint_reachable(struct lint *l)
 
 				if (!ib_nic_detectable(nic))
 					continue;
-				ib_select(m, l->os_reach[o], &nic, 1, &sel);
-				if (sel.pkg == p)
-					reached = 1;
-				else if (sel.pkg) {
+				size_t nc = ib_candidates(m, l->os_reach[o], nic, cand, IB_ARRAY_LEN(cand));
+
+				for (size_t k = 0; k < nc && !reached; k++)
+					reached = cand[k] == p;
+				if (!reached && nc) {
 					char quoted[IB_ID_MAX + 3];
 
-					snprintf(quoted, sizeof(quoted), "'%s'", sel.pkg->id);
+					snprintf(quoted, sizeof(quoted), "'%s'", cand[nc - 1]->id);
 					if (tok_add(&winners, &n_win, quoted))
 						l->err = -ENOMEM;
 				}

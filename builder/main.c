@@ -32,13 +32,15 @@ static const char usage[] =
 	"                       write one raw signature (for openssl pkeyutl -verify / openssl cms)\n"
 	"  attach-signature BUNDLE SIG (--key KEY.pub [--alg ALG] | --cms) [-o OUT]\n"
 	"                       add a signature made elsewhere (openssl, an HSM) after checking it\n"
-	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--json]\n"
+	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--kernel RELEASE] [--json]\n"
 	"                       which package a machine would get (exit codes as the stub's)\n"
 	"  fetch-list SPEC [--json | --format urls]\n"
 	"                       vendor files to download on a connected machine: url, sha256, dest\n"
 	"  check SPEC [--json] [--hash]\n"
 	"                       sources present/missing/corrupt and a lint of the selection rules\n"
 	"                       (exit 0 clean, 3 problems found)\n"
+	"  matrix SPEC_OR_BUNDLE [--format text|markdown|html|json] [--os PATTERN] [--nic TOKEN]\n"
+	"                       the OS x NIC grid: which package (version, kernels) each pair gets\n"
 	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
 	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
@@ -61,6 +63,7 @@ static const struct command commands[] = {
 	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
 	{ "attach-signature", cmd_attach_signature },
 	{ "extension", cmd_extension },
+	{ "matrix", cmd_matrix },
 	{ "sbom", cmd_sbom },
 	{ "report", cmd_report },
 };

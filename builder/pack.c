@@ -281,6 +281,28 @@ static int add_file(struct walk *w, int dir_fd, const char *leaf, const char *na
 	return rc;
 }
 
+/* A directory source's pin is on its artifact (the vendor file that url and sha256 name): checked
+ * against the hash the file list records for the bytes that were packed. */
+static int check_artifact(const struct walk *w, const char *source_path)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	if (!w->p->artifact)
+		return ib_fail(IB_E_SPEC, "source '%s' is a directory with a sha256 pin: name the pinned file "
+			       "inside it with \"artifact\"", source_path);
+	for (size_t i = 0; i < w->nfiles; i++) {
+		if (strcmp(w->files[i].path, w->p->artifact))
+			continue;
+		if (memcmp(w->files[i].sha256, w->p->source_sha256, IB_SHA256_LEN) == 0)
+			return 0;
+		ib_hex_encode(w->files[i].sha256, IB_SHA256_LEN, hex);
+		return ib_fail(IB_E_INTEGRITY, "'%s' in '%s' has sha256 %s, not the pinned one", w->p->artifact,
+			       w->p->source, hex);
+	}
+	return ib_fail(IB_E_SPEC, "source '%s' has no file '%s' (its artifact, pinned by sha256)", source_path,
+		       w->p->artifact);
+}
+
 static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 {
 	DIR *d;
@@ -573,6 +595,8 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		close(dfd);
 		if (!rc && w.p->file_count == 0)
 			rc = ib_fail(IB_E_SPEC, "source '%s' is an empty directory", source_path);
+		if (!rc && !dry && p->has_source_sha256)
+			rc = check_artifact(&w, source_path);
 	}
 	if (!rc && archive_write_close(w.a) != ARCHIVE_OK)
 		rc = s.err ? s.err : archive_fail(&w, "finishing the archive");

@@ -265,6 +265,9 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		if ((rc = get_strlist(&mc, match, "os", "._-*", 256, &pkg->os)) ||
 		    (rc = get_strlist(&mc, match, "nic", "", 64, &pkg->nic)))
 			return rc;
+		/* Kernel releases: "5.15.0-1089-azure", "5.14.0-687.25.1.el9_8.x86_64", "6.6.96.1-2.azl3". */
+		if (jget(match, "kernel") && (rc = get_strlist(&mc, match, "kernel", "._-*+~", 64, &pkg->kernel)))
+			return rc;
 	}
 	pkg->priority = 0;
 	if ((rc = get_long(c, p, "priority", -1000000, 1000000, &pkg->priority)))
@@ -296,11 +299,18 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 
 	if ((rc = get_str(c, p, "source", 1, 4096, &pkg->source)) ||
 	    (rc = get_str(c, p, "url", 0, 4096, &pkg->url)) ||
+	    (rc = get_str(c, p, "artifact", 0, 255, &pkg->artifact)) ||
 	    (rc = get_str(c, p, "sha256", 0, 64, &sha)) ||
 	    (rc = get_str(c, p, "compression", 0, 16, &comp)))
 		goto out;
 	if (!pkg->source[0]) {
 		rc = jfail(c, "source", "is empty");
+		goto out;
+	}
+	/* One file name directly inside the source directory: nothing to resolve, no way out. */
+	if (pkg->artifact && (!pkg->artifact[0] || strchr(pkg->artifact, '/') || strchr(pkg->artifact, '\\') ||
+			      !strcmp(pkg->artifact, ".") || !strcmp(pkg->artifact, ".."))) {
+		rc = jfail(c, "artifact", "must be a file name inside the source directory (no '/')");
 		goto out;
 	}
 	if (sha) {
@@ -723,11 +733,13 @@ void ib_manifest_release(struct ib_manifest *m)
 		free(p->description);
 		strlist_release(&p->os);
 		strlist_release(&p->nic);
+		strlist_release(&p->kernel);
 		strlist_release(&p->install.argv);
 		free(p->install.success.v);
 		free(p->install.reboot.v);
 		free(p->source);
 		free(p->url);
+		free(p->artifact);
 		free(p->chunks);
 		free(p->vendor);
 		ib_package_files_release(p);
@@ -837,6 +849,9 @@ static cJSON *package_json(const struct ib_package *p)
 	ok = ok && (match = cJSON_AddObjectToObject(o, "match"));
 	ok = ok && cJSON_AddItemToObject(match, "os", strlist_json(&p->os));
 	ok = ok && cJSON_AddItemToObject(match, "nic", strlist_json(&p->nic));
+	/* Written only when set: a spec without kernel rules keeps its manifest bytes. */
+	if (ok && p->kernel.n)
+		ok = cJSON_AddItemToObject(match, "kernel", strlist_json(&p->kernel));
 	ok = ok && cJSON_AddNumberToObject(o, "priority", (double)p->priority);
 	ok = ok && (inst = cJSON_AddObjectToObject(o, "install"));
 	ok = ok && cJSON_AddItemToObject(inst, "command", strlist_json(&p->install.argv));

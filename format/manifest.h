@@ -62,10 +62,12 @@ struct ib_package {
 	int has_kind;
 	struct ib_strlist os;      /* OS token patterns, '*' allowed */
 	struct ib_strlist nic;     /* NIC tokens */
+	struct ib_strlist kernel;  /* kernel release patterns (Windows: build number); empty = any */
 	long priority;
 	struct ib_install install;
 	/* spec only */
 	char *source, *url;
+	char *artifact;            /* the vendor file inside a directory source that url and sha256 name */
 	int has_source_sha256;
 	uint8_t source_sha256[IB_SHA256_LEN];
 	/* blob: filled by the builder, read from the manifest */

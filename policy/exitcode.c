@@ -18,6 +18,7 @@ int ib_exit_code(int err, int target)
 	case IB_E_NODEVICE:
 		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_NODEVICE;
 	case IB_E_UNSUPPORTED_OS:
+	case IB_E_UNSUPPORTED_KERNEL: /* the extension's "OS not supported": a kernel is part of it */
 		return win ? IB_EXIT_WIN_NOT_SUPPORTED : IB_EXIT_UNSUPPORTED_OS;
 	case IB_E_TIMEOUT:
 		return IB_EXIT_TIMEOUT;

@@ -20,6 +20,10 @@ static const struct ib_nic_model models[] = {
 	{ "cx6dx", "ConnectX-6 Dx", 0x101d, 0x101e, 0 },
 	{ "cx6lx", "ConnectX-6 Lx", 0x101f, 0x101e, 0 },
 	{ "cx7", "ConnectX-7", 0x1021, 0x101e, 1 },
+	{ "cx8", "ConnectX-8", 0x1023, 0x101e, 1 },
+	/* DPUs: PF ids from mlx5_core's table; their VFs have no id of their own there. */
+	{ "bf2", "BlueField-2", 0xa2d6, 0, 1 },
+	{ "bf3", "BlueField-3", 0xa2dc, 0, 1 },
 	{ "nd", "NetworkDirect over VMBus", 0, 0, 1 },
 };
 
@@ -72,7 +76,8 @@ size_t ib_nic_from_pci(uint16_t device, int *is_vf, const char *tokens[2])
 	if (device == 0x101e) {
 		*is_vf = 1;
 		tokens[0] = "cx7";
-		return 1;
+		tokens[1] = "cx8";
+		return 2;
 	}
 	for (size_t i = 0; i < IB_ARRAY_LEN(models); i++) {
 		if (models[i].pf && models[i].pf == device) {
@@ -150,6 +155,7 @@ const char *ib_outcome_name(int outcome)
 	case IB_SEL_NIC_NOT_IN_BUNDLE: return "nic-not-in-bundle";
 	case IB_SEL_OS_NOT_IN_BUNDLE: return "unsupported-os";
 	case IB_SEL_NIC_NOT_ON_OS: return "unsupported-nic";
+	case IB_SEL_KERNEL_UNSUPPORTED: return "kernel_unsupported";
 	default: return "?";
 	}
 }
@@ -160,6 +166,33 @@ static int os_matches(const struct ib_package *p, const char *os, const char **p
 		if (ib_glob(p->os.v[i], os)) {
 			if (pattern)
 				*pattern = p->os.v[i];
+			return 1;
+		}
+	return 0;
+}
+
+const char *ib_kernel_subject(const char *os, const char *kernel)
+{
+	const char *dot;
+
+	if (!kernel || !ib_os_is_windows(os))
+		return kernel;
+	dot = strrchr(kernel, '.');
+	return dot ? dot + 1 : kernel;
+}
+
+/* A package without kernel patterns fits every kernel, and so does every package when the
+ * kernel is not given (NULL: ibpack plan without --kernel). */
+static int kernel_matches(const struct ib_package *p, const char *os, const char *kernel, const char **pattern)
+{
+	const char *subject = ib_kernel_subject(os, kernel);
+
+	if (!p->kernel.n || !subject)
+		return 1;
+	for (size_t i = 0; i < p->kernel.n; i++)
+		if (ib_glob(p->kernel.v[i], subject)) {
+			if (pattern)
+				*pattern = p->kernel.v[i];
 			return 1;
 		}
 	return 0;
@@ -259,13 +292,15 @@ static void say_oses_for(struct why *w, const struct ib_manifest *m, const char 
 	}
 }
 
-/* Index of the package the rules pick for os and nics, or -1. */
-static long best_package(const struct ib_manifest *m, const char *os, const char *const *nics, size_t n)
+/* Index of the package the rules pick for os, kernel and nics, or -1. */
+static long best_package(const struct ib_manifest *m, const char *os, const char *kernel,
+			 const char *const *nics, size_t n)
 {
 	long best = -1;
 
 	for (size_t i = 0; i < m->npkgs; i++)
 		if (os_matches(&m->pkgs[i], os, NULL) && lists_any(&m->pkgs[i], nics, n) &&
+		    kernel_matches(&m->pkgs[i], os, kernel, NULL) &&
 		    (best < 0 || m->pkgs[i].priority > m->pkgs[best].priority))
 			best = (long)i;
 	return best;
@@ -279,18 +314,51 @@ static int same_vf(const char *a, const char *b)
 	return x && y && x->vf && x->vf == y->vf;
 }
 
+/* "5.15.0-1*-azure or 6.8.0-*-azure": the kernel patterns of p. */
+static void say_kernels(struct why *w, const struct ib_package *p)
+{
+	for (size_t i = 0; i < p->kernel.n; i++)
+		say(w, "%s%s", i == 0 ? "" : i + 1 == p->kernel.n ? " or " : ", ", p->kernel.v[i]);
+}
+
+/* The packages for os and nics that the kernel rules out, with the kernels they need. */
+static void say_kernel_misses(struct why *w, const struct ib_manifest *m, const char *os, const char *kernel,
+			      const char *const *nics, size_t nnics, long min_priority, const char *lead)
+{
+	int first = 1;
+
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+
+		if (!os_matches(p, os, NULL) || !lists_any(p, nics, nnics) || kernel_matches(p, os, kernel, NULL) ||
+		    p->priority < min_priority)
+			continue;
+		say(w, "%s'%s' needs kernel ", first ? lead : "; ", p->id);
+		say_kernels(w, p);
+		first = 0;
+	}
+}
+
 /* The rule that matched, the packages it beat and the NICs that stay without a package. */
-static void explain_selected(struct why *w, const struct ib_manifest *m, const char *os,
+static void explain_selected(struct why *w, const struct ib_manifest *m, const char *os, const char *kernel,
 			     const char *const *nics, size_t nnics, const struct ib_selection *sel)
 {
 	size_t chosen = (size_t)(sel->pkg - m->pkgs), others = 0;
 
-	say(w, "package '%s' matches %s on %s (rule: os \"%s\", nic \"%s\", priority %ld)", sel->pkg->id,
-	    ib_nic_name(sel->nic), os, sel->os_pattern, sel->nic, sel->pkg->priority);
+	say(w, "package '%s' matches %s on %s (rule: os \"%s\", nic \"%s\", ", sel->pkg->id,
+	    ib_nic_name(sel->nic), os, sel->os_pattern, sel->nic);
+	if (sel->kernel_pattern)
+		say(w, "kernel \"%s\", ", sel->kernel_pattern);
+	say(w, "priority %ld)", sel->pkg->priority);
+	if (sel->pkg->kernel.n && !kernel)
+		say(w, "; its kernel rule was not checked (no kernel given)");
+	/* Packages of a higher priority that only the kernel ruled out: why they lost. */
+	say_kernel_misses(w, m, os, kernel, nics, nnics, sel->pkg->priority + 1, "; passed over: ");
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 
-		if (i == chosen || !os_matches(p, os, NULL) || !lists_any(p, nics, nnics))
+		if (i == chosen || !os_matches(p, os, NULL) || !lists_any(p, nics, nnics) ||
+		    !kernel_matches(p, os, kernel, NULL))
 			continue;
 		if (others++ == 0)
 			say(w, "; it wins over ");
@@ -312,7 +380,7 @@ static void explain_selected(struct why *w, const struct ib_manifest *m, const c
 			served = same_vf(nics[j], nics[k]); /* one shared-VF device, reported once */
 		if (served)
 			continue;
-		alt = best_package(m, os, one, 1);
+		alt = best_package(m, os, kernel, one, 1);
 		if (alt >= 0)
 			say(w, "; also found %s (%s), which '%s' would serve: one package is installed per run",
 			    ib_nic_name(nics[j]), nics[j], m->pkgs[alt].id);
@@ -345,6 +413,12 @@ static void say_where_supported(struct why *w, const struct ib_manifest *m, cons
 int ib_select(const struct ib_manifest *m, const char *os, const char *const *nics, size_t nnics,
 	      struct ib_selection *sel)
 {
+	return ib_select_kernel(m, os, NULL, nics, nnics, sel);
+}
+
+int ib_select_kernel(const struct ib_manifest *m, const char *os, const char *kernel, const char *const *nics,
+		     size_t nnics, struct ib_selection *sel)
+{
 	struct why w;
 	int any_nic = 0, any_os = 0;
 	long best;
@@ -362,16 +436,29 @@ int ib_select(const struct ib_manifest *m, const char *os, const char *const *ni
 		any_os |= os_matches(&m->pkgs[i], os, NULL);
 		any_nic |= lists_any(&m->pkgs[i], nics, nnics);
 	}
-	best = best_package(m, os, nics, nnics);
+	best = best_package(m, os, kernel, nics, nnics);
 	if (best >= 0) {
 		sel->pkg = &m->pkgs[best];
 		os_matches(sel->pkg, os, &sel->os_pattern);
+		if (kernel)
+			kernel_matches(sel->pkg, os, kernel, &sel->kernel_pattern);
 		for (size_t j = 0; j < nnics && !sel->nic; j++)
 			if (lists_nic(sel->pkg, nics[j]))
 				sel->nic = nics[j];
 		sel->outcome = IB_SEL_SELECTED;
-		explain_selected(&w, m, os, nics, nnics, sel);
+		explain_selected(&w, m, os, kernel, nics, nnics, sel);
 		return 0;
+	}
+	if (best_package(m, os, NULL, nics, nnics) >= 0) {
+		/* The OS and a NIC match, only the kernel does not: a kernel update on the node, or a
+		 * bundle built for other kernels. */
+		sel->result = IB_E_UNSUPPORTED_KERNEL;
+		sel->outcome = IB_SEL_KERNEL_UNSUPPORTED;
+		say(&w, "no package of this bundle fits kernel %s on %s with ", kernel, os);
+		say_names(&w, nics, nnics);
+		say_kernel_misses(&w, m, os, kernel, nics, nnics, -1000000, ": ");
+		say(&w, "; install a matching kernel, or build a bundle for this one");
+		return sel->result;
 	}
 	if (!any_nic) {
 		sel->result = IB_E_NODEVICE;
@@ -395,4 +482,33 @@ int ib_select(const struct ib_manifest *m, const char *os, const char *const *ni
 	say(&w, "; ");
 	say_where_supported(&w, m, nics, nnics);
 	return sel->result;
+}
+
+size_t ib_candidates(const struct ib_manifest *m, const char *os, const char *nic, const struct ib_package **out,
+		     size_t max)
+{
+	size_t n = 0;
+	int done = 0;
+
+	/* Selection order (priority, then spec order) by repeated minimum search: specs are small. */
+	while (!done && n < max) {
+		long best = -1;
+
+		for (size_t i = 0; i < m->npkgs; i++) {
+			const struct ib_package *p = &m->pkgs[i];
+			int taken = 0;
+
+			for (size_t k = 0; k < n && !taken; k++)
+				taken = out[k] == p;
+			if (taken || !os_matches(p, os, NULL) || !lists_nic(p, nic))
+				continue;
+			if (best < 0 || p->priority > m->pkgs[best].priority)
+				best = (long)i;
+		}
+		if (best < 0)
+			break;
+		out[n++] = &m->pkgs[best];
+		done = m->pkgs[best].kernel.n == 0; /* fits every kernel: nothing after it is ever chosen */
+	}
+	return n;
 }

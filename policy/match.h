@@ -32,8 +32,8 @@ int ib_nic_detectable(const char *token);
  * Shared VF ids (docs/SPEC.md, "Shared VF ids"): 0x1004 -> cx3pro and cx3, both offered to
  * selection, so the bundle's own rules decide (both models use the same drivers: WinOF 5.x,
  * MLNX_OFED 4.9; `ibpack check` flags a spec that sends them to different packages);
- * 0x101e -> cx7 only (ConnectX-6 Dx/Lx are Ethernet-only, so an InfiniBand-class 0x101e
- * function is a ConnectX-7). */
+ * 0x101e -> cx7 and cx8 (ConnectX-6 Dx/Lx are Ethernet-only, so an InfiniBand-class 0x101e
+ * function is a ConnectX-7 or a ConnectX-8, which mlx5 gives no VF id of its own). */
 size_t ib_nic_from_pci(uint16_t device, int *is_vf, const char *tokens[2]);
 
 /* Shell-style match where only '*' is special. */
@@ -54,6 +54,8 @@ enum ib_outcome {
 	IB_SEL_NIC_NOT_IN_BUNDLE, /* "nic-not-in-bundle": no package lists a detected NIC (IB_E_NODEVICE) */
 	IB_SEL_OS_NOT_IN_BUNDLE,  /* "unsupported-os": no package lists the OS (IB_E_UNSUPPORTED_OS) */
 	IB_SEL_NIC_NOT_ON_OS,     /* "unsupported-nic": the NIC is supported, not on this OS (IB_E_UNSUPPORTED_OS) */
+	IB_SEL_KERNEL_UNSUPPORTED, /* "kernel_unsupported": OS and NIC match, the kernel fits no package
+				    * (IB_E_UNSUPPORTED_KERNEL) */
 };
 const char *ib_outcome_name(int outcome);
 
@@ -61,7 +63,8 @@ struct ib_selection {
 	const struct ib_package *pkg; /* chosen package, or NULL */
 	const char *nic;              /* detected token that matched */
 	const char *os_pattern;       /* pattern that matched */
-	int result;                   /* 0, IB_E_NODEVICE or IB_E_UNSUPPORTED_OS */
+	const char *kernel_pattern;   /* kernel pattern that matched, NULL when the package has none */
+	int result;                   /* 0, IB_E_NODEVICE, IB_E_UNSUPPORTED_OS or IB_E_UNSUPPORTED_KERNEL */
 	int outcome;                  /* enum ib_outcome: which rule decided */
 	char why[IB_WHY_MAX];         /* the rule that matched, or why nothing did */
 };
@@ -70,8 +73,23 @@ struct ib_selection {
  * whose NIC list holds a detected token; highest priority wins, then spec order (one package
  * per run, also when several NICs are found). Without a match: no NIC token -> no-device; no
  * package lists any detected NIC -> nic-not-in-bundle (both IB_E_NODEVICE); no package lists
- * the OS -> unsupported-os; else unsupported-nic (both IB_E_UNSUPPORTED_OS). */
+ * the OS -> unsupported-os; else unsupported-nic (both IB_E_UNSUPPORTED_OS). The kernel is not
+ * checked: ib_select_kernel with a NULL kernel. */
 int ib_select(const struct ib_manifest *m, const char *os, const char *const *nics, size_t nnics,
 	      struct ib_selection *sel);
+/* ib_select where a package with match.kernel patterns also needs kernel (the running kernel
+ * release; on Windows the version whose build number is matched) to match one of them. When OS
+ * and NIC match packages but none fits the kernel: kernel_unsupported (IB_E_UNSUPPORTED_KERNEL).
+ * kernel NULL skips the kernel rule (said so in the reason). */
+int ib_select_kernel(const struct ib_manifest *m, const char *os, const char *kernel, const char *const *nics,
+		     size_t nnics, struct ib_selection *sel);
+/* The packages os and nic can get, in the order selection tries them over kernels: highest
+ * priority first, then spec order, ending with the first one without kernel rules (the ones
+ * after it are never chosen). Returns how many were written to out (at most max). */
+size_t ib_candidates(const struct ib_manifest *m, const char *os, const char *nic, const struct ib_package **out,
+		     size_t max);
+/* What kernel patterns are matched against: the release on Linux, the build number (after the
+ * last '.') on Windows ("10.0.20348" -> "20348"). */
+const char *ib_kernel_subject(const char *os, const char *kernel);
 
 #endif

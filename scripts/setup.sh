@@ -22,6 +22,8 @@ test_pkgs+=(debian-archive-keyring)
 # tests/bats/extension.bats judges the handler with the Azure Linux agent's own Python
 # code; the agent itself must never run here (its service is masked before the install, below)
 test_pkgs+=(waagent python3-distro)
+# tests/bats/matrix-view.bats renders `ibpack matrix --format html` with headless Chromium
+test_pkgs+=(chromium)
 # tests/bats/sbom.bats validates bills of materials with the CycloneDX JavaScript library, which
 # npm installs into build/cyclonedx (Debian packages npm apart from nodejs; NodeSource bundles it)
 test_pkgs+=(nodejs)

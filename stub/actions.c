@@ -182,6 +182,9 @@ static int detect_and_select(struct stub_ctx *c)
 	c->detected = 1;
 	if (o->os_override)
 		snprintf(c->host.os, sizeof(c->host.os), "%s", o->os_override);
+	if (o->kernel_override)
+		snprintf(c->host.kernel, sizeof(c->host.kernel), "%s", o->kernel_override);
+	stub_host_export_kernel(&c->host);
 	if (o->n_nic_override) {
 		c->host.nnics = o->n_nic_override;
 		for (size_t i = 0; i < o->n_nic_override; i++)
@@ -196,7 +199,7 @@ static int detect_and_select(struct stub_ctx *c)
 		log_msg(&c->log, "info", "%s", c->sel.why);
 		return 0;
 	}
-	rc = ib_select(&c->bundle.m, c->host.os, c->host.nics, c->host.nnics, &c->sel);
+	rc = ib_select_kernel(&c->bundle.m, c->host.os, c->host.kernel, c->host.nics, c->host.nnics, &c->sel);
 	if (rc)
 		return ib_fail(rc, "%s", c->sel.why); /* stub_finish logs it once */
 	log_msg(&c->log, "info", "%s", c->sel.why);

@@ -3,6 +3,7 @@
 
 #include "../policy/pci.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void stub_dev_classify(struct stub_dev *d, int class_known)
@@ -35,4 +36,17 @@ void stub_host_collect(struct stub_host *h)
 				h->nics[h->nnics++] = d->models[m];
 		}
 	}
+}
+
+void stub_host_export_kernel(const struct stub_host *h)
+{
+#ifndef _WIN32
+	/* Installers build kernel modules (DKMS) for this kernel: in an image install uname -r is
+	 * the build machine's, not the image's. Failure leaves the variable unset, which installers
+	 * treat as "use uname -r". */
+	if (h->kernel[0] && strcmp(h->kernel, "unknown"))
+		(void)setenv("IBPACK_KERNEL", h->kernel, 1);
+#else
+	(void)h;
+#endif
 }

@@ -27,6 +27,8 @@ static const char help[] =
 	"  --package ID        install (or extract) this package, skipping detection\n"
 	"  --os TOKEN          use this OS token instead of detecting it\n"
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
+	"  --kernel RELEASE    match packages' kernel rules against this kernel instead of the\n"
+	"                      running one (with --root: instead of the image's installed kernel)\n"
 	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
 #ifdef _WIN32
 	"  --root DIR          add the INF drivers for the --nic models to the offline Windows image\n"
@@ -71,17 +73,17 @@ static const char help[] =
 	"-1 unexpected error or interrupted.\n";
 #else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
-	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle,\n"
-	"14 installer or extraction failed or interrupted, 15 older than the installed bundle (see\n"
-	"--allow-downgrade) or unusable install state, 16 another install is running, 240 installer\n"
-	"timed out.\n";
+	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle\n"
+	"(or no package for the running kernel: kernel_unsupported), 14 installer or extraction\n"
+	"failed or interrupted, 15 older than the installed bundle (see --allow-downgrade) or\n"
+	"unusable install state, 16 another install is running, 240 installer timed out.\n";
 #endif
 
 static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL };
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_KERNEL };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -100,6 +102,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "stage", no_argument, NULL, O_STAGE },
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
 		{ "reinstall", no_argument, NULL, O_REINSTALL },
+		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -113,6 +116,12 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_EXTRACT: o->extract_dir = optarg; break;
 		case O_PACKAGE: o->force_package = optarg; break;
 		case O_OS: o->os_override = optarg; break;
+		case O_KERNEL:
+			if (!optarg[0] || strlen(optarg) >= sizeof(((struct stub_host *)0)->kernel))
+				return ib_fail(IB_E_USAGE, "--kernel needs a kernel release of at most %zu characters",
+					       sizeof(((struct stub_host *)0)->kernel) - 1);
+			o->kernel_override = optarg;
+			break;
 		case O_NIC:
 			if (o->n_nic_override == STUB_MAX_NICS || !ib_nic_token_known(optarg))
 				return ib_fail(IB_E_USAGE, "unknown or too many --nic '%s'", optarg);

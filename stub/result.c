@@ -26,6 +26,7 @@ static const char *result_word(int rc, const struct stub_ctx *c)
 		return !strcmp(c->action, "detect") ? "selected" : "ok";
 	case IB_E_NODEVICE: return "no_device";
 	case IB_E_UNSUPPORTED_OS: return "os_unsupported";
+	case IB_E_UNSUPPORTED_KERNEL: return "kernel_unsupported";
 	case IB_E_TIMEOUT: return "timeout";
 	case IB_E_USAGE: return "usage";
 	case IB_E_INTERRUPTED: return "interrupted";
@@ -111,6 +112,8 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 				cJSON_AddStringToObject(e, "version", m->pkgs[i].version);
 				cJSON_AddItemToObject(e, "os", strlist(&m->pkgs[i].os));
 				cJSON_AddItemToObject(e, "nic", strlist(&m->pkgs[i].nic));
+				if (m->pkgs[i].kernel.n)
+					cJSON_AddItemToObject(e, "kernel", strlist(&m->pkgs[i].kernel));
 				cJSON_AddNumberToObject(e, "priority", (double)m->pkgs[i].priority);
 				cJSON_AddNumberToObject(e, "unpacked_size", (double)m->pkgs[i].unpacked_size);
 				cJSON_AddItemToArray(a, e);
@@ -125,6 +128,8 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 			cJSON_AddStringToObject(sel, "package", c->sel.pkg->id);
 			cJSON_AddStringToObject(sel, "name", c->sel.pkg->name);
 			cJSON_AddStringToObject(sel, "version", c->sel.pkg->version);
+			if (c->sel.kernel_pattern)
+				cJSON_AddStringToObject(sel, "kernel_rule", c->sel.kernel_pattern);
 		} else {
 			cJSON_AddNullToObject(sel, "package");
 		}

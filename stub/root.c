@@ -44,9 +44,11 @@ int root_check_opts(const struct stub_opts *o)
 	if (o->sysroot)
 		return ib_fail(IB_E_USAGE, "--root and --sysroot exclude each other: nothing is detected in an image");
 	if (o->stage || o->unstage) {
-		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout)
-			return ib_fail(IB_E_USAGE, "%s takes no --nic, --os, --package, --detect or --timeout: the "
-				       "staged bundle detects the hardware and the OS when the image first boots", verb);
+		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout ||
+		    o->kernel_override)
+			return ib_fail(IB_E_USAGE, "%s takes no --nic, --os, --kernel, --package, --detect or --timeout: "
+				       "the staged bundle detects the hardware, the OS and the kernel when the image "
+				       "first boots", verb);
 		return 0;
 	}
 	if (!o->n_nic_override && !o->force_package)
@@ -121,8 +123,12 @@ int root_image_os(struct stub_ctx *c)
 	int rc;
 
 	memset(h, 0, sizeof(*h));
-	/* The build machine's kernel is not the image's; nothing reads it for an image. */
-	snprintf(h->kernel, sizeof(h->kernel), "image");
+	/* The build machine's kernel is not the image's: the image's installed kernel, or --kernel. */
+	if (c->opts->kernel_override)
+		snprintf(h->kernel, sizeof(h->kernel), "%s", c->opts->kernel_override);
+	else if (root_plat_kernel(c, c->root, h->kernel, sizeof(h->kernel)))
+		snprintf(h->kernel, sizeof(h->kernel), "unknown");
+	stub_host_export_kernel(h);
 	if (c->opts->os_override) {
 		snprintf(h->os, sizeof(h->os), "%s", c->opts->os_override);
 		return 0;
@@ -190,7 +196,7 @@ static int plan(struct stub_ctx *c, struct root_job *j)
 	}
 	for (size_t i = 0; i < o->n_nic_override; i++) {
 		struct ib_selection sel;
-		int rc = ib_select(m, c->host.os, &o->nic_override[i], 1, &sel);
+		int rc = ib_select_kernel(m, c->host.os, c->host.kernel, &o->nic_override[i], 1, &sel);
 
 		if (rc) {
 			c->sel = sel;
@@ -392,9 +398,11 @@ int stub_root_install(struct stub_ctx *c)
 			c->host.nics[c->host.nnics++] = c->opts->nic_override[i];
 	}
 	join_nics(c->host.nics, c->host.nnics, nics, sizeof(nics));
-	log_msg(&c->log, "info", "bundle %s %s (sequence %llu); image %s, OS %s (%s)%s%s", c->bundle.m.name,
-		c->bundle.m.version, (unsigned long long)c->bundle.m.sequence, j->dir, c->host.os,
-		c->opts->os_override ? "--os" : "its os-release", nics[0] ? ", NICs to serve: " : "", nics);
+	log_msg(&c->log, "info", "bundle %s %s (sequence %llu); image %s, OS %s (%s), kernel %s (%s)%s%s",
+		c->bundle.m.name, c->bundle.m.version, (unsigned long long)c->bundle.m.sequence, j->dir, c->host.os,
+		c->opts->os_override ? "--os" : "its os-release", c->host.kernel,
+		c->opts->kernel_override ? "--kernel" : strcmp(c->host.kernel, "unknown") ? "installed in the image" :
+		"none installed in the image; --kernel names it", nics[0] ? ", NICs to serve: " : "", nics);
 	if ((rc = plan(c, j)))
 		return rc;
 	c->sel.pkg = j->items[0].pkg;

@@ -72,6 +72,9 @@ struct root_area {
 int root_plat_open(struct stub_ctx *c, struct root_job *j);
 /* Reads the OS token of the image in j->dir (called only when --os is not given). */
 int root_plat_os(struct stub_ctx *c, struct root_job *j, char *os, size_t size, char *pretty, size_t psize);
+/* The newest kernel installed in the image (stub/root_kernel.c), for packages' kernel rules;
+ * IB_E_NOTFOUND when it has none (Windows images: always, --kernel gives it). */
+int root_plat_kernel(struct stub_ctx *c, struct root_job *j, char *kernel, size_t size);
 /* Creates the private directory packages are extracted into. */
 int root_plat_area(struct stub_ctx *c, struct root_job *j, struct root_area *a);
 /* Runs the extracted package a->base/<id> against the image; fills it->run and it->ran. On

@@ -29,7 +29,7 @@ struct stub_dev {
 struct stub_host {
 	char os[64];            /* OS token, "ubuntu-20.04" / "windows-server-2019" */
 	char os_pretty[128];
-	char kernel[128];
+	char kernel[128];       /* release ("5.15.0-1089-azure"), Windows "10.0.<build>" */
 	size_t ndevs;
 	struct stub_dev devs[STUB_MAX_DEVS];
 	size_t nnics;
@@ -39,6 +39,7 @@ struct stub_host {
 struct stub_opts {
 	const char *sysroot, *tmpdir, *log_file, *extract_dir;
 	const char *force_package, *os_override;
+	const char *kernel_override; /* --kernel RELEASE: the kernel packages' kernel rules see */
 	const char *nic_override[STUB_MAX_NICS];
 	size_t n_nic_override;
 	int detect, list, verify, json, quiet, keep, help, version;
@@ -115,6 +116,8 @@ extern const volatile uint8_t stub_trust_area[IB_TRUST_AREA_SIZE];
 
 /* Fills h->nics from h->devs (InfiniBand devices only, each token once). */
 void stub_host_collect(struct stub_host *h);
+/* Linux: sets IBPACK_KERNEL to h->kernel for the installer (the kernel selection matched). */
+void stub_host_export_kernel(const struct stub_host *h);
 /* Fills a detected Mellanox function's models, VF flag, InfiniBand verdict and note from its device
  * id and class code (class_known: whether the platform reported a class code). */
 void stub_dev_classify(struct stub_dev *d, int class_known);

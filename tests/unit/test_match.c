@@ -1,4 +1,4 @@
-/* Unit tests for format/match.c: glob, NIC tokens and PCI ids (shared VF ids), OS tokens, and ib_select's rules and reasons. */
+/* Unit tests for policy/match.c: glob, NIC tokens and PCI ids (shared VF ids), OS tokens, ib_select's rules and reasons, kernel rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,8 +54,8 @@ static void test_glob(void **state)
 static void test_nic_tokens(void **state)
 {
 	const char *known[] = { "cx3", "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6", "cx6dx",
-				"cx6lx", "cx7", "nd" };
-	const char *unknown[] = { "", "cx", "cx8", "CX5", "cx5 ", "connectx-5", "cx3-pro" };
+				"cx6lx", "cx7", "cx8", "bf2", "bf3", "nd" };
+	const char *unknown[] = { "", "cx", "cx9", "CX5", "cx5 ", "connectx-5", "cx3-pro", "bf" };
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(known); i++) {
@@ -69,13 +69,18 @@ static void test_nic_tokens(void **state)
 	}
 	assert_string_equal(ib_nic_name("cx6"), "ConnectX-6");
 	assert_string_equal(ib_nic_name("cx3pro"), "ConnectX-3 Pro");
-	assert_string_equal(ib_nic_name("cx8"), "cx8"); /* unknown: the token itself */
+	assert_string_equal(ib_nic_name("cx9"), "cx9"); /* unknown: the token itself */
+	assert_string_equal(ib_nic_name("cx8"), "ConnectX-8");
+	assert_string_equal(ib_nic_name("bf3"), "BlueField-3");
 	/* Ethernet-only adapters are never reported by detection. */
 	assert_true(ib_nic_detectable("cx6"));
 	assert_true(ib_nic_detectable("nd"));
 	assert_false(ib_nic_detectable("cx6dx"));
 	assert_false(ib_nic_detectable("cx6lx"));
-	assert_false(ib_nic_detectable("cx8"));
+	assert_false(ib_nic_detectable("cx9"));
+	assert_true(ib_nic_detectable("cx8"));
+	assert_true(ib_nic_detectable("bf2"));
+	assert_true(ib_nic_detectable("bf3"));
 }
 
 struct pci {
@@ -91,7 +96,7 @@ static void test_nic_from_pci(void **state)
 		{ 0x1013, "cx4", 0 }, { 0x1014, "cx4", 1 }, { 0x1015, "cx4lx", 0 }, { 0x1016, "cx4lx", 1 },
 		{ 0x1017, "cx5", 0 }, { 0x1018, "cx5", 1 }, { 0x1019, "cx5ex", 0 }, { 0x101a, "cx5ex", 1 },
 		{ 0x101b, "cx6", 0 }, { 0x101c, "cx6", 1 }, { 0x101d, "cx6dx", 0 }, { 0x101f, "cx6lx", 0 },
-		{ 0x1021, "cx7", 0 },
+		{ 0x1021, "cx7", 0 }, { 0x1023, "cx8", 0 }, { 0xa2d6, "bf2", 0 }, { 0xa2dc, "bf3", 0 },
 	};
 	const char *t[2] = { NULL, NULL };
 	int vf = -1;
@@ -104,7 +109,7 @@ static void test_nic_from_pci(void **state)
 	}
 }
 
-/* 0x1004 is the VF of both ConnectX-3 and ConnectX-3 Pro; 0x101e of ConnectX-6 Dx/Lx and 7. */
+/* 0x1004 is the VF of both ConnectX-3 and ConnectX-3 Pro; 0x101e of ConnectX-6 Dx/Lx, 7 and 8. */
 static void test_shared_vf_ids(void **state)
 {
 	const char *t[2] = { NULL, NULL };
@@ -117,16 +122,18 @@ static void test_shared_vf_ids(void **state)
 	assert_string_equal(t[1], "cx3");
 	t[0] = t[1] = NULL;
 	vf = 0;
-	assert_int_equal(ib_nic_from_pci(0x101e, &vf, t), 1);
+	assert_int_equal(ib_nic_from_pci(0x101e, &vf, t), 2);
 	assert_int_equal(vf, 1);
-	assert_string_equal(t[0], "cx7"); /* InfiniBand-class 0x101e can only be a ConnectX-7 */
+	/* InfiniBand-class 0x101e is a ConnectX-7 or a ConnectX-8: both offered, the bundle decides */
+	assert_string_equal(t[0], "cx7");
+	assert_string_equal(t[1], "cx8");
 }
 
 static void test_unknown_pci(void **state)
 {
 	const char *t[2] = { NULL, NULL };
 	int vf = -1;
-	const uint16_t ids[] = { 0x0000, 0x1002, 0x1020, 0x1023, 0xa2d6, 0xffff };
+	const uint16_t ids[] = { 0x0000, 0x1002, 0x1020, 0x1025, 0xa2d2, 0xffff };
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(ids); i++) {
@@ -200,6 +207,13 @@ static const struct ib_manifest *bundle(const struct pkgdef *defs, size_t n)
 	man.npkgs = n;
 	man.pkgs = pkgs;
 	return &man;
+}
+
+/* kernel patterns for package i of the next bundle(): set after bundle(), before selecting */
+static void set_kernels(size_t i, const char **patterns, size_t n)
+{
+	pkgs[i].kernel.v = (char **)patterns;
+	pkgs[i].kernel.n = n;
 }
 
 static const struct pkgdef linux_defs[] = {
@@ -449,6 +463,100 @@ static void test_select_long_reason(void **state)
 	assert_true(strlen(sel.why) < sizeof(sel.why));
 }
 
+/* ---- kernel rules ---- */
+
+static const struct pkgdef kernel_defs[] = {
+	{ "prebuilt", { "ubuntu-22.04" }, { "cx7" }, 10 },
+	{ "dkms", { "ubuntu-22.04" }, { "cx7" }, 0 },
+	{ "any", { "ubuntu-24.04" }, { "cx7" }, 0 },
+};
+static const char *prebuilt_k[] = { "5.15.0-1089-azure" };
+static const char *dkms_k[] = { "5.15.0-*-azure", "6.8.0-*-azure" };
+
+static const struct ib_manifest *kernel_bundle(void)
+{
+	const struct ib_manifest *m = bundle(kernel_defs, IB_ARRAY_LEN(kernel_defs));
+
+	set_kernels(0, prebuilt_k, 1);
+	set_kernels(1, dkms_k, 2);
+	return m;
+}
+
+static void test_select_kernel(void **state)
+{
+	const struct ib_manifest *m = kernel_bundle();
+	const char *nics[] = { "cx7" };
+	struct ib_selection sel;
+
+	(void)state;
+	assert_int_equal(ib_select_kernel(m, "ubuntu-22.04", "5.15.0-1089-azure", nics, 1, &sel), 0);
+	assert_string_equal(sel.pkg->id, "prebuilt");
+	assert_string_equal(sel.kernel_pattern, "5.15.0-1089-azure");
+	assert_non_null(strstr(sel.why, "kernel \"5.15.0-1089-azure\", priority 10"));
+	/* Another kernel: the higher priority package is passed over, and the reason says why. */
+	assert_int_equal(ib_select_kernel(m, "ubuntu-22.04", "6.8.0-1010-azure", nics, 1, &sel), 0);
+	assert_string_equal(sel.pkg->id, "dkms");
+	assert_string_equal(sel.kernel_pattern, "6.8.0-*-azure");
+	assert_non_null(strstr(sel.why, "passed over: 'prebuilt' needs kernel 5.15.0-1089-azure"));
+	/* No kernel fits: kernel_unsupported, naming what each package needs. */
+	assert_int_equal(ib_select_kernel(m, "ubuntu-22.04", "6.11.0-1001-azure", nics, 1, &sel), IB_E_UNSUPPORTED_KERNEL);
+	assert_int_equal(sel.outcome, IB_SEL_KERNEL_UNSUPPORTED);
+	assert_string_equal(ib_outcome_name(sel.outcome), "kernel_unsupported");
+	assert_null(sel.pkg);
+	assert_non_null(strstr(sel.why, "no package of this bundle fits kernel 6.11.0-1001-azure on ubuntu-22.04 with ConnectX-7: "
+				       "'prebuilt' needs kernel 5.15.0-1089-azure; 'dkms' needs kernel 5.15.0-*-azure or 6.8.0-*-azure"));
+	/* A package without kernel rules fits every kernel. */
+	assert_int_equal(ib_select_kernel(m, "ubuntu-24.04", "6.11.0-1001-azure", nics, 1, &sel), 0);
+	assert_string_equal(sel.pkg->id, "any");
+	assert_null(sel.kernel_pattern);
+	/* The OS decides before the kernel: an unknown OS stays unsupported-os. */
+	assert_int_equal(ib_select_kernel(m, "debian-12", "6.1.0-1-amd64", nics, 1, &sel), IB_E_UNSUPPORTED_OS);
+	/* No kernel given: the rules are not checked, and the reason says so. */
+	assert_int_equal(ib_select(m, "ubuntu-22.04", nics, 1, &sel), 0);
+	assert_string_equal(sel.pkg->id, "prebuilt");
+	assert_non_null(strstr(sel.why, "its kernel rule was not checked (no kernel given)"));
+	/* "unknown" (unreadable osrelease, an image without a kernel) fits no rule. */
+	assert_int_equal(ib_select_kernel(m, "ubuntu-22.04", "unknown", nics, 1, &sel), IB_E_UNSUPPORTED_KERNEL);
+}
+
+static void test_select_kernel_windows_build(void **state)
+{
+	static const struct pkgdef defs[] = { { "w", { "windows-server-2022" }, { "cx7" }, 0 } };
+	static const char *build[] = { "20348" };
+	const struct ib_manifest *m = bundle(defs, 1);
+	const char *nics[] = { "cx7" };
+	struct ib_selection sel;
+
+	(void)state;
+	set_kernels(0, build, 1);
+	assert_string_equal(ib_kernel_subject("windows-server-2022", "10.0.20348"), "20348");
+	assert_string_equal(ib_kernel_subject("ubuntu-22.04", "5.15.0-1089-azure"), "5.15.0-1089-azure");
+	assert_null(ib_kernel_subject("ubuntu-22.04", NULL));
+	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "10.0.20348", nics, 1, &sel), 0);
+	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "20348", nics, 1, &sel), 0);
+	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "10.0.26100", nics, 1, &sel), IB_E_UNSUPPORTED_KERNEL);
+}
+
+static void test_candidates(void **state)
+{
+	const struct ib_manifest *m = kernel_bundle();
+	const struct ib_package *c[4];
+
+	(void)state;
+	/* Priority order, ending with the first package without kernel rules. */
+	assert_int_equal(ib_candidates(m, "ubuntu-22.04", "cx7", c, 4), 2);
+	assert_string_equal(c[0]->id, "prebuilt");
+	assert_string_equal(c[1]->id, "dkms");
+	assert_int_equal(ib_candidates(m, "ubuntu-24.04", "cx7", c, 4), 1);
+	assert_string_equal(c[0]->id, "any");
+	assert_int_equal(ib_candidates(m, "ubuntu-24.04", "cx6", c, 4), 0);
+	assert_int_equal(ib_candidates(m, "ubuntu-22.04", "cx7", c, 1), 1);
+	/* Without kernel rules only the winner is a candidate. */
+	m = bundle(linux_defs, IB_ARRAY_LEN(linux_defs));
+	assert_int_equal(ib_candidates(m, "ubuntu-20.04", "cx6", c, 4), 1);
+	assert_string_equal(c[0]->id, "mofed-u20");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +577,9 @@ int main(void)
 		cmocka_unit_test(test_select_shared_vf),
 		cmocka_unit_test(test_select_nd),
 		cmocka_unit_test(test_select_long_reason),
+		cmocka_unit_test(test_select_kernel),
+		cmocka_unit_test(test_select_kernel_windows_build),
+		cmocka_unit_test(test_candidates),
 	};
 
 	return cmocka_run_group_tests_name("match", tests, NULL, NULL);

@@ -47,7 +47,7 @@ options:
         an InfiniBand device and a node whose OS the bundle does not support as nothing to do.
     type: list
     elements: str
-    default: [no_device, os_unsupported]
+    default: [no_device, os_unsupported, kernel_unsupported]
 author:
   - ibpack contributors
 '''
@@ -123,7 +123,7 @@ def main():
             staged=dict(type='path'),
             extra_args=dict(type='list', elements='str', default=[]),
             reinstall=dict(type='bool', default=False),
-            not_failed=dict(type='list', elements='str', default=['no_device', 'os_unsupported']),
+            not_failed=dict(type='list', elements='str', default=['no_device', 'os_unsupported', 'kernel_unsupported']),
         ),
         required_one_of=[('path', 'staged')],
         supports_check_mode=True,
