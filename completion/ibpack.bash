@@ -6,12 +6,12 @@
 #     complete -F _ibpack_bundle rdma.run
 
 _ibpack_commands="keygen build verify list extract manifest signature attach-signature plan
-fetch-list check extension sbom report"
+fetch-list check extension sbom report matrix"
 _ibpack_os_tokens="ubuntu-18.04 ubuntu-20.04 ubuntu-22.04 ubuntu-24.04 rhel-7.9 rhel-8.6
 rhel-8.8 rhel-9.2 almalinux-8.7 rocky-8.7 centos-7 sles-15.4 debian-11 debian-12 windows-10
 windows-11 windows-server-2012 windows-server-2012r2 windows-server-2016 windows-server-2019
 windows-server-2022 windows-server-2025"
-_ibpack_nic_tokens="cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 nd"
+_ibpack_nic_tokens="cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd"
 
 # _ibpack_opts CMD: the options of one command.
 _ibpack_opts() {
@@ -25,7 +25,8 @@ _ibpack_opts() {
 	manifest) echo "-o --output" ;;
 	signature) echo "-o --output --key-id --cms" ;;
 	attach-signature) echo "-k --key --alg --cms --trust-ca -o --output --json -q --quiet" ;;
-	plan) echo "--os --nic --json -p --pubkey" ;;
+	plan) echo "--os --nic --kernel --json -p --pubkey" ;;
+	matrix) echo "--format --os --nic -p --pubkey" ;;
 	fetch-list) echo "--json --format" ;;
 	check) echo "--json --hash" ;;
 	extension) echo "-o --output --publisher --type --version --force -p --pubkey" ;;
@@ -82,12 +83,12 @@ _ibpack_arg() {
 	--format)
 		case $1 in
 		sbom) mapfile -t COMPREPLY < <(compgen -W "cyclonedx" -- "$cur") ;;
-		report) mapfile -t COMPREPLY < <(compgen -W "text markdown html json" -- "$cur") ;;
+		report | matrix) mapfile -t COMPREPLY < <(compgen -W "text markdown html json" -- "$cur") ;;
 		*) mapfile -t COMPREPLY < <(compgen -W "plain urls" -- "$cur") ;;
 		esac ;;
 	--os) mapfile -t COMPREPLY < <(compgen -W "$(_ibpack_os "$3")" -- "$cur") ;;
 	--nic) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_nic_tokens" -- "$cur") ;;
-	--threshold | --zstd-level | --key-id | --package | --publisher | --type | --version) COMPREPLY=() ;;
+	--threshold | --zstd-level | --key-id | --package | --publisher | --type | --version | --kernel) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
 	return 0
@@ -116,7 +117,7 @@ _ibpack() {
 	case $cmd in
 	build | check | fetch-list) _ibpack_files '*.json' ;;
 	report) _ibpack_files '*.json' '*.txt' '*.log' ;;
-	plan) _ibpack_files '*.json' '*.run' '*.exe' ;;
+	plan | matrix) _ibpack_files '*.json' '*.run' '*.exe' ;;
 	attach-signature) _ibpack_files '*.run' '*.exe' '*.sig' '*.p7s' ;;
 	keygen) ;;
 	*) _ibpack_files '*.run' '*.exe' ;;
@@ -138,10 +139,10 @@ _ibpack_bundle() {
 	--os) mapfile -t COMPREPLY < <(compgen -W "$(_ibpack_os)" -- "$cur"); return 0 ;;
 	--nic) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_nic_tokens" -- "$cur"); return 0 ;;
 	--extension) mapfile -t COMPREPLY < <(compgen -W "install enable disable uninstall update" -- "$cur"); return 0 ;;
-	--package | --timeout | --lock-wait) return 0 ;;
+	--package | --timeout | --lock-wait | --kernel) return 0 ;;
 	esac
 	mapfile -t COMPREPLY < <(compgen -W "--detect --list --verify --extract --package --os --nic
-		--root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --timeout --log-file
+		--kernel --root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --timeout --log-file
 		--extension --allow-downgrade --reinstall --lock-wait --json -q --quiet -h --help --version" -- "$cur")
 }
 
