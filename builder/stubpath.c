@@ -36,17 +36,18 @@ int cli_find_stub(int target, char *out, size_t size)
 				return 0;
 		}
 	}
-	for (const char *const *d = (const char *const[]){ "/usr/local/lib/ibpack", "/usr/lib/ibpack", NULL }; *d; d++)
+	for (const char *const *d = (const char *const[]){"/usr/local/lib/ibpack", "/usr/lib/ibpack", NULL}; *d; d++)
 		if (!ib_snprintf(out, size, "%s/%s", *d, name) && access(out, R_OK) == 0)
 			return 0;
-	return ib_fail(IB_E_NOTFOUND, "no stub for %s found (looked in $IBPACK_STUB_DIR, next to ibpack "
+	return ib_fail(IB_E_NOTFOUND,
+		       "no stub for %s found (looked in $IBPACK_STUB_DIR, next to ibpack "
 		       "in ../lib/ibpack, /usr/local/lib/ibpack, /usr/lib/ibpack); build it with 'make' or pass --stub",
 		       ib_target_name(target));
 }
 
 int cli_version(void)
 {
-	static const int targets[] = { IB_TARGET_LINUX_X86_64, IB_TARGET_WINDOWS_X86_64 };
+	static const int targets[] = {IB_TARGET_LINUX_X86_64, IB_TARGET_WINDOWS_X86_64};
 	char libs[1024], path[IB_PATH_MAX], real[PATH_MAX];
 
 	printf("ibpack %s\n", IBPACK_VERSION);

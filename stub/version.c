@@ -19,8 +19,8 @@ int stub_version(struct stub_ctx *c)
 	if (!rc)
 		rc = stub_open(c);
 	if (!rc)
-		printf("%s %s (sequence %llu, %s, created %s)\n", m->name, m->version,
-		       (unsigned long long)m->sequence, ib_target_name(m->target), m->created);
+		printf("%s %s (sequence %llu, %s, created %s)\n", m->name, m->version, (unsigned long long)m->sequence,
+		       ib_target_name(m->target), m->created);
 	printf("ibpack stub %s (%s)\n", IBPACK_VERSION, ib_target_name(c->target));
 	if (!ib_version_libs(libs, sizeof(libs)))
 		fputs(libs, stdout);
