@@ -7,6 +7,7 @@
 #include "../base/err.h"
 #include "../base/fs.h"
 #include "../base/util.h"
+#include "../format/pe.h"
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
@@ -128,9 +129,17 @@ static int output_dir(const char *out_path, char *dir, size_t size)
 	return ib_snprintf(dir, size, "%.*s", (int)(slash - out_path), out_path);
 }
 
+static int windows_too_big(int rc)
+{
+	return ib_fail_ctx(rc, "a Windows bundle must end below 4 GiB, because Authenticode records "
+			   "where its signature starts in a 32-bit field; split the packages over several "
+			   "bundles: ");
+}
+
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
-	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level };
+	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level,
+				  .max_end = m->target == IB_TARGET_WINDOWS_X86_64 ? IB_PE_BUNDLE_MAX : 0 };
 	char label[128], dir[IB_PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
 	unsigned threads;
 	int rc = 0;
@@ -158,11 +167,36 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 		snprintf(label, sizeof(label), "packing %zu package%s", m->npkgs, m->npkgs == 1 ? "" : "s");
 		rc = ib_pack_all(fd, dir, m->pkgs, src, m->npkgs, &o, threads, start);
 		cli_progress_done(&bd->cli);
+		if (rc == IB_E_LIMIT && o.max_end)
+			rc = windows_too_big(rc);
 	}
 	for (size_t i = 0; i < m->npkgs; i++)
 		free(src[i]);
 	free(src);
 	return rc;
+}
+
+/* After the blobs, each package's chunk hashes as a binary table that the manifest pins by its
+ * SHA-256: the manifest stays a few hundred bytes per package whatever the blob sizes, so
+ * --list and --detect cost the same for any bundle, and a package's table is read only when
+ * that package is used. *end is where the tables end (the manifest starts there). */
+static int write_chunk_tables(int fd, struct ib_manifest *m, uint64_t start, uint64_t *end)
+{
+	uint64_t off = start;
+	int rc;
+
+	for (size_t i = 0; i < m->npkgs; i++) {
+		struct ib_package *p = &m->pkgs[i];
+
+		if ((rc = write_out(fd, p->chunks, (size_t)IB_CHUNK_TABLE_LEN(p))))
+			return rc;
+		ib_sha256(p->chunks, (size_t)IB_CHUNK_TABLE_LEN(p), p->table_sha256);
+		p->table_offset = off;
+		p->has_table = 1;
+		off += IB_CHUNK_TABLE_LEN(p);
+	}
+	*end = off;
+	return 0;
 }
 
 static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv, size_t npriv,
@@ -318,7 +352,9 @@ static int build(struct build *bd)
 	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
-	f.manifest_off = m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len;
+	if ((rc = write_chunk_tables(out.fd, &m, m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length
+					   : stub_len, &f.manifest_off)))
+		goto out;
 	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) || (rc = manifest_fits(manifest_len)) ||
 	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
 	    (rc = build_sign_check(&bd->sig, stub, stub_len, sigblock, sigblock_len, (const uint8_t *)manifest,
@@ -330,6 +366,11 @@ static int build(struct build *bd)
 	f.sigblock_off = f.manifest_off + manifest_len;
 	/* Padded so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
 	padlen = ib_footer_layout(&f, sigblock_len);
+	if (m.target == IB_TARGET_WINDOWS_X86_64 && f.bundle_len > IB_PE_BUNDLE_MAX) {
+		rc = windows_too_big(ib_fail(IB_E_LIMIT, "the bundle would be %llu bytes long",
+					     (unsigned long long)f.bundle_len));
+		goto out;
+	}
 	ib_footer_encode(&f, footer_bytes);
 	if ((rc = write_out(out.fd, manifest, manifest_len)) || (rc = write_out(out.fd, sigblock, sigblock_len)) ||
 	    (rc = write_out(out.fd, pad, padlen)) || (rc = write_out(out.fd, footer_bytes, sizeof(footer_bytes))) ||

@@ -15,6 +15,8 @@ struct ib_pack_opts {
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
 	const atomic_int *cancel; /* when set, packing stops with IB_E_INTERRUPTED (NULL: never) */
+	uint64_t max_end;         /* ib_pack_all: IB_E_LIMIT once the payload would end beyond this
+				   * offset (0: no limit); checked on the plans before packing */
 };
 
 /* How a package will be packed, decided before any byte is written. */

@@ -328,6 +328,12 @@ static int by_cost(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+static int too_big(uint64_t end, uint64_t max_end)
+{
+	return ib_fail(IB_E_LIMIT, "the payload would end at byte %llu, beyond the limit of %llu",
+		       (unsigned long long)end, (unsigned long long)max_end);
+}
+
 /* One attempt at the whole payload: worker threads pack, this thread puts blobs in the bundle
  * in manifest order as they complete. *changed is set when a planned length did not hold (a
  * source changed between planning and packing): the caller starts again without plans. */
@@ -336,7 +342,7 @@ static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nth
 {
 	pthread_t *threads = calloc(nthreads, sizeof(*threads));
 	unsigned started = 0;
-	uint64_t off = start;
+	uint64_t off = start, planned_end = start;
 	int rc = 0;
 
 	if (!threads)
@@ -356,6 +362,13 @@ static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nth
 		j->base = off;
 		if (off != UINT64_MAX)
 			off = j->plan.length ? off + j->plan.length : UINT64_MAX;
+		if (off != UINT64_MAX)
+			planned_end = off;
+	}
+	/* The blobs planned so far already end beyond the limit: refuse before packing anything. */
+	if (o->max_end && planned_end > o->max_end) {
+		free(threads);
+		return too_big(planned_end, o->max_end);
 	}
 	for (size_t i = 0; i < pl->n; i++)
 		if (pl->jobs[i].rc) {
@@ -396,6 +409,10 @@ static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nth
 		(void)sync_file_range(pl->out_fd, (off_t)off, (off_t)j->p->length, SYNC_FILE_RANGE_WRITE);
 		j->p->offset = off;
 		off += j->p->length;
+		if (o->max_end && off > o->max_end) {
+			rc = too_big(off, o->max_end);
+			break;
+		}
 		pthread_mutex_lock(&pl->lock);
 		pl->head = i + 1;
 		pl->head_off = off;

@@ -1,6 +1,8 @@
 /* Opening a bundle: footer, signed manifest and signatures, stub hash and package checks. */
 #include "bundle.h"
 
+#include "blob_ahead.h"
+
 #include "../base/err.h"
 #include "../base/util.h"
 
@@ -237,50 +239,101 @@ int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area)
 	return rc;
 }
 
+/* Read-ahead is on unless IBPACK_READAHEAD=0 (the serial path, for comparisons and tests). */
+static int readahead_wanted(void)
+{
+	const char *v = getenv("IBPACK_READAHEAD");
+
+	return !v || strcmp(v, "0") != 0;
+}
+
+/* The table is read once into memory and used from there: what was checked is what is used. */
+static int read_chunk_table(struct ib_blob_reader *r)
+{
+	const struct ib_package *p = r->pkg;
+	uint8_t digest[IB_SHA256_LEN];
+	int rc;
+
+	r->table = malloc(p->nchunks ? (size_t)IB_CHUNK_TABLE_LEN(p) : 1);
+	if (!r->table)
+		return -ENOMEM;
+	if ((rc = ib_file_pread(r->file, r->table, (size_t)IB_CHUNK_TABLE_LEN(p), p->table_offset)))
+		return rc;
+	ib_sha256(r->table, (size_t)IB_CHUNK_TABLE_LEN(p), digest);
+	if (memcmp(digest, p->table_sha256, IB_SHA256_LEN) != 0)
+		return ib_fail(IB_E_INTEGRITY, "package '%s': its chunk table (bytes %llu-%llu of the file) "
+			       "does not match the signed manifest", p->id, (unsigned long long)p->table_offset,
+			       (unsigned long long)(p->table_offset + IB_CHUNK_TABLE_LEN(p) - 1));
+	r->hashes = (const uint8_t (*)[IB_SHA256_LEN])r->table;
+	return 0;
+}
+
 int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p,
 			uint32_t chunk_size)
 {
+	int rc;
+
 	memset(r, 0, sizeof(*r));
 	r->file = f;
 	r->pkg = p;
 	r->chunk_size = chunk_size;
-	r->buf = malloc(chunk_size);
-	if (!r->buf)
-		return -ENOMEM;
+	r->hashes = (const uint8_t (*)[IB_SHA256_LEN])p->chunks;
+	if (p->has_table && (rc = read_chunk_table(r))) {
+		ib_blob_reader_release(r);
+		return rc;
+	}
 	ib_file_advise_sequential(f, p->offset, p->length);
 	return 0;
 }
 
-long ib_blob_next(struct ib_blob_reader *r, const void **data)
+long ib_blob_read_chunk(const struct ib_blob_reader *r, size_t idx, uint8_t *buf)
 {
 	const struct ib_package *p = r->pkg;
-	uint64_t off, n;
+	uint64_t off = (uint64_t)idx * r->chunk_size, n;
 	uint8_t digest[IB_SHA256_LEN];
 	int rc;
 
-	if (r->cancel && *r->cancel)
-		return ib_fail(IB_E_INTERRUPTED, "interrupted by a signal");
-	if (r->next >= p->nchunks)
-		return 0;
-	off = (uint64_t)r->next * r->chunk_size;
 	n = p->length - off < r->chunk_size ? p->length - off : r->chunk_size;
-	rc = ib_file_pread(r->file, r->buf, (size_t)n, p->offset + off);
+	rc = ib_file_pread(r->file, buf, (size_t)n, p->offset + off);
 	if (rc)
 		return rc;
-	ib_sha256(r->buf, (size_t)n, digest);
-	if (memcmp(digest, p->chunks[r->next], IB_SHA256_LEN) != 0)
+	ib_sha256(buf, (size_t)n, digest);
+	if (memcmp(digest, r->hashes[idx], IB_SHA256_LEN) != 0)
 		return ib_fail(IB_E_INTEGRITY, "package '%s': chunk %zu (bytes %llu-%llu of the file) does "
-			       "not match the signed manifest", p->id, r->next,
+			       "not match the signed manifest", p->id, idx,
 			       (unsigned long long)(p->offset + off), (unsigned long long)(p->offset + off + n - 1));
+	return (long)n;
+}
+
+long ib_blob_next(struct ib_blob_reader *r, const void **data)
+{
+	long n;
+
+	/* The helper starts at the first read, once the caller has set up r (its cancel flag). */
+	if (!r->ahead && !r->buf && !(readahead_wanted() && ib_blob_ahead_start(r) == 0) &&
+	    !(r->buf = malloc(r->chunk_size)))
+		return -ENOMEM;
+	if (r->ahead)
+		return ib_blob_ahead_next(r, data);
+	if (r->cancel && *r->cancel)
+		return ib_fail(IB_E_INTERRUPTED, "interrupted by a signal");
+	if (r->next >= r->pkg->nchunks)
+		return 0;
+	n = ib_blob_read_chunk(r, r->next, r->buf);
+	if (n < 0)
+		return n;
 	r->next++;
 	*data = r->buf;
-	return (long)n;
+	return n;
 }
 
 void ib_blob_reader_release(struct ib_blob_reader *r)
 {
+	ib_blob_ahead_stop(r);
 	free(r->buf);
+	free(r->table);
 	r->buf = NULL;
+	r->table = NULL;
 }
 
 int ib_bundle_check_package(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk)
@@ -328,6 +381,10 @@ void ib_bundle_region(const struct ib_bundle *b, uint64_t off, char *buf, size_t
 
 			if (off >= p->offset && off - p->offset < p->length) {
 				snprintf(buf, size, "payload (package '%s')", p->id);
+				return;
+			}
+			if (p->has_table && off >= p->table_offset && off - p->table_offset < IB_CHUNK_TABLE_LEN(p)) {
+				snprintf(buf, size, "payload (chunk table of package '%s')", p->id);
 				return;
 			}
 		}

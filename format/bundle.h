@@ -54,7 +54,8 @@ int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area);
  * set to the failing chunk index (or -1). */
 int ib_bundle_check_package(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk);
 
-/* Streams a package's blob as verified chunks. */
+/* Streams a package's blob as verified chunks. A helper thread reads and
+ * hashes the next chunks while the caller uses the current one (IBPACK_READAHEAD=0: serial). */
 struct ib_blob_reader {
 	struct ib_file *file;
 	const struct ib_package *pkg;
@@ -62,11 +63,17 @@ struct ib_blob_reader {
 	size_t next;
 	uint8_t *buf;
 	volatile sig_atomic_t *cancel;
+	void *ahead;   /* the read-ahead thread's state (blob_ahead_*.c), NULL when serial */
+	uint8_t (*table)[IB_SHA256_LEN];         /* the package's chunk table, read and checked */
+	const uint8_t (*hashes)[IB_SHA256_LEN];  /* the chunk hashes: table or the manifest's list */
 };
+/* Reads the package's chunk table first, when it has one, and checks it against the SHA-256 the
+ * manifest gives (IB_E_INTEGRITY: nothing of the blob is read then). */
 int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p,
 			uint32_t chunk_size);
 /* Returns the size of the next chunk, already checked against the manifest, with *data pointing
- * at it; 0 at the end; a negative error (IB_E_INTEGRITY names the chunk). */
+ * at it; 0 at the end; a negative error (IB_E_INTEGRITY names the chunk). The read-ahead thread
+ * starts at the first call: set r->cancel before it. */
 long ib_blob_next(struct ib_blob_reader *r, const void **data);
 void ib_blob_reader_release(struct ib_blob_reader *r);
 

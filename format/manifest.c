@@ -329,9 +329,31 @@ out:
 	return rc;
 }
 
+/* "chunk_table": { "offset": N, "sha256": hex }: where the chunk hashes are, and what pins them. */
+static int parse_chunk_table(struct jctx *c, const cJSON *table, struct ib_package *pkg)
+{
+	struct jctx tc = *c;
+	char *sha = NULL;
+	int rc;
+
+	ib_snprintf(tc.path, sizeof(tc.path), "%.140s.chunk_table", c->path);
+	if (!cJSON_IsObject(table))
+		return jfail(c, "chunk_table", "expected an object with \"offset\" and \"sha256\"");
+	if ((rc = get_u64(&tc, table, "offset", 1, UINT64_MAX, &pkg->table_offset)) ||
+	    (rc = get_str(&tc, table, "sha256", 1, 64, &sha)))
+		goto out;
+	if (strlen(sha) != 64 || ib_hex_decode(sha, pkg->table_sha256, IB_SHA256_LEN))
+		rc = jfail(&tc, "sha256", "expected 64 hex digits");
+	else
+		pkg->has_table = 1;
+out:
+	free(sha);
+	return rc;
+}
+
 static int parse_blob(struct jctx *c, const cJSON *p, struct ib_package *pkg, uint32_t chunk_size)
 {
-	const cJSON *blob = jget(p, "blob"), *chunks, *e;
+	const cJSON *blob = jget(p, "blob"), *chunks, *table, *e;
 	char *comp = NULL, *sha = NULL;
 	uint64_t expect;
 	size_t i = 0;
@@ -359,12 +381,17 @@ static int parse_blob(struct jctx *c, const cJSON *p, struct ib_package *pkg, ui
 		goto out;
 	}
 	expect = (pkg->length + chunk_size - 1) / chunk_size;
+	pkg->nchunks = (size_t)expect;
 	chunks = jget(blob, "chunks");
+	table = jget(blob, "chunk_table");
+	if (table) {
+		rc = chunks ? jfail(c, "chunks", "not allowed with a chunk_table") : parse_chunk_table(c, table, pkg);
+		goto out;
+	}
 	if (!cJSON_IsArray(chunks) || (uint64_t)cJSON_GetArraySize(chunks) != expect) {
 		rc = jfail(c, "chunks", "expected one SHA-256 per chunk of the blob");
 		goto out;
 	}
-	pkg->nchunks = (size_t)expect;
 	pkg->chunks = malloc(pkg->nchunks * IB_SHA256_LEN);
 	if (!pkg->chunks) {
 		rc = -ENOMEM;
@@ -702,6 +729,19 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 		}
 		next = p->offset + p->length;
 	}
+	/* Then the chunk tables, in the same order. */
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+
+		if (!p->has_table)
+			continue;
+		if (p->table_offset != next || IB_CHUNK_TABLE_LEN(p) > payload_end - p->table_offset) {
+			rc = ib_fail(IB_E_FORMAT, "manifest: package '%s' chunk table at %llu is not where the "
+				     "payload continues", p->id, (unsigned long long)p->table_offset);
+			goto out;
+		}
+		next = p->table_offset + IB_CHUNK_TABLE_LEN(p);
+	}
 	if (next != payload_end)
 		rc = ib_fail(IB_E_FORMAT, "manifest: %llu payload bytes belong to no package",
 			     (unsigned long long)(payload_end - next));
@@ -806,6 +846,28 @@ static cJSON *add_u64(cJSON *o, const char *key, uint64_t v)
 	return cJSON_AddRawToObject(o, key, num);
 }
 
+static int add_chunk_table(cJSON *blob, const struct ib_package *p)
+{
+	cJSON *table = cJSON_AddObjectToObject(blob, "chunk_table");
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	ib_hex_encode(p->table_sha256, IB_SHA256_LEN, hex);
+	return table && add_u64(table, "offset", p->table_offset) && cJSON_AddStringToObject(table, "sha256", hex);
+}
+
+static int add_chunk_list(cJSON *blob, const struct ib_package *p)
+{
+	cJSON *chunks = cJSON_AddArrayToObject(blob, "chunks");
+	char hex[2 * IB_SHA256_LEN + 1];
+	int ok = chunks != NULL;
+
+	for (size_t i = 0; ok && i < p->nchunks; i++) {
+		ib_hex_encode(p->chunks[i], IB_SHA256_LEN, hex);
+		ok = cJSON_AddItemToArray(chunks, cJSON_CreateString(hex));
+	}
+	return ok;
+}
+
 static cJSON *files_json(const struct ib_package *p)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -833,7 +895,7 @@ static cJSON *files_json(const struct ib_package *p)
 
 static cJSON *package_json(const struct ib_package *p)
 {
-	cJSON *o = cJSON_CreateObject(), *match, *inst, *blob, *chunks;
+	cJSON *o = cJSON_CreateObject(), *match, *inst, *blob;
 	char hex[2 * IB_SHA256_LEN + 1];
 	int ok = o != NULL;
 
@@ -867,11 +929,7 @@ static cJSON *package_json(const struct ib_package *p)
 	if (ok)
 		ib_hex_encode(p->sha256, IB_SHA256_LEN, hex);
 	ok = ok && cJSON_AddStringToObject(blob, "sha256", hex);
-	ok = ok && (chunks = cJSON_AddArrayToObject(blob, "chunks"));
-	for (size_t i = 0; ok && i < p->nchunks; i++) {
-		ib_hex_encode(p->chunks[i], IB_SHA256_LEN, hex);
-		ok = cJSON_AddItemToArray(chunks, cJSON_CreateString(hex));
-	}
+	ok = ok && (p->has_table ? add_chunk_table(blob, p) : add_chunk_list(blob, p));
 	if (ok && p->has_files)
 		ok = cJSON_AddItemToObject(o, "files", files_json(p));
 	if (!ok) {

@@ -75,13 +75,22 @@ struct ib_package {
 	uint64_t offset, length, unpacked_size, file_count;
 	uint8_t sha256[IB_SHA256_LEN];
 	size_t nchunks;
+	/* The chunk hashes: listed in the manifest ("chunks", decoded here) or, as the builder
+	 * writes them, in a chunk table in the payload that the manifest pins by its SHA-256
+	 * ("chunk_table"), read only when the package is used (chunks stays NULL). */
 	uint8_t (*chunks)[IB_SHA256_LEN];
+	int has_table;
+	uint64_t table_offset; /* the table is nchunks x 32 bytes at this offset */
+	uint8_t table_sha256[IB_SHA256_LEN];
 	/* every regular file, hashed while packing; has_files is 0 for a manifest written before
 	 * the list existed (extraction then relies on the chunk hashes alone) */
 	int has_files;
 	size_t nfiles;
 	struct ib_file_entry *files;
 };
+
+/* Bytes of a package's chunk table: one SHA-256 per chunk. */
+#define IB_CHUNK_TABLE_LEN(p) ((uint64_t)(p)->nchunks * IB_SHA256_LEN)
 
 struct ib_manifest {
 	char *name, *version, *description;
@@ -97,8 +106,8 @@ struct ib_manifest {
 };
 
 /* Parses and validates manifest JSON, which must already have been verified. Every field is
- * checked for type and range, blobs must lie inside [payload_start, payload_end) without
- * overlapping, and chunk lists must match the blob lengths. */
+ * checked for type and range, blobs and then chunk tables must tile [payload_start, payload_end)
+ * in package order, and chunk lists must match the blob lengths. */
 int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint64_t payload_end,
 		      struct ib_manifest *m);
 /* Serializes m (blob fields filled) to the canonical manifest JSON (malloc'd, NUL-terminated). */

@@ -6,6 +6,9 @@
 #include <stdint.h>
 
 #define IB_PE_HEAD 4096 /* bytes to read from the start of the file to find the headers */
+/* Authenticode appends its certificate table at the end of a PE file and records where in a
+ * 32-bit field, so a Windows bundle must end below 4 GiB (8-byte aligned, as the table). */
+#define IB_PE_BUNDLE_MAX UINT64_C(0xFFFFFFF8)
 
 struct ib_pe_info {
 	int is_pe;

@@ -119,10 +119,12 @@ static int run(char *const *argv, int rootfd, const char *root_shown, const char
 		waitpid(pid, &st, 0);
 		return ib_fail(IB_E_INSTALLER, "cannot run '%s': %s", argv[0], strerror(err));
 	}
-	for (;;) {
-		/* poll ignores a negative fd: once the pipe is closed it only paces the exit checks. */
+	for (long idle = 1;;) {
+		/* poll ignores a negative fd: once the pipe is closed it only paces the exit checks. The
+		 * pipe usually closes just before the installer exits, so those checks start at 1 ms and
+		 * back off to 50: a finished install is not left waiting 50 ms for its last check. */
 		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-		long left = deadline - now_ms(), pace = out[0] >= 0 ? 200 : 50;
+		long left = deadline - now_ms(), pace = out[0] >= 0 ? 200 : idle;
 		pid_t w;
 		int r;
 
@@ -154,6 +156,8 @@ static int run(char *const *argv, int rootfd, const char *root_shown, const char
 				out[0] = -1;
 			}
 		}
+		if (out[0] < 0 && idle < 50)
+			idle = idle * 2 < 50 ? idle * 2 : 50;
 		/* A daemon started by the installer may hold the pipe; stop when the installer exits. */
 		w = waitpid(pid, &st, WNOHANG);
 		if (w < 0 && errno != EINTR) {

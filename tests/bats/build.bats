@@ -437,7 +437,11 @@ PY
 	build_bundle
 	"$IBPACK" manifest b.run -o m.json
 	run cat m.json
-	json_assert "$output" "[(p['blob']['length'], len(p['blob']['chunks'])) for p in d['packages']] == [(1048576, 1), (1049088, 2)]"
+	# one chunk hash (32 bytes in the chunk tables) for the first, two for the second
+	json_assert "$output" "[p['blob']['length'] for p in d['packages']] == [1048576, 1049088]" \
+		"[p['blob']['chunk_table']['offset'] - d['packages'][1]['blob']['offset'] - 1049088 for p in d['packages']] == [0, 32]"
+	eval "$(regions b.run)"
+	[[ $MANIFEST_OFF == $((PKG_OFF_over + PKG_LEN_over + 32 + 64)) ]]
 	run "$IBPACK" verify b.run
 	assert_status 0
 	"$IBPACK" extract b.run -o x -q

@@ -305,7 +305,8 @@ minbase() {
 
 # regions BUNDLE: prints shell assignments describing the bundle, from its footer (parsed here,
 # independently of ibpack) and exported manifest: STUB_LEN MANIFEST_OFF MANIFEST_LEN SIGBLOCK_OFF
-# SIGBLOCK_LEN BUNDLE_LEN, and per package PKG_OFF_<id> PKG_LEN_<id> (id with - and . as _).
+# SIGBLOCK_LEN BUNDLE_LEN, and per package PKG_OFF_<id> PKG_LEN_<id> (id with - and . as _), and
+# TABLE_OFF_<id> TABLE_LEN_<id> for its chunk table (0 0 when its chunks are listed inline).
 regions() {
 	"$IBPACK" manifest "$1" -o "$WORK/.regions.json" >/dev/null || return 1
 	py - "$1" "$WORK/.regions.json" <<'PY'
@@ -320,6 +321,9 @@ m = json.load(open(sys.argv[2]))
 for p in m["packages"]:
     v = p["id"].replace("-", "_").replace(".", "_")
     print("PKG_OFF_%s=%d PKG_LEN_%s=%d" % (v, p["blob"]["offset"], v, p["blob"]["length"]))
+    t = p["blob"].get("chunk_table")
+    n = (p["blob"]["length"] + m["chunk_size"] - 1) // m["chunk_size"]
+    print("TABLE_OFF_%s=%d TABLE_LEN_%s=%d" % (v, t["offset"] if t else 0, v, 32 * n if t else 0))
 PY
 }
 

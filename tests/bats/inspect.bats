@@ -156,7 +156,7 @@ load helpers
 	run cat manifest.json
 	json_assert "$output" "d['name'] == 'testbundle'" "d['sequence'] == 7" "d['target'] == 'linux-x86_64'" \
 		"len(d['stub']['sha256']) == 64" "len(d['packages']) == 4" \
-		"all(len(p['blob']['chunks']) >= 1 for p in d['packages'])"
+		"all(len(p['blob']['chunk_table']['sha256']) == 64 for p in d['packages'])"
 }
 
 @test "openssl pkeyutl -verify accepts the exported manifest and signature" {

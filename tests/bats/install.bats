@@ -538,7 +538,7 @@ add('../escape', b'x')"
 	dir_empty tmp
 }
 
-@test "install reads only the selected package's blob from the payload (strace)" {
+@test "install reads only the selected package's blob and chunk table from the payload (strace)" {
 	strace_ok || skip "strace is not usable here"
 	install_setup
 	eval "$(regions b.run)"
@@ -548,9 +548,11 @@ add('../escape', b'x')"
 	reads=$(payload_reads b.run install.trace)
 	[[ -n $reads ]]
 	while read -r off n; do
-		((off >= PKG_OFF_ofed_ubuntu && off + n <= PKG_OFF_ofed_ubuntu + PKG_LEN_ofed_ubuntu)) || {
-			echo "read of $n bytes at $off is outside package ofed-ubuntu"
+		((off >= PKG_OFF_ofed_ubuntu && off + n <= PKG_OFF_ofed_ubuntu + PKG_LEN_ofed_ubuntu)) ||
+			((off == TABLE_OFF_ofed_ubuntu && n == TABLE_LEN_ofed_ubuntu)) || {
+			echo "read of $n bytes at $off is outside package ofed-ubuntu and its chunk table"
 			false
 		}
 	done <<<"$reads"
+	grep -qx "$TABLE_OFF_ofed_ubuntu $TABLE_LEN_ofed_ubuntu" <<<"$reads"
 }
