@@ -50,6 +50,8 @@ FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c
 	format/bundle.c format/extract.c format/pathcheck.c
 # --version: the linked libraries' versions (both ibpack and the stubs)
 FORMAT_SRC += format/version.c
+# Windows install forms of the install object: verbatim command lines and MSI packages
+FORMAT_SRC += format/install.c format/wincmd.c
 FORMAT_POSIX := format/outdir_posix.c format/blob_ahead_posix.c
 FORMAT_WIN := format/outdir_win.c format/blob_ahead_win.c
 POLICY_SRC := policy/match.c policy/exitcode.c policy/pci.c
@@ -69,6 +71,10 @@ STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix
 	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/root_kernel.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
 	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/root_kernel.c
+# Windows install forms (verbatim command line, MSI, kept sources), the Burn-style switches and
+# the event log entry of a run; the POSIX file holds what Linux has instead
+STUB_LINUX += stub/install_posix.c
+STUB_WIN += stub/install_win.c stub/eventlog_win.c stub/burn_args.c
 STUB_LINUX_MAIN := stub/entry_posix.c
 
 # What each stub is built from (deps/buildinfo.sh, from deps/pins and the Debian patches the deps

@@ -382,6 +382,28 @@ static void lint_shared_vf(struct lint *l)
 		}
 }
 
+/* A quote inside a Windows "command" element reaches the installer as \" (the C runtime's
+ * rule), which InstallShield's /v"...", msiexec properties and cmd.exe do not read back. */
+static void lint_quotes(struct lint *l)
+{
+	const struct ib_manifest *m = l->m;
+
+	if (m->target != IB_TARGET_WINDOWS_X86_64)
+		return;
+	for (size_t i = 0; i < m->npkgs; i++) {
+		const struct ib_package *p = &m->pkgs[i];
+
+		for (size_t j = 1; j < p->install.argv.n; j++)
+			if (strchr(p->install.argv.v[j], '"')) {
+				finding(l, "quoted-arg", p->id, NULL, "package '%s': install.command[%zu] holds a quote, "
+					"which reaches the installer escaped the C runtime way (\\\"); InstallShield "
+					"(/v\"...\"), msiexec and cmd.exe read quotes differently: use command_line",
+					p->id, j);
+				break;
+			}
+	}
+}
+
 int ib_lint_spec(const struct ib_manifest *m, struct ib_lint *out)
 {
 	struct lint l = { .m = m };
@@ -394,6 +416,7 @@ int ib_lint_spec(const struct ib_manifest *m, struct ib_lint *out)
 		lint_overlaps(&l);
 		lint_reachable(&l);
 		lint_shared_vf(&l);
+		lint_quotes(&l);
 	}
 	tok_free(l.os_all, l.n_all);
 	tok_free(l.os_reach, l.n_reach);

@@ -8,7 +8,7 @@
 
 struct ib_lint_finding {
 	const char *kind;        /* "overlap", "unknown-os", "wrong-target-os", "unknown-nic",
-				    "unreachable", "shared-vf" */
+				    "unreachable", "shared-vf", "quoted-arg" */
 	const char *pkg, *other; /* package ids (owned by the manifest); other may be NULL */
 	char msg[768];
 };

@@ -137,8 +137,13 @@ static void package_component(struct cdx *x, cJSON *list, const struct ib_packag
 		snprintf(num, sizeof(num), "%ld", p->priority);
 		prop(x, props, "ibpack:priority", num);
 	}
+	/* Windows packages name what runs as a verbatim command line or an MSI instead. */
+	if (p->install.command_line)
+		prop(x, props, "ibpack:install:command-line", p->install.command_line);
+	if (p->install.msi)
+		prop(x, props, "ibpack:install:msi", p->install.msi);
 	/* The command as a JSON array: argv elements may hold spaces. */
-	{
+	if (p->install.argv.n) {
 		cJSON *argv = noted(x, cJSON_CreateArray());
 
 		for (size_t i = 0; argv && i < p->install.argv.n; i++)

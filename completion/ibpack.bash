@@ -142,7 +142,8 @@ _ibpack_bundle() {
 	--package | --timeout | --lock-wait | --kernel) return 0 ;;
 	esac
 	mapfile -t COMPREPLY < <(compgen -W "--detect --list --verify --extract --package --os --nic
-		--kernel --root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --timeout --log-file
+		--kernel --root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --keep-source
+		--uninstall-data --timeout --log-file
 		--extension --allow-downgrade --reinstall --lock-wait --json -q --quiet -h --help --version" -- "$cur")
 }
 

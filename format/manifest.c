@@ -3,6 +3,7 @@
 
 #include "../base/err.h"
 #include "../base/util.h"
+#include "install.h"
 #include "outdir.h"
 
 #include <cjson/cJSON.h>
@@ -228,7 +229,7 @@ static int get_codes(const struct jctx *c, const cJSON *o, const char *key, stru
 	return 0;
 }
 
-static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg, int spec)
+static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg, int spec, int target)
 {
 	const cJSON *match, *inst;
 	uint64_t timeout = 3600;
@@ -274,14 +275,14 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		return rc;
 	inst = jget(p, "install");
 	if (!cJSON_IsObject(inst))
-		return jfail(c, "install", "expected an object with a \"command\" array");
+		return jfail(c, "install", "expected an object with a \"command\" array (or \"command_line\" or \"msi\")");
 	{
 		struct jctx ic = *c;
 
 		ib_snprintf(ic.path, sizeof(ic.path), "%.140s.install", c->path);
-		if ((rc = get_strlist(&ic, inst, "command", NULL, 256, &pkg->install.argv)))
+		if (jget(inst, "command") && (rc = get_strlist(&ic, inst, "command", NULL, 256, &pkg->install.argv)))
 			return rc;
-		if (!pkg->install.argv.v[0][0])
+		if (pkg->install.argv.n && !pkg->install.argv.v[0][0])
 			return jfail(&ic, "command", "the program name is empty");
 		if ((rc = get_u64(&ic, inst, "timeout", 0, IB_TIMEOUT_MAX, &timeout)))
 			return rc;
@@ -293,6 +294,8 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 			return rc;
 		if (pkg->install.success.n == 0)
 			return jfail(&ic, "success_codes", "at least one success code is needed");
+		if ((rc = ib_install_parse(inst, ic.path, c->code, target, &pkg->install)))
+			return rc;
 	}
 	if (!spec)
 		return 0;
@@ -321,8 +324,16 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		pkg->has_source_sha256 = 1;
 	}
 	pkg->compression = -1;
-	if (comp && (pkg->compression = ib_compression_from_name(comp)) < 0)
+	if (comp && (pkg->compression = ib_compression_from_name(comp)) < 0) {
 		rc = jfail(c, "compression", "expected \"auto\", \"zstd\", \"gzip\" or \"none\"");
+		goto out;
+	}
+	{
+		char ipath[PATH_MAXLEN];
+
+		ib_snprintf(ipath, sizeof(ipath), "%.140s.install", c->path);
+		rc = ib_install_check_codes(ipath, c->code, target, &pkg->install);
+	}
 out:
 	free(sha);
 	free(comp);
@@ -530,7 +541,7 @@ static int parse_packages(struct jctx *c, const cJSON *root, struct ib_manifest 
 		struct jctx pc = *c;
 
 		snprintf(pc.path, sizeof(pc.path), "packages[%zu]", i);
-		if ((rc = parse_package(&pc, p, &m->pkgs[i], spec)))
+		if ((rc = parse_package(&pc, p, &m->pkgs[i], spec, m->target)))
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(m->pkgs[j].id, m->pkgs[i].id))
@@ -775,6 +786,7 @@ void ib_manifest_release(struct ib_manifest *m)
 		strlist_release(&p->nic);
 		strlist_release(&p->kernel);
 		strlist_release(&p->install.argv);
+		ib_install_release(&p->install);
 		free(p->install.success.v);
 		free(p->install.reboot.v);
 		free(p->source);
@@ -916,7 +928,7 @@ static cJSON *package_json(const struct ib_package *p)
 		ok = cJSON_AddItemToObject(match, "kernel", strlist_json(&p->kernel));
 	ok = ok && cJSON_AddNumberToObject(o, "priority", (double)p->priority);
 	ok = ok && (inst = cJSON_AddObjectToObject(o, "install"));
-	ok = ok && cJSON_AddItemToObject(inst, "command", strlist_json(&p->install.argv));
+	ok = ok && ib_install_json(inst, &p->install) == 0;
 	ok = ok && cJSON_AddNumberToObject(inst, "timeout", p->install.timeout);
 	ok = ok && cJSON_AddItemToObject(inst, "success_codes", codes_json(&p->install.success));
 	ok = ok && cJSON_AddItemToObject(inst, "reboot_codes", codes_json(&p->install.reboot));

@@ -35,7 +35,13 @@ struct ib_codes {
 };
 
 struct ib_install {
-	struct ib_strlist argv;
+	struct ib_strlist argv;    /* "command": argv (empty when command_line or msi is set) */
+	/* ---- Windows forms (format/install.c): exactly one of argv, command_line and msi ---- */
+	char *command_line;        /* verbatim lpCommandLine; its first token names the program */
+	char *msi;                 /* an MSI in the package, installed with msiexec /i */
+	struct ib_strlist prop_names, prop_values; /* "properties" of the MSI, in spec order */
+	char *msiexec_args;        /* more msiexec command-line text, verbatim */
+	int keep;                  /* leave the verified package for MSI repair and patching */
 	uint32_t timeout;          /* seconds */
 	struct ib_codes success;
 	struct ib_codes reboot;

@@ -38,3 +38,26 @@ int ib_exit_code(int err, int target)
 		return win ? IB_EXIT_WIN_UNEXPECTED : IB_EXIT_FAILED;
 	}
 }
+
+const char *ib_exit_reason(int err)
+{
+	if (ib_err_is_invalid_bundle(err))
+		return "integrity";
+	switch (err) {
+	case IB_OK: return NULL;
+	case IB_E_USAGE: return "usage";
+	case IB_E_UNSAFE:
+	case IB_E_LIMIT:
+	case IB_E_ARCHIVE:
+		return "integrity";
+	case IB_E_NODEVICE: return "no_device";
+	case IB_E_UNSUPPORTED_OS: return "os_unsupported";
+	case IB_E_UNSUPPORTED_KERNEL: return "kernel_unsupported";
+	case IB_E_INSTALLER: return "installer_failed";
+	case IB_E_TIMEOUT: return "timeout";
+	case IB_E_ROLLBACK: return "downgrade_refused";
+	case IB_E_LOCKED: return "locked";
+	case IB_E_INTERRUPTED: return "interrupted";
+	default: return "error";
+	}
+}

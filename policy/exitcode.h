@@ -19,5 +19,10 @@ enum ib_exit {
 
 /* Maps a library error to the exit code of a stub for target (IB_TARGET_*). */
 int ib_exit_code(int err, int target);
+/* Why a run ended with err, as one word for the JSON result, the log and the event log:
+ * "no_device", "os_unsupported", "kernel_unsupported", "installer_failed", "timeout", "integrity" (signature,
+ * hashes, or a package entry refused as unsafe), "downgrade_refused", "locked", "usage",
+ * "interrupted" or "error" (I/O, memory); NULL for success. */
+const char *ib_exit_reason(int err);
 
 #endif

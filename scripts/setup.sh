@@ -31,6 +31,9 @@ test_pkgs+=(nodejs)
 # tests/bats/rerun.bats validates --json against docs/result.schema.json, tests/bats/report.bats
 # renders the HTML report in headless Chromium and collects results with pdsh and clush
 test_pkgs+=(ansible python3-jsonschema chromium pdsh clustershell)
+# Windows installers as they really run (tests/bats/windows-installers.bats): wixl builds a real
+# MSI at test time for Wine's msiexec
+test_pkgs+=(wixl)
 
 # make deb: the Debian packaging tools (the package build itself also needs the build packages)
 deb_pkgs=(debhelper lintian)

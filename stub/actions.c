@@ -46,7 +46,7 @@ int stub_open(struct stub_ctx *c)
 	int rc;
 
 	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
-		    c->opts->detect ? "detect" : "install";
+		    c->opts->detect ? "detect" : c->opts->uninstall_data ? "uninstall-data" : "install";
 	rc = ib_bundle_open_self(&c->bundle);
 	if (rc)
 		return rc;
@@ -212,14 +212,18 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, const c
 	char **argv;
 	int rc;
 
-	/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
-	argv = calloc(p->install.argv.n + 1, sizeof(char *));
-	if (!argv)
-		return ib_fail(-ENOMEM, "out of memory");
-	memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
-	log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
-	rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
-	free(argv);
+	if (!p->install.argv.n) {
+		rc = stub_run_form(c, p, pkgdir, timeout);
+	} else {
+		/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
+		argv = calloc(p->install.argv.n + 1, sizeof(char *));
+		if (!argv)
+			return ib_fail(-ENOMEM, "out of memory");
+		memcpy(argv, p->install.argv.v, p->install.argv.n * sizeof(char *));
+		log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
+		rc = plat_run(argv, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+		free(argv);
+	}
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
 		return rc;
@@ -247,6 +251,7 @@ int stub_install(struct stub_ctx *c)
 	struct ib_outdir *dir = NULL;
 	const struct ib_package *p;
 	char logpath[IB_PATH_MAX], pkgdir[IB_PATH_MAX];
+	const char *root = c->tmpdir; /* where the package is extracted */
 	int rc;
 
 	if (o->detect) {
@@ -265,10 +270,14 @@ int stub_install(struct stub_ctx *c)
 		return rc;
 	if (c->already_installed)
 		return stub_rerun_verify(c); /* the record matches this selection: nothing to extract or run */
-	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
+	if ((rc = stub_keep_prepare(c, p)))
 		return rc;
-	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, c->tmpdir);
-	rc = ib_outdir_open(c->tmpdir, &dir);
+	if (c->kept_root[0])
+		root = c->kept_root;
+	else if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
+		return rc;
+	log_msg(&c->log, "info", "extracting package '%s' into %s", p->id, root);
+	rc = ib_outdir_open(root, &dir);
 	if (!rc) {
 		extract_opts(c, &eo);
 		rc = ib_extract_package(&c->bundle, p, dir, p->id, &eo, &st);
@@ -278,7 +287,7 @@ int stub_install(struct stub_ctx *c)
 		return rc;
 	log_msg(&c->log, "info", "extracted %llu files, %llu bytes (every chunk verified)",
 		(unsigned long long)st.files, (unsigned long long)st.bytes);
-	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", c->tmpdir, p->id))
+	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", root, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
 	return stub_guard_commit(c, run_installer(c, p, pkgdir));
 }

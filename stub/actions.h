@@ -34,6 +34,8 @@ struct stub_ctx {
 	const char *plan;          /* STUB_PLAN_*, once the install record was compared; else NULL */
 	int already_installed;     /* the record matches: nothing is extracted or run */
 	int reboot_pending;        /* a reboot an install asked for has not happened yet */
+	char installer_log[4096];  /* the installer's own log (msiexec /l*v), when there is one */
+	char kept_root[4096];      /* Windows: the kept-packages folder this install extracts into */
 };
 
 int stub_open(struct stub_ctx *c);
@@ -43,6 +45,17 @@ int stub_extract(struct stub_ctx *c);
 int stub_install(struct stub_ctx *c);
 /* --version: the bundle's name, version, sequence and target, then stub and libraries. */
 int stub_version(struct stub_ctx *c);
+/* ---- Windows install forms and kept sources: stub/install_win.c (stub/install_posix.c) ---- */
+/* Runs a package's command_line or msi form in pkgdir. */
+int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout);
+/* A package to keep (its "keep", or --keep-source) is extracted into a fresh kept-packages
+ * folder of the bundle instead of a temp dir: an earlier bundle's kept packages are removed and
+ * c->kept_root is set. 0 when the package is not kept. */
+int stub_keep_prepare(struct stub_ctx *c, const struct ib_package *p);
+/* After the run: a failed install keeps nothing. */
+void stub_keep_finish(struct stub_ctx *c, int rc);
+/* --uninstall-data: removes the bundle's kept packages. */
+int stub_uninstall_data(struct stub_ctx *c);
 /* Prints the result (human or JSON), releases everything and returns the exit code. */
 int stub_finish(struct stub_ctx *c, int rc);
 

@@ -120,6 +120,8 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 		snprintf(e.boot_id, sizeof(e.boot_id), "%s", c->reboot_pending && c->guard->record.boot_id[0] ?
 			 c->guard->record.boot_id : c->guard->boot_id);
 	c->reboot_pending = e.reboot_required;
+	if (c->kept_root[0] && ib_snprintf(e.kept_source, sizeof(e.kept_source), "%s\\%s", c->kept_root, p->id))
+		e.kept_source[0] = '\0';
 	w = stub_state_set(&c->guard->state, &e);
 	if (!w)
 		w = stub_state_save(&c->guard->state);

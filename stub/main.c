@@ -49,6 +49,11 @@ static const char help[] =
 #endif
 	"  --tmpdir DIR        where to create the private temp dir\n"
 	"  --keep              keep the temp dir\n"
+#ifdef _WIN32
+	"  --keep-source       keep the installed package in %ProgramData%\\ibpack\\packages\\<bundle>\n"
+	"                      for MSI repair and patching (as a package's \"keep\": true does)\n"
+	"  --uninstall-data    remove this bundle's kept packages\n"
+#endif
 	"  --timeout SEC       installer timeout (default: the package's)\n"
 #ifdef _WIN32
 	"  --log-file FILE     log here (default %ProgramData%\\ibpack\\logs\\<bundle>.log, or the Azure\n"
@@ -65,12 +70,25 @@ static const char help[] =
 	"                      usage errors; docs/JSON.md)\n"
 	"  --quiet             print nothing but errors\n"
 	"  --help, --version  (--version --json: the libraries this stub is built from)\n"
+#ifdef _WIN32
+	"\n"
+	"Windows installer conventions (WiX Burn), with '/' or '-':\n"
+	"  /quiet              no output but errors (= --quiet)\n"
+	"  /passive            progress, never a prompt (how the bundle always runs)\n"
+	"  /norestart          never restart (the default: a needed reboot is exit 3010)\n"
+	"  /log FILE           log here (= --log-file FILE)\n"
+	"  /layout DIR         extract every package into DIR (= --extract DIR)\n"
+	"  /repair             run the installer again though it is installed (= --reinstall)\n"
+	"  /?, /help           this text\n"
+#endif
 	"\n"
 #ifdef _WIN32
 	"Exit codes: 0 installed, 3010 installed and a reboot is required, 1 usage, 2 integrity or\n"
 	"signature failure, 100 no InfiniBand device, OS not in this bundle, installer failed, an\n"
 	"older bundle than the installed one or another install running, 240 installer timed out,\n"
-	"-1 unexpected error or interrupted.\n";
+	"-1 unexpected error or interrupted. With --json the result's \"reason\" (and the log) says\n"
+	"which: no_device, os_unsupported, installer_failed, timeout, integrity, downgrade_refused,\n"
+	"locked. Every install run adds one entry (source ibpack) to the Application event log.\n";
 #else
 	"Exit codes: 0 installed (reboot_required is reported, not an error), 1 usage, 2 integrity or\n"
 	"signature failure, 11 no supported InfiniBand device, 12 OS not supported by this bundle\n"
@@ -83,7 +101,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 {
 	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
 	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_KERNEL };
+	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_KERNEL, O_KEEP_SOURCE,
+	       O_UNINSTALL_DATA };
 	static const struct option opts[] = {
 		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
 		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
@@ -103,6 +122,10 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{ "unstage", no_argument, NULL, O_UNSTAGE },
 		{ "reinstall", no_argument, NULL, O_REINSTALL },
 		{ "kernel", required_argument, NULL, O_KERNEL },
+#ifdef _WIN32 /* packages kept for MSI repair: stub/install_win.c */
+		{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
+		{ "uninstall-data", no_argument, NULL, O_UNINSTALL_DATA },
+#endif
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, actions;
@@ -164,15 +187,17 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_STAGE: o->stage = 1; break;
 		case O_UNSTAGE: o->unstage = 1; break;
 		case O_REINSTALL: o->reinstall = 1; break;
+		case O_KEEP_SOURCE: o->keep_source = 1; break;
+		case O_UNINSTALL_DATA: o->uninstall_data = 1; break;
 		default:
 			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
 		return ib_fail(IB_E_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
-	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL);
+	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL) + o->uninstall_data;
 	if (actions > 1)
-		return ib_fail(IB_E_USAGE, "--detect, --list, --verify and --extract exclude each other");
+		return ib_fail(IB_E_USAGE, "--detect, --list, --verify, --extract and --uninstall-data exclude each other");
 	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
 	if (o->extension && o->json) /* the handler reports through status files */
@@ -199,7 +224,11 @@ int stub_main(int argc, char **argv)
 	ctx.opts = &o;
 	ctx.guard = &guard;
 	ctx.target = STUB_TARGET;
-	rc = parse(argc, argv, &o);
+	/* Windows: the installer conventions (/quiet, /log FILE, ...) beside the long options; the
+	 * array lives as long as the process, since the options point into it. */
+	rc = stub_burn_args(argc, argv, &argc, &argv);
+	if (!rc)
+		rc = parse(argc, argv, &o);
 	if (rc) {
 		/* A caller that asked for JSON parses stdout even now, whatever else was wrong. */
 		for (int i = 1; i < argc && !o.json; i++)
@@ -230,6 +259,8 @@ int stub_main(int argc, char **argv)
 		rc = stub_verify(&ctx);
 	else if (o.extract_dir)
 		rc = stub_extract(&ctx);
+	else if (o.uninstall_data)
+		rc = stub_uninstall_data(&ctx);
 	else if (o.stage) /* stub/stage.c, stub/root.c */
 		rc = stub_stage(&ctx);
 	else if (o.unstage)

@@ -92,6 +92,10 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 	cJSON_AddStringToObject(o, "action", c->action ? c->action : "none");
 	cJSON_AddStringToObject(o, "result", result_word(rc, c));
 	cJSON_AddNumberToObject(o, "exit_code", code);
+	if (rc)
+		cJSON_AddStringToObject(o, "reason", ib_exit_reason(rc));
+	else
+		cJSON_AddNullToObject(o, "reason");
 	cJSON_AddStringToObject(o, "message", rc ? ib_errmsg(rc) : c->message);
 	if (c->bundle.authenticated) {
 		cJSON *b = cJSON_AddObjectToObject(o, "bundle");
@@ -155,6 +159,14 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 		root_result_json(c, o);
 	if (c->log.path[0])
 		cJSON_AddStringToObject(o, "log_file", c->log.path);
+	if (c->kept_root[0] && c->sel.pkg) {
+		char kept[4200];
+
+		snprintf(kept, sizeof(kept), "%s\\%s", c->kept_root, c->sel.pkg->id);
+		cJSON_AddStringToObject(o, "kept_source", kept);
+	}
+	if (c->installer_log[0])
+		cJSON_AddStringToObject(o, "installer_log", c->installer_log);
 	if (c->tmpdir[0] && c->opts->keep)
 		cJSON_AddStringToObject(o, "kept_tmpdir", c->tmpdir);
 	/* One line: parallel shells (pdsh, clush) interleave lines, never split one. */
@@ -167,6 +179,18 @@ static void print_json(const struct stub_ctx *c, int rc, int code)
 	cJSON_Delete(o);
 }
 
+/* One event log entry per install run: bundle, result, reason and exit code. */
+static void report_event(const struct stub_ctx *c, int rc, int code)
+{
+	char text[1536];
+
+	snprintf(text, sizeof(text), "ibpack bundle '%s' %s: %s; exit code %d%s%s%s%s",
+		 c->bundle.authenticated ? c->bundle.m.name : "?", c->bundle.authenticated ? c->bundle.m.version : "",
+		 result_word(rc, c), code, rc ? ", reason " : "", rc ? ib_exit_reason(rc) : "",
+		 rc || c->message[0] ? ": " : "", rc ? ib_errmsg(rc) : c->message);
+	plat_event(rc != 0, text);
+}
+
 int stub_finish(struct stub_ctx *c, int rc)
 {
 	int code = ib_exit_code(rc, c->target);
@@ -176,6 +200,7 @@ int stub_finish(struct stub_ctx *c, int rc)
 	if (rc == IB_E_INTERRUPTED || c->cancel)
 		log_msg(&c->log, "error", "interrupted by %s; cleaning up",
 			c->cancel ? stub_signal_name((int)c->cancel) : "a signal");
+	stub_keep_finish(c, rc);
 	if (c->tmpdir[0]) {
 		if (c->opts->keep)
 			log_msg(&c->log, "info", "kept %s", c->tmpdir);
@@ -183,9 +208,11 @@ int stub_finish(struct stub_ctx *c, int rc)
 			log_msg(&c->log, "warning", "could not remove %s", c->tmpdir);
 	}
 	if (rc)
-		log_msg(&c->log, "error", "%s (exit %d)", ib_errmsg(rc), code);
+		log_msg(&c->log, "error", "%s (exit %d, reason %s)", ib_errmsg(rc), code, ib_exit_reason(rc));
 	else if (c->message[0] && strcmp(c->action, "verify") != 0)
 		log_msg(&c->log, "info", "%s", c->message);
+	if (c->action && !strcmp(c->action, "install"))
+		report_event(c, rc, code);
 	if (rc && !c->log.echo)
 		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc)); /* quiet or JSON: errors still reach stderr */
 	if (c->opts->json)

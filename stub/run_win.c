@@ -1,11 +1,13 @@
-/* Running an installer on Windows: a quoted command line, a Job object that holds the whole
- * process tree, output through a pipe into the log, timeout and cancel kill the job. */
+/* Running an installer on Windows: a command line quoted from argv or given verbatim, a Job
+ * object that holds the whole process tree, output through a pipe into the log, timeout and
+ * cancel kill the job. */
 #include "stub.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
 #include "../base/fileio.h"
 #include "../base/util.h"
+#include "../format/wincmd.h"
 
 #include <windows.h>
 
@@ -262,10 +264,77 @@ struct child {
 	HANDLE job, process, out;
 };
 
-static int start(char *const *argv, const char *cwd, struct stub_log *log, struct child *c)
+/* The program of a verbatim command line: the package dir, then System32, and nothing else (not
+ * the Windows folder, the current directory or PATH, which a command line's author cannot see). */
+static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **out)
+{
+	wchar_t sys[MAX_PATH], *name, *p = NULL;
+	size_t start, len;
+	char *shown;
+	int rc;
+
+	if ((rc = ib_wincmd_program(line, &start, &len)))
+		return ib_fail(IB_E_INSTALLER, "command line: %s", ib_errmsg(rc));
+	shown = malloc(len + 1);
+	if (!shown)
+		return -ENOMEM;
+	memcpy(shown, line + start, len);
+	shown[len] = '\0';
+	name = ib_win_wide(shown);
+	if (name && wcspbrk(name, L"\\/"))
+		rc = resolve_program(name, cwd, shown, &p); /* a path inside the package */
+	else if (name) {
+		p = try_dir(cwd, name);
+		if (!p && GetSystemDirectoryW(sys, MAX_PATH))
+			p = try_dir(sys, name);
+		if (!p)
+			rc = ib_fail(IB_E_INSTALLER, "cannot run '%s': not found in the package or System32", shown);
+	} else {
+		rc = ib_fail(IB_E_INSTALLER, "installer name '%s' is not valid UTF-8", shown);
+	}
+	free(name);
+	free(shown);
+	if (!rc)
+		*out = p;
+	return rc;
+}
+
+/* The program and the command line to hand CreateProcessW: from argv (quoted for the C
+ * runtime), or a verbatim line whose program is given (program) or its first token. */
+static int prepare(char *const *argv, const char *line, const char *program, const wchar_t *wcwd,
+		   wchar_t **prog, struct wbuf *cmd)
+{
+	int rc;
+
+	if (!line) {
+		wchar_t *a0 = ib_win_wide(argv[0]);
+
+		rc = a0 ? resolve_program(a0, wcwd, argv[0], prog)
+			: ib_fail(IB_E_INSTALLER, "installer name '%s' is not valid UTF-8", argv[0]);
+		free(a0);
+		return rc ? rc : build_cmdline(argv, *prog, cmd);
+	}
+	if (program) {
+		*prog = ib_win_wide(program);
+		if (!*prog || !is_file(*prog))
+			return ib_fail(IB_E_INSTALLER, "cannot run '%s': not found", program);
+	} else if ((rc = resolve_line_program(line, wcwd, prog))) {
+		return rc;
+	}
+	cmd->p = ib_win_wide(line);
+	if (!cmd->p)
+		return ib_fail(IB_E_INSTALLER, "the command line is not valid UTF-8");
+	cmd->len = wcslen(cmd->p);
+	if (cmd->len > CMDLINE_MAX - 1)
+		return ib_fail(IB_E_INSTALLER, "the installer's command line exceeds %d characters", CMDLINE_MAX - 1);
+	return 0;
+}
+
+static int start(char *const *argv, const char *line, const char *program, const char *cwd,
+		 struct stub_log *log, struct child *c)
 {
 	SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
-	wchar_t *wcwd = NULL, *program = NULL;
+	wchar_t *wcwd = NULL, *wprog = NULL;
 	struct wbuf cmd = { 0 };
 	PROCESS_INFORMATION pi;
 	STARTUPINFOW si;
@@ -293,15 +362,7 @@ static int start(char *const *argv, const char *cwd, struct stub_log *log, struc
 		return ib_fail(-ENAMETOOLONG, "package dir '%s' is too long to be a working directory; use a "
 			       "shorter --tmpdir", cwd);
 	}
-	{
-		wchar_t *a0 = ib_win_wide(argv[0]);
-
-		rc = a0 ? resolve_program(a0, wcwd, argv[0], &program)
-			: ib_fail(IB_E_INSTALLER, "installer name '%s' is not valid UTF-8", argv[0]);
-		free(a0);
-	}
-	if (!rc)
-		rc = build_cmdline(argv, program, &cmd);
+	rc = prepare(argv, line, program, wcwd, &wprog, &cmd);
 	if (!rc && (shown = ib_win_utf8(cmd.p))) {
 		log_msg(log, "info", "command line: %s", shown);
 		free(shown);
@@ -328,10 +389,10 @@ static int start(char *const *argv, const char *cwd, struct stub_log *log, struc
 	 * only inheritable handles are the two set up here. With no console of our own (the
 	 * agent), a console installer gets none either instead of a new window. */
 	flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | (GetConsoleWindow() ? 0 : CREATE_NO_WINDOW);
-	if (!CreateProcessW(program, cmd.p, NULL, NULL, TRUE, flags, NULL, wcwd, &si, &pi)) {
+	if (!CreateProcessW(wprog, cmd.p, NULL, NULL, TRUE, flags, NULL, wcwd, &si, &pi)) {
 		DWORD e = GetLastError();
 
-		rc = ib_fail(IB_E_INSTALLER, "cannot run '%s': %s", argv[0], ib_win_strerror(e));
+		rc = ib_fail(IB_E_INSTALLER, "cannot run '%s': %s", line ? line : argv[0], ib_win_strerror(e));
 		goto out;
 	}
 	if (!AssignProcessToJobObject(c->job, pi.hProcess)) {
@@ -354,13 +415,13 @@ out:
 	if (nul != INVALID_HANDLE_VALUE)
 		CloseHandle(nul);
 	free(cmd.p);
-	free(program);
+	free(wprog);
 	free(wcwd);
 	return rc;
 }
 
-int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
-	     volatile sig_atomic_t *cancel, struct run_result *res)
+static int run(char *const *argv, const char *line, const char *program, const char *cwd, unsigned timeout,
+	       struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	ULONGLONG deadline = GetTickCount64() + (ULONGLONG)timeout * 1000;
 	struct child c = { NULL, NULL, NULL };
@@ -368,7 +429,7 @@ int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_l
 	DWORD code = 0;
 
 	memset(res, 0, sizeof(*res));
-	rc = start(argv, cwd, log, &c);
+	rc = start(argv, line, program, cwd, log, &c);
 	while (!rc) {
 		if (open)
 			open = pump(c.out, log, &pending_cr);
@@ -423,4 +484,16 @@ int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_l
 	if (c.job)
 		CloseHandle(c.job); /* kills anything left, should the loop have ended early */
 	return rc;
+}
+
+int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res)
+{
+	return run(argv, NULL, NULL, cwd, timeout, log, cancel, res);
+}
+
+int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout,
+		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
+{
+	return run(NULL, line, program, cwd, timeout, log, cancel, res);
 }

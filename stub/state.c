@@ -35,6 +35,7 @@ static int entry_from_json(const char *name, const cJSON *o, struct stub_state_e
 		{ "package_version", e->package_version, sizeof(e->package_version), 0 },
 		{ "installed", e->installed, sizeof(e->installed), 1 },
 		{ "boot_id", e->boot_id, sizeof(e->boot_id), 0 },
+		{ "kept_source", e->kept_source, sizeof(e->kept_source), 0 },
 	};
 
 	memset(e, 0, sizeof(*e));
@@ -144,7 +145,8 @@ int stub_state_set(struct stub_state *s, const struct stub_state_entry *e)
 	    !cJSON_AddStringToObject(o, "package_version", e->package_version) ||
 	    !cJSON_AddStringToObject(o, "installed", e->installed) ||
 	    !cJSON_AddBoolToObject(o, "reboot_required", e->reboot_required) ||
-	    (e->boot_id[0] && !cJSON_AddStringToObject(o, "boot_id", e->boot_id)))
+	    (e->boot_id[0] && !cJSON_AddStringToObject(o, "boot_id", e->boot_id)) ||
+	    (e->kept_source[0] && !cJSON_AddStringToObject(o, "kept_source", e->kept_source)))
 		goto oom;
 	cJSON_DeleteItemFromObjectCaseSensitive(bundles, e->bundle);
 	if (!cJSON_AddItemToObject(bundles, e->bundle, o))

@@ -25,6 +25,7 @@ struct stub_state_entry {
 	char installed[24];      /* "YYYY-MM-DDTHH:MM:SSZ" */
 	int reboot_required;
 	char boot_id[64];        /* the boot a reboot-requiring install happened in ("" unknown) */
+	char kept_source[IB_PATH_MAX]; /* Windows: the folder holding the kept package, or "" */
 };
 
 struct cJSON;

@@ -57,6 +57,9 @@ struct stub_opts {
 	/* ---- Azure VM extension handler: stub/extension.c ---- */
 	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
 	int reinstall;          /* --reinstall: run the installer even if this selection is installed */
+	/* ---- Windows: packages kept for MSI repair (stub/install_win.c) ---- */
+	int keep_source;        /* --keep-source: keep the package as if it said "keep": true */
+	int uninstall_data;     /* --uninstall-data: remove this bundle's kept packages */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
@@ -100,6 +103,25 @@ struct run_result {
  * timeout seconds or when *cancel is set. */
 int plat_run(char *const *argv, const char *cwd, unsigned timeout, struct stub_log *log,
 	     volatile sig_atomic_t *cancel, struct run_result *res);
+#ifdef _WIN32
+/* plat_run for a verbatim command line, handed to CreateProcessW unchanged. program is the full
+ * path of what to start, or NULL for the line's first token, looked up in cwd (the package dir)
+ * and then System32 only. */
+int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout,
+		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
+#endif
+/* The WiX Burn-style switches (/quiet, /passive, /norestart, /log FILE, /layout DIR, /? and /help,
+ * with '/' or '-') as the stub's long options: a new argv (the array is malloc'd, the strings
+ * are argv's or literals) in *outc and *outv (stub/burn_args.c; Linux keeps argv as it is). */
+int stub_burn_args(int argc, char **argv, int *outc, char ***outv);
+#ifdef _WIN32
+/* %ProgramData%\ibpack\packages\<bundle>, where packages kept for MSI repair live: written to
+ * buf, and created with the protected ACL of the log folders when create. */
+int plat_keep_dir(const char *bundle, int create, char *buf, size_t size);
+#endif
+/* One entry in the system's event log for a run (Windows: the Application log, source
+ * "ibpack"; elsewhere nothing). error selects the entry's type. */
+void plat_event(int error, const char *text);
 #ifndef _WIN32
 /* ---- image installs (stub/run_posix.c, used by stub/root_posix.c) ---- */
 /* plat_run inside a mounted image: the child chroots to the directory rootfd names, changes to

@@ -223,6 +223,43 @@ void plat_default_log(const char *bundle, char *buf, size_t size)
 	free(wb);
 }
 
+int plat_keep_dir(const char *bundle, int create, char *buf, size_t size)
+{
+	wchar_t base[MAX_PATH + 32], windir[MAX_PATH], *wb, *dir = NULL;
+	const wchar_t *parts[3] = { L"ibpack", L"packages", NULL };
+	DWORD n = GetEnvironmentVariableW(L"ProgramData", base, IB_ARRAY_LEN(base));
+	char *u = NULL;
+	int rc = 0;
+
+	buf[0] = '\0';
+	if (n == 0 || n >= IB_ARRAY_LEN(base)) {
+		if (GetSystemWindowsDirectoryW(windir, MAX_PATH) < 2)
+			return ib_fail(-ENOENT, "cannot locate %%ProgramData%%");
+		_snwprintf(base, IB_ARRAY_LEN(base), L"%lc:\\ProgramData", windir[0]);
+		base[IB_ARRAY_LEN(base) - 1] = L'\0';
+	}
+	if (!(wb = ib_win_wide(bundle)))
+		return -ENOMEM;
+	parts[2] = wb;
+	if (create) {
+		dir = secure_mkdirs(base, parts, 3);
+	} else {
+		size_t cap = wcslen(base) + wcslen(wb) + 20;
+
+		if ((dir = malloc(cap * sizeof(wchar_t))))
+			_snwprintf(dir, cap, L"%ls\\ibpack\\packages\\%ls", base, wb);
+		if (dir)
+			dir[cap - 1] = L'\0';
+	}
+	if (!dir || !(u = ib_win_utf8(dir)) || ib_snprintf(buf, size, "%s", u))
+		rc = ib_fail(-EACCES, "cannot create a protected folder for '%s' under %%ProgramData%%\\ibpack\\packages",
+			     bundle);
+	free(u);
+	free(dir);
+	free(wb);
+	return rc;
+}
+
 static int is_dir(const wchar_t *path)
 {
 	DWORD a = GetFileAttributesW(path);

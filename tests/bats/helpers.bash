@@ -202,7 +202,7 @@ p = {
         "command": json.loads(kv["command"]) if "command" in kv else ["./install.sh", "--from", id_, "two words"],
         "timeout": int(kv.get("timeout", 60)),
         "success_codes": codes(kv.get("success", "0")),
-        "reboot_codes": codes(kv.get("reboot", "3010,194")),
+        "reboot_codes": codes(kv.get("reboot", "194")),
     },
 }
 for k in ("sha256", "compression"):

@@ -85,7 +85,7 @@ make_root() {
 	make_root
 	run chroot "$R" /bundle.run --sysroot /sr --detect --json
 	[ "$status" -eq 0 ]
-	[[ $output == *'"package":	"p"'* ]]
+	[[ $output == *'"package":"p"'* ]]
 	run chroot "$R" /bundle.run --verify
 	[ "$status" -eq 0 ]
 	[[ $output == *"bundle is valid"* ]]

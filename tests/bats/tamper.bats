@@ -64,7 +64,7 @@ PY
 		"$IBPACK" verify b.run >verify.out 2>&1 || vrc=$?
 		((vrc == 2)) || failures+=("$off ($region): ibpack verify exited $vrc: $(tail -1 verify.out)")
 		src=0
-		timeout 30 ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" \
+		timeout 30 ./b.run --reinstall --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" \
 			--lock-wait 0 >stub.out 2>&1 || src=$?
 		printf "$orig" | dd of=b.run bs=1 seek="$off" conv=notrunc status=none
 		ran=0

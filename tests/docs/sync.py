@@ -8,7 +8,8 @@ command offered by bash and zsh for `ibpack <TAB>`. For every long option in `ib
 --help`: the option in that man section and offered by bash and zsh for `ibpack COMMAND
 --<TAB>`. For every long option in a bundle's --help (the Linux stub run, the Windows stub's
 help text read from the .exe): the option in man/ibpack-bundle.1 and offered for `./b.run
---<TAB>` (bash: _ibpack_bundle; zsh: the *.run pattern). Both shells run their real completion
+--<TAB>` (bash: _ibpack_bundle; zsh: the *.run pattern); every Windows installer switch
+(/quiet, ...) in the Windows help: in man/ibpack-bundle.1. Both shells run their real completion
 code (zsh through tests/docs/zcomplete.zsh). Prints one line per gap; exits 1 when there is any.
 """
 import os
@@ -110,6 +111,11 @@ def main():
             gaps.append("completion/ibpack.bash: '_ibpack_bundle' does not offer %s" % o)
         if o not in zsh_got.get("./b.run --", set()):
             gaps.append("completion/_ibpack: './b.run --<TAB>' does not offer %s (the bundle's _arguments)" % o)
+
+    # Windows installer switches (/quiet, /log FILE, ...): named in the bundle's man page
+    for sw in sorted(set(re.findall(r"^  (/[a-z?]+)", bundle_help, re.M))):
+        if not re.search(r"Cm " + re.escape(sw) + r"(?![\w?])", manb):
+            gaps.append("man/ibpack-bundle.1: lacks the Windows switch '.Cm %s'" % sw)
 
     for g in gaps:
         print(g)

@@ -268,7 +268,7 @@ static const struct mcase cases[] = {
 	BAD("missing match.os", "packages[0].match.os: missing", "packages[0].match.os", DEL),
 	BAD("missing match.nic", "packages[1].match.nic: missing", "packages[1].match.nic", DEL),
 	BAD("missing install", "packages[0].install", "packages[0].install", DEL),
-	BAD("missing install.command", "packages[0].install.command: missing", "packages[0].install.command", DEL),
+	BAD("missing install.command", "packages[0].install: missing \"command\"", "packages[0].install.command", DEL),
 	BAD("missing blob", "packages[0].blob: missing", "packages[0].blob", DEL),
 	BAD("missing blob.offset", "packages[0].blob.offset: missing", "packages[0].blob.offset", DEL),
 	BAD("missing blob.length", "packages[1].blob.length: missing", "packages[1].blob.length", DEL),

@@ -4,7 +4,10 @@
  * usage: installer.exe [--record FILE] [--print TEXT] [--spawn-child SEC MARKER] [--sleep SEC]
  *                      [--touch FILE] [--exit CODE] [--env] [-- ARGS...]
  * Options run in order. --env does the same from the environment, so one bundle serves many
- * tests: IBT_RECORD=FILE, IBT_CHILD="SEC MARKER", IBT_SLEEP=SEC, IBT_EXIT=CODE (in that order). --record writes every argument (argv[1..], one per line), then
+ * tests: IBT_RECORD=FILE, IBT_CHILD="SEC MARKER", IBT_SLEEP=SEC, IBT_EXIT=CODE (in that order).
+ * --hold-desktop SEC uses the desktop window and sleeps: under Wine the desktop (and its
+ * explorer.exe) then stays up, outside any bundle's job. IBT_CMDLINE=FILE, read before anything else, writes GetCommandLineW() (UTF-8, no newline)
+ * there: the exact text CreateProcessW was given, for command lines passed verbatim. --record writes every argument (argv[1..], one per line), then
  * "cwd=<working directory>". --spawn-child starts this program again as
  * "--sleep SEC --touch MARKER" without waiting: MARKER appears only if nobody kills the child.
  * Arguments after "--" are only recorded. Built with mingw by the test, never shipped. */
@@ -84,6 +87,16 @@ int wmain(int argc, wchar_t **argv);
 
 int wmain(int argc, wchar_t **argv)
 {
+	wchar_t v[1024];
+
+	if (env(L"IBT_CMDLINE", v, 1024)) {
+		FILE *f = _wfopen(v, L"wb");
+
+		if (!f)
+			return 92;
+		write_utf8(f, GetCommandLineW());
+		fclose(f);
+	}
 	for (int i = 1; i < argc; i++) {
 		const wchar_t *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -100,6 +113,10 @@ int wmain(int argc, wchar_t **argv)
 		} else if (!wcscmp(a, L"--spawn-child") && i + 2 < argc) {
 			spawn_child(next, argv[i + 2]);
 			i += 2;
+		} else if (!wcscmp(a, L"--hold-desktop") && next) {
+			GetDesktopWindow();
+			Sleep((DWORD)wcstoul(next, NULL, 10) * 1000);
+			i++;
 		} else if (!wcscmp(a, L"--sleep") && next) {
 			Sleep((DWORD)wcstoul(next, NULL, 10) * 1000);
 			i++;
