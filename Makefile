@@ -47,7 +47,7 @@ VERIFY_SRC := signing/verify.c signing/cms.c
 VERIFY_SRC += signing/version.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
 FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c format/blob_ahead.c \
-	format/bundle.c format/extract.c format/pathcheck.c
+	format/bundle.c format/extract.c format/pathcheck.c format/layout.c format/spec_keys.c
 # --version: the linked libraries' versions (both ibpack and the stubs)
 FORMAT_SRC += format/version.c
 # Windows install forms of the install object: verbatim command lines and MSI packages

@@ -74,6 +74,14 @@ int ib_fail_ctx(int code, const char *fmt, ...)
 	return code;
 }
 
+int ib_usage_error(int rc, const char *what)
+{
+	char old[sizeof(detail)];
+
+	snprintf(old, sizeof(old), "%s", ib_errmsg(rc));
+	return ib_fail(IB_E_USAGE, "%s: %s", what, old);
+}
+
 const char *ib_errmsg(int code)
 {
 	if (detail_code == code && detail[0])

@@ -47,6 +47,10 @@ int ib_vfail(int code, const char *fmt, va_list ap) __attribute__((format(IB_PRI
 /* Prefixes the current detail with more context ("package 'x': " + old detail). */
 int ib_fail_ctx(int code, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 2, 3)));
 
+/* Turns the failure rc (its detail kept) into IB_E_USAGE prefixed with what ("--trust: 'k.key':
+ * not a public key"): a file given to an option that cannot be used is a usage error. */
+int ib_usage_error(int rc, const char *what);
+
 /* The last detail recorded on this thread, or the generic text for code when none. */
 const char *ib_errmsg(int code);
 

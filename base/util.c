@@ -167,6 +167,43 @@ int ib_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return 0;
 }
 
+void ib_human_size(uint64_t n, char *buf, size_t size)
+{
+	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%llu B", (unsigned long long)n);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+void ib_progress_line(char *buf, size_t size, const char *label, uint64_t done, uint64_t total, double elapsed)
+{
+	char d[32], t[32], r[32], eta[32];
+	double rate = elapsed > 0.05 ? (double)done / elapsed : 0;
+
+	ib_human_size(done, d, sizeof(d));
+	ib_human_size(total, t, sizeof(t));
+	ib_human_size((uint64_t)rate, r, sizeof(r));
+	if (done >= total) {
+		snprintf(eta, sizeof(eta), "done");
+	} else if (rate > 0) {
+		unsigned long left = (unsigned long)((double)(total - done) / rate + 0.5);
+
+		snprintf(eta, sizeof(eta), "ETA %lu:%02lu", left / 60, left % 60);
+	} else {
+		snprintf(eta, sizeof(eta), "ETA --:--");
+	}
+	snprintf(buf, size, "  %-28.28s %10s / %-10s %3d%%  %10s/s  %s", label, d, t,
+		 total ? (int)(done * 100 / total) : 100, r, eta);
+}
+
 void ib_format_utc(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;

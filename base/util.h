@@ -53,6 +53,12 @@ char *ib_strdup(const char *s);
 /* snprintf that reports truncation as -ENAMETOOLONG. */
 int ib_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(IB_PRINTF_FMT, 3, 4)));
 
+/* "512 B", "1.5 KiB", "300.0 MiB": a byte count for people. */
+void ib_human_size(uint64_t n, char *buf, size_t size);
+/* One progress line: "label  12.0 MiB / 300.0 MiB  4%  80.0 MiB/s  ETA 0:03" (elapsed: seconds
+ * since the step began; the rate and ETA appear once it is measurable). */
+void ib_progress_line(char *buf, size_t size, const char *label, uint64_t done, uint64_t total, double elapsed);
+
 /* Formats seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" (buf of at least 21 bytes). */
 void ib_format_utc(int64_t t, char *buf, size_t size);
 

@@ -27,19 +27,20 @@ struct build_sign {
 	struct ib_cms_info cms;       /* the CMS signer, once signed */
 };
 
-/* getopt_long values of the options below (above any character option). */
+/* Option ids of the options below (above any character option). */
 enum {
 	BUILD_OPT_THRESHOLD = 0x200, BUILD_OPT_REVOKE, BUILD_OPT_TRUST_CA, BUILD_OPT_UNSIGNED,
 	BUILD_OPT_CMS_CERT, BUILD_OPT_CMS_KEY, BUILD_OPT_CMS_CHAIN,
 };
-#define BUILD_SIGN_LONGOPTS                                                                        \
-	{ "threshold", required_argument, NULL, BUILD_OPT_THRESHOLD },                             \
-	{ "revoke", required_argument, NULL, BUILD_OPT_REVOKE },                                   \
-	{ "trust-ca", required_argument, NULL, BUILD_OPT_TRUST_CA },                               \
-	{ "unsigned", no_argument, NULL, BUILD_OPT_UNSIGNED },                                     \
-	{ "cms-cert", required_argument, NULL, BUILD_OPT_CMS_CERT },                               \
-	{ "cms-key", required_argument, NULL, BUILD_OPT_CMS_KEY },                                 \
-	{ "cms-chain", required_argument, NULL, BUILD_OPT_CMS_CHAIN },
+/* Rows of ibpack build's option table (builder/opts.h). */
+#define BUILD_SIGN_OPTS                                                                                        \
+	{ "threshold", 0, "N", BUILD_OPT_THRESHOLD, "the stub needs signatures by N distinct trusted keys (default 1)" }, \
+	{ "revoke", 0, "KEY.pub", BUILD_OPT_REVOKE, "embed this key as revoked: its signatures never count (repeatable)" }, \
+	{ "trust-ca", 0, "CA.pem", BUILD_OPT_TRUST_CA, "trust CMS signatures whose chain ends at this CA (repeatable)" }, \
+	{ "unsigned", 0, NULL, BUILD_OPT_UNSIGNED, "no signature: sign 'ibpack manifest' elsewhere, add it with attach-signature" }, \
+	{ "cms-cert", 0, "CERT.pem", BUILD_OPT_CMS_CERT, "also sign as CMS with this X.509 certificate (with --cms-key)" }, \
+	{ "cms-key", 0, "KEY.pem", BUILD_OPT_CMS_KEY, "the private key of --cms-cert" },                   \
+	{ "cms-chain", 0, "CHAIN.pem", BUILD_OPT_CMS_CHAIN, "intermediate certificates sent with the CMS signature" },
 
 /* Takes option c with its argument: 0, 1 when c is not one of these, or CLI_USAGE (printed). */
 int build_sign_option(struct build_sign *s, int c, const char *arg);

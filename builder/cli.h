@@ -19,6 +19,7 @@ enum {
 
 struct cli {
 	int json, quiet, tty;
+	int progress; /* --progress: show progress although stderr is not a terminal */
 };
 
 int cmd_keygen(int argc, char **argv);
@@ -50,6 +51,9 @@ int cli_exit_code(int rc);
 
 /* Loads and validates a spec; *dir receives the spec's folder (sources are relative to it). */
 int cli_load_spec(const char *path, struct ib_manifest *m, char **dir);
+/* A package's source resolved like build does: absolute, or relative to the spec's folder.
+ * Returns 0 or -ENAMETOOLONG. */
+int cli_source_path(const char *spec_dir, const struct ib_package *p, char *buf, size_t size);
 /* The trust the bundle is checked against (ib_trust_resolve): the policy embedded in its stub,
  * with the given public keys and CAs in place of its keys and CAs. */
 int cli_load_trust(struct ib_bundle *b, const char *const *pubs, size_t npubs, const char *const *cas, size_t ncas,
@@ -62,14 +66,25 @@ int cli_open_bundle(const char *path, char **pubs, size_t npubs, struct ib_bundl
 int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
 			     size_t ncas, uint32_t threshold, struct ib_bundle *b);
 
-/* Progress on stderr when it is a terminal: "label  42%". */
+/* Progress of one long step on one updating stderr line: label, bytes done and total, percent,
+ * rate and time left (builder/progress.c). */
+struct cli_meter {
+	const char *label;
+	double start, last; /* monotonic seconds */
+	int shown;
+};
+/* Whether c wants progress: stderr is a terminal or --progress was given, and neither
+ * --quiet nor --json. */
+int cli_progress_wanted(const struct cli *c);
+void cli_meter_start(struct cli_meter *m, const char *label);
+/* A progress callback; ctx is a struct cli_meter. Redraws at most 5 times a second. */
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
-void cli_progress_done(const struct cli *c);
+/* Clears the progress line when one was drawn. */
+void cli_meter_end(struct cli_meter *m);
 
 /* Prints a JSON document on stdout and frees it. */
 struct cJSON;
 void cli_print_json(struct cJSON *doc);
 
-void cli_human_size(uint64_t n, char *buf, size_t size);
 
 #endif

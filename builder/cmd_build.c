@@ -1,8 +1,13 @@
 /* ibpack build: stub + package blobs + signed manifest + footer, written atomically. */
 #include "build_sign.h"
 #include "cli.h"
+#include "interrupt.h"
+#include "keys.h"
+#include "opts.h"
+#include "outguard.h"
 #include "pack.h"
 #include "sbom.h"
+#include "spec_rules.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -14,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,33 +27,40 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char help[] =
+static const char usage[] =
 	"usage: ibpack build SPEC.json -k NAME.key -o OUT [options]\n"
-	"  -k, --key FILE        signing key (repeatable); its public key is trusted by the stub\n"
-	"  -o, --output FILE     the bundle to write (replaced atomically)\n"
-	"      --target T        linux-x86_64 or windows-x86_64 (default: the spec's target)\n"
-	"      --stub PATH       stub executable (default: found next to ibpack, or $IBPACK_STUB_DIR)\n"
-	"      --trust KEY.pub   also trust this public key (repeatable)\n"
-	"      --threshold N     the stub needs signatures by N distinct trusted keys (default 1)\n"
-	"      --revoke KEY.pub  embed this key as revoked: its signatures never count (repeatable)\n"
-	"      --trust-ca CA.pem trust CMS signatures whose chain ends at this CA (repeatable)\n"
-	"      --cms-cert CERT.pem --cms-key KEY.pem [--cms-chain CHAIN.pem]...\n"
-	"                        also sign as CMS with this X.509 certificate (ECDSA or RSA)\n"
-	"      --unsigned        write no signature: sign the 'ibpack manifest' bytes elsewhere and\n"
-	"                        add them with 'ibpack attach-signature' (needs --trust or --trust-ca)\n"
-	"      --zstd-level N    zstd level for compressed packages (default 3)\n"
-	"      --sbom FILE       also write the bundle's bill of materials (CycloneDX 1.5 JSON), the\n"
-	"                        same document 'ibpack sbom' gives for the bundle\n"
-	"      --json            print a JSON summary\n"
-	"  -q, --quiet           no progress or summary\n"
+	"Builds a signed bundle from a spec. The spec is checked strictly first (ibpack check lists\n"
+	"every finding); OUT is refused when it is an input or inside a package's source folder.\n"
 	"SOURCE_DATE_EPOCH, when set, fixes the creation time and every file time in the bundle.\n";
+
+/* The option table of ibpack build (builder/opts.h): one row per option. */
+enum { O_KEY = 'k', O_OUT = 'o', O_QUIET = 'q', O_TARGET = 0x100, O_STUB, O_TRUST, O_ZSTD, O_JSON, O_ALLOW_TOKENS,
+       O_PASSIN, O_STRICT_KEYS, O_PROGRESS, O_SBOM };
+static const struct cli_opt opts[] = {
+	{ "key", 'k', "FILE", O_KEY, "signing key (repeatable); its public key is trusted by the stub" },
+	{ "output", 'o', "FILE", O_OUT, "the bundle to write (replaced atomically)" },
+	{ "target", 0, "T", O_TARGET, "linux-x86_64 or windows-x86_64 (default: the spec's target)" },
+	{ "stub", 0, "PATH", O_STUB, "stub executable (default: next to ibpack, or $IBPACK_STUB_DIR)" },
+	{ "trust", 0, "KEY.pub", O_TRUST, "also trust this public key (repeatable)" },
+	BUILD_SIGN_OPTS
+	{ "zstd-level", 0, "N", O_ZSTD, "zstd level for compressed packages (default 3)" },
+	{ "sbom", 0, "FILE", O_SBOM, "also write the bill of materials (CycloneDX 1.5), as 'ibpack sbom' gives it" },
+	{ "allow-unknown-tokens", 0, NULL, O_ALLOW_TOKENS, "build although an OS or NIC token is unknown (new hardware), with a warning" },
+	{ "passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N" },
+	{ "strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)" },
+	{ "json", 0, NULL, O_JSON, "print a JSON summary" },
+	{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
+	{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
+	{ NULL, 0, NULL, 0, NULL },
+};
 
 #define MAX_KEYS 16
 
 struct build {
 	struct cli cli;
 	const char *spec_path, *out_path, *stub_path, *sbom_path;
-	int target, zstd_level;
+	int target, zstd_level, allow_unknown_tokens, strict_keys;
+	const char *passin;
 	char *keys[MAX_KEYS], *trusts[32];
 	size_t nkeys, ntrusts;
 	struct build_sign sig; /* threshold, revocations, CAs, CMS, unsigned: build_sign.c */
@@ -116,17 +127,44 @@ out:
 	return rc;
 }
 
-/* The directory the bundle is written in: blobs packed in parallel wait there, on the same
- * file system, until their turn to be appended. */
-static int output_dir(const char *out_path, char *dir, size_t size)
+/* Every file the build reads, and each package source folder, must survive the output. */
+static int check_output(struct build *bd, const struct ib_manifest *m, const char *spec_dir)
 {
-	const char *slash = strrchr(out_path, '/');
+	const char *in[4 + MAX_KEYS + 32 + BUILD_SIGN_REVOKES_MAX + IB_CAS_MAX + BUILD_SIGN_CHAIN_MAX];
+	char (*src)[IB_PATH_MAX] = calloc(m->npkgs ? m->npkgs : 1, sizeof(*src));
+	size_t n = 0;
+	int rc = 0;
 
-	if (!slash)
-		return ib_snprintf(dir, size, ".");
-	if (slash == out_path)
-		return ib_snprintf(dir, size, "/");
-	return ib_snprintf(dir, size, "%.*s", (int)(slash - out_path), out_path);
+	if (!src)
+		return -ENOMEM;
+	in[n++] = bd->spec_path;
+	in[n++] = bd->stub_path;
+	in[n++] = bd->sig.cms_cert;
+	in[n++] = bd->sig.cms_key;
+	for (size_t i = 0; i < bd->nkeys; i++)
+		in[n++] = bd->keys[i];
+	for (size_t i = 0; i < bd->ntrusts; i++)
+		in[n++] = bd->trusts[i];
+	for (size_t i = 0; i < bd->sig.nrevokes; i++)
+		in[n++] = bd->sig.revokes[i];
+	for (size_t i = 0; i < bd->sig.ncas; i++)
+		in[n++] = bd->sig.cas[i];
+	for (size_t i = 0; i < bd->sig.ncms_chain; i++)
+		in[n++] = bd->sig.cms_chain[i];
+	rc = cli_out_check(bd->out_path, in, n);
+	if (!rc && bd->sbom_path)
+		rc = cli_out_check(bd->sbom_path, in, n);
+	for (size_t i = 0; !rc && i < m->npkgs; i++) {
+		if (cli_source_path(spec_dir, &m->pkgs[i], src[i], IB_PATH_MAX))
+			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m->pkgs[i].id);
+		else if (!(rc = cli_out_outside(bd->out_path, src[i], m->pkgs[i].id))) {
+			const char *one = src[i];
+
+			rc = cli_out_check(bd->out_path, &one, 1);
+		}
+	}
+	free(src);
+	return rc;
 }
 
 static int windows_too_big(int rc)
@@ -141,32 +179,36 @@ static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char 
 	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level,
 				  .max_end = m->target == IB_TARGET_WINDOWS_X86_64 ? IB_PE_BUNDLE_MAX : 0 };
 	char label[128], dir[IB_PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
+	struct cli_meter meter;
 	unsigned threads;
 	int rc = 0;
 
 	if (!src)
 		return -ENOMEM;
-	if (bd->cli.tty && !bd->cli.quiet && !bd->cli.json) {
+	if (cli_progress_wanted(&bd->cli)) {
+		cli_meter_start(&meter, label);
 		o.progress = cli_progress;
-		o.progress_ctx = label;
+		o.progress_ctx = &meter;
 	}
 	for (size_t i = 0; !rc && i < m->npkgs; i++) {
 		struct ib_package *p = &m->pkgs[i];
 
 		if (!(src[i] = malloc(IB_PATH_MAX)))
 			rc = -ENOMEM;
-		else if (p->source[0] == '/' ? ib_snprintf(src[i], IB_PATH_MAX, "%s", p->source)
-					     : ib_snprintf(src[i], IB_PATH_MAX, "%s/%s", spec_dir, p->source))
+		else if (cli_source_path(spec_dir, p, src[i], IB_PATH_MAX))
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", p->id);
 	}
-	if (!rc && output_dir(bd->out_path, dir, sizeof(dir)))
+	/* Blobs packed in parallel wait in the output's folder, on the same file system, until
+	 * their turn to be appended. */
+	if (!rc && cli_out_dir(bd->out_path, dir, sizeof(dir)))
 		rc = ib_fail(-ENAMETOOLONG, "output path too long");
 	if (!rc)
 		rc = ib_pack_threads(&threads);
 	if (!rc) {
 		snprintf(label, sizeof(label), "packing %zu package%s", m->npkgs, m->npkgs == 1 ? "" : "s");
 		rc = ib_pack_all(fd, dir, m->pkgs, src, m->npkgs, &o, threads, start);
-		cli_progress_done(&bd->cli);
+		if (o.progress)
+			cli_meter_end(&meter);
 		if (rc == IB_E_LIMIT && o.max_end)
 			rc = windows_too_big(rc);
 	}
@@ -269,14 +311,14 @@ static void print_summary(const struct build *bd, const struct ib_manifest *m, u
 		cli_print_json(o);
 		return;
 	}
-	cli_human_size(total, size, sizeof(size));
+	ib_human_size(total, size, sizeof(size));
 	printf("built %s: %s %s (sequence %llu, %s), %zu package%s, %s\n", bd->out_path, m->name, m->version,
 	       (unsigned long long)m->sequence, ib_target_name(m->target), m->npkgs, m->npkgs == 1 ? "" : "s", size);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		char unp[32];
 
-		cli_human_size(m->pkgs[i].length, size, sizeof(size));
-		cli_human_size(m->pkgs[i].unpacked_size, unp, sizeof(unp));
+		ib_human_size(m->pkgs[i].length, size, sizeof(size));
+		ib_human_size(m->pkgs[i].unpacked_size, unp, sizeof(unp));
 		printf("  %-28s %-6s %10s (%s, %llu files)\n", m->pkgs[i].id,
 		       ib_compression_name(m->pkgs[i].compression), size, unp,
 		       (unsigned long long)m->pkgs[i].file_count);
@@ -338,8 +380,11 @@ static int build(struct build *bd)
 		goto out;
 	}
 	bd->target = m.target;
+	if ((rc = spec_enforce(bd->spec_path, &m, spec_dir, bd->allow_unknown_tokens)) ||
+	    (rc = check_output(bd, &m, spec_dir)))
+		goto out;
 	for (size_t i = 0; i < bd->nkeys; i++)
-		if ((rc = ib_privkey_load(bd->keys[i], &priv[i])))
+		if ((rc = cli_load_privkey(bd->keys[i], bd->passin, bd->strict_keys, &priv[i])))
 			goto out;
 	if ((rc = prepare_stub(bd, priv, bd->nkeys, &stub, &stub_len)))
 		goto out;
@@ -349,6 +394,7 @@ static int build(struct build *bd)
 
 	if ((rc = ib_atomic_begin(&out, bd->out_path, 0755)))
 		goto out;
+	cli_interrupt_arm(out.tmp);
 	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
@@ -376,6 +422,7 @@ static int build(struct build *bd)
 	    (rc = write_out(out.fd, pad, padlen)) || (rc = write_out(out.fd, footer_bytes, sizeof(footer_bytes))) ||
 	    (rc = ib_atomic_commit(&out)))
 		goto out;
+	cli_interrupt_disarm();
 	if (bom && (rc = ib_atomic_write_file(bd->sbom_path, 0644, bom, bom_len)))
 		goto out;
 	print_summary(bd, &m, f.bundle_len, priv, bd->nkeys);
@@ -394,59 +441,61 @@ out:
 
 int cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },    { "output", required_argument, NULL, 'o' },
-		{ "target", required_argument, NULL, 't' }, { "stub", required_argument, NULL, 's' },
-		{ "trust", required_argument, NULL, 'T' },  { "zstd-level", required_argument, NULL, 'z' },
-		{ "json", no_argument, NULL, 'j' },         { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         { "sbom", required_argument, NULL, 'B' },
-		BUILD_SIGN_LONGOPTS
-		{ NULL, 0, NULL, 0 },
-	};
 	struct build bd = { .zstd_level = 3 };
+	struct cli_args a;
 	long lv;
 	int c, rc;
 
 	bd.cli.tty = isatty(2);
-	while ((c = getopt_long(argc, argv, "k:o:qh", opts, NULL)) != -1) {
+	cli_args_init(&a, "build", opts, argc, argv);
+	while ((c = cli_next(&a)) > 0) {
 		switch (c) {
-		case 'k':
+		case O_KEY:
 			if (bd.nkeys == MAX_KEYS)
 				return cli_usage("build: at most %d keys", MAX_KEYS);
-			bd.keys[bd.nkeys++] = optarg;
+			bd.keys[bd.nkeys++] = (char *)a.value;
 			break;
-		case 'o': bd.out_path = optarg; break;
-		case 't':
-			bd.target = ib_target_from_name(optarg);
+		case O_OUT: bd.out_path = a.value; break;
+		case O_TARGET:
+			bd.target = ib_target_from_name(a.value);
 			if (bd.target < 0)
-				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", optarg);
+				return cli_usage("build: unknown target '%s' (linux-x86_64, windows-x86_64)", a.value);
 			break;
-		case 's': bd.stub_path = optarg; break;
-		case 'B': bd.sbom_path = optarg; break;
-		case 'T':
+		case O_STUB: bd.stub_path = a.value; break;
+		case O_SBOM: bd.sbom_path = a.value; break;
+		case O_TRUST:
 			if (bd.ntrusts == 32)
 				return cli_usage("build: at most 32 --trust keys");
-			bd.trusts[bd.ntrusts++] = optarg;
+			bd.trusts[bd.ntrusts++] = (char *)a.value;
 			break;
-		case 'z':
-			if (ib_parse_int(optarg, 1, 19, &lv))
+		case O_ZSTD:
+			if (ib_parse_int(a.value, 1, 19, &lv))
 				return cli_usage("build: --zstd-level takes 1 to 19");
 			bd.zstd_level = (int)lv;
 			break;
-		case 'j': bd.cli.json = 1; break;
-		case 'q': bd.cli.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
+		case O_ALLOW_TOKENS: bd.allow_unknown_tokens = 1; break;
+		case O_PASSIN:
+			if (cli_passin_check(a.value))
+				return cli_fail(IB_E_USAGE);
+			bd.passin = a.value;
+			break;
+		case O_STRICT_KEYS: bd.strict_keys = 1; break;
+		case O_JSON: bd.cli.json = 1; break;
+		case O_PROGRESS: bd.cli.progress = 1; break;
+		case O_QUIET: bd.cli.quiet = 1; break;
 		default:
-			rc = build_sign_option(&bd.sig, c, optarg);
+			rc = build_sign_option(&bd.sig, c, a.value);
 			if (rc)
 				return rc == 1 ? cli_usage("build: bad option") : rc;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("build: exactly one SPEC.json is needed");
-	bd.spec_path = argv[optind];
+	if ((rc = cli_args_done(&a, c, usage, opts, 1, 1, "SPEC.json")) != CLI_GO_ON)
+		return rc;
+	bd.spec_path = a.pos[0];
 	if (!bd.out_path)
 		return cli_usage("build: -o OUT is required");
+	if (cli_out_is_stdout(bd.out_path))
+		return cli_usage("build: a bundle is an executable file: -o - (standard output) is not supported");
 	if ((rc = build_sign_validate(&bd.sig, bd.nkeys, bd.ntrusts)))
 		return rc;
 	rc = build(&bd);

@@ -1,7 +1,10 @@
 /* ibpack fetch-list and check: what to download for a spec, and whether its sources are there
  * and intact and its rules lint clean (builder/lint.c). */
 #include "cli.h"
+#include "opts.h"
 #include "lint.h"
+#include "pack.h"
+#include "spec_rules.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -13,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +40,8 @@ static const char check_help[] =
 	"usage: ibpack check SPEC [--json] [--hash]\n"
 	"Reports each package's source as verified (pinned sha256 matches), present, missing, corrupt\n"
 	"(pinned sha256 differs) or invalid (build would refuse it: symlink, device, setuid, empty\n"
-	"directory, unreadable, sha256 pinned on a directory), then lints the selection rules:\n"
+	"directory, unreadable, sha256 pinned on a directory, or such an entry or a name that is not\n"
+	"UTF-8 anywhere inside a source folder), then lints the selection rules:\n"
 	"  overlap          two packages can both be chosen for one OS and NIC at equal priority\n"
 	"  unknown-os       an OS token or '*' pattern that matches no known OS token\n"
 	"  wrong-target-os  an OS token of the other target (windows-* in a Linux spec, ...)\n"
@@ -46,6 +49,11 @@ static const char check_help[] =
 	"  unreachable      a package no detectable machine selects (unknown or Ethernet-only NICs\n"
 	"                   only, no OS of the target, or shadowed for every OS and NIC it matches)\n"
 	"  shared-vf        models sharing a VF id (cx3/cx3pro: 0x1004) select different packages\n"
+	"  missing-program  the install command's program is not in the package (on Windows: nor a\n"
+	"                   System32 program)\n"
+	"Sources are walked with the rules build applies (file types, setuid/setgid, UTF-8 names).\n"
+	"Build refuses unknown-os, wrong-target-os, unknown-nic (unless --allow-unknown-tokens) and\n"
+	"missing-program; the other findings are warnings about the selection rules.\n"
 	"  --hash    also print the sha256 of every single-file source (to pin it in the spec)\n"
 	"Exit codes: 0 every source present and intact and the lint clean; 3 problems found (or the\n"
 	"spec cannot be read); 1 usage.\n";
@@ -172,37 +180,37 @@ static void fetch_print_urls(const struct ib_manifest *m, char (*dest)[IB_PATH_M
 
 int cmd_fetch_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum { O_JSON = 0x200, O_FORMAT };
+	static const struct cli_opt opts[] = {
+		{ "json", 0, NULL, O_JSON, "the same as --format json" },
+		{ "format", 0, "F", O_FORMAT, "plain (default), urls or json" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
 	enum { PLAIN, URLS, JSON } fmt = PLAIN;
+	struct cli_args args;
 	struct ib_manifest m;
 	char *dir = NULL, (*dest)[IB_PATH_MAX];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&args, "fetch-list", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'j': fmt = JSON; break;
-		case 'f':
-			if (!strcmp(optarg, "plain"))
+		case O_JSON: fmt = JSON; break;
+		case O_FORMAT:
+			if (!strcmp(args.value, "plain"))
 				fmt = PLAIN;
-			else if (!strcmp(optarg, "urls"))
+			else if (!strcmp(args.value, "urls"))
 				fmt = URLS;
-			else if (!strcmp(optarg, "json"))
+			else if (!strcmp(args.value, "json"))
 				fmt = JSON;
 			else
-				return cli_usage("fetch-list: --format is plain, urls or json, not '%s'", optarg);
+				return cli_usage("fetch-list: --format is plain, urls or json, not '%s'", args.value);
 			break;
-		case 'h': fputs(fetch_help, stdout); return CLI_OK;
-		default: return cli_usage("fetch-list: bad option");
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("fetch-list: exactly one SPEC is needed");
-	if ((rc = cli_load_spec(argv[optind], &m, &dir)))
+	if ((rc = cli_args_done(&args, c, fetch_help, opts, 1, 1, "SPEC")) != CLI_GO_ON)
+		return rc;
+	if ((rc = cli_load_spec(args.pos[0], &m, &dir)))
 		return cli_fail(rc);
 	dest = calloc(m.npkgs, sizeof(*dest));
 	if (!dest)
@@ -212,7 +220,7 @@ int cmd_fetch_list(int argc, char **argv)
 			rc = ib_fail(-ENAMETOOLONG, "package '%s': source path too long", m.pkgs[i].id);
 	if (!rc) {
 		if (fmt == JSON)
-			fetch_print_json(argv[optind], &m, dest);
+			fetch_print_json(args.pos[0], &m, dest);
 		else if (fmt == URLS)
 			fetch_print_urls(&m, dest);
 		else
@@ -245,6 +253,7 @@ static int hash_file(const char *path, uint64_t size, int progress, uint8_t out[
 	struct ib_sha256_ctx *h = NULL;
 	uint8_t *buf = malloc(HASH_READ);
 	uint64_t done = 0;
+	struct cli_meter meter;
 	int fd = -1, rc;
 
 	if (!buf)
@@ -257,6 +266,7 @@ static int hash_file(const char *path, uint64_t size, int progress, uint8_t out[
 		goto out;
 	}
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	cli_meter_start(&meter, base_name(path));
 	for (;;) {
 		ssize_t n = read(fd, buf, HASH_READ);
 
@@ -271,9 +281,10 @@ static int hash_file(const char *path, uint64_t size, int progress, uint8_t out[
 		ib_sha256_update(h, buf, (size_t)n);
 		done += (uint64_t)n;
 		if (progress)
-			cli_progress((void *)base_name(path), done, size);
+			cli_progress(&meter, done, size);
 	}
 	ib_sha256_final(h, out);
+	cli_meter_end(&meter);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -341,8 +352,18 @@ static int check_source(const struct ib_package *p, struct src_result *r, const 
 			set_status(r, SRC_INVALID, "sha256 is pinned but the source is a directory (a pin is for one file)");
 		else if (dir_is_empty(r->path))
 			set_status(r, SRC_INVALID, "is an empty directory");
+		else if ((rc = ib_pack_check_source(r->path)) == -ENOMEM)
+			return rc;
+		else if (rc)
+			set_status(r, SRC_INVALID, "%s", ib_errmsg(rc)); /* what build would refuse inside it */
 		else
 			set_status(r, SRC_PRESENT, "directory");
+		return 0;
+	}
+	if ((rc = ib_pack_check_source(r->path))) {
+		if (rc == -ENOMEM)
+			return rc;
+		set_status(r, SRC_INVALID, "%s", ib_errmsg(rc));
 		return 0;
 	}
 	if (p->has_source_sha256 || want_hash) {
@@ -452,7 +473,7 @@ static void check_print_plain(const struct check *c)
 			printf("  (%s%s)", p->url ? "download: " : "no download address: supply it yourself",
 			       p->url ? p->url : "");
 		else if (r->status == SRC_VERIFIED || r->status == SRC_PRESENT) {
-			cli_human_size(r->size, size, sizeof(size));
+			ib_human_size(r->size, size, sizeof(size));
 			if (r->is_file)
 				printf("  (%s, %s)", size, r->detail);
 			else
@@ -481,30 +502,30 @@ static void check_print_plain(const struct check *c)
 
 int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "hash", no_argument, NULL, 'H' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum { O_JSON = 0x200, O_HASH };
+	static const struct cli_opt opts[] = {
+		{ "json", 0, NULL, O_JSON, "print JSON" },
+		{ "hash", 0, NULL, O_HASH, "print the sha256 of every single-file source" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct check c = { 0 };
 	struct ib_manifest m;
+	struct cli_args args;
 	char *dir = NULL;
 	int opt, json = 0, rc, progress;
 
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cli_args_init(&args, "check", opts, argc, argv);
+	while ((opt = cli_next(&args)) > 0) {
 		switch (opt) {
-		case 'j': json = 1; break;
-		case 'H': c.want_hash = 1; break;
-		case 'h': fputs(check_help, stdout); return CLI_OK;
-		default: return cli_usage("check: bad option");
+		case O_JSON: json = 1; break;
+		case O_HASH: c.want_hash = 1; break;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("check: exactly one SPEC is needed");
-	if ((rc = cli_load_spec(argv[optind], &m, &dir)))
+	if ((rc = cli_args_done(&args, opt, check_help, opts, 1, 1, "SPEC")) != CLI_GO_ON)
+		return rc;
+	if ((rc = cli_load_spec(args.pos[0], &m, &dir)))
 		return cli_fail(rc);
-	c.spec = argv[optind];
+	c.spec = args.pos[0];
 	c.m = &m;
 	progress = isatty(2) && !json;
 	c.src = calloc(m.npkgs, sizeof(*c.src));
@@ -521,6 +542,8 @@ int cmd_check(int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	if (!rc)
 		rc = ib_lint_spec(&m, &c.lint);
+	if (!rc)
+		rc = spec_check_programs(&m, dir, &c.lint);
 	if (!rc) {
 		c.problems = c.count[SRC_MISSING] || c.count[SRC_CORRUPT] || c.count[SRC_INVALID] || c.lint.n;
 		if (json)

@@ -1,6 +1,9 @@
 /* ibpack extension: wraps a verified bundle into an Azure VM extension handler package (a zip
  * with HandlerManifest.json and the bundle), reproducibly. docs/EXTENSION.md has the protocol. */
 #include "cli.h"
+#include "opts.h"
+#include "interrupt.h"
+#include "outguard.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -12,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +28,13 @@
 
 static const char help[] =
 	"usage: ibpack extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
-	"                        [-p KEY.pub]...\n"
+	"                        [--trust KEY.pub]...\n"
 	"Checks the bundle like 'ibpack verify' and writes an Azure VM extension handler package: a zip\n"
 	"with HandlerManifest.json (all five handler commands) and the bundle as bin/<name>.run or\n"
 	"bin/<name>.exe, run as '<bundle> --extension install|enable|disable|uninstall|update'.\n"
 	"The handler is P.T, version V. P and T: letters, digits, '.' and '_' (no '-': the Linux agent\n"
 	"keeps a handler in <P.T>-<V>/); V: 1 to 4 numbers separated by dots (1.0.0). The zip is the\n"
-	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n"
-	"--force replaces an existing HANDLER.zip.\n";
+	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n";
 
 static int check_name(const char *opt, const char *s)
 {
@@ -237,59 +238,76 @@ static int write_output(const char *out, int force, struct ib_bundle *b, const c
 	struct stat st;
 	int rc;
 
+	if (cli_out_is_stdout(out))
+		return write_zip(STDOUT_FILENO, b, manifest, bundle_path, mtime);
 	if (!force && lstat(out, &st) == 0)
 		return ib_fail(-EEXIST, "'%s' exists (use --force to replace it)", out);
 	if ((rc = ib_atomic_begin(&a, out, 0644)))
 		return rc;
+	cli_interrupt_arm(a.tmp);
 	rc = write_zip(a.fd, b, manifest, bundle_path, mtime);
 	if (!rc)
-		return ib_atomic_commit(&a);
-	ib_atomic_abort(&a);
+		rc = ib_atomic_commit(&a);
+	else
+		ib_atomic_abort(&a);
+	cli_interrupt_disarm();
 	return rc;
 }
 
 int cmd_extension(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },    { "publisher", required_argument, NULL, 'P' },
-		{ "type", required_argument, NULL, 'T' },      { "version", required_argument, NULL, 'V' },
-		{ "force", no_argument, NULL, 'f' },           { "pubkey", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },            { NULL, 0, NULL, 0 },
+	enum { O_OUT = 'o', O_FORCE = 'f', O_PUBLISHER = 0x200, O_TYPE, O_VERSION, O_TRUST };
+	static const struct cli_opt opts[] = {
+		{ "output", 'o', "HANDLER.zip", O_OUT, "the handler package to write (- for standard output)" },
+		{ "publisher", 0, "P", O_PUBLISHER, "the extension's publisher" },
+		{ "type", 0, "T", O_TYPE, "the extension's type" },
+		{ "version", 0, "V", O_VERSION, "the handler version (1 to 4 numbers: 1.0.0)" },
+		{ "force", 'f', NULL, O_FORCE, "replace an existing HANDLER.zip" },
+		CLI_TRUST_OPTS(O_TRUST, "check the bundle's signature against this key (repeatable)")
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	const char *out = NULL, *publisher = NULL, *type = NULL, *version = NULL;
 	char *pubs[32], name[2 * NAME_MAX_LEN + 2], bundle_path[IB_ID_MAX + 16], *manifest = NULL;
 	size_t npubs = 0;
 	int c, rc, force = 0, windows;
 	struct ib_bundle b;
 
-	while ((c = getopt_long(argc, argv, "o:p:fh", opts, NULL)) != -1) {
+	cli_args_init(&args, "extension", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'P': publisher = optarg; break;
-		case 'T': type = optarg; break;
-		case 'V': version = optarg; break;
-		case 'f': force = 1; break;
-		case 'p':
+		case O_OUT: out = args.value; break;
+		case O_PUBLISHER: publisher = args.value; break;
+		case O_TYPE: type = args.value; break;
+		case O_VERSION: version = args.value; break;
+		case O_FORCE: force = 1; break;
+		case O_TRUST:
 			if (npubs == IB_ARRAY_LEN(pubs))
 				return cli_usage("extension: at most 32 keys");
-			pubs[npubs++] = optarg;
+			pubs[npubs++] = (char *)args.value;
 			break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("extension: bad option");
 		}
 	}
-	if (optind + 1 != argc || !out || !publisher || !type || !version)
-		return cli_usage("extension: BUNDLE, -o HANDLER.zip, --publisher, --type and --version are needed");
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
+	if (!out || !publisher || !type || !version)
+		return cli_usage("extension: -o HANDLER.zip, --publisher, --type and --version are needed");
 	if ((rc = check_name("--publisher", publisher)) || (rc = check_name("--type", type)) ||
 	    (rc = check_version(version)))
 		return cli_fail(rc);
+	if (!cli_out_is_stdout(out)) {
+		const char *bundle_in = args.pos[0];
+
+		if ((rc = cli_out_check(out, &bundle_in, 1)) || (rc = cli_out_check(out, (const char *const *)pubs, npubs)))
+			return cli_fail(rc);
+	}
 	snprintf(name, sizeof(name), "%s.%s", publisher, type);
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 	if (rc)
 		return cli_fail(rc);
 	rc = verify_all(&b);
 	if (rc) {
-		ib_fail_ctx(rc, "'%s': ", argv[optind]);
+		ib_fail_ctx(rc, "'%s': ", args.pos[0]);
 		goto done;
 	}
 	windows = b.m.target == IB_TARGET_WINDOWS_X86_64;

@@ -1,94 +1,130 @@
 /* ibpack extract: verified extraction of packages into DIR/<package-id>/ (an offline layout). */
 #include "cli.h"
+#include "opts.h"
+#include "interrupt.h"
 
 #include "../base/err.h"
-#include "../format/extract.h"
+#include "../format/layout.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 static const char help[] =
-	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [-p KEY.pub]... [-q]\n"
+	"usage: ibpack extract BUNDLE -o DIR [--package ID]... [--trust KEY.pub]... [-q]\n"
 	"Extracts one, several or all packages into DIR/<package-id>/. Every chunk is checked against\n"
-	"the signed manifest before it reaches the archive reader or the disk.\n";
+	"the signed manifest before it reaches the archive reader or the disk. All or nothing: the\n"
+	"packages are written into a hidden temp dir in DIR and renamed into place at the end, so a\n"
+	"failure or an interrupt (SIGINT, SIGTERM, SIGHUP) leaves DIR as it was.\n";
+
+struct shown {
+	struct cli *cli;
+	struct cli_meter meter;
+	const char *outdir;
+};
+
+static void extracted(void *ctx, const struct ib_package *p, const struct ib_extract_stats *st)
+{
+	const struct shown *s = ctx;
+
+	cli_meter_end(&((struct shown *)ctx)->meter);
+	if (!s->cli->quiet)
+		printf("%s/%s: %llu files, %llu bytes\n", s->outdir, p->id, (unsigned long long)st->files,
+		       (unsigned long long)st->bytes);
+}
 
 int cmd_extract(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "package", required_argument, NULL, 'P' },
-		{ "pubkey", required_argument, NULL, 'p' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_TRUST, O_PROGRESS };
+	static const struct cli_opt opts[] = {
+		{ "output", 'o', "DIR", O_OUT, "the layout directory (created when missing)" },
+		{ "package", 0, "ID", O_PACKAGE, "extract only this package (repeatable; default: all)" },
+		CLI_TRUST_OPTS(O_TRUST, "check the signature against this public key (repeatable)")
+		{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
+		{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	const char *outdir = NULL, *only[64];
 	char *pubs[32];
 	size_t npubs = 0, nonly = 0;
 	struct cli cli = { .tty = isatty(2) };
 	struct ib_bundle b;
 	struct ib_outdir *dir = NULL;
-	int c, rc;
+	const struct ib_package *chosen[IB_PACKAGES_MAX];
+	size_t nchosen = 0;
+	struct ib_extract_opts eo = { 0 };
+	struct shown shown = { .cli = &cli };
+	int c, rc, created = 0;
 
-	while ((c = getopt_long(argc, argv, "o:p:qh", opts, NULL)) != -1) {
+	cli_args_init(&args, "extract", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'o': outdir = optarg; break;
-		case 'P':
+		case O_OUT: outdir = args.value; break;
+		case O_PACKAGE:
 			if (nonly == 64)
 				return cli_usage("extract: at most 64 --package options");
-			only[nonly++] = optarg;
+			only[nonly++] = args.value;
 			break;
-		case 'p':
+		case O_TRUST:
 			if (npubs == 32)
 				return cli_usage("extract: at most 32 keys");
-			pubs[npubs++] = optarg;
+			pubs[npubs++] = (char *)args.value;
 			break;
-		case 'q': cli.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("extract: bad option");
+		case O_QUIET: cli.quiet = 1; break;
+		case O_PROGRESS: cli.progress = 1; break;
 		}
 	}
-	if (optind + 1 != argc || !outdir)
-		return cli_usage("extract: BUNDLE and -o DIR are needed");
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
+	if (!outdir)
+		return cli_usage("extract: -o DIR is required");
+	if (!strcmp(outdir, "-"))
+		return cli_usage("extract: -o names a directory; '-' (standard output) is not supported");
+	shown.outdir = outdir;
+	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 	if (rc)
 		return cli_fail(rc);
 	for (size_t i = 0; i < nonly; i++)
 		if (!ib_manifest_find(&b.m, only[i])) {
-			rc = ib_fail(IB_E_NOTFOUND, "no package '%s' in this bundle", only[i]);
+			rc = ib_fail(IB_E_USAGE, "no package '%s' in this bundle", only[i]);
 			goto out;
 		}
-	if (mkdir(outdir, 0755) != 0 && errno != EEXIST) {
+	for (size_t i = 0; i < b.m.npkgs; i++) {
+		int wanted = nonly == 0;
+
+		for (size_t j = 0; j < nonly; j++)
+			wanted |= !strcmp(only[j], b.m.pkgs[i].id);
+		if (wanted)
+			chosen[nchosen++] = &b.m.pkgs[i];
+	}
+	if (mkdir(outdir, 0755) == 0)
+		created = 1;
+	else if (errno != EEXIST) {
 		rc = ib_fail(-errno, "cannot create '%s': %s", outdir, strerror(errno));
 		goto out;
 	}
 	if ((rc = ib_outdir_open(outdir, &dir)))
 		goto out;
-	for (size_t i = 0; i < b.m.npkgs; i++) {
-		const struct ib_package *p = &b.m.pkgs[i];
-		struct ib_extract_opts eo = { 0 };
-		struct ib_extract_stats st;
-		int wanted = nonly == 0;
-
-		for (size_t j = 0; j < nonly; j++)
-			wanted |= !strcmp(only[j], p->id);
-		if (!wanted)
-			continue;
-		if (cli.tty && !cli.quiet) {
-			eo.progress = cli_progress;
-			eo.progress_ctx = p->id;
-		}
-		rc = ib_extract_package(&b, p, dir, p->id, &eo, &st);
-		cli_progress_done(&cli);
-		if (rc)
-			goto out;
-		if (!cli.quiet)
-			printf("%s/%s: %llu files, %llu bytes\n", outdir, p->id, (unsigned long long)st.files,
-			       (unsigned long long)st.bytes);
+	eo.cancel = &cli_interrupted;
+	if (cli_progress_wanted(&cli)) {
+		cli_meter_start(&shown.meter, "extracting");
+		eo.progress = cli_progress;
+		eo.progress_ctx = &shown.meter;
 	}
+	cli_interrupt_arm(NULL);
+	rc = ib_extract_layout(&b, dir, chosen, nchosen, &eo, extracted, &shown);
+	cli_meter_end(&shown.meter);
 out:
 	ib_outdir_close(dir);
+	/* A directory this run created holds nothing after a failure: it goes too. */
+	if (rc && created)
+		(void)rmdir(outdir);
 	ib_bundle_close(&b);
-	return rc ? cli_fail(rc) : CLI_OK;
+	if (rc)
+		rc = cli_fail(rc);
+	cli_interrupt_finish();
+	return rc;
 }

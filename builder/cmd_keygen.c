@@ -1,5 +1,6 @@
 /* ibpack keygen: a new signing key pair. */
 #include "cli.h"
+#include "opts.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -7,7 +8,6 @@
 #include "../signing/crypto.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,31 +18,36 @@ static const char help[] =
 
 int cmd_keygen(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "alg", required_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },        { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum { O_OUT = 'o', O_ALG = 0x200, O_JSON };
+	static const struct cli_opt opts[] = {
+		{ "output", 'o', "NAME", O_OUT, "write NAME.key and NAME.pub" },
+		{ "alg", 0, "ALG", O_ALG, "ed25519 (default), ecdsa-p256 or rsa-pss-3072" },
+		{ "json", 0, NULL, O_JSON, "print JSON" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	const char *name = NULL;
 	int alg = IB_ALG_ED25519, json = 0, c, rc;
 	char keyp[IB_PATH_MAX], pubp[IB_PATH_MAX], hex[2 * IB_KEYID_LEN + 1];
 	struct ib_privkey *k = NULL;
 	struct ib_pubkey *pub = NULL;
 
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	cli_args_init(&args, "keygen", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'o': name = optarg; break;
-		case 'a':
-			alg = ib_alg_from_name(optarg);
+		case O_OUT: name = args.value; break;
+		case O_ALG:
+			alg = ib_alg_from_name(args.value);
 			if (alg < 0)
-				return cli_usage("unknown algorithm '%s'", optarg);
+				return cli_usage("keygen: unknown algorithm '%s' (ed25519, ecdsa-p256, rsa-pss-3072)",
+						 args.value);
 			break;
-		case 'j': json = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("keygen: bad option");
+		case O_JSON: json = 1; break;
 		}
 	}
-	if (!name || optind != argc)
+	if ((rc = cli_args_done(&args, c, help, opts, 0, 0, "")) != CLI_GO_ON)
+		return rc;
+	if (!name)
 		return cli_usage("keygen: -o NAME is required");
 	if (ib_snprintf(keyp, sizeof(keyp), "%s.key", name) || ib_snprintf(pubp, sizeof(pubp), "%s.pub", name))
 		return cli_usage("keygen: name too long");

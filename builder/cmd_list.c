@@ -1,17 +1,17 @@
 /* ibpack list: the bundle's identity and one line per package. */
 #include "cli.h"
+#include "opts.h"
 
 #include "../base/err.h"
 #include "../base/util.h"
 
 #include <cjson/cJSON.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack list BUNDLE [-p KEY.pub]... [--json]\n"
+	"usage: ibpack list BUNDLE [--trust KEY.pub]... [--json]\n"
 	"Shows name, version, sequence, target and the packages with their match rules. Reads only\n"
 	"the footer, manifest and signatures, and checks the signature first.\n";
 
@@ -37,30 +37,32 @@ static void join(const struct ib_strlist *l, char *buf, size_t size)
 
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	enum { O_TRUST = 0x200, O_JSON };
+	static const struct cli_opt opts[] = {
+		CLI_TRUST_OPTS(O_TRUST, "check the signature against this public key (repeatable)")
+		{ "json", 0, NULL, O_JSON, "print JSON" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct ib_bundle b;
+	struct cli_args args;
 	char *pubs[32];
 	size_t npubs = 0;
 	int c, json = 0, rc;
 
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	cli_args_init(&args, "list", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'p':
+		case O_TRUST:
 			if (npubs == 32)
 				return cli_usage("list: at most 32 keys");
-			pubs[npubs++] = optarg;
+			pubs[npubs++] = (char *)args.value;
 			break;
-		case 'j': json = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("list: bad option");
+		case O_JSON: json = 1; break;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("list: exactly one BUNDLE is needed");
-	rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
+	rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 	if (rc)
 		return cli_fail(rc);
 	if (json) {
@@ -101,7 +103,7 @@ int cmd_list(int argc, char **argv)
 			join(&p->os, os, sizeof(os));
 			join(&p->nic, nic, sizeof(nic));
 			join(&p->kernel, kernel, sizeof(kernel));
-			cli_human_size(p->unpacked_size, size, sizeof(size));
+			ib_human_size(p->unpacked_size, size, sizeof(size));
 			printf("  %-28s %s %s  os=%s nic=%s%s%s priority=%ld %s\n", p->id, p->name, p->version, os, nic,
 			       p->kernel.n ? " kernel=" : "", kernel, p->priority, size);
 		}

@@ -1,6 +1,7 @@
 /* ibpack matrix: a spec's or bundle's selection rules as an OS x NIC grid (text, Markdown, one
  * self-contained HTML page, JSON), each cell the packages selection would try there. */
 #include "cli.h"
+#include "opts.h"
 
 #include "../base/err.h"
 #include "../policy/match.h"
@@ -8,7 +9,6 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 
 static const char help[] =
 	"usage: ibpack matrix SPEC_OR_BUNDLE [--format text|markdown|html|json] [--os PATTERN]...\n"
-	"                    [--nic TOKEN]... [-p KEY.pub]\n"
+	"                    [--nic TOKEN]... [--trust KEY.pub]\n"
 	"Shows, for every OS the spec names (rows) and every NIC model it lists (columns), the package\n"
 	"a machine gets: its id, version and kernel patterns. A cell with several packages lists them\n"
 	"in the order selection tries them: the first whose kernel patterns fit the running kernel wins.\n"
@@ -450,11 +450,15 @@ static void render_json(const struct grid *g)
 
 int cmd_matrix(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' }, { "os", required_argument, NULL, 'O' },
-		{ "nic", required_argument, NULL, 'N' },    { "pubkey", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	enum { O_FORMAT = 'f', O_OS = 0x200, O_NIC, O_TRUST };
+	static const struct cli_opt opts[] = {
+		{ "format", 'f', "F", O_FORMAT, "text (default), markdown, html or json" },
+		{ "os", 0, "PATTERN", O_OS, "only OS tokens matching PATTERN (repeatable)" },
+		{ "nic", 0, "TOKEN", O_NIC, "only this NIC token (repeatable)" },
+		CLI_TRUST_OPTS(O_TRUST, "for a bundle: check its signature against this key (repeatable)")
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	const char *format = "text", *oses[MAX_FILTERS], *nics[MAX_FILTERS];
 	char *pubs[32], *dir = NULL;
 	size_t nos = 0, nnics = 0, npubs = 0;
@@ -463,40 +467,39 @@ int cmd_matrix(int argc, char **argv)
 	struct grid g;
 	int c, rc, bundle;
 
-	while ((c = getopt_long(argc, argv, "f:p:h", opts, NULL)) != -1) {
+	cli_args_init(&args, "matrix", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'f': format = optarg; break;
-		case 'O':
+		case O_FORMAT: format = args.value; break;
+		case O_OS:
 			if (nos == MAX_FILTERS)
 				return cli_usage("matrix: at most %d --os options", MAX_FILTERS);
-			oses[nos++] = optarg;
+			oses[nos++] = args.value;
 			break;
-		case 'N':
+		case O_NIC:
 			if (nnics == MAX_FILTERS)
 				return cli_usage("matrix: at most %d --nic options", MAX_FILTERS);
-			if (!ib_nic_token_known(optarg))
-				return cli_usage("matrix: unknown NIC token '%s'", optarg);
-			nics[nnics++] = optarg;
+			if (!ib_nic_token_known(args.value))
+				return cli_usage("matrix: unknown NIC token '%s'", args.value);
+			nics[nnics++] = args.value;
 			break;
-		case 'p':
+		case O_TRUST:
 			if (npubs == 32)
 				return cli_usage("matrix: at most 32 keys");
-			pubs[npubs++] = optarg;
+			pubs[npubs++] = (char *)args.value;
 			break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("matrix: bad option");
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("matrix: one SPEC_OR_BUNDLE is needed");
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "SPEC_OR_BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (strcmp(format, "text") && strcmp(format, "markdown") && strcmp(format, "html") && strcmp(format, "json"))
 		return cli_usage("matrix: --format is text, markdown, html or json");
-	bundle = cli_is_bundle(argv[optind]);
+	bundle = cli_is_bundle(args.pos[0]);
 	if (bundle) {
-		rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+		rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 		m = &b.m;
 	} else {
-		rc = cli_load_spec(argv[optind], &spec, &dir);
+		rc = cli_load_spec(args.pos[0], &spec, &dir);
 		m = &spec;
 	}
 	if (rc)

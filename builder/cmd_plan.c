@@ -1,5 +1,6 @@
 /* ibpack plan: which package a machine with a given OS and NICs would get, without hardware. */
 #include "cli.h"
+#include "opts.h"
 
 #include "../base/err.h"
 #include "../policy/exitcode.h"
@@ -7,14 +8,13 @@
 
 #include <cjson/cJSON.h>
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
 	"usage: ibpack plan SPEC_OR_BUNDLE --os TOKEN [--nic TOKEN]... [--kernel RELEASE] [--json]\n"
-	"                  [-p KEY.pub]\n"
+	"                  [--trust KEY.pub]\n"
 	"Prints the package the stub would choose for that OS, kernel and those NICs, and why. The exit\n"
 	"code is the stub's: 0 a package matches; Linux 11 no supported device, 12 OS not supported or\n"
 	"no package for that kernel (kernel_unsupported); Windows 100 for any of them.\n"
@@ -25,12 +25,16 @@ static const char help[] =
 
 int cmd_plan(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "os", required_argument, NULL, 'O' },     { "nic", required_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'j' },         { "pubkey", required_argument, NULL, 'p' },
-		{ "kernel", required_argument, NULL, 'K' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	enum { O_OS = 0x200, O_NIC, O_JSON, O_TRUST, O_KERNEL };
+	static const struct cli_opt opts[] = {
+		{ "os", 0, "TOKEN", O_OS, "the machine's OS token (ubuntu-22.04, windows-server-2022, ...)" },
+		{ "nic", 0, "TOKEN", O_NIC, "a NIC token of the machine (repeatable; none: no device)" },
+		{ "kernel", 0, "RELEASE", O_KERNEL, "the running kernel release (uname -r; Windows: build number)" },
+		CLI_TRUST_OPTS(O_TRUST, "for a bundle: check its signature against this key (repeatable)")
+		{ "json", 0, NULL, O_JSON, "print JSON" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	const char *os = NULL, *kernel = NULL, *nics[16];
 	char *pubs[32], *dir = NULL;
 	size_t nnics = 0, npubs = 0;
@@ -39,39 +43,40 @@ int cmd_plan(int argc, char **argv)
 	struct ib_selection sel;
 	int c, json = 0, rc, bundle, code;
 
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	cli_args_init(&args, "plan", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'O': os = optarg; break;
-		case 'K':
-			if (!optarg[0])
+		case O_OS: os = args.value; break;
+		case O_KERNEL:
+			if (!args.value[0])
 				return cli_usage("plan: --kernel needs a kernel release");
-			kernel = optarg;
+			kernel = args.value;
 			break;
-		case 'N':
+		case O_NIC:
 			if (nnics == 16)
 				return cli_usage("plan: at most 16 --nic options");
-			if (!ib_nic_token_known(optarg))
-				return cli_usage("plan: unknown NIC token '%s'", optarg);
-			nics[nnics++] = optarg;
+			if (!ib_nic_token_known(args.value))
+				return cli_usage("plan: unknown NIC token '%s'", args.value);
+			nics[nnics++] = args.value;
 			break;
-		case 'j': json = 1; break;
-		case 'p':
+		case O_JSON: json = 1; break;
+		case O_TRUST:
 			if (npubs == 32)
 				return cli_usage("plan: at most 32 keys");
-			pubs[npubs++] = optarg;
+			pubs[npubs++] = (char *)args.value;
 			break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("plan: bad option");
 		}
 	}
-	if (optind + 1 != argc || !os)
-		return cli_usage("plan: SPEC_OR_BUNDLE and --os TOKEN are needed");
-	bundle = cli_is_bundle(argv[optind]);
+	if ((rc = cli_args_done(&args, c, help, opts, 1, 1, "SPEC_OR_BUNDLE")) != CLI_GO_ON)
+		return rc;
+	if (!os)
+		return cli_usage("plan: --os TOKEN is required");
+	bundle = cli_is_bundle(args.pos[0]);
 	if (bundle) {
-		rc = cli_open_bundle(argv[optind], pubs, npubs, &b);
+		rc = cli_open_bundle(args.pos[0], pubs, npubs, &b);
 		m = &b.m;
 	} else {
-		rc = cli_load_spec(argv[optind], &spec, &dir);
+		rc = cli_load_spec(args.pos[0], &spec, &dir);
 		m = &spec;
 	}
 	if (rc)

@@ -1,11 +1,12 @@
 /* ibpack report: the fleet at a glance from per-node bundle results (docs/FLEET.md). */
 #include "cli.h"
+#include "opts.h"
+#include "outguard.h"
 #include "fleet.h"
 
 #include "../base/err.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,12 +19,13 @@ static const char help[] =
 
 int cmd_report(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	enum { O_FORMAT = 'f', O_OUT = 'o' };
+	static const struct cli_opt opts[] = {
+		{ "format", 'f', "F", O_FORMAT, "text (default), markdown, html or json" },
+		{ "output", 'o', "FILE", O_OUT, "write the report here (default and -: standard output)" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
+	struct cli_args args;
 	static const struct {
 		const char *name;
 		int (*render)(const struct fleet *, FILE *);
@@ -39,27 +41,28 @@ int cmd_report(int argc, char **argv)
 	FILE *out = stdout;
 	int c, rc = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+	cli_args_init(&args, "report", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		size_t i;
 
 		switch (c) {
-		case 'f':
-			for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && strcmp(formats[i].name, optarg); i++)
+		case O_FORMAT:
+			for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && strcmp(formats[i].name, args.value); i++)
 				;
 			if (i == sizeof(formats) / sizeof(formats[0]))
-				return cli_usage("report: unknown --format '%s' (text, markdown, html, json)", optarg);
+				return cli_usage("report: unknown --format '%s' (text, markdown, html, json)", args.value);
 			render = formats[i].render;
 			break;
-		case 'o': output = optarg; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("report: unknown option '%s'", argv[optind - 1]);
+		case O_OUT: output = cli_out_is_stdout(args.value) ? NULL : args.value; break;
 		}
 	}
-	if (optind == argc)
-		return cli_usage("report: name at least one result directory or file");
-	for (int i = optind; !rc && i < argc; i++)
-		rc = fleet_add_path(&f, argv[i]);
+	if ((rc = cli_args_done(&args, c, help, opts, 1, CLI_POS_MAX, "a result directory or file")) != CLI_GO_ON)
+		return rc;
+	rc = 0;
+	for (int i = 0; !rc && output && i < args.npos; i++)
+		rc = cli_out_check(output, (const char *const *)&args.pos[i], 1);
+	for (int i = 0; !rc && i < args.npos; i++)
+		rc = fleet_add_path(&f, args.pos[i]);
 	if (!rc && f.nnodes == 0)
 		rc = ib_fail(IB_E_NOTFOUND, "no node results (*.json, *.out) found");
 	if (!rc)

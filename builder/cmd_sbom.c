@@ -1,5 +1,7 @@
 /* ibpack sbom: the CycloneDX bill of materials of a verified bundle, and writing one to a file. */
 #include "cli.h"
+#include "opts.h"
+#include "outguard.h"
 #include "sbom.h"
 
 #include "../base/err.h"
@@ -7,19 +9,18 @@
 #include "../base/util.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
-	"usage: ibpack sbom BUNDLE [-o FILE] [--format cyclonedx] [-p KEY.pub]... [--trust-ca CA.pem]...\n"
+	"usage: ibpack sbom BUNDLE [-o FILE] [--format cyclonedx] [--trust KEY.pub]... [--trust-ca CA.pem]...\n"
 	"                          [--threshold N]\n"
 	"Writes the bundle's bill of materials, CycloneDX 1.5 JSON, to FILE or stdout: the bundle, one\n"
 	"component per package (its blob's and every file's SHA-256, its match rules), the stub with\n"
 	"the libraries it is built from (purls, source hashes, applied Debian patches) and the\n"
 	"dependency graph. Only a valid bundle is described: the signatures (the trust embedded in the\n"
-	"stub, or -p, --trust-ca and --threshold as for verify), the stub hash and every chunk are\n"
+	"stub, or --trust, --trust-ca and --threshold as for verify), the stub hash and every chunk are\n"
 	"checked first, and every package is unpacked, writing nothing, to check its files against\n"
 	"the signed list (exit 2 otherwise).\n"
 	"The timestamp is SOURCE_DATE_EPOCH or the bundle's creation time: the same bundle always gives\n"
@@ -62,54 +63,57 @@ static int sbom(const char *path, const char *out, const struct anchors *an)
 
 int cmd_sbom(int argc, char **argv)
 {
-	enum { O_FORMAT = 0x200, O_CA, O_THRESHOLD };
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, O_FORMAT},
-		{"pubkey", required_argument, NULL, 'p'},
-		{"trust-ca", required_argument, NULL, O_CA},
-		{"threshold", required_argument, NULL, O_THRESHOLD},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	enum { O_OUT = 'o', O_FORMAT = 0x200, O_TRUST, O_CA, O_THRESHOLD };
+	static const struct cli_opt opts[] = {
+		{ "output", 'o', "FILE", O_OUT, "write the document here (default and -: standard output)" },
+		{ "format", 0, "F", O_FORMAT, "cyclonedx (the only one: SPDX needs per-file SHA-1s)" },
+		CLI_TRUST_OPTS(O_TRUST, "trust this public key instead of the stub's (repeatable)")
+		{ "trust-ca", 0, "CA.pem", O_CA, "trust CMS signatures chained to this CA (repeatable)" },
+		{ "threshold", 0, "N", O_THRESHOLD, "with --trust or --trust-ca: signatures needed (default 1)" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
-	struct anchors an = {0};
+	struct anchors an = { 0 };
+	struct cli_args a;
 	const char *out = NULL;
 	long n;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "o:p:h", opts, NULL)) != -1) {
+	cli_args_init(&a, "sbom", opts, argc, argv);
+	while ((c = cli_next(&a)) > 0) {
 		switch (c) {
-		case 'o': out = optarg; break;
-		case 'p':
+		case O_OUT: out = a.value; break;
+		case O_TRUST:
 			if (an.npubs == IB_ARRAY_LEN(an.pubs))
 				return cli_usage("sbom: at most %zu keys", IB_ARRAY_LEN(an.pubs));
-			an.pubs[an.npubs++] = optarg;
+			an.pubs[an.npubs++] = a.value;
 			break;
 		case O_CA:
 			if (an.ncas == IB_CAS_MAX)
 				return cli_usage("sbom: at most %d --trust-ca", IB_CAS_MAX);
-			an.cas[an.ncas++] = optarg;
+			an.cas[an.ncas++] = a.value;
 			break;
 		case O_THRESHOLD:
-			if (ib_parse_int(optarg, 1, IB_SIG_COUNT_MAX, &n))
+			if (ib_parse_int(a.value, 1, IB_SIG_COUNT_MAX, &n))
 				return cli_usage("sbom: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
 			an.threshold = (uint32_t)n;
 			break;
 		case O_FORMAT:
 			/* SPDX 2.3 requires a SHA-1 of every file, which the signed manifest does not hold. */
-			if (strcmp(optarg, "cyclonedx"))
+			if (strcmp(a.value, "cyclonedx"))
 				return cli_usage("sbom: --format takes cyclonedx (SPDX needs per-file SHA-1s, "
 						 "which the manifest does not sign)");
 			break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("sbom: bad option");
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("sbom: exactly one BUNDLE is needed");
+	if ((rc = cli_args_done(&a, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (an.threshold && !an.npubs && !an.ncas)
-		return cli_usage("sbom: --threshold goes with -p or --trust-ca (the stub's own threshold "
+		return cli_usage("sbom: --threshold goes with --trust or --trust-ca (the stub's own threshold "
 				 "applies otherwise)");
-	c = sbom(argv[optind], out, &an);
+	if (cli_out_is_stdout(out))
+		out = NULL;
+	if (out && (rc = cli_out_check(out, (const char *const *)&a.pos[0], 1)))
+		return cli_fail(rc);
+	c = sbom(a.pos[0], out, &an);
 	return c ? cli_fail(c) : CLI_OK;
 }

@@ -1,5 +1,8 @@
 /* ibpack attach-signature: adds a signature made elsewhere (openssl, an HSM) to a bundle. */
 #include "cli.h"
+#include "opts.h"
+#include "interrupt.h"
+#include "outguard.h"
 
 #include "../base/err.h"
 #include "../base/fs.h"
@@ -10,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: ibpack attach-signature BUNDLE SIG --key KEY.pub [--alg ALG] [-o OUT]\n"
+	"usage: ibpack attach-signature BUNDLE SIG --signer KEY.pub [--alg ALG] [-o OUT]\n"
 	"       ibpack attach-signature BUNDLE SIG.p7s --cms [--trust-ca CA.pem]... [-o OUT]\n"
 	"Adds a signature over the bundle's manifest ('ibpack manifest BUNDLE -o manifest.json'),\n"
 	"made elsewhere, after checking it:\n"
@@ -29,12 +31,8 @@ static const char help[] =
 	"               -sigopt rsa_pss_saltlen:32 -out SIG manifest.json\n"
 	"  CMS      openssl cms -sign -binary -noattr -md sha256 -in manifest.json -signer leaf.pem \\\n"
 	"               -inkey leaf.key -certfile chain.pem -outform DER -out SIG.p7s\n"
-	"  --key KEY.pub     the signer's public key; the signature must verify with it\n"
-	"  --alg ALG         ed25519, ecdsa-p256 or rsa-pss-3072 (default: the key's)\n"
-	"  --cms             SIG is a detached DER CMS signature; its chain must end at a CA the\n"
-	"                    stub embeds, or at a --trust-ca certificate\n"
-	"  -o, --output OUT  write the result to OUT (default: replace BUNDLE atomically)\n"
-	"      --json        print a JSON summary\n"
+	"A raw signature must verify with --signer (ALG: ed25519, ecdsa-p256 or rsa-pss-3072, default\n"
+	"the key's); a CMS signature's chain must end at a CA the stub embeds, or at --trust-ca.\n"
 	"Refuses a signature that does not verify, a key that already signed, a key the stub revokes\n"
 	"and a Windows bundle that already carries an Authenticode signature (attach first, then\n"
 	"sign the .exe).\n";
@@ -95,14 +93,17 @@ static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, s
 		return ib_fail(-errno, "'%s': %s", b->file.path, strerror(errno));
 	if ((rc = ib_atomic_begin(&a, out, st.st_mode & 07777)))
 		return rc;
+	cli_interrupt_arm(a.tmp);
 	padlen = ib_footer_layout(&f, blocklen);
 	ib_footer_encode(&f, footer);
 	rc = copy_prefix(b->file.fd, a.fd, b->footer.sigblock_off);
 	if (!rc && !(rc = ib_atomic_write(&a, block, blocklen)) && !(rc = ib_atomic_write(&a, pad, padlen)))
 		rc = ib_atomic_write(&a, footer, sizeof(footer));
 	if (!rc)
-		return ib_atomic_commit(&a);
-	ib_atomic_abort(&a);
+		rc = ib_atomic_commit(&a);
+	else
+		ib_atomic_abort(&a);
+	cli_interrupt_disarm();
 	return rc;
 }
 
@@ -246,7 +247,7 @@ static int attach(struct attach *a)
 		goto out;
 	if (!a->cms && !find_key(&t, keyid) && !a->quiet)
 		fprintf(stderr, "ibpack: note: the stub of '%s' does not trust key %.16s: this signature will not "
-			"count when the bundle runs (ibpack verify -p KEY.pub can still check it)\n", a->bundle, hex);
+			"count when the bundle runs (ibpack verify --trust KEY.pub can still check it)\n", a->bundle, hex);
 	if ((rc = ib_sigblock_add(&b.sigs, alg, keyid, (const uint8_t *)sig, siglen)) ||
 	    (rc = ib_sigblock_encode(&b.sigs, &block, &blocklen)))
 		goto out;
@@ -263,47 +264,62 @@ out:
 
 int cmd_attach_signature(int argc, char **argv)
 {
-	enum { O_ALG = 0x200, O_CMS, O_CA, O_JSON };
-	static const struct option opts[] = {
-		{ "key", required_argument, NULL, 'k' },    { "alg", required_argument, NULL, O_ALG },
-		{ "cms", no_argument, NULL, O_CMS },        { "trust-ca", required_argument, NULL, O_CA },
-		{ "output", required_argument, NULL, 'o' }, { "json", no_argument, NULL, O_JSON },
-		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	enum { O_OUT = 'o', O_QUIET = 'q', O_SIGNER = 0x200, O_ALG, O_CMS, O_CA, O_JSON };
+	static const struct cli_opt opts[] = {
+		{ "signer", 0, "KEY.pub", O_SIGNER, "the public key that made the raw signature SIG" },
+		{ "key", 'k', "KEY.pub", O_SIGNER, NULL }, /* the old spelling */
+		{ "alg", 0, "ALG", O_ALG, "the signature's algorithm when the key allows several" },
+		{ "cms", 0, NULL, O_CMS, "SIG is a CMS signature (DER) with its certificate" },
+		{ "trust-ca", 0, "CA.pem", O_CA, "with --cms: check the chain up to this CA (repeatable)" },
+		{ "output", 'o', "FILE", O_OUT, "write the signed bundle here (default: replace BUNDLE)" },
+		{ "json", 0, NULL, O_JSON, "print JSON" },
+		{ "quiet", 'q', NULL, O_QUIET, "no summary" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct attach a = { 0 };
+	struct cli_args args;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "k:o:qh", opts, NULL)) != -1) {
+	cli_args_init(&args, "attach-signature", opts, argc, argv);
+	while ((c = cli_next(&args)) > 0) {
 		switch (c) {
-		case 'k': a.key_path = optarg; break;
+		case O_SIGNER: a.key_path = args.value; break;
 		case O_ALG:
-			a.alg = ib_alg_from_name(optarg);
+			a.alg = ib_alg_from_name(args.value);
 			if (a.alg < 0)
 				return cli_usage("attach-signature: unknown --alg '%s' (ed25519, ecdsa-p256, rsa-pss-3072)",
-						 optarg);
+						 args.value);
 			break;
 		case O_CMS: a.cms = 1; break;
 		case O_CA:
 			if (a.ncas == IB_CAS_MAX)
 				return cli_usage("attach-signature: at most %d --trust-ca", IB_CAS_MAX);
-			a.cas[a.ncas++] = optarg;
+			a.cas[a.ncas++] = args.value;
 			break;
-		case 'o': a.out = optarg; break;
+		case O_OUT: a.out = args.value; break;
 		case O_JSON: a.json = 1; break;
-		case 'q': a.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("attach-signature: bad option");
+		case O_QUIET: a.quiet = 1; break;
 		}
 	}
-	if (optind + 2 != argc)
-		return cli_usage("attach-signature: BUNDLE and SIG are needed");
-	a.bundle = argv[optind];
-	a.sig_path = argv[optind + 1];
+	if ((rc = cli_args_done(&args, c, help, opts, 2, 2, "BUNDLE and SIG")) != CLI_GO_ON)
+		return rc;
+	a.bundle = args.pos[0];
+	a.sig_path = args.pos[1];
 	if (!a.out)
 		a.out = a.bundle;
+	if (cli_out_is_stdout(a.out))
+		return cli_usage("attach-signature: a bundle is an executable file: -o - (standard output) is not supported");
+	if (a.out != a.bundle) {
+		const char *in[] = { a.sig_path, a.key_path };
+
+		for (size_t i = 0; i < a.ncas; i++)
+			if ((rc = cli_out_check(a.out, &a.cas[i], 1)))
+				return cli_fail(rc);
+		if ((rc = cli_out_check(a.out, in, 2)))
+			return cli_fail(rc);
+	}
 	if (a.cms == !!a.key_path)
-		return cli_usage("attach-signature: give --key KEY.pub for a raw signature, or --cms");
+		return cli_usage("attach-signature: give --signer KEY.pub for a raw signature, or --cms");
 	if (a.cms && a.alg)
 		return cli_usage("attach-signature: --alg is for raw signatures (a CMS signature names its own)");
 	if (!a.cms && a.ncas)

@@ -2,6 +2,7 @@
  * security team can archive (identity, signers and what each counted for, packages, verdict). */
 #include "check_pool.h"
 #include "cli.h"
+#include "opts.h"
 #include "sbom.h"
 
 #include "../base/err.h"
@@ -11,7 +12,6 @@
 #include <cjson/cJSON.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +22,11 @@
 #endif
 
 static const char help[] =
-	"usage: ibpack verify BUNDLE [-p KEY.pub]... [--trust-ca CA.pem]... [--threshold N] [--json]\n"
+	"usage: ibpack verify BUNDLE [--trust KEY.pub]... [--trust-ca CA.pem]... [--threshold N] [--json]\n"
 	"                            [--sbom FILE]\n"
 	"Checks the footer, the signatures over the manifest, the stub's SHA-256, every chunk of\n"
 	"every package and the padding. Trust comes from the keys, CAs, revocations and threshold\n"
-	"embedded in the bundle's stub, or, when -p or --trust-ca is given, from those alone (with\n"
+	"embedded in the bundle's stub, or, when --trust or --trust-ca is given, from those alone (with\n"
 	"--threshold N, default 1): use them on a trusted machine, where the stub is not trusted.\n"
 	"--json prints a report to archive: file and manifest SHA-256, every signature with its\n"
 	"status (counted, duplicate, revoked, untrusted, invalid), the CMS signer, every package with\n"
@@ -367,46 +367,49 @@ static int verify(const struct opts *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_CA = 0x200, O_THRESHOLD, O_SBOM };
-	static const struct option opts[] = {
-		{ "pubkey", required_argument, NULL, 'p' }, { "trust-ca", required_argument, NULL, O_CA },
-		{ "threshold", required_argument, NULL, O_THRESHOLD }, { "sbom", required_argument, NULL, O_SBOM },
-		{ "json", no_argument, NULL, 'j' },        { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+	enum { O_TRUST = 0x200, O_CA, O_THRESHOLD, O_JSON, O_SBOM, O_QUIET = 'q' };
+	static const struct cli_opt opts[] = {
+		CLI_TRUST_OPTS(O_TRUST, "trust this public key instead of the stub's (repeatable)")
+		{ "trust-ca", 0, "CA.pem", O_CA, "trust CMS signatures chained to this CA (repeatable)" },
+		{ "threshold", 0, "N", O_THRESHOLD, "with --trust or --trust-ca: signatures needed (default 1)" },
+		{ "sbom", 0, "FILE", O_SBOM, "also check that this bill of materials describes exactly the bundle" },
+		{ "json", 0, NULL, O_JSON, "print the report as JSON" },
+		{ "quiet", 'q', NULL, O_QUIET, "no progress" },
+		{ NULL, 0, NULL, 0, NULL },
 	};
 	struct opts o = { 0 };
+	struct cli_args a;
 	long n;
-	int c;
+	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
+	cli_args_init(&a, "verify", opts, argc, argv);
+	while ((c = cli_next(&a)) > 0) {
 		switch (c) {
-		case 'p':
+		case O_TRUST:
 			if (o.npubs == IB_ARRAY_LEN(o.pubs))
 				return cli_usage("verify: at most %zu keys", IB_ARRAY_LEN(o.pubs));
-			o.pubs[o.npubs++] = optarg;
+			o.pubs[o.npubs++] = (char *)a.value;
 			break;
 		case O_CA:
 			if (o.ncas == IB_CAS_MAX)
 				return cli_usage("verify: at most %d --trust-ca", IB_CAS_MAX);
-			o.cas[o.ncas++] = optarg;
+			o.cas[o.ncas++] = a.value;
 			break;
 		case O_THRESHOLD:
-			if (ib_parse_int(optarg, 1, IB_SIG_COUNT_MAX, &n))
+			if (ib_parse_int(a.value, 1, IB_SIG_COUNT_MAX, &n))
 				return cli_usage("verify: --threshold takes 1 to %d", IB_SIG_COUNT_MAX);
 			o.threshold = (uint32_t)n;
 			break;
-		case O_SBOM: o.sbom = optarg; break;
-		case 'j': o.json = 1; break;
-		case 'q': o.quiet = 1; break;
-		case 'h': fputs(help, stdout); return CLI_OK;
-		default: return cli_usage("verify: bad option");
+		case O_SBOM: o.sbom = a.value; break;
+		case O_JSON: o.json = 1; break;
+		case O_QUIET: o.quiet = 1; break;
 		}
 	}
-	if (optind + 1 != argc)
-		return cli_usage("verify: exactly one BUNDLE is needed");
+	if ((rc = cli_args_done(&a, c, help, opts, 1, 1, "BUNDLE")) != CLI_GO_ON)
+		return rc;
 	if (o.threshold && !o.npubs && !o.ncas)
-		return cli_usage("verify: --threshold goes with -p or --trust-ca (the stub's own threshold "
+		return cli_usage("verify: --threshold goes with --trust or --trust-ca (the stub's own threshold "
 				 "applies otherwise)");
-	o.path = argv[optind];
+	o.path = a.pos[0];
 	return verify(&o);
 }

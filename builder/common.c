@@ -1,4 +1,4 @@
-/* Helpers shared by the ibpack commands: errors, files, specs, trust and progress. */
+/* Helpers shared by the ibpack commands: errors, files, specs and trust. */
 #include "cli.h"
 
 #include "../base/err.h"
@@ -33,13 +33,23 @@ int cli_fail(int rc)
 
 int cli_usage(const char *fmt, ...)
 {
+	static const char *const cmds[] = { "keygen", "build", "verify", "list", "extract", "manifest", "signature",
+					    "plan", "fetch-list", "check", "attach-signature", "extension", "sbom", "matrix", "report" };
+	char msg[1024];
+	size_t n;
 	va_list ap;
 
-	fputs("ibpack: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputs("\n(see 'ibpack --help')\n", stderr);
+	/* "build: -o is required" becomes "ibpack build: -o is required", like the option parser's. */
+	n = strcspn(msg, ": ");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (msg[n] == ':' && strlen(cmds[i]) == n && !strncmp(msg, cmds[i], n)) {
+			fprintf(stderr, "ibpack %s (see 'ibpack %.*s --help')\n", msg, (int)n, msg);
+			return CLI_USAGE;
+		}
+	fprintf(stderr, "ibpack: %s (see 'ibpack --help')\n", msg);
 	return CLI_USAGE;
 }
 
@@ -65,6 +75,14 @@ int cli_load_spec(const char *path, struct ib_manifest *m, char **dir)
 		slash[slash == *dir ? 1 : 0] = '\0';
 	else
 		memcpy(*dir, ".", 2);
+	return 0;
+}
+
+int cli_source_path(const char *spec_dir, const struct ib_package *p, char *buf, size_t size)
+{
+	if (p->source[0] == '/' ? ib_snprintf(buf, size, "%s", p->source)
+				: ib_snprintf(buf, size, "%s/%s", spec_dir, p->source))
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -116,41 +134,6 @@ int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t n
 	if (rc)
 		ib_bundle_close(b);
 	return rc;
-}
-
-void cli_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	const char *label = ctx;
-	static int last = -1;
-	int pct = total ? (int)(done * 100 / total) : 100;
-
-	if (pct == last)
-		return;
-	last = pct;
-	fprintf(stderr, "\r  %-40.40s %3d%%", label, pct);
-	fflush(stderr);
-}
-
-void cli_progress_done(const struct cli *c)
-{
-	if (c->tty && !c->quiet && !c->json)
-		fputs("\r\033[K", stderr);
-}
-
-void cli_human_size(uint64_t n, char *buf, size_t size)
-{
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%llu B", (unsigned long long)n);
-	else
-		snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
 void cli_print_json(cJSON *doc)

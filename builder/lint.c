@@ -3,8 +3,9 @@
 #include "lint.h"
 
 #include "../base/err.h"
-#include "../policy/match.h"
 #include "../base/util.h"
+#include "../format/spec_keys.h"
+#include "../policy/match.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -142,6 +143,15 @@ static int lint_collect_os(struct lint *l)
 	return 0;
 }
 
+/* A NIC token one edit away from a known one ("cx6x" for "cx6"); "cx9" gets none. */
+static const char *nic_hint(const char *t)
+{
+	static const char *const known[] = { "cx3", "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6",
+					     "cx6dx", "cx6lx", "cx7", "cx8", "bf2", "bf3", "nd" };
+
+	return ib_suggest(t, known, sizeof(known) / sizeof(known[0]));
+}
+
 static void lint_tokens(struct lint *l)
 {
 	const struct ib_manifest *m = l->m;
@@ -160,24 +170,27 @@ static void lint_tokens(struct lint *l)
 					hit = ib_glob(t, l->os_all[k]);
 				if (!hit && !witness(t, IB_TARGET_LINUX_X86_64, buf, sizeof(buf)) &&
 				    !witness(t, IB_TARGET_WINDOWS_X86_64, buf, sizeof(buf)))
-					finding(l, "unknown-os", p->id, NULL, "package '%s': OS pattern '%s' matches no "
-						"known OS token (Linux <ID>-<VERSION_ID> from os-release, or windows-10, "
-						"windows-server-2019, ...)", p->id, t);
+					finding(l, "unknown-os", p->id, NULL, "packages[%zu].match.os[%zu]: package '%s': "
+						"OS pattern '%s' matches no known OS token (Linux <ID>-<VERSION_ID> from "
+						"os-release, or windows-10, windows-server-2019, ...)", i, j, p->id, t);
 			} else if (!ib_os_token_known(t)) {
-				finding(l, "unknown-os", p->id, NULL, "package '%s': '%s' is not a known OS token "
-					"(Linux <ID>-<VERSION_ID> from os-release such as ubuntu-20.04, or one of "
-					"windows-10, windows-11, windows-server-2012, -2012r2, -2016, -2019, -2022, "
-					"-2025)", p->id, t);
+				finding(l, "unknown-os", p->id, NULL, "packages[%zu].match.os[%zu]: package '%s': '%s' "
+					"is not a known OS token (Linux <ID>-<VERSION_ID> from os-release such as "
+					"ubuntu-20.04, or one of windows-10, windows-11, windows-server-2012, -2012r2, "
+					"-2016, -2019, -2022, -2025)", i, j, p->id, t);
 			} else if (!for_target(t, m->target)) {
-				finding(l, "wrong-target-os", p->id, NULL, "package '%s': '%s' is %s OS token, but "
-					"the target is %s", p->id, t, ib_os_is_windows(t) ? "a Windows" : "a Linux",
-					target);
+				finding(l, "wrong-target-os", p->id, NULL, "packages[%zu].match.os[%zu]: package "
+					"'%s': '%s' is %s OS token, but the target is %s", i, j, p->id, t,
+					ib_os_is_windows(t) ? "a Windows" : "a Linux", target);
 			}
 		}
 		for (size_t j = 0; j < p->nic.n; j++)
 			if (!ib_nic_token_known(p->nic.v[j]))
-				finding(l, "unknown-nic", p->id, NULL, "package '%s': '%s' is not a known NIC token "
-					"(cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx cx6lx cx7 cx8 bf2 bf3 nd)", p->id, p->nic.v[j]);
+				finding(l, "unknown-nic", p->id, NULL, "packages[%zu].match.nic[%zu]: package '%s': "
+					"'%s' is not a known NIC token (cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx "
+					"cx6lx cx7 cx8 bf2 bf3 nd)%s%s%s", i, j, p->id, p->nic.v[j],
+					nic_hint(p->nic.v[j]) ? "; did you mean '" : "",
+					nic_hint(p->nic.v[j]) ? nic_hint(p->nic.v[j]) : "", nic_hint(p->nic.v[j]) ? "'?" : "");
 	}
 }
 

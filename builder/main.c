@@ -4,6 +4,7 @@
 #include "../base/err.h"
 #include "../signing/crypto.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,38 +19,41 @@ static const char usage[] =
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
-	"        [--unsigned] [--sbom FILE]   build a signed bundle from a spec\n"
-	"  verify BUNDLE [-p KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json] [--sbom FILE]\n"
+	"        [--unsigned] [--sbom FILE] [--passin SRC] [--allow-unknown-tokens]\n"
+	"                       build a signed bundle from a spec (checked strictly first)\n"
+	"  verify BUNDLE [--trust KEY.pub] [--trust-ca CA.pem] [--threshold N] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"
 	"                       --json: a report to archive (hashes, signers and their status)\n"
-	"  list BUNDLE [-p KEY.pub] [--json]\n"
+	"  list BUNDLE [--trust KEY.pub] [--json]\n"
 	"                       show the bundle and its packages\n"
-	"  extract BUNDLE -o DIR [--package ID] [-p KEY.pub]\n"
-	"                       verified extraction into DIR/<package-id>/ (offline layout)\n"
-	"  manifest BUNDLE -o FILE\n"
+	"  extract BUNDLE -o DIR [--package ID] [--trust KEY.pub]\n"
+	"                       verified extraction into DIR/<package-id>/ (offline layout, all or nothing)\n"
+	"  manifest BUNDLE -o FILE|-\n"
 	"                       write the exact signed manifest bytes\n"
-	"  signature BUNDLE -o FILE [--key-id ID | --cms]\n"
+	"  signature BUNDLE -o FILE|- [--key-id ID | --cms]\n"
 	"                       write one raw signature (for openssl pkeyutl -verify / openssl cms)\n"
-	"  attach-signature BUNDLE SIG (--key KEY.pub [--alg ALG] | --cms) [-o OUT]\n"
+	"  attach-signature BUNDLE SIG (--signer KEY.pub [--alg ALG] | --cms) [-o OUT]\n"
 	"                       add a signature made elsewhere (openssl, an HSM) after checking it\n"
 	"  plan SPEC_OR_BUNDLE --os TOKEN --nic TOKEN [--nic TOKEN...] [--kernel RELEASE] [--json]\n"
 	"                       which package a machine would get (exit codes as the stub's)\n"
 	"  fetch-list SPEC [--json | --format urls]\n"
 	"                       vendor files to download on a connected machine: url, sha256, dest\n"
 	"  check SPEC [--json] [--hash]\n"
-	"                       sources present/missing/corrupt and a lint of the selection rules\n"
-	"                       (exit 0 clean, 3 problems found)\n"
+	"                       the spec checked as build checks it, sources present/missing/corrupt,\n"
+	"                       and a lint of the selection rules (exit 0 clean, 3 problems found)\n"
 	"  matrix SPEC_OR_BUNDLE [--format text|markdown|html|json] [--os PATTERN] [--nic TOKEN]\n"
 	"                       the OS x NIC grid: which package (version, kernels) each pair gets\n"
-	"  extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
+	"  extension BUNDLE -o HANDLER.zip|- --publisher P --type T --version V [--force]\n"
 	"                       an Azure VM extension handler package (zip) running the bundle\n"
-	"  sbom BUNDLE [-o FILE] [-p KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
+	"  sbom BUNDLE [-o FILE] [--trust KEY.pub] [--trust-ca CA.pem] [--threshold N]\n"
 	"                       the verified bundle's bill of materials (CycloneDX 1.5 JSON)\n"
 	"  report DIR|FILE... [--format text|markdown|html|json] [-o FILE]\n"
 	"                       the fleet at a glance from per-node results (BUNDLE --json)\n"
+	"  help [COMMAND]       this help, or a command's (the same as 'ibpack COMMAND --help')\n"
 	"\n"
-	"Run 'ibpack COMMAND --help' for a command's options. Exit codes: 0 success, 1 usage,\n"
-	"2 invalid bundle (integrity, signature, format), 3 other failure.\n";
+	"Exit codes: 0 success, 1 usage error, 2 invalid bundle (integrity, signature, format),\n"
+	"3 any other failure (spec, sources, keys, I/O). Interrupted by SIGINT/SIGTERM/SIGHUP, a\n"
+	"command removes its temp files and dies by the signal (130, 143, 129 in a shell).\n";
 
 struct command {
 	const char *name;
@@ -68,25 +72,54 @@ static const struct command commands[] = {
 	{ "report", cmd_report },
 };
 
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* "ibpack help CMD" is "ibpack CMD --help"; an unknown topic is a usage error. */
+static int help(int argc, char **argv)
+{
+	const struct command *c;
+	char *args[] = { NULL, (char *)"--help", NULL };
+
+	if (argc < 3) {
+		fputs(usage, stdout);
+		return CLI_OK;
+	}
+	if (argc > 3)
+		return cli_usage("help takes one topic; unexpected argument '%s'", argv[3]);
+	if (!(c = find(argv[2])))
+		return cli_usage("no help topic '%s': topics are the commands", argv[2]);
+	args[0] = argv[2];
+	return c->fn(2, args);
+}
+
 int main(int argc, char **argv)
 {
+	const struct command *c;
 	int rc;
 
 	if (argc < 2) {
 		fputs(usage, stderr);
 		return CLI_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
-		return CLI_OK;
-	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
+		return help(argc, argv);
 	if (!strcmp(argv[1], "--version"))
 		return cli_version();
+	if (!(c = find(argv[1])))
+		return cli_usage("unknown command '%s'", argv[1]);
+	/* libarchive converts names from the locale's charset to the UTF-8 of pax headers: in the
+	 * "C" locale the first non-ASCII name fails. Names are UTF-8 bytes (checked while packing),
+	 * whatever the caller's locale, so the conversion must be UTF-8 to UTF-8. */
+	if (!setlocale(LC_CTYPE, "C.UTF-8") && !setlocale(LC_CTYPE, "C.utf8"))
+		(void)setlocale(LC_CTYPE, "en_US.UTF-8");
 	rc = ib_crypto_init();
 	if (rc)
 		return cli_fail(rc);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
-	return cli_usage("unknown command '%s'", argv[1]);
+	return c->fn(argc - 1, argv + 1);
 }

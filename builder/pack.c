@@ -129,34 +129,6 @@ static int ascii_only(const char *s)
 	return 1;
 }
 
-/* Names go into the manifest (JSON, so UTF-8) and the bill of materials: anything that is not
- * UTF-8 is refused rather than written as text no JSON reader accepts. */
-static int check_name(const char *name)
-{
-	const unsigned char *s = (const unsigned char *)name;
-
-	while (*s) {
-		size_t n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : 4;
-		uint32_t cp = n == 0 ? *s : n == 1 ? *s & 0x1fu : n == 2 ? *s & 0x0fu : *s & 0x07u;
-
-		if (n == 4)
-			goto bad;
-		for (size_t i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				goto bad;
-			cp = cp << 6 | (s[i] & 0x3fu);
-		}
-		/* overlong forms, surrogates and values past U+10FFFF */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			goto bad;
-		s += n + 1;
-	}
-	return 0;
-bad:
-	return ib_fail(IB_E_UNSAFE, "'%s': file names must be UTF-8", name);
-}
-
 static int add_header(struct walk *w, const char *name, const struct stat *st)
 {
 	struct archive_entry *e = archive_entry_new();
@@ -179,9 +151,9 @@ static int add_header(struct walk *w, const char *name, const struct stat *st)
 	archive_entry_set_mtime(e, (time_t)w->o->mtime, 0);
 	archive_entry_set_uid(e, 0);
 	archive_entry_set_gid(e, 0);
-	/* ibpack never sets a locale, so libarchive cannot convert a non-ASCII name to UTF-8: it
-	 * stores the name's bytes (pax hdrcharset=BINARY, which the stub reads back unconverted)
-	 * and warns. Those bytes are UTF-8, checked by check_name. */
+	/* ibpack runs in C.UTF-8 (builder/main.c), so a non-ASCII name goes into a pax record as
+	 * the UTF-8 it is (checked by ib_path_utf8_check), which both stubs read back. Where that
+	 * locale is missing libarchive stores the bytes (hdrcharset=BINARY) and warns instead. */
 	r = archive_write_header(w->a, e);
 	if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && !ascii_only(name)))
 		rc = archive_fail(w, name);
@@ -199,6 +171,16 @@ static int check_source_entry(const char *shown, const struct stat *st)
 	if (st->st_mode & (S_ISUID | S_ISGID))
 		return ib_fail(IB_E_UNSAFE, "'%s' has a setuid or setgid bit", shown);
 	return 0;
+}
+
+/* Every rule a source entry must pass, for the build (add_dir) and for check (ib_pack_check_source). */
+static int entry_ok(const char *name, const struct stat *st)
+{
+	int rc;
+
+	if ((rc = ib_path_utf8_check(name)) || (rc = check_source_entry(name, st)))
+		return rc;
+	return ib_path_check(name);
 }
 
 /* Appends the file list entry of a file about to be written; its hash is filled in at the end. */
@@ -334,7 +316,7 @@ static int add_dir(struct walk *w, int dir_fd, const char *prefix, int depth)
 			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
 			break;
 		}
-		if ((rc = check_source_entry(name, &st)) || (rc = ib_path_check(name)) || (rc = check_name(name)))
+		if ((rc = entry_ok(name, &st)))
 			break;
 		if (S_ISDIR(st.st_mode)) {
 			int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -386,6 +368,80 @@ static int size_walk(int dir_fd, uint64_t *bytes, int depth)
 	}
 	closedir(d);
 	return 0;
+}
+
+/* The walk of add_dir without packing: the same entry rules, depth and path limits. */
+static int check_walk(int dir_fd, const char *prefix, int depth, uint64_t *entries)
+{
+	DIR *d;
+	struct dirent *e;
+	int rc = 0, fd = dup(dir_fd);
+
+	if (depth > 64)
+		return ib_fail(IB_E_LIMIT, "'%s': directories nested too deep", prefix);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return ib_fail(-errno, "cannot read '%s': %s", prefix[0] ? prefix : ".", strerror(errno));
+	}
+	while (!rc && (e = readdir(d))) {
+		char name[4200];
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (ib_snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "/" : "", e->d_name) ||
+		    strlen(name) > 4096) {
+			rc = ib_fail(IB_E_LIMIT, "path too long under '%s'", prefix);
+			break;
+		}
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = ib_fail(-errno, "cannot stat '%s': %s", name, strerror(errno));
+			break;
+		}
+		if ((rc = entry_ok(name, &st)))
+			break;
+		(*entries)++;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub < 0) {
+				rc = ib_fail(-errno, "cannot open '%s': %s", name, strerror(errno));
+				break;
+			}
+			rc = check_walk(sub, name, depth + 1, entries);
+			close(sub);
+		} else if (faccessat(dirfd(d), e->d_name, R_OK, AT_SYMLINK_NOFOLLOW) != 0) {
+			rc = ib_fail(-errno, "cannot read '%s': %s", name, strerror(errno));
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int ib_pack_check_source(const char *source_path)
+{
+	struct stat st;
+	uint64_t entries = 0;
+	int fd, rc;
+
+	if (lstat(source_path, &st) != 0)
+		return ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+	if ((rc = check_source_entry(source_path, &st)))
+		return rc;
+	if (S_ISREG(st.st_mode)) {
+		const char *name = strrchr(source_path, '/');
+
+		return ib_path_utf8_check(name ? name + 1 : source_path);
+	}
+	fd = open(source_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return ib_fail(-errno, "source '%s': %s", source_path, strerror(errno));
+	rc = check_walk(fd, "", 0, &entries);
+	close(fd);
+	if (!rc && !entries)
+		rc = ib_fail(IB_E_SPEC, "source '%s' is an empty directory", source_path);
+	return rc;
 }
 
 int ib_pack_source_size(const char *source_path, uint64_t *bytes)
@@ -572,7 +628,7 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 		const char *name = strrchr(source_path, '/');
 
 		name = name ? name + 1 : source_path;
-		if (!(rc = check_name(name)))
+		if (!(rc = ib_path_utf8_check(name)))
 			rc = add_file(&w, AT_FDCWD, source_path, name, &st);
 		/* The pin is checked against the hash the file list records: one read of the file. */
 		if (!rc && !dry && p->has_source_sha256) {

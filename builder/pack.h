@@ -42,6 +42,10 @@ int ib_pack_plan(const struct ib_package *p, const char *source_path, const stru
 int ib_pack_write(int fd, uint64_t base, struct ib_package *p, const char *source_path,
 		  const struct ib_pack_opts *o, const struct ib_pack_plan *plan);
 
+/* Checks a source with exactly the rules ib_pack_write applies (entry types, setuid/setgid,
+ * UTF-8 and safe names, depth, path length, readability, not empty) without packing it. */
+int ib_pack_check_source(const char *source_path);
+
 /* Total bytes of regular files under a source (for progress). */
 int ib_pack_source_size(const char *source_path, uint64_t *bytes);
 

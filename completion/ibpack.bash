@@ -6,7 +6,7 @@
 #     complete -F _ibpack_bundle rdma.run
 
 _ibpack_commands="keygen build verify list extract manifest signature attach-signature plan
-fetch-list check extension sbom report matrix"
+fetch-list check extension sbom report matrix help"
 _ibpack_os_tokens="ubuntu-18.04 ubuntu-20.04 ubuntu-22.04 ubuntu-24.04 rhel-7.9 rhel-8.6
 rhel-8.8 rhel-9.2 almalinux-8.7 rocky-8.7 centos-7 sles-15.4 debian-11 debian-12 windows-10
 windows-11 windows-server-2012 windows-server-2012r2 windows-server-2016 windows-server-2019
@@ -18,19 +18,21 @@ _ibpack_opts() {
 	case $1 in
 	keygen) echo "-o --output --alg --json" ;;
 	build) echo "-k --key -o --output --target --stub --trust --threshold --revoke --trust-ca
-		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --sbom --json -q --quiet" ;;
-	verify) echo "-p --pubkey --trust-ca --threshold --json --sbom -q --quiet" ;;
-	list) echo "-p --pubkey --json" ;;
-	extract) echo "-o --output --package -p --pubkey -q --quiet" ;;
+		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --sbom --allow-unknown-tokens --passin
+		--strict-keys --progress --json -q --quiet" ;;
+	verify) echo "--trust --trust-ca --threshold --json --sbom -q --quiet" ;;
+	list) echo "--trust --json" ;;
+	extract) echo "-o --output --package --trust -q --quiet --progress" ;;
 	manifest) echo "-o --output" ;;
 	signature) echo "-o --output --key-id --cms" ;;
-	attach-signature) echo "-k --key --alg --cms --trust-ca -o --output --json -q --quiet" ;;
-	plan) echo "--os --nic --kernel --json -p --pubkey" ;;
-	matrix) echo "--format --os --nic -p --pubkey" ;;
+	attach-signature) echo "--signer --alg --cms --trust-ca -o --output --json -q --quiet" ;;
+	plan) echo "--os --nic --kernel --json --trust" ;;
+	matrix) echo "--format --os --nic --trust" ;;
 	fetch-list) echo "--json --format" ;;
 	check) echo "--json --hash" ;;
-	extension) echo "-o --output --publisher --type --version --force -p --pubkey" ;;
-	sbom) echo "-o --output --format -p --pubkey --trust-ca --threshold" ;;
+	help) ;;
+	extension) echo "-o --output --publisher --type --version --force --trust" ;;
+	sbom) echo "-o --output --format --trust --trust-ca --threshold" ;;
 	report) echo "--format -o --output" ;;
 	esac
 	echo "-h --help"
@@ -65,7 +67,7 @@ _ibpack_arg() {
 	case $2 in
 	-k | --key)
 		if [[ $1 == attach-signature ]]; then _ibpack_files '*.pub' '*.pem'; else _ibpack_files '*.key' '*.pem'; fi ;;
-	-p | --pubkey | --trust | --revoke) _ibpack_files '*.pub' '*.pem' ;;
+	-p | --pubkey | --trust | --revoke | --signer) _ibpack_files '*.pub' '*.pem' ;;
 	--trust-ca | --cms-cert | --cms-chain) _ibpack_files '*.pem' '*.crt' ;;
 	--cms-key) _ibpack_files '*.key' '*.pem' ;;
 	--stub) _ibpack_files '*' ;;
@@ -88,6 +90,7 @@ _ibpack_arg() {
 		esac ;;
 	--os) mapfile -t COMPREPLY < <(compgen -W "$(_ibpack_os "$3")" -- "$cur") ;;
 	--nic) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_nic_tokens" -- "$cur") ;;
+	--passin) mapfile -t COMPREPLY < <(compgen -W "env: file: fd:" -- "$cur"); compopt -o nospace 2>/dev/null ;;
 	--threshold | --zstd-level | --key-id | --package | --publisher | --type | --version | --kernel) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -120,6 +123,7 @@ _ibpack() {
 	plan | matrix) _ibpack_files '*.json' '*.run' '*.exe' ;;
 	attach-signature) _ibpack_files '*.run' '*.exe' '*.sig' '*.p7s' ;;
 	keygen) ;;
+	help) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_commands" -- "$cur") ;;
 	*) _ibpack_files '*.run' '*.exe' ;;
 	esac
 	return 0

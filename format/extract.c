@@ -153,14 +153,23 @@ static int entry_fail(struct reader_ctx *ctx, struct archive *a, const struct ib
 		       archive_error_string(a) ? archive_error_string(a) : "archive error");
 }
 
-static int check_entry(struct archive_entry *e, const char *pkg)
+/* Reads the next header; the one warning taken as success is that a name has no form in the
+ * locale's charset: ib_outdir_entry_name takes the UTF-8 the builder wrote, not that form. */
+static int next_header(struct archive *a, struct archive_entry **e)
 {
-	const char *path = archive_entry_pathname(e);
+	int r = archive_read_next_header(a, e);
+	const char *why = archive_error_string(a);
+
+	if (r == ARCHIVE_WARN && why && strstr(why, "can't be converted from UTF-8"))
+		return ARCHIVE_OK;
+	return r;
+}
+
+static int check_entry(struct archive_entry *e, const char *path, const char *pkg)
+{
 	mode_t type = archive_entry_filetype(e);
 	int rc;
 
-	if (!path)
-		return ib_fail(IB_E_UNSAFE, "package '%s': entry without a readable path", pkg);
 	if ((rc = ib_path_check(path)))
 		return ib_fail_ctx(rc, "package '%s': ", pkg);
 	if (archive_entry_hardlink(e))
@@ -178,10 +187,9 @@ static int check_entry(struct archive_entry *e, const char *pkg)
  * size and mode; its bytes are hashed as they are written (check_file_hash). The chunk hashes
  * already proved every byte is the signed one: this proves the list describes the files. */
 static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct archive_entry *e,
-						 const struct ib_package *p, int *rc)
+						 const char *name, const struct ib_package *p, int *rc)
 {
 	const struct ib_file_entry *f;
-	const char *name = archive_entry_pathname(e);
 
 	*rc = 0;
 	if (!p->has_files)
@@ -212,7 +220,7 @@ static int check_file_hash(struct reader_ctx *ctx, const struct ib_file_entry *f
 }
 
 static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
-		      const char *path, struct archive_entry *e, const struct ib_package *p,
+		      const char *path, const char *name, struct archive_entry *e, const struct ib_package *p,
 		      struct ib_extract_stats *st)
 {
 	const struct ib_file_entry *expect;
@@ -224,7 +232,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 	uint64_t pos = 0;
 	int r, rc;
 
-	expect = expected_file(ctx, e, p, &rc);
+	expect = expected_file(ctx, e, name, p, &rc);
 	if (rc)
 		return rc;
 	if (dir && (rc = ib_outdir_create(dir, path, mode, &f)))
@@ -267,17 +275,21 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 	char path[IB_PATH_MAX];
 	int r, rc = 0;
 
-	while (!rc && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name;
+	while (!rc && (r = next_header(a, &e)) == ARCHIVE_OK) {
+		char name[IB_PATH_MAX];
 
-		if ((rc = cancelled(ctx)) || (rc = check_entry(e, p->id)))
+		name[0] = '\0';
+		if ((rc = cancelled(ctx)) || (rc = ib_outdir_entry_name(e, name, sizeof(name))) ||
+		    (rc = check_entry(e, name, p->id))) {
+			if (rc == IB_E_UNSAFE && !name[0])
+				rc = ib_fail(IB_E_UNSAFE, "package '%s': entry without a readable path", p->id);
 			break;
+		}
 		if (++st->files > p->file_count) {
 			rc = ib_fail(IB_E_LIMIT, "package '%s': more than the declared %llu files", p->id,
 				     (unsigned long long)p->file_count);
 			break;
 		}
-		name = archive_entry_pathname(e);
 		if (ib_snprintf(path, sizeof(path), "%s/%s", subdir, name)) {
 			rc = ib_fail(IB_E_UNSAFE, "package '%s': path too long", p->id);
 			break;
@@ -305,7 +317,7 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 				     p->id, name);
 			break;
 		}
-		rc = write_file(a, ctx, dir, path, e, p, st);
+		rc = write_file(a, ctx, dir, path, name, e, p, st);
 	}
 	if (!rc && r != ARCHIVE_EOF)
 		rc = entry_fail(ctx, a, p);

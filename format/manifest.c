@@ -5,6 +5,7 @@
 #include "../base/util.h"
 #include "install.h"
 #include "outdir.h"
+#include "spec_keys.h"
 
 #include <cjson/cJSON.h>
 
@@ -637,9 +638,15 @@ int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m)
 
 	memset(m, 0, sizeof(*m));
 	root = parse_json(json, len, &err_at, &why);
-	if (!root)
-		return ib_fail(IB_E_SPEC, "not valid JSON: %s (near byte %zu)", why, err_at);
-	rc = parse_common(&c, root, m, 1);
+	if (!root) {
+		unsigned line, col;
+
+		ib_text_position(json, len, err_at, &line, &col);
+		return ib_fail(IB_E_SPEC, "line %u, column %u: not valid JSON: %s", line, col, why);
+	}
+	rc = ib_spec_check_keys(root);
+	if (!rc)
+		rc = parse_common(&c, root, m, 1);
 	if (!rc)
 		rc = get_str(&c, root, "compression", 0, 16, &comp);
 	if (!rc) {

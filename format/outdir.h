@@ -22,8 +22,24 @@ int ib_outfile_close(struct ib_outfile *f, int commit);
 /* Removes relpath and everything under it, never following links. */
 int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath);
 
+/* Moves from (a relative path) to to (a relative path) inside d, never following links and never
+ * replacing anything: -EEXIST when to exists. */
+int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to);
+/* 1 when relpath names anything (a link included), 0 when nothing, or a negative error. */
+int ib_outdir_exists(struct ib_outdir *d, const char *relpath);
+
+/* The name of a tar entry as the UTF-8 the builder wrote, into buf (an empty string and
+ * IB_E_UNSAFE when it has none). libarchive hands pax names out in the locale's charset, which
+ * the stub never sets: Linux keeps the raw UTF-8 bytes, Windows the wide form. */
+struct archive_entry;
+int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size);
+/* Its common end: copies name (NULL or empty: none) into buf. */
+int ib_entry_name_copy(const char *name, char *buf, size_t size);
+
 /* Validates a relative archive path: no absolute path, no empty, "." or ".." component, no
  * backslash or drive letter, at most 4096 bytes. Returns 0 or IB_E_UNSAFE. */
 int ib_path_check(const char *path);
+/* IB_E_UNSAFE when path is not valid UTF-8 (the encoding of every name in a bundle). */
+int ib_path_utf8_check(const char *path);
 
 #endif

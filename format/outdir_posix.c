@@ -5,9 +5,12 @@
 #include "../base/fs.h"
 #include "../base/util.h"
 
+#include <archive_entry.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h> /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -196,4 +199,53 @@ int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath)
 	close(fd);
 	free(copy);
 	return rc;
+}
+
+int ib_outdir_exists(struct ib_outdir *d, const char *relpath)
+{
+	char *copy, *leaf;
+	struct stat st;
+	int parent = walk_parent(d, relpath, 0, &copy, &leaf), rc;
+
+	if (parent == -ENOENT)
+		return 0;
+	if (parent < 0)
+		return parent;
+	rc = fstatat(parent, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 1 : errno == ENOENT ? 0 : -errno;
+	close(parent);
+	free(copy);
+	return rc;
+}
+
+int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to)
+{
+	char *fcopy, *fleaf, *tcopy, *tleaf;
+	int fparent = walk_parent(d, from, 0, &fcopy, &fleaf), tparent, rc = 0;
+
+	if (fparent < 0)
+		return fparent;
+	tparent = walk_parent(d, to, 0, &tcopy, &tleaf);
+	if (tparent < 0) {
+		close(fparent);
+		free(fcopy);
+		return tparent;
+	}
+	/* RENAME_NOREPLACE: a plain rename would silently replace an empty directory. */
+	if (renameat2(fparent, fleaf, tparent, tleaf, RENAME_NOREPLACE) != 0)
+		rc = errno == EEXIST ? -EEXIST : ib_fail(-errno, "cannot rename '%s' to '%s': %s", from, to, strerror(errno));
+	close(fparent);
+	close(tparent);
+	free(fcopy);
+	free(tcopy);
+	return rc;
+}
+
+int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
+{
+	const char *p = archive_entry_pathname_utf8(e);
+
+	/* In the "C" locale the UTF-8 form cannot be made, and the multibyte form holds the bytes. */
+	if (!p)
+		p = archive_entry_pathname(e);
+	return ib_entry_name_copy(p, buf, size);
 }

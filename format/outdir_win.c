@@ -6,6 +6,8 @@
 #include "../base/fileio.h"
 #include "../base/util.h"
 
+#include <archive_entry.h>
+
 #include <windows.h>
 #include <winternl.h>
 
@@ -434,5 +436,94 @@ int ib_outdir_remove_tree(struct ib_outdir *d, const char *relpath)
 	rc = remove_rel(parent, leaf, 0);
 	CloseHandle(parent);
 	free(copy);
+	return rc;
+}
+
+int ib_outdir_exists(struct ib_outdir *d, const char *relpath)
+{
+	HANDLE parent, h;
+	wchar_t *copy, *leaf;
+	NTSTATUS st;
+	int rc = walk_parent(d, relpath, 0, &parent, &copy, &leaf);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	st = open_rel(parent, leaf, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+		      FILE_OPEN, 0, &h);
+	CloseHandle(parent);
+	free(copy);
+	if (NT_SUCCESS(st)) {
+		CloseHandle(h);
+		return 1;
+	}
+	if (st == STATUS_OBJECT_NAME_NOT_FOUND || st == STATUS_OBJECT_PATH_NOT_FOUND)
+		return 0;
+	return nt_fail(st, "cannot look at", relpath);
+}
+
+/* FILE_RENAME_INFORMATION of the NT API: RootDirectory makes the new name relative to a held
+ * handle, so the move never resolves a path through a link. */
+struct rename_info {
+	BOOLEAN replace;
+	HANDLE root;
+	ULONG name_len;
+	WCHAR name[1];
+};
+
+int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to)
+{
+	HANDLE parent, tparent, h;
+	wchar_t *copy, *leaf, *tcopy, *tleaf;
+	struct rename_info *ri;
+	IO_STATUS_BLOCK io;
+	NTSTATUS st;
+	size_t n;
+	int rc = walk_parent(d, from, 0, &parent, &copy, &leaf);
+
+	if (rc)
+		return rc;
+	st = open_rel(parent, leaf, DELETE, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, FILE_OPEN, 0, &h);
+	CloseHandle(parent);
+	free(copy);
+	if (!NT_SUCCESS(st))
+		return nt_fail(st, "cannot open", from);
+	if ((rc = walk_parent(d, to, 0, &tparent, &tcopy, &tleaf))) {
+		CloseHandle(h);
+		return rc;
+	}
+	n = wcslen(tleaf);
+	ri = calloc(1, sizeof(*ri) + n * sizeof(WCHAR));
+	if (!ri) {
+		rc = -ENOMEM;
+	} else {
+		ri->replace = FALSE;
+		ri->root = tparent;
+		ri->name_len = (ULONG)(n * sizeof(WCHAR));
+		memcpy(ri->name, tleaf, n * sizeof(WCHAR));
+		st = NtSetInformationFile(h, &io, ri, (ULONG)(sizeof(*ri) + n * sizeof(WCHAR)),
+					  (FILE_INFORMATION_CLASS)10 /* FileRenameInformation */);
+		if (st == STATUS_OBJECT_NAME_COLLISION)
+			rc = -EEXIST;
+		else if (!NT_SUCCESS(st))
+			rc = nt_fail(st, "cannot rename", from);
+		free(ri);
+	}
+	CloseHandle(tparent);
+	free(tcopy);
+	CloseHandle(h);
+	return rc;
+}
+
+int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
+{
+	/* The wide form is the one libarchive keeps on Windows: its UTF-8 form goes through the
+	 * ANSI code page and is lost for any name outside it (Japanese on a Western system). */
+	const wchar_t *w = archive_entry_pathname_w(e);
+	char *u = w ? ib_win_utf8(w) : NULL;
+	int rc = ib_entry_name_copy(u, buf, size);
+
+	free(u);
 	return rc;
 }

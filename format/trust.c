@@ -84,14 +84,19 @@ int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys,
 	for (size_t i = 0; !rc && i < nkeys; i++) {
 		struct ib_pubkey *k;
 
+		/* A file given as a key that is not one is a mistake in the command line (exit 1). */
 		if (!(rc = ib_pubkey_load(keys[i], &k)))
 			rc = ib_trust_add_key(t, k);
+		else if (rc != -ENOMEM)
+			rc = ib_usage_error(rc, "--trust");
 	}
 	for (size_t i = 0; !rc && i < ncas; i++) {
 		struct ib_cert *c;
 
 		if (!(rc = ib_cert_load(cas[i], &c)))
 			rc = ib_trust_add_ca(t, c);
+		else if (rc != -ENOMEM)
+			rc = ib_usage_error(rc, "--trust-ca");
 	}
 	if (!rc && threshold)
 		t->threshold = threshold;

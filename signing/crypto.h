@@ -59,6 +59,10 @@ int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len
 struct ib_privkey;
 int ib_keygen(int alg, struct ib_privkey **out);
 int ib_privkey_load(const char *path, struct ib_privkey **out);
+/* Loads a key that may be encrypted: with pass (NULL: none given), or by prompting on the
+ * terminal when tty is set. Without either, an encrypted key is IB_E_KEY "is encrypted and no
+ * passphrase source is given". */
+int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_privkey **out);
 /* Writes the private key (PKCS#8 PEM, created O_EXCL with mode 0600) and the public key (PEM). */
 int ib_privkey_save(const struct ib_privkey *k, const char *key_path, const char *pub_path);
 int ib_privkey_public(const struct ib_privkey *k, struct ib_pubkey **out);

@@ -3,6 +3,7 @@
 #include "crypto_impl.h"
 
 #include "../base/err.h"
+#include "../base/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -52,25 +54,61 @@ int ib_keygen(int alg, struct ib_privkey **out)
 	return 0;
 }
 
-int ib_privkey_load(const char *path, struct ib_privkey **out)
+/* Where the passphrase of an encrypted key comes from: the caller's, a terminal prompt, or
+ * nothing (then the callback fails and records that a passphrase was wanted). */
+struct pass_src {
+	const char *pass;
+	const char *path;
+	int tty, wanted;
+};
+
+static int pass_cb(char *buf, int size, int rwflag, void *u)
 {
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct pass_src *src = u;
+	char prompt[512];
+	size_t n;
+
+	(void)rwflag;
+	src->wanted = 1;
+	if (src->pass) {
+		n = strlen(src->pass);
+		if (n >= (size_t)size)
+			return -1;
+		memcpy(buf, src->pass, n);
+		return (int)n;
+	}
+	if (!src->tty)
+		return -1;
+	snprintf(prompt, sizeof(prompt), "passphrase for '%s': ", src->path);
+	if (EVP_read_pw_string(buf, size, prompt, 0) != 0)
+		return -1;
+	return (int)strlen(buf);
+}
+
+int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_privkey **out)
+{
+	struct pass_src src = { pass, path, tty, 0 };
 	struct ib_privkey *k;
 	EVP_PKEY *p;
-	FILE *f;
-	int alg;
+	BIO *bio;
+	char *pem;
+	size_t len;
+	int alg, rc = ib_read_file(path, 1u << 20, IB_READ_NOFOLLOW, &pem, &len);
 
-	if (fd < 0)
-		return ib_fail(-errno, "cannot open key '%s': %s", path, strerror(errno));
-	f = fdopen(fd, "rb");
-	if (!f) {
-		close(fd);
-		return -ENOMEM;
-	}
-	p = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
+	if (rc)
+		return rc;
+	bio = BIO_new_mem_buf(pem, (int)len);
+	p = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &src) : NULL;
+	BIO_free(bio);
+	OPENSSL_cleanse(pem, len);
+	free(pem);
 	if (!p) {
 		ERR_clear_error();
+		if (src.wanted && !pass && !tty)
+			return ib_fail(IB_E_KEY, "'%s' is encrypted and no passphrase source is given (--passin "
+				       "env:VAR, file:PATH or fd:N)", path);
+		if (src.wanted)
+			return ib_fail(IB_E_KEY, "cannot decrypt '%s': wrong passphrase?", path);
 		return ib_fail(IB_E_KEY, "'%s' is not a PEM private key", path);
 	}
 	alg = ib_pkey_alg(p);
@@ -87,6 +125,11 @@ int ib_privkey_load(const char *path, struct ib_privkey **out)
 	k->alg = alg;
 	*out = k;
 	return 0;
+}
+
+int ib_privkey_load(const char *path, struct ib_privkey **out)
+{
+	return ib_privkey_load_pass(path, NULL, 0, out);
 }
 
 static int write_pem(const char *path, mode_t mode, EVP_PKEY *p, int private)

@@ -8,10 +8,12 @@
 #include "../policy/exitcode.h"
 #include "../format/extract.h"
 #include "../base/util.h"
+#include "../format/layout.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static FILE *human(const struct stub_ctx *c)
 {
@@ -101,18 +103,23 @@ int stub_verify(struct stub_ctx *c)
 	return rc;
 }
 
+/* The extraction progress line: size, rate and time left, redrawn once a second at most. */
 static void progress(void *ctx, uint64_t done, uint64_t total)
 {
-	static int last = -1;
-	int pct = total ? (int)(done * 100 / total) : 100;
+	static time_t start, last;
+	time_t now = time(NULL);
+	char line[160];
 
 	(void)ctx;
-	if (pct != last) {
-		last = pct;
-		fprintf(stderr, "\r  extracting %3d%%", pct);
-		if (pct == 100)
-			fputs("\r\033[K", stderr);
-	}
+	if (!start)
+		start = now;
+	if (done < total && now == last)
+		return;
+	last = now;
+	ib_progress_line(line, sizeof(line), "extracting", done, total, (double)(now - start));
+	fprintf(stderr, "\r%s\033[K", line);
+	if (done >= total)
+		fputs("\r\033[K", stderr);
 }
 
 static void extract_opts(struct stub_ctx *c, struct ib_extract_opts *eo)
@@ -123,31 +130,47 @@ static void extract_opts(struct stub_ctx *c, struct ib_extract_opts *eo)
 		eo->progress = progress;
 }
 
+struct extract_shown {
+	struct stub_ctx *c;
+};
+
+static void extracted(void *ctx, const struct ib_package *p, const struct ib_extract_stats *st)
+{
+	struct stub_ctx *c = ((struct extract_shown *)ctx)->c;
+
+	if (human(c))
+		fprintf(human(c), "%s/%s: %llu files, %llu bytes\n", c->opts->extract_dir, p->id,
+			(unsigned long long)st->files, (unsigned long long)st->bytes);
+}
+
+/* All or nothing (format/layout.c): a failed or interrupted --extract leaves the directory as
+ * it was, and a directory this run created is removed again. */
 int stub_extract(struct stub_ctx *c)
 {
 	const struct ib_manifest *m = &c->bundle.m;
+	const struct ib_package *chosen[IB_PACKAGES_MAX];
+	struct extract_shown shown = { c };
 	struct ib_outdir *dir = NULL;
 	struct ib_extract_opts eo;
-	int rc = 0;
+	size_t n = 0;
+	int rc = 0, created = 0;
 
 	if (c->opts->force_package && !ib_manifest_find(m, c->opts->force_package))
 		return ib_fail(IB_E_USAGE, "no package '%s' in this bundle", c->opts->force_package);
-	if (plat_mkdir(c->opts->extract_dir) != 0 && errno != EEXIST)
+	for (size_t i = 0; i < m->npkgs; i++)
+		if (!c->opts->force_package || !strcmp(c->opts->force_package, m->pkgs[i].id))
+			chosen[n++] = &m->pkgs[i];
+	if (plat_mkdir(c->opts->extract_dir) == 0)
+		created = 1;
+	else if (errno != EEXIST)
 		return ib_fail(-errno, "cannot create '%s': %s", c->opts->extract_dir, strerror(errno));
-	if ((rc = ib_outdir_open(c->opts->extract_dir, &dir)))
-		return rc;
-	extract_opts(c, &eo);
-	for (size_t i = 0; !rc && i < m->npkgs; i++) {
-		struct ib_extract_stats st;
-
-		if (c->opts->force_package && strcmp(c->opts->force_package, m->pkgs[i].id))
-			continue;
-		rc = ib_extract_package(&c->bundle, &m->pkgs[i], dir, m->pkgs[i].id, &eo, &st);
-		if (!rc && human(c))
-			fprintf(human(c), "%s/%s: %llu files, %llu bytes\n", c->opts->extract_dir, m->pkgs[i].id,
-				(unsigned long long)st.files, (unsigned long long)st.bytes);
+	if ((rc = ib_outdir_open(c->opts->extract_dir, &dir)) == 0) {
+		extract_opts(c, &eo);
+		rc = ib_extract_layout(&c->bundle, dir, chosen, n, &eo, extracted, &shown);
+		ib_outdir_close(dir);
 	}
-	ib_outdir_close(dir);
+	if (rc && created)
+		(void)plat_rmtree(c->opts->extract_dir);
 	return rc;
 }
 
@@ -266,6 +289,11 @@ int stub_install(struct stub_ctx *c)
 	if ((rc = detect_and_select(c)))
 		return rc;
 	p = c->sel.pkg;
+	/* Said up front, as what it is: not an installer failure (14) after a half-done run. A
+	 * simulated machine (--sysroot) keeps its record below DIR and needs no privileges. */
+	if (!(o->sysroot && *o->sysroot) && !plat_privileged())
+		return ib_fail(IB_E_USAGE, "installing drivers needs %s (--detect, --list, --verify and --extract "
+			       "do not)", STUB_TARGET == IB_TARGET_WINDOWS_X86_64 ? "an elevated administrator" : "root");
 	if ((rc = stub_guard_begin(c)))
 		return rc;
 	if (c->already_installed)

@@ -92,6 +92,8 @@ int plat_tmpdir(const char *base, char *path, size_t size);
 int plat_rmtree(const char *path);
 int plat_mkdir(const char *path); /* 0 or -1 with errno, like mkdir(path, 0755) */
 int plat_isatty_stderr(void);
+/* Whether this process may install drivers: root on Linux, an elevated administrator on Windows. */
+int plat_privileged(void);
 
 struct run_result {
 	int exited;       /* 1 when the installer ran to completion */

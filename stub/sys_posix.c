@@ -98,18 +98,21 @@ int plat_rmtree(const char *path)
 {
 	struct ib_outdir *d;
 	char parent[IB_PATH_MAX], *slash;
+	const char *leaf = path;
 	int rc;
 
 	if (ib_snprintf(parent, sizeof(parent), "%s", path))
 		return -ENAMETOOLONG;
 	slash = strrchr(parent, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	rc = ib_outdir_open(parent[0] ? parent : "/", &d);
+	if (slash) {
+		*slash = '\0';
+		leaf = slash + 1;
+	}
+	/* A bare name ("layout", from --extract layout) is in the working directory. */
+	rc = ib_outdir_open(!slash ? "." : parent[0] ? parent : "/", &d);
 	if (rc)
 		return rc;
-	rc = ib_outdir_remove_tree(d, slash + 1);
+	rc = ib_outdir_remove_tree(d, leaf);
 	ib_outdir_close(d);
 	return rc;
 }
@@ -122,4 +125,9 @@ int plat_mkdir(const char *path)
 int plat_isatty_stderr(void)
 {
 	return isatty(2);
+}
+
+int plat_privileged(void)
+{
+	return geteuid() == 0;
 }

@@ -360,13 +360,19 @@ int plat_rmtree(const char *path)
 	fwd = strrchr(parent, '/');
 	if (fwd && (!sep || fwd > sep))
 		sep = fwd;
-	if (!sep || !sep[1])
+	if (!sep) {
+		/* A bare name ("layout", from --extract layout) is in the working directory. */
+		memcpy(parent, ".", 2);
+		leaf = path;
+	} else if (!sep[1]) {
 		return -EINVAL;
-	leaf = path + (sep - parent) + 1;
+	} else {
+		leaf = path + (sep - parent) + 1;
+	}
 	/* "C:" alone would name the current directory of drive C, not its root. */
-	if (sep == parent + 2 && parent[1] == ':')
+	if (sep && sep == parent + 2 && parent[1] == ':')
 		sep[1] = '\0';
-	else
+	else if (sep)
 		*sep = '\0';
 	rc = ib_outdir_open(parent, &d);
 	if (rc)
@@ -389,6 +395,21 @@ int plat_mkdir(const char *path)
 	}
 	free(w);
 	return 0;
+}
+
+int plat_privileged(void)
+{
+	SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
+	PSID admins = NULL;
+	BOOL member = FALSE;
+
+	if (!AllocateAndInitializeSid(&nt, 2, SECURITY_BUILTIN_DOMAIN_RID, DOMAIN_ALIAS_RID_ADMINS, 0, 0, 0, 0, 0, 0,
+				      &admins))
+		return 1; /* cannot tell: let the install itself report what it cannot do */
+	if (!CheckTokenMembership(NULL, admins, &member))
+		member = TRUE;
+	FreeSid(admins);
+	return member != FALSE;
 }
 
 int plat_isatty_stderr(void)

@@ -451,8 +451,8 @@ PY
 
 @test "packages with empty files and empty directories round-trip" {
 	new_spec
-	spec_pkg e ubuntu-22.04 cx6 source=pkgs/e command='["./f"]'
-	spec_pkg one ubuntu-22.04 cx5 source=pkgs/single command='["./f"]'
+	spec_pkg e ubuntu-22.04 cx6 source=pkgs/e command='["./empty"]'
+	spec_pkg one ubuntu-22.04 cx5 source=pkgs/single command='["./single"]'
 	write_spec spec.json
 	mkdir -p pkgs/e/sub/deeper
 	: >pkgs/e/empty

@@ -96,9 +96,9 @@ debs() {
 		ibpack --version
 		ibpack keygen -o k >/dev/null
 		ibpack build spec.json -k k.key -o b.run -q
-		ibpack verify b.run -p k.pub
+		ibpack verify b.run --trust k.pub
 		ibpack build win.json -k k.key -o w.exe -q
-		ibpack verify w.exe -p k.pub
+		ibpack verify w.exe --trust k.pub
 		./b.run --version
 		./b.run --nic cx6 --log-file /root/w/install.log
 		cat /root/w/installed'

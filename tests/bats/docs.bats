@@ -72,7 +72,7 @@ files_fixture() {
 	[[ $(echo $output) == "spec.json sub" ]]
 	run bash_complete _ibpack ibpack build spec.json -k ''
 	[[ $(echo $output) == "ca.pem release.key sub" ]] # PEM keys too; never .pub
-	run bash_complete _ibpack ibpack verify rdma.run -p ''
+	run bash_complete _ibpack ibpack verify rdma.run --trust ''
 	[[ $(echo $output) == "ca.pem release.pub sub" ]]
 	run bash_complete _ibpack ibpack verify ''
 	[[ $(echo $output) == "b.run sub w.exe" ]]
@@ -103,7 +103,7 @@ files_fixture() {
 	assert_status 0
 	assert_output "_ibpack" "*.run"
 	run timeout 120 zsh -f "$REPO/tests/docs/zcomplete.zsh" "$REPO/completion" \
-		'ibpack verify -p ' 'ibpack build spec.json -k ' 'ibpack plan x.json --os windows-server-201' './b.run --nic cx5'
+		'ibpack verify --trust ' 'ibpack build spec.json -k ' 'ibpack plan x.json --os windows-server-201' './b.run --nic cx5'
 	assert_status 0
 	py - "$output" <<'PY'
 import sys
@@ -116,7 +116,7 @@ for ln in sys.argv[1].splitlines():
 def want(line, *names):
     missing = [n for n in names if n not in got.get(line, set())]
     assert not missing, "%r: missing %s in %s" % (line, missing, sorted(got.get(line, set())))
-want("ibpack verify -p ", "release.pub", "ca.pem")
+want("ibpack verify --trust ", "release.pub", "ca.pem")
 want("ibpack build spec.json -k ", "release.key")
 want("ibpack plan x.json --os windows-server-201", "windows-server-2012", "windows-server-2019")
 want("./b.run --nic cx5", "cx5", "cx5ex")

@@ -170,7 +170,7 @@ PY
 	assert_status 0
 	run "$IBPACK" extension b.run -o no/such/dir/h.zip --publisher Test --type InfiniBand --version 1.0.0
 	assert_status 3
-	assert_output "cannot create a file next to 'no/such/dir/h.zip'"
+	assert_output "cannot write 'no/such/dir/h.zip': directory 'no/such/dir'"
 	py -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).testzip()' h.zip
 }
 

@@ -119,7 +119,7 @@ load helpers
 	run "$IBPACK" extract b.run -o layout
 	assert_status 2
 	assert_output "package 'big'" "chunk 1"
-	[[ -d layout && ! -e layout/big ]]
+	[[ ! -e layout ]] # created by this run, so removed with the partial package
 }
 
 @test "extract of all packages stops at the tampered one" {

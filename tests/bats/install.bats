@@ -129,13 +129,15 @@ wait_gone() {
 
 @test "install: an installer that cannot be executed exits 14" {
 	new_spec
-	spec_pkg bad ubuntu-22.04 cx6 command='["./no-such-installer.sh"]'
+	spec_pkg bad ubuntu-22.04 cx6 command='["./not-executable.sh"]'
 	write_spec spec.json
+	printf '#!/bin/sh\nexit 0\n' >pkgs/bad/not-executable.sh
+	chmod 644 pkgs/bad/not-executable.sh
 	build_bundle
 	sysroot root cx6-vf
 	run stub ./b.run --sysroot root
 	assert_status 14
-	assert_output "no-such-installer.sh"
+	assert_output "not-executable.sh"
 	dir_empty tmp
 }
 

@@ -107,7 +107,7 @@ doc["name"] = "linux-plus"
 for p, nic in (("ofed-cx7-test", "cx7"), ("nd-test", "nd")):
     doc["packages"].append({"id": p, "name": p, "version": "1", "source": "vendor/" + p,
                             "match": {"os": ["ubuntu-20.04"], "nic": [nic]},
-                            "install": {"command": ["./x"]}})
+                            "install": {"command": ["./" + p]}})
     open("%s/vendor/%s" % (d, p), "w").write("stand-in\n")
 json.dump(doc, open(d + "/plus.json", "w"))
 PY

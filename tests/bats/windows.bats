@@ -302,6 +302,26 @@ PY
 	rm -rf "$WINEPREFIX/drive_c/ibpack-out"
 }
 
+@test "windows stub: UTF-8 file names extract identically; an existing package folder is refused up front" {
+	machine server:10.0:17763
+	mkdir -p "u/日本語"
+	cp "$FILE_DIR/pkg/installer.exe" u/
+	printf 'cv\n' >"u/résumé.txt"
+	printf 'data\n' >"u/日本語/データ ✓.txt"
+	std_spec | sed 's/"source": "pkg"/"source": "u"/g' >spec.json
+	LC_ALL=C "$IBPACK" build spec.json -k "$FILE_DIR/k.key" -o u.exe -q
+	wrun u.exe --extract 'C:\ibpack-utf8' --package nd
+	assert_status 0
+	diff -r u "$WINEPREFIX/drive_c/ibpack-utf8/nd"
+	# All or nothing: with nd/ already there, nothing else is written and nd/ is untouched.
+	rm -rf "$WINEPREFIX/drive_c/ibpack-utf8/nd/日本語"
+	wrun u.exe --extract 'C:\ibpack-utf8'
+	[[ $status -ne 0 ]]
+	assert_contains "$stderr" "'nd' already exists in the output directory"
+	[[ $(ls -A "$WINEPREFIX/drive_c/ibpack-utf8") == nd && ! -e "$WINEPREFIX/drive_c/ibpack-utf8/nd/日本語" ]]
+	rm -rf "$WINEPREFIX/drive_c/ibpack-utf8"
+}
+
 @test "windows stub: a file whose bytes differ from its signed sha256 is refused at extraction" {
 	# the manifest re-signed with a wrong file hash: signature and chunks still check
 	python3 "$BATS_TEST_DIRNAME/resign.py" "$FILE_DIR/std.exe" bad.exe "$FILE_DIR/k" \

@@ -26,8 +26,9 @@ ZCOMPLETE = os.path.join(REPO, "tests", "docs", "zcomplete.zsh")
 LONGOPT = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 # Options a command's help mentions that belong to another program or command (extension's help
 # shows how the handler runs the bundle, BUNDLE --extension COMMAND; sbom's names verify --sbom;
-# report reads the output of BUNDLE --json).
-MENTIONED = {"extension": {"--extension"}, "sbom": {"--sbom"}, "report": {"--json"}}
+# report reads the output of BUNDLE --json; check names build's --allow-unknown-tokens).
+MENTIONED = {"extension": {"--extension"}, "sbom": {"--sbom"}, "report": {"--json"},
+             "check": {"--allow-unknown-tokens"}}
 
 
 def run(*argv):
@@ -85,6 +86,8 @@ def main():
             gaps.append("completion/ibpack.bash: 'ibpack <TAB>' does not offer %s (_ibpack_commands)" % cmd)
         if cmd not in zsh_got.get("ibpack ", set()):
             gaps.append("completion/_ibpack: 'ibpack <TAB>' does not offer %s (cmds)" % cmd)
+        if cmd == "help":  # `ibpack help [COMMAND]` takes no options
+            continue
         opts = sorted(set(LONGOPT.findall(run(ibpack, cmd, "--help"))) - {"--help"} - MENTIONED.get(cmd, set()))
         bash_opts = bash_complete("_ibpack", "ibpack", cmd, "--")
         for o in opts:

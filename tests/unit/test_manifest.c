@@ -497,7 +497,13 @@ static const struct mcase cases[] = {
 	SOK("valid spec", NULL, NULL),
 	SOK("spec: chunk_size 64 KiB", "chunk_size", "65536"),
 	SOK("spec: top-level compression", "compression", Q("gzip")),
-	SOK("spec: manifest-only fields are ignored", "packages[0].blob", "{}"),
+	SBAD("spec: a manifest-only field is an unknown key", "packages[0].blob: unknown key", "packages[0].blob", "{}"),
+	SBAD("spec: a misspelt key gets a suggestion", "packages[0].priorty: unknown key (did you mean \"priority\"?)",
+	     "packages[0].priorty", "1"),
+	SBAD("spec: unknown top-level key", "compresion: unknown key (did you mean \"compression\"?)", "compresion", Q("zstd")),
+	SBAD("spec: unknown install key", "packages[0].install.timout: unknown key (did you mean \"timeout\"?)",
+	     "packages[0].install.timout", "5"),
+	SBAD("spec: unknown match key, no close word", "packages[0].match.cpu: unknown key", "packages[0].match.cpu", Q("x86")),
 	SOK("spec: sha256 uppercase", "packages[1].sha256", Q("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")),
 	SBAD("spec: missing name", "name: missing", "name", DEL),
 	SBAD("spec: missing sequence", "sequence: missing", "sequence", DEL),
@@ -964,7 +970,9 @@ static void test_spec_error_text(void **state)
 	assert_int_equal(ib_spec_parse(t2, strlen(t2), &m), IB_E_SPEC);
 	assert_string_equal(ib_errmsg(IB_E_SPEC), "packages[0].install.timeout: must be at least 1 second");
 	assert_int_equal(ib_spec_parse("{\"name\": ", 9, &m), IB_E_SPEC);
-	assert_non_null(strstr(ib_errmsg(IB_E_SPEC), "not valid JSON: syntax error (near byte"));
+	assert_string_equal(ib_errmsg(IB_E_SPEC), "line 1, column 9: not valid JSON: syntax error");
+	assert_int_equal(ib_spec_parse("{\n  \"name\": \"x\",\n  \"é\": ]", 26, &m), IB_E_SPEC);
+	assert_string_equal(ib_errmsg(IB_E_SPEC), "line 3, column 8: not valid JSON: syntax error");
 	cJSON_free(t1);
 	cJSON_free(t2);
 }
@@ -974,7 +982,7 @@ static void test_spec_vs_manifest(void **state)
 {
 	(void)state;
 	assert_int_equal(parse_src(manifest_src, 0, 0, 1), IB_E_SPEC);
-	assert_non_null(strstr(ib_errmsg(IB_E_SPEC), "packages[0].source: missing"));
+	assert_non_null(strstr(ib_errmsg(IB_E_SPEC), "format: unknown key"));
 	assert_int_equal(parse_src(spec_src, P_START, P_END, 0), IB_E_FORMAT);
 }
 
