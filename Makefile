@@ -43,9 +43,13 @@ BASE_SRC := base/err.c base/util.c base/fs.c base/text.c
 BASE_POSIX := base/fileio_posix.c base/fs_posix.c
 BASE_WIN := base/fileio_win.c base/fs_win.c
 VERIFY_SRC := signing/verify.c signing/cms.c
+# --version: the crypto library's version (both ibpack and the stubs)
+VERIFY_SRC += signing/version.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
 FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c format/blob_ahead.c \
 	format/bundle.c format/extract.c format/pathcheck.c format/layout.c format/spec_keys.c
+# --version: the linked libraries' versions (both ibpack and the stubs)
+FORMAT_SRC += format/version.c
 # Windows install forms of the install object: verbatim command lines and MSI packages
 FORMAT_SRC += format/install.c format/wincmd.c
 FORMAT_POSIX := format/outdir_posix.c format/blob_ahead_posix.c format/truststore_posix.c
@@ -61,6 +65,8 @@ BUILDER_SRC := $(filter-out $(BUILDER_MAIN),$(wildcard builder/*.c))
 # The stub: common logic, then one file per platform for each concern.
 STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c stub/trust_area.c stub/extension_doc.c \
 	stub/guard.c stub/state.c stub/extension.c stub/root.c stub/stage.c stub/rerun.c stub/instenv.c
+# BUNDLE --version: the bundle, the stub and its libraries
+STUB_COMMON += stub/version.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
 	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/root_kernel.c stub/tmpdir_posix.c \
 	stub/hostinstall_posix.c
@@ -247,11 +253,53 @@ format-check:
 clean:
 	rm -rf $(BUILD)/bin $(BUILD)/lib $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/asan
 
+# ---- make install / uninstall (DESTDIR, PREFIX); make deb: Debian packages in $(BUILD)/deb ----
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+STUBDIR ?= $(PREFIX)/lib/ibpack
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/ibpack
+# the stubs' library licenses (Debian: the ibpack-stubs package's doc dir)
+STUB_LICENSEDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/doc/ibpack-stubs/licenses,$(DOCDIR)/stub-licenses)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# zsh reads vendor-completions on Debian for /usr, site-functions elsewhere
+ZSHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+MAN1 := man/ibpack.1 man/ibpack-bundle.1
+MAN5 := man/ibpack-spec.5 man/ibpack-format.5
+DOCS := README.md $(wildcard docs/*.md)
+EXAMPLES := bundles/README.md $(wildcard bundles/*.json) bundles/matrix-expected.tsv
+EXAMPLES_RDMA := bundles/debian-rdma-core/packages bundles/debian-rdma-core/install.sh
+
+.PHONY: uninstall deb
 install: all
-	install -D -m 0755 $(IBPACK) $(DESTDIR)$(PREFIX)/bin/ibpack
-	install -D -m 0755 $(STUB_LINUX_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-linux-x86_64
-	if [ -f $(STUB_WIN_BIN) ]; then install -D -m 0644 $(STUB_WIN_BIN) $(DESTDIR)$(PREFIX)/lib/ibpack/stub-windows-x86_64.exe; fi
+	install -D -m 0755 $(IBPACK) $(DESTDIR)$(BINDIR)/ibpack
+	install -D -m 0755 $(STUB_LINUX_BIN) $(DESTDIR)$(STUBDIR)/stub-linux-x86_64
+	if [ -f $(STUB_WIN_BIN) ]; then install -D -m 0644 $(STUB_WIN_BIN) $(DESTDIR)$(STUBDIR)/stub-windows-x86_64.exe; fi
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) \
+		$(DESTDIR)$(DOCDIR)/examples/debian-rdma-core
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 completion/ibpack.bash $(DESTDIR)$(BASHCOMPDIR)/ibpack
+	install -m 0644 completion/_ibpack $(DESTDIR)$(ZSHCOMPDIR)/_ibpack
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 bundles/debian-rdma-core/packages $(DESTDIR)$(DOCDIR)/examples/debian-rdma-core/
+	install -m 0755 bundles/debian-rdma-core/install.sh $(DESTDIR)$(DOCDIR)/examples/debian-rdma-core/
+	for d in build/deps/linux-x86_64/share/licenses/*/; do [ -d "$$d" ] || continue; \
+		install -d $(DESTDIR)$(STUB_LICENSEDIR)/$$(basename $$d) && \
+		install -m 0644 $$d* $(DESTDIR)$(STUB_LICENSEDIR)/$$(basename $$d)/ || exit 1; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ibpack $(DESTDIR)$(STUBDIR)/stub-linux-x86_64 $(DESTDIR)$(STUBDIR)/stub-windows-x86_64.exe \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+		$(DESTDIR)$(BASHCOMPDIR)/ibpack $(DESTDIR)$(ZSHCOMPDIR)/_ibpack
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(STUB_LICENSEDIR)
+	-rmdir $(DESTDIR)$(STUBDIR) 2>/dev/null
+
+# dpkg-buildpackage -b -us -uc on a copy of the tree (debian/changelog written from VERSION),
+# reusing build/deps; the .deb files land in $(BUILD)/deb, checked by lintian when installed.
+deb:
+	bash scripts/make-deb.sh $(BUILD)/deb
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -41,6 +41,12 @@ int cmd_sbom(int argc, char **argv);             /* cmd_sbom.c: CycloneDX bill o
 int cmd_report(int argc, char **argv);           /* cmd_report.c: the fleet at a glance */
 int cmd_install(int argc, char **argv);          /* cmd_install.c: install from a bundle read as data */
 
+/* The stub for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack, /usr/local/lib/ibpack,
+ * /usr/lib/ibpack (stubpath.c). */
+int cli_find_stub(int target, char *out, size_t size);
+/* ibpack --version: its version, its libraries' and the stubs it would use. */
+int cli_version(void);
+
 /* Prints "ibpack: error: <detail>" and returns the exit code for rc. */
 int cli_fail(int rc);
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -61,9 +67,6 @@ int cli_is_bundle(const char *path);
  * vouches for), explaining signer and trusted key ids on failure. */
 int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bundle *b);
 
-/* The stub ibpack ships for a target: $IBPACK_STUB_DIR, ../lib/ibpack next to ibpack,
- * /usr/local/lib/ibpack, /usr/lib/ibpack. */
-int cli_find_stub(int target, char *out, size_t size);
 /* cli_open_bundle with these -p keys and --trust-ca CAs as the anchors (none: the host trust
  * store), and a threshold (0: the embedded one). */
 int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,

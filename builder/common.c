@@ -162,34 +162,6 @@ int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t n
 	return open_anchored(path, &a, threshold, b);
 }
 
-int cli_find_stub(int target, char *out, size_t size)
-{
-	const char *name = target == IB_TARGET_WINDOWS_X86_64 ? "stub-windows-x86_64.exe" : "stub-linux-x86_64";
-	const char *env = getenv("IBPACK_STUB_DIR");
-	char self[IB_PATH_MAX], *slash;
-	ssize_t n;
-
-	if (env && *env && !ib_snprintf(out, size, "%s/%s", env, name) && access(out, R_OK) == 0)
-		return 0;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			/* build/bin/ibpack -> build/lib/ibpack; /usr/bin/ibpack -> /usr/lib/ibpack */
-			if (!ib_snprintf(out, size, "%s/../lib/ibpack/%s", self, name) && access(out, R_OK) == 0)
-				return 0;
-		}
-	}
-	for (const char *const *d = (const char *const[]){ "/usr/local/lib/ibpack", "/usr/lib/ibpack", NULL }; *d; d++)
-		if (!ib_snprintf(out, size, "%s/%s", *d, name) && access(out, R_OK) == 0)
-			return 0;
-	return ib_fail(IB_E_NOTFOUND, "no stub for %s found (looked in $IBPACK_STUB_DIR, next to ibpack "
-		       "in ../lib/ibpack, /usr/local/lib/ibpack, /usr/lib/ibpack); build it with 'make' or pass --stub",
-		       ib_target_name(target));
-}
-
 void cli_print_json(cJSON *doc)
 {
 	char *text = doc ? cJSON_Print(doc) : NULL;

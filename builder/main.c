@@ -9,10 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef IBPACK_VERSION
-#define IBPACK_VERSION "0.0.0-dev"
-#endif
-
 static const char usage[] =
 	"usage: ibpack COMMAND [OPTIONS]\n"
 	"\n"
@@ -121,10 +117,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))
 		return help(argc, argv);
 	if (!strcmp(argv[1], "--version")) {
-		printf("ibpack %s\n", IBPACK_VERSION);
+		rc = cli_version();
+		/* --verbose: also the Debian packages of the libraries this ibpack is linked with */
 		if (argc > 2 && !strcmp(argv[2], "--verbose"))
 			fputs("linked with:\n" IB_DEP_VERSIONS, stdout);
-		return CLI_OK;
+		return rc;
 	}
 	if (!(c = find(argv[1])))
 		return cli_usage("unknown command '%s'", argv[1]);

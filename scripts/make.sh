@@ -8,6 +8,7 @@ target=${1:-all}
 shift || true
 case $target in
 test | test-asan | test-valgrind) bash scripts/setup.sh test ;;
+deb) bash scripts/setup.sh deb ;;
 *) bash scripts/setup.sh build ;;
 esac
 jobs=$(nproc 2>/dev/null || echo 2)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages ibpack needs: "build" for make and the bundles, "test" for
-# the test suite too; "bench" and "fuzz" for make bench and make fuzz. Installs only what is missing; a no-op on a prepared machine.
+# the test suite too; "bench" and "fuzz" for make bench and make fuzz; "deb" for make deb. Installs only what is missing; a no-op on a prepared machine.
 set -euo pipefail
 
 what=${1:-build}
@@ -35,12 +35,19 @@ test_pkgs+=(ansible python3-jsonschema chromium pdsh clustershell)
 # MSI at test time for Wine's msiexec
 test_pkgs+=(wixl)
 
+# make deb: the Debian packaging tools (the package build itself also needs the build packages)
+deb_pkgs=(debhelper lintian)
+# man pages and shell completion (tests/bats/docs.bats lints the pages and drives both completions),
+# and the .deb end-to-end test (tests/bats/deb.bats) builds the packages
+test_pkgs+=(mandoc groff-base man-db bash-completion zsh "${deb_pkgs[@]}")
+
 case $what in
 build) pkgs=("${build_pkgs[@]}") ;;
 test) pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
 bench) pkgs=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+deb) pkgs=("${build_pkgs[@]}" "${deb_pkgs[@]}" gcc-mingw-w64-x86-64) ;;
 fuzz) pkgs=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-*) echo "usage: $0 build|test|bench|fuzz" >&2; exit 1 ;;
+*) echo "usage: $0 build|test|bench|fuzz|deb" >&2; exit 1 ;;
 esac
 
 missing=()

@@ -25,6 +25,9 @@ int ib_alg_from_name(const char *name); /* tag, or IB_E_USAGE */
  * keeps OpenSSL from reading configuration files (the stub loads nothing from disk). */
 int ib_crypto_init(void);
 
+/* "OpenSSL 3.0.x ...": the crypto library linked in, for --version. */
+const char *ib_crypto_version(void);
+
 void ib_sha256(const void *data, size_t len, uint8_t out[IB_SHA256_LEN]);
 
 struct ib_sha256_ctx;

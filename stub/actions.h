@@ -54,6 +54,8 @@ int stub_list(struct stub_ctx *c);
 int stub_verify(struct stub_ctx *c);
 int stub_extract(struct stub_ctx *c);
 int stub_install(struct stub_ctx *c);
+/* --version: the bundle's name, version, sequence and target, then stub and libraries. */
+int stub_version(struct stub_ctx *c);
 /* ---- Windows install forms and kept sources: stub/install_win.c (stub/install_posix.c) ---- */
 /* Runs a package's command_line or msi form in pkgdir. */
 int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout);

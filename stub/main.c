@@ -16,10 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef IBPACK_VERSION
-#define IBPACK_VERSION "0.0.0-dev"
-#endif
-
 static const char help[] =
 	"usage: BUNDLE [options]\n"
 	"With no option: detect the InfiniBand NIC and the OS, verify, extract the matching package\n"
@@ -266,13 +262,14 @@ int stub_main(int argc, char **argv)
 		printf("%s\n", stub_buildinfo_json());
 		return 0;
 	}
-	if (o.version) {
+	if (o.version && o.verbose) { /* the built-in libraries, with their Debian revisions */
 		printf("ibpack stub %s (%s)\n", IBPACK_VERSION, ib_target_name(STUB_TARGET));
-		if (o.verbose)
-			fputs("built with:\n" IB_DEP_VERSIONS, stdout);
+		fputs("built with:\n" IB_DEP_VERSIONS, stdout);
 		return 0;
 	}
 	plat_signals(&ctx.cancel);
+	if (o.version) /* stub/version.c */
+		return stub_version(&ctx);
 	if (o.extension) /* the Azure VM extension handler protocol: stub/extension.c */
 		return stub_extension(&ctx, o.extension);
 	rc = ib_crypto_init();

@@ -10,7 +10,6 @@
 load helpers
 
 GOLDEN=$REPO/tests/golden
-CACHE=$REPO/build/cache
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver64
 WSTUB=$IBPACK_BUILD/lib/ibpack/stub-windows-x86_64.exe
@@ -415,19 +414,6 @@ PY
 }
 
 # ---- the real end-to-end: Debian 12 minbase, no network ----------------------------------------------
-
-# minbase DIR: a fresh copy of the cached `debootstrap --variant=minbase bookworm` root.
-minbase() {
-	local tarball rc=0
-	tarball=$(bash "$GOLDEN/mkroot.sh" "$CACHE" 2>"$WORK/mkroot.err") || rc=$?
-	if ((rc == 77)); then
-		skip "no minimal Debian 12 root: $(tail -1 "$WORK/mkroot.err")"
-	fi
-	((rc == 0)) || { cat "$WORK/mkroot.err"; return 1; }
-	mkdir -p "$1"
-	tar --numeric-owner -C "$1" -xpf "$tarball"
-	R=$(realpath "$1")
-}
 
 # rdma_bundle: RDMA, the shipped bundles/debian-rdma-core.json built once per file (what make
 # bundle builds, signed with a test key), from the packages scripts/fetch-debs.sh fetched.

@@ -303,6 +303,23 @@ std_cache() {
 # sysroot DIR ARGS...: a detection fixture tree (see tests/fixtures/mksysroot.sh).
 sysroot() { sh "$MKSYSROOT" "$@"; }
 
+# ---- a minimal Debian 12 root ----------------------------------------------------------------------
+
+# minbase DIR: a fresh copy of the cached `debootstrap --variant=minbase bookworm` root (made once
+# under build/cache by tests/golden/mkroot.sh; the test skips when no mirror can be reached).
+# Sets R to DIR's absolute path.
+minbase() {
+	local tarball rc=0
+	tarball=$(bash "$REPO/tests/golden/mkroot.sh" "$REPO/build/cache" 2>"$WORK/mkroot.err") || rc=$?
+	if ((rc == 77)); then
+		skip "no minimal Debian 12 root: $(tail -1 "$WORK/mkroot.err")"
+	fi
+	((rc == 0)) || { cat "$WORK/mkroot.err"; return 1; }
+	mkdir -p "$1"
+	tar --numeric-owner -C "$1" -xpf "$tarball"
+	R=$(realpath "$1")
+}
+
 # ---- bundle surgery -----------------------------------------------------------------------------
 
 # regions BUNDLE: prints shell assignments describing the bundle, from its footer (parsed here,
