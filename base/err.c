@@ -103,9 +103,7 @@ int ib_err_is_invalid_bundle(int code)
 	case IB_E_INTEGRITY:
 	case IB_E_SIGNATURE:
 	case IB_E_UNTRUSTED:
-	case IB_E_MISMATCH:
-		return 1;
-	default:
-		return 0;
+	case IB_E_MISMATCH: return 1;
+	default: return 0;
 	}
 }

@@ -15,27 +15,27 @@
 /* Project codes sit below -1000 so they never collide with -errno values. */
 enum ib_error {
 	IB_OK = 0,
-	IB_E_USAGE = -1001,       /* bad arguments */
-	IB_E_FORMAT = -1002,      /* malformed bundle structure (footer, block, manifest) */
-	IB_E_TRUNCATED = -1003,   /* file shorter than its structures claim */
-	IB_E_INTEGRITY = -1004,   /* a hash does not match the signed manifest */
-	IB_E_SIGNATURE = -1005,   /* a signature does not verify */
-	IB_E_UNTRUSTED = -1006,   /* no valid signature from a trusted key */
-	IB_E_SPEC = -1007,        /* invalid bundle spec */
-	IB_E_UNSAFE = -1008,      /* hostile archive entry (path, link, device, setuid) */
-	IB_E_LIMIT = -1009,       /* more files or bytes than declared */
-	IB_E_ARCHIVE = -1010,     /* the archive library failed */
-	IB_E_CRYPTO = -1011,      /* the crypto library failed */
-	IB_E_KEY = -1012,         /* unusable or unsupported key */
-	IB_E_NOTFOUND = -1013,    /* named thing does not exist */
-	IB_E_NODEVICE = -1014,    /* no InfiniBand device detected */
-	IB_E_UNSUPPORTED_OS = -1015, /* no package for this OS */
-	IB_E_INSTALLER = -1016,   /* installer exited with a failure code */
-	IB_E_TIMEOUT = -1017,     /* installer ran past its timeout */
-	IB_E_INTERRUPTED = -1018, /* SIGINT/SIGTERM received */
-	IB_E_ROLLBACK = -1019,    /* bundle older than the installed one */
-	IB_E_LOCKED = -1020,      /* another ibpack run holds the lock */
-	IB_E_MISMATCH = -1021,    /* target or stub does not fit */
+	IB_E_USAGE = -1001,              /* bad arguments */
+	IB_E_FORMAT = -1002,             /* malformed bundle structure (footer, block, manifest) */
+	IB_E_TRUNCATED = -1003,          /* file shorter than its structures claim */
+	IB_E_INTEGRITY = -1004,          /* a hash does not match the signed manifest */
+	IB_E_SIGNATURE = -1005,          /* a signature does not verify */
+	IB_E_UNTRUSTED = -1006,          /* no valid signature from a trusted key */
+	IB_E_SPEC = -1007,               /* invalid bundle spec */
+	IB_E_UNSAFE = -1008,             /* hostile archive entry (path, link, device, setuid) */
+	IB_E_LIMIT = -1009,              /* more files or bytes than declared */
+	IB_E_ARCHIVE = -1010,            /* the archive library failed */
+	IB_E_CRYPTO = -1011,             /* the crypto library failed */
+	IB_E_KEY = -1012,                /* unusable or unsupported key */
+	IB_E_NOTFOUND = -1013,           /* named thing does not exist */
+	IB_E_NODEVICE = -1014,           /* no InfiniBand device detected */
+	IB_E_UNSUPPORTED_OS = -1015,     /* no package for this OS */
+	IB_E_INSTALLER = -1016,          /* installer exited with a failure code */
+	IB_E_TIMEOUT = -1017,            /* installer ran past its timeout */
+	IB_E_INTERRUPTED = -1018,        /* SIGINT/SIGTERM received */
+	IB_E_ROLLBACK = -1019,           /* bundle older than the installed one */
+	IB_E_LOCKED = -1020,             /* another ibpack run holds the lock */
+	IB_E_MISMATCH = -1021,           /* target or stub does not fit */
 	IB_E_UNSUPPORTED_KERNEL = -1022, /* packages for this OS and NIC, none for this kernel */
 };
 

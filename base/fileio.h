@@ -8,8 +8,8 @@
 #include "fs.h"
 
 struct ib_file {
-	int fd;        /* POSIX descriptor, -1 when closed */
-	void *handle;  /* Windows HANDLE */
+	int fd;       /* POSIX descriptor, -1 when closed */
+	void *handle; /* Windows HANDLE */
 	uint64_t size;
 	char path[IB_PATH_MAX];
 };

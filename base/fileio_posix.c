@@ -53,7 +53,7 @@ int ib_file_open_self(struct ib_file *f)
 		if (self_hint && strchr(self_hint, '/'))
 			return open_at(self_hint, self_hint, f);
 		return ib_fail(-ENOENT, "cannot find the running executable: /proc is not mounted and "
-			       "argv[0] is not a path");
+					"argv[0] is not a path");
 	}
 	self[n] = '\0';
 	/* Open through /proc so a rename or replacement of the path cannot swap the file. */

@@ -11,13 +11,13 @@
 #define IB_PATH_MAX 4096
 
 #ifdef _WIN32
-#define IB_PATH_SEP '\\'
+#define IB_PATH_SEP     '\\'
 #define IB_PATH_SEP_STR "\\"
-#define IB_NEWLINE "\r\n"
+#define IB_NEWLINE      "\r\n"
 #else
-#define IB_PATH_SEP '/'
+#define IB_PATH_SEP     '/'
 #define IB_PATH_SEP_STR "/"
-#define IB_NEWLINE "\n"
+#define IB_NEWLINE      "\n"
 #endif
 
 /* Writes all len bytes to fd, retrying short writes and EINTR. A write() that returns 0 is an

@@ -323,7 +323,7 @@ int ib_rmtree_at(int parent, const char *name)
 			cap = cap ? cap * 2 : 16;
 		}
 		if (depth == 0) {
-			stack[0] = (struct rm_level){ st.st_dev, st.st_ino, NULL };
+			stack[0] = (struct rm_level){st.st_dev, st.st_ino, NULL};
 			depth = 1;
 		}
 		rc = clear_files(cur, &sub, &sst);
@@ -340,7 +340,7 @@ int ib_rmtree_at(int parent, const char *name)
 			}
 			close(cur);
 			cur = child;
-			stack[depth++] = (struct rm_level){ sst.st_dev, sst.st_ino, sub };
+			stack[depth++] = (struct rm_level){sst.st_dev, sst.st_ino, sub};
 			if ((rc = same_dir(cur, &stack[depth - 1])))
 				break;
 			continue;

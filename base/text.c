@@ -29,8 +29,7 @@ size_t ib_utf8_seq(const unsigned char *p, size_t n)
 			return 0;
 		cp = cp << 6 | (p[i] & 0x3f);
 	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return len;
 }
@@ -46,8 +45,7 @@ int ib_json_text_check(const unsigned char *p, size_t n, size_t *where)
 		if (!len)
 			return ib_fail(IB_E_FORMAT, "invalid UTF-8 at byte %zu", i);
 		if (len == 1 && in_string && p[i] < 0x20)
-			return ib_fail(IB_E_FORMAT, "raw control character 0x%02x in a string at byte %zu",
-				       p[i], i);
+			return ib_fail(IB_E_FORMAT, "raw control character 0x%02x in a string at byte %zu", p[i], i);
 		if (len == 1 && p[i] == '"') {
 			in_string = !in_string;
 		} else if (len == 1 && in_string && p[i] == '\\' && i + 1 < n) {

@@ -169,7 +169,7 @@ int ib_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 void ib_human_size(uint64_t n, char *buf, size_t size)
 {
-	static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	double v = (double)n;
 	int u = 0;
 

@@ -28,8 +28,10 @@ int cli_anchor_option(struct cli_anchors *a, int c, const char *arg)
 		size_t n = strlen(arg);
 
 		if (n < KEY_ID_MIN_HEX || n > 2 * IB_KEYID_LEN || strspn(arg, "0123456789abcdefABCDEF") != n)
-			return ib_fail(IB_E_USAGE, "--key-id '%s': give the key id (%d hex digits) or a prefix "
-				       "of at least %d", arg, 2 * IB_KEYID_LEN, KEY_ID_MIN_HEX);
+			return ib_fail(IB_E_USAGE,
+				       "--key-id '%s': give the key id (%d hex digits) or a prefix "
+				       "of at least %d",
+				       arg, 2 * IB_KEYID_LEN, KEY_ID_MIN_HEX);
 		if (a->nkey_ids == IB_ARRAY_LEN(a->key_ids))
 			return ib_fail(IB_E_USAGE, "at most %zu --key-id", IB_ARRAY_LEN(a->key_ids));
 		a->key_ids[a->nkey_ids++] = arg;
@@ -40,11 +42,9 @@ int cli_anchor_option(struct cli_anchors *a, int c, const char *arg)
 			return ib_fail(IB_E_USAGE, "at most %zu --trust-ca", IB_ARRAY_LEN(a->cas));
 		a->cas[a->ncas++] = arg;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
-
 
 static int copy_args(const char *const *in, size_t n, char **out, size_t *nout)
 {
@@ -90,8 +90,8 @@ static int add_key_id(struct ib_trust *t, const struct ib_trust *embedded, const
 		if (strncasecmp(hex, want, n) != 0)
 			continue;
 		if (found)
-			return ib_fail(IB_E_USAGE, "--key-id %s names more than one key of the bundle: give more digits",
-				       want);
+			return ib_fail(IB_E_USAGE,
+				       "--key-id %s names more than one key of the bundle: give more digits", want);
 		found = embedded->keys[i];
 	}
 	if (!found)
@@ -147,8 +147,10 @@ int cli_anchors_exact(const struct ib_trust *embedded, const struct ib_trust *an
 			known = !memcmp(id, ib_pubkey_id(anchored->keys[j]), IB_KEYID_LEN);
 		if (!known) {
 			ib_hex_encode(id, IB_KEYID_LEN, hex);
-			return ib_fail(IB_E_UNTRUSTED, "--exact-trust: the stub also trusts key %s, which is not "
-				       "among the given anchors", hex);
+			return ib_fail(IB_E_UNTRUSTED,
+				       "--exact-trust: the stub also trusts key %s, which is not "
+				       "among the given anchors",
+				       hex);
 		}
 	}
 	for (size_t i = 0; i < embedded->ncas; i++) {
@@ -159,8 +161,10 @@ int cli_anchors_exact(const struct ib_trust *embedded, const struct ib_trust *an
 			known = !memcmp(fp, ib_cert_fingerprint(anchored->cas[j]), IB_SHA256_LEN);
 		if (!known) {
 			ib_hex_encode(fp, IB_SHA256_LEN, hex);
-			return ib_fail(IB_E_UNTRUSTED, "--exact-trust: the stub also trusts CA '%s' (sha256 %s), "
-				       "which is not among the given anchors", ib_cert_subject(embedded->cas[i]), hex);
+			return ib_fail(IB_E_UNTRUSTED,
+				       "--exact-trust: the stub also trusts CA '%s' (sha256 %s), "
+				       "which is not among the given anchors",
+				       ib_cert_subject(embedded->cas[i]), hex);
 		}
 	}
 	return 0;
@@ -175,8 +179,10 @@ int cli_anchors_missing(const char *path, const struct ib_sigblock *sigs)
 		ib_hex_encode(sigs->sigs[i].keyid, IB_KEYID_LEN, hex);
 		used += (size_t)snprintf(ids + used, sizeof(ids) - used, "%s%.16s", i ? ", " : "", hex);
 	}
-	return ib_fail(IB_E_UNTRUSTED, "'%s': the signature is valid, but the signer is not trusted by this "
+	return ib_fail(IB_E_UNTRUSTED,
+		       "'%s': the signature is valid, but the signer is not trusted by this "
 		       "machine: key %s is vouched for only by the bundle itself. To trust it, pass -p KEY.pub "
 		       "or --key-id %s (after checking the id with its owner), --trust-ca CA.pem, or install "
-		       "the key in %s/", path, ids[0] ? ids : "(none)", ids[0] ? ids : "ID", ib_trust_store_dir());
+		       "the key in %s/",
+		       path, ids[0] ? ids : "(none)", ids[0] ? ids : "ID", ib_trust_store_dir());
 }

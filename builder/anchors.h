@@ -10,25 +10,25 @@
 
 /* getopt_long values of the anchor options (every command that opens a bundle takes them). */
 enum { CLI_O_KEY_ID = 0x480, CLI_O_TRUST_CA, CLI_O_EXACT_TRUST };
-#define CLI_ANCHOR_OPTIONS                                                     \
-	{ "pubkey", required_argument, NULL, 'p' },                            \
-	{ "key-id", required_argument, NULL, CLI_O_KEY_ID },                   \
-	{ "trust-ca", required_argument, NULL, CLI_O_TRUST_CA }
-#define CLI_ANCHOR_HELP                                                                          \
+#define CLI_ANCHOR_OPTIONS                                                                           \
+	{"pubkey", required_argument, NULL, 'p'}, {"key-id", required_argument, NULL, CLI_O_KEY_ID}, \
+	{                                                                                            \
+		"trust-ca", required_argument, NULL, CLI_O_TRUST_CA                                  \
+	}
+#define CLI_ANCHOR_HELP                                                                                      \
 	"Trust comes from outside the bundle: --trust KEY.pub, --key-id HEX (an embedded key named by its\n" \
-	"id, or a unique prefix of at least 16 hex digits), --trust-ca CA.pem (all repeatable), or,\n"   \
-	"when none is given, the host trust store " IB_TRUST_DIR_DEFAULT "/ (*.pub keys, *.pem\n"       \
-	"CAs; $IBPACK_TRUST_DIR overrides the path). Keys the bundle only vouches for itself are\n"      \
+	"id, or a unique prefix of at least 16 hex digits), --trust-ca CA.pem (all repeatable), or,\n"       \
+	"when none is given, the host trust store " IB_TRUST_DIR_DEFAULT "/ (*.pub keys, *.pem\n"            \
+	"CAs; $IBPACK_TRUST_DIR overrides the path). Keys the bundle only vouches for itself are\n"          \
 	"never trusted: without an anchor the bundle is refused (exit 2).\n"
 
 /* The same options as rows of a command's option table (builder/opts.h): --trust KEY.pub (-p and
  * --pubkey are the old spellings, kept hidden), --key-id HEX, --trust-ca CA.pem; cli_anchor_option
  * takes their ids. */
-#define CLI_ANCHOR_OPTS                                                                              \
-	{ "trust", 0, "KEY.pub", 'p', "trust this public key (repeatable)" },                          \
-	{ "pubkey", 'p', "KEY.pub", 'p', NULL },                                                         \
-	{ "key-id", 0, "HEX", CLI_O_KEY_ID, "trust the embedded key with this id (16+ hex digits)" },    \
-	{ "trust-ca", 0, "CA.pem", CLI_O_TRUST_CA, "trust CMS signatures chaining to this CA (repeatable)" },
+#define CLI_ANCHOR_OPTS                                                                                            \
+	{"trust", 0, "KEY.pub", 'p', "trust this public key (repeatable)"}, {"pubkey", 'p', "KEY.pub", 'p', NULL}, \
+		{"key-id", 0, "HEX", CLI_O_KEY_ID, "trust the embedded key with this id (16+ hex digits)"},        \
+		{"trust-ca", 0, "CA.pem", CLI_O_TRUST_CA, "trust CMS signatures chaining to this CA (repeatable)"},
 
 struct cli_anchors {
 	const char *pubs[32];

@@ -39,8 +39,7 @@ int build_sign_option(struct build_sign *s, int c, const char *arg)
 			return cli_usage("build: at most %d --cms-chain files", BUILD_SIGN_CHAIN_MAX);
 		s->cms_chain[s->ncms_chain++] = (char *)arg;
 		return 0;
-	default:
-		return 1;
+	default: return 1;
 	}
 }
 
@@ -86,15 +85,14 @@ static int signing_ids(struct ib_privkey **priv, size_t npriv, uint8_t (*ids)[IB
 
 		if (rc)
 			return rc;
-		if (!contains((const uint8_t (*)[IB_KEYID_LEN])ids, *n, ib_pubkey_id(k)))
+		if (!contains((const uint8_t(*)[IB_KEYID_LEN])ids, *n, ib_pubkey_id(k)))
 			memcpy(ids[(*n)++], ib_pubkey_id(k), IB_KEYID_LEN);
 		ib_pubkey_free(k);
 	}
 	return 0;
 }
 
-static int add_revoked(const struct build_sign *s, struct ib_trust *t, const uint8_t (*sid)[IB_KEYID_LEN],
-		       size_t nsid)
+static int add_revoked(const struct build_sign *s, struct ib_trust *t, const uint8_t (*sid)[IB_KEYID_LEN], size_t nsid)
 {
 	char hex[2 * IB_KEYID_LEN + 1];
 
@@ -108,13 +106,16 @@ static int add_revoked(const struct build_sign *s, struct ib_trust *t, const uin
 		/* A revoked key's signature never counts, so signing with it or trusting it in the same
 		 * build is a contradiction, almost always a rotation step done in the wrong order. */
 		if (contains(sid, nsid, ib_pubkey_id(k)))
-			rc = ib_fail(IB_E_USAGE, "key %.16s ('%s') is revoked with --revoke and also signs with -k: "
-				     "a revoked key's signature never counts; sign with the new key only", hex,
-				     s->revokes[i]);
+			rc = ib_fail(IB_E_USAGE,
+				     "key %.16s ('%s') is revoked with --revoke and also signs with -k: "
+				     "a revoked key's signature never counts; sign with the new key only",
+				     hex, s->revokes[i]);
 		for (size_t j = 0; !rc && j < t->nkeys; j++)
 			if (!memcmp(ib_pubkey_id(t->keys[j]), ib_pubkey_id(k), IB_KEYID_LEN))
-				rc = ib_fail(IB_E_USAGE, "key %.16s ('%s') is both revoked (--revoke) and trusted "
-					     "(--trust)", hex, s->revokes[i]);
+				rc = ib_fail(IB_E_USAGE,
+					     "key %.16s ('%s') is both revoked (--revoke) and trusted "
+					     "(--trust)",
+					     hex, s->revokes[i]);
 		if (!rc && !ib_trust_is_revoked(t, ib_pubkey_id(k))) {
 			if (t->nrevoked == IB_ARRAY_LEN(t->revoked))
 				rc = ib_fail(IB_E_LIMIT, "at most %zu revoked keys", IB_ARRAY_LEN(t->revoked));
@@ -144,19 +145,22 @@ int build_sign_trust(const struct build_sign *s, struct ib_trust *t, struct ib_p
 		if ((rc = ib_cert_load(s->cas[i], &c)) || (rc = ib_trust_add_ca(t, c)))
 			return ib_fail_ctx(rc, "--trust-ca: ");
 	}
-	if ((rc = add_revoked(s, t, (const uint8_t (*)[IB_KEYID_LEN])sid, nsid)))
+	if ((rc = add_revoked(s, t, (const uint8_t(*)[IB_KEYID_LEN])sid, nsid)))
 		return rc;
 	t->threshold = s->threshold ? s->threshold : 1;
 	/* Keys the stub trusts bound the threshold; a CA can vouch for any number of leaf keys. */
 	if (!t->ncas && t->threshold > t->nkeys)
-		return ib_fail(IB_E_USAGE, "--threshold %u cannot be met: the stub would trust only %zu key%s "
-			       "(the -k keys and --trust keys)", (unsigned)t->threshold, t->nkeys,
-			       t->nkeys == 1 ? "" : "s");
+		return ib_fail(IB_E_USAGE,
+			       "--threshold %u cannot be met: the stub would trust only %zu key%s "
+			       "(the -k keys and --trust keys)",
+			       (unsigned)t->threshold, t->nkeys, t->nkeys == 1 ? "" : "s");
 	signers = nsid + (s->cms_cert ? 1 : 0);
 	if (!s->unsigned_bundle && t->threshold > signers)
-		return ib_fail(IB_E_USAGE, "--threshold %u needs signatures by %u distinct keys, but this build "
+		return ib_fail(IB_E_USAGE,
+			       "--threshold %u needs signatures by %u distinct keys, but this build "
 			       "signs with %zu; add -k keys, or build --unsigned and add each signature with "
-			       "'ibpack attach-signature'", (unsigned)t->threshold, (unsigned)t->threshold, signers);
+			       "'ibpack attach-signature'",
+			       (unsigned)t->threshold, (unsigned)t->threshold, signers);
 	return 0;
 }
 
@@ -180,10 +184,10 @@ int build_sign_cms(struct build_sign *s, const uint8_t *manifest, size_t len, st
 	return 0;
 }
 
-int build_sign_check(const struct build_sign *s, const uint8_t *stub, size_t stub_len,
-		     const uint8_t *block, size_t block_len, const uint8_t *manifest, size_t len)
+int build_sign_check(const struct build_sign *s, const uint8_t *stub, size_t stub_len, const uint8_t *block,
+		     size_t block_len, const uint8_t *manifest, size_t len)
 {
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	struct ib_cms_info info;
 	struct ib_trust t;
 	int state[IB_SIG_COUNT_MAX];
@@ -224,8 +228,8 @@ void build_sign_print(const struct build_sign *s)
 
 	if (s->cms_signed) {
 		ib_hex_encode(s->cms.keyid, IB_KEYID_LEN, hex);
-		printf("  signed: cms (%s) key %s, certificate '%s' issued by '%s'\n", s->cms.key, hex,
-		       s->cms.subject, s->cms.issuer);
+		printf("  signed: cms (%s) key %s, certificate '%s' issued by '%s'\n", s->cms.key, hex, s->cms.subject,
+		       s->cms.issuer);
 	}
 	if (s->unsigned_bundle)
 		printf("  unsigned: export the bytes to sign with 'ibpack manifest', add each signature with "

@@ -14,8 +14,8 @@
 struct checks {
 	struct ib_bundle *b;
 	struct check_result *out;
-	size_t *order;  /* regions by size, largest first, so no big one is left running alone */
-	size_t n;       /* regions: the stub and every package */
+	size_t *order; /* regions by size, largest first, so no big one is left running alone */
+	size_t n;      /* regions: the stub and every package */
 	atomic_size_t next;
 };
 
@@ -63,7 +63,7 @@ static int by_size(const void *x, const void *y)
 
 int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out)
 {
-	struct checks c = { .b = b, .out = out, .n = b->m.npkgs + 1 };
+	struct checks c = {.b = b, .out = out, .n = b->m.npkgs + 1};
 	pthread_t *threads;
 	unsigned started = 0;
 

@@ -5,9 +5,9 @@
 #include "../format/bundle.h"
 
 struct check_result {
-	int rc;          /* 0, or the error of this region */
-	long bad_chunk;  /* for a package: the failing chunk, or -1 */
-	char err[1024];  /* the error's detail, recorded on the thread that found it */
+	int rc;         /* 0, or the error of this region */
+	long bad_chunk; /* for a package: the failing chunk, or -1 */
+	char err[1024]; /* the error's detail, recorded on the thread that found it */
 };
 
 /* Checks the stub's SHA-256 (out[0]) and every package's chunks and whole-blob SHA-256

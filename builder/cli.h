@@ -92,5 +92,4 @@ void cli_meter_end(struct cli_meter *m);
 struct cJSON;
 void cli_print_json(struct cJSON *doc);
 
-
 #endif

@@ -34,24 +34,37 @@ static const char usage[] =
 	"SOURCE_DATE_EPOCH, when set, fixes the creation time and every file time in the bundle.\n";
 
 /* The option table of ibpack build (builder/opts.h): one row per option. */
-enum { O_KEY = 'k', O_OUT = 'o', O_QUIET = 'q', O_TARGET = 0x100, O_STUB, O_TRUST, O_ZSTD, O_JSON, O_ALLOW_TOKENS,
-       O_PASSIN, O_STRICT_KEYS, O_PROGRESS, O_SBOM };
+enum {
+	O_KEY = 'k',
+	O_OUT = 'o',
+	O_QUIET = 'q',
+	O_TARGET = 0x100,
+	O_STUB,
+	O_TRUST,
+	O_ZSTD,
+	O_JSON,
+	O_ALLOW_TOKENS,
+	O_PASSIN,
+	O_STRICT_KEYS,
+	O_PROGRESS,
+	O_SBOM
+};
 static const struct cli_opt opts[] = {
-	{ "key", 'k', "FILE", O_KEY, "signing key (repeatable); its public key is trusted by the stub" },
-	{ "output", 'o', "FILE", O_OUT, "the bundle to write (replaced atomically)" },
-	{ "target", 0, "T", O_TARGET, "linux-x86_64 or windows-x86_64 (default: the spec's target)" },
-	{ "stub", 0, "PATH", O_STUB, "stub executable (default: next to ibpack, or $IBPACK_STUB_DIR)" },
-	{ "trust", 0, "KEY.pub", O_TRUST, "also trust this public key (repeatable)" },
-	BUILD_SIGN_OPTS
-	{ "zstd-level", 0, "N", O_ZSTD, "zstd level for compressed packages (default 3)" },
-	{ "sbom", 0, "FILE", O_SBOM, "also write the bill of materials (CycloneDX 1.5), as 'ibpack sbom' gives it" },
-	{ "allow-unknown-tokens", 0, NULL, O_ALLOW_TOKENS, "build although an OS or NIC token is unknown (new hardware), with a warning" },
-	{ "passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N" },
-	{ "strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)" },
-	{ "json", 0, NULL, O_JSON, "print a JSON summary" },
-	{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
-	{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
-	{ NULL, 0, NULL, 0, NULL },
+	{"key", 'k', "FILE", O_KEY, "signing key (repeatable); its public key is trusted by the stub"},
+	{"output", 'o', "FILE", O_OUT, "the bundle to write (replaced atomically)"},
+	{"target", 0, "T", O_TARGET, "linux-x86_64 or windows-x86_64 (default: the spec's target)"},
+	{"stub", 0, "PATH", O_STUB, "stub executable (default: next to ibpack, or $IBPACK_STUB_DIR)"},
+	{"trust", 0, "KEY.pub", O_TRUST, "also trust this public key (repeatable)"},
+	BUILD_SIGN_OPTS{"zstd-level", 0, "N", O_ZSTD, "zstd level for compressed packages (default 3)"},
+	{"sbom", 0, "FILE", O_SBOM, "also write the bill of materials (CycloneDX 1.5), as 'ibpack sbom' gives it"},
+	{"allow-unknown-tokens", 0, NULL, O_ALLOW_TOKENS,
+	 "build although an OS or NIC token is unknown (new hardware), with a warning"},
+	{"passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N"},
+	{"strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)"},
+	{"json", 0, NULL, O_JSON, "print a JSON summary"},
+	{"progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal"},
+	{"quiet", 'q', NULL, O_QUIET, "no progress or summary"},
+	{NULL, 0, NULL, 0, NULL},
 };
 
 #define MAX_KEYS 16
@@ -65,7 +78,6 @@ struct build {
 	size_t nkeys, ntrusts;
 	struct build_sign sig; /* threshold, revocations, CAs, CMS, unsigned: build_sign.c */
 };
-
 
 static int64_t build_time(void)
 {
@@ -89,7 +101,7 @@ static int write_out(int fd, const void *buf, size_t len)
 static int prepare_stub(struct build *bd, struct ib_privkey **priv, size_t npriv, uint8_t **image, size_t *len)
 {
 	char path[IB_PATH_MAX];
-	struct ib_trust t = { .threshold = 1 };
+	struct ib_trust t = {.threshold = 1};
 	size_t off;
 	char *data;
 	int rc;
@@ -132,7 +144,7 @@ out:
 static int check_output(struct build *bd, const struct ib_manifest *m, const char *spec_dir)
 {
 	const char *in[4 + MAX_KEYS + 32 + BUILD_SIGN_REVOKES_MAX + IB_CAS_MAX + BUILD_SIGN_CHAIN_MAX];
-	char (*src)[IB_PATH_MAX] = calloc(m->npkgs ? m->npkgs : 1, sizeof(*src));
+	char(*src)[IB_PATH_MAX] = calloc(m->npkgs ? m->npkgs : 1, sizeof(*src));
 	size_t n = 0;
 	int rc = 0;
 
@@ -171,14 +183,16 @@ static int check_output(struct build *bd, const struct ib_manifest *m, const cha
 static int windows_too_big(int rc)
 {
 	return ib_fail_ctx(rc, "a Windows bundle must end below 4 GiB, because Authenticode records "
-			   "where its signature starts in a 32-bit field; split the packages over several "
-			   "bundles: ");
+			       "where its signature starts in a 32-bit field; split the packages over several "
+			       "bundles: ");
 }
 
 static int pack_all(struct build *bd, int fd, struct ib_manifest *m, const char *spec_dir, uint64_t start)
 {
-	struct ib_pack_opts o = { .mtime = build_time(), .chunk_size = m->chunk_size, .zstd_level = bd->zstd_level,
-				  .max_end = m->target == IB_TARGET_WINDOWS_X86_64 ? IB_PE_BUNDLE_MAX : 0 };
+	struct ib_pack_opts o = {.mtime = build_time(),
+				 .chunk_size = m->chunk_size,
+				 .zstd_level = bd->zstd_level,
+				 .max_end = m->target == IB_TARGET_WINDOWS_X86_64 ? IB_PE_BUNDLE_MAX : 0};
 	char label[128], dir[IB_PATH_MAX], **src = calloc(m->npkgs ? m->npkgs : 1, sizeof(char *));
 	struct cli_meter meter;
 	unsigned threads;
@@ -242,10 +256,10 @@ static int write_chunk_tables(int fd, struct ib_manifest *m, uint64_t start, uin
 	return 0;
 }
 
-static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv, size_t npriv,
-			 struct build_sign *bs, uint8_t **block, size_t *blocklen)
+static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv, size_t npriv, struct build_sign *bs,
+			 uint8_t **block, size_t *blocklen)
 {
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < npriv; i++) {
@@ -269,8 +283,8 @@ static int sign_manifest(const char *text, size_t len, struct ib_privkey **priv,
 	return rc;
 }
 
-static void print_summary(const struct build *bd, const struct ib_manifest *m, uint64_t total,
-			  struct ib_privkey **priv, size_t npriv)
+static void print_summary(const struct build *bd, const struct ib_manifest *m, uint64_t total, struct ib_privkey **priv,
+			  size_t npriv)
 {
 	char size[32], hex[2 * IB_KEYID_LEN + 1];
 
@@ -342,14 +356,16 @@ static int manifest_fits(size_t len)
 {
 	if (len <= IB_MANIFEST_MAX)
 		return 0;
-	return ib_fail(IB_E_LIMIT, "the manifest would be %zu bytes, over the %u a bundle may have: too many "
-		       "files in the packages (pack large trees as one archive file)", len, IB_MANIFEST_MAX);
+	return ib_fail(IB_E_LIMIT,
+		       "the manifest would be %zu bytes, over the %u a bundle may have: too many "
+		       "files in the packages (pack large trees as one archive file)",
+		       len, IB_MANIFEST_MAX);
 }
 
 /* The bill of materials from the manifest just serialized and the stub image it hashes: what
  * 'ibpack sbom' reads back from the finished bundle. */
-static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t manifest_len,
-		      const uint8_t *stub, size_t stub_len, char **bom, size_t *bom_len)
+static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t manifest_len, const uint8_t *stub,
+		      size_t stub_len, char **bom, size_t *bom_len)
 {
 	struct sbom_input in;
 	int rc = sbom_input_init(&in, m, manifest, manifest_len, stub, stub_len);
@@ -363,13 +379,13 @@ static int build_sbom(const struct ib_manifest *m, const char *manifest, size_t 
 static int build(struct build *bd)
 {
 	struct ib_manifest m;
-	struct ib_privkey *priv[MAX_KEYS] = { 0 };
-	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
+	struct ib_privkey *priv[MAX_KEYS] = {0};
+	uint8_t *stub = NULL, *sigblock = NULL, footer_bytes[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = {0};
 	size_t stub_len = 0, sigblock_len = 0, manifest_len = 0, padlen;
 	char *spec_dir = NULL, *manifest = NULL, *bom = NULL;
 	size_t bom_len = 0;
-	struct ib_footer f = { .version = IB_FORMAT_VERSION };
-	struct ib_atomic_file out = { .fd = -1 };
+	struct ib_footer f = {.version = IB_FORMAT_VERSION};
+	struct ib_atomic_file out = {.fd = -1};
 	int rc;
 
 	rc = cli_load_spec(bd->spec_path, &m, &spec_dir);
@@ -399,8 +415,9 @@ static int build(struct build *bd)
 	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
-	if ((rc = write_chunk_tables(out.fd, &m, m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length
-					   : stub_len, &f.manifest_off)))
+	if ((rc = write_chunk_tables(out.fd, &m,
+				     m.npkgs ? m.pkgs[m.npkgs - 1].offset + m.pkgs[m.npkgs - 1].length : stub_len,
+				     &f.manifest_off)))
 		goto out;
 	if ((rc = ib_manifest_serialize(&m, &manifest, &manifest_len)) || (rc = manifest_fits(manifest_len)) ||
 	    (rc = sign_manifest(manifest, manifest_len, priv, bd->nkeys, &bd->sig, &sigblock, &sigblock_len)) ||
@@ -414,8 +431,8 @@ static int build(struct build *bd)
 	/* Padded so the whole bundle is 8-byte aligned: Authenticode appends its table there. */
 	padlen = ib_footer_layout(&f, sigblock_len);
 	if (m.target == IB_TARGET_WINDOWS_X86_64 && f.bundle_len > IB_PE_BUNDLE_MAX) {
-		rc = windows_too_big(ib_fail(IB_E_LIMIT, "the bundle would be %llu bytes long",
-					     (unsigned long long)f.bundle_len));
+		rc = windows_too_big(
+			ib_fail(IB_E_LIMIT, "the bundle would be %llu bytes long", (unsigned long long)f.bundle_len));
 		goto out;
 	}
 	ib_footer_encode(&f, footer_bytes);
@@ -442,7 +459,7 @@ out:
 
 int cmd_build(int argc, char **argv)
 {
-	struct build bd = { .zstd_level = 3 };
+	struct build bd = {.zstd_level = 3};
 	struct cli_args a;
 	long lv;
 	int c, rc;

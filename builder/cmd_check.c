@@ -65,7 +65,8 @@ static int resolve_source(const char *dir, const struct ib_package *p, char *buf
 {
 	/* The same rule as ibpack build: absolute, or relative to the spec's folder. */
 	if (p->source[0] == '/')
-		return ib_snprintf(buf, size, "%s%s%s", p->source, p->artifact ? "/" : "", p->artifact ? p->artifact : "");
+		return ib_snprintf(buf, size, "%s%s%s", p->source, p->artifact ? "/" : "",
+				   p->artifact ? p->artifact : "");
 	return ib_snprintf(buf, size, "%s/%s%s%s", dir, p->source, p->artifact ? "/" : "",
 			   p->artifact ? p->artifact : "");
 }
@@ -147,8 +148,8 @@ static void fetch_print_plain(const struct ib_manifest *m, char (*dest)[IB_PATH_
 
 	for (size_t i = 0; i < m->npkgs; i++)
 		files += same_dest(dest, i) < 0;
-	printf("# %s %s (%s): %zu packages, %zu files\n", m->name, m->version, ib_target_name(m->target),
-	       m->npkgs, files);
+	printf("# %s %s (%s): %zu packages, %zu files\n", m->name, m->version, ib_target_name(m->target), m->npkgs,
+	       files);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 		char hex[2 * IB_SHA256_LEN + 1];
@@ -182,9 +183,9 @@ int cmd_fetch_list(int argc, char **argv)
 {
 	enum { O_JSON = 0x200, O_FORMAT };
 	static const struct cli_opt opts[] = {
-		{ "json", 0, NULL, O_JSON, "the same as --format json" },
-		{ "format", 0, "F", O_FORMAT, "plain (default), urls or json" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"json", 0, NULL, O_JSON, "the same as --format json"},
+		{"format", 0, "F", O_FORMAT, "plain (default), urls or json"},
+		{NULL, 0, NULL, 0, NULL},
 	};
 	enum { PLAIN, URLS, JSON } fmt = PLAIN;
 	struct cli_args args;
@@ -236,7 +237,7 @@ int cmd_fetch_list(int argc, char **argv)
 
 enum src_status { SRC_VERIFIED, SRC_PRESENT, SRC_MISSING, SRC_CORRUPT, SRC_INVALID };
 
-static const char *const status_names[] = { "verified", "present", "missing", "corrupt", "invalid" };
+static const char *const status_names[] = {"verified", "present", "missing", "corrupt", "invalid"};
 
 struct src_result {
 	char path[IB_PATH_MAX];
@@ -307,8 +308,8 @@ static int dir_is_empty(const char *path)
 	return empty;
 }
 
-__attribute__((format(printf, 3, 4))) static void set_status(struct src_result *r, enum src_status s,
-							       const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_status(struct src_result *r, enum src_status s, const char *fmt,
+							     ...)
 {
 	va_list ap;
 
@@ -320,8 +321,8 @@ __attribute__((format(printf, 3, 4))) static void set_status(struct src_result *
 
 /* Classifies one source the way `ibpack build` would treat it; hashes a single file when it is
  * pinned or want_hash is set, reusing an earlier result for the same path. */
-static int check_source(const struct ib_package *p, struct src_result *r, const struct src_result *prev,
-			size_t nprev, int want_hash, int progress)
+static int check_source(const struct ib_package *p, struct src_result *r, const struct src_result *prev, size_t nprev,
+			int want_hash, int progress)
 {
 	struct stat st;
 	int rc;
@@ -349,7 +350,8 @@ static int check_source(const struct ib_package *p, struct src_result *r, const 
 	r->size = (uint64_t)st.st_size;
 	if (!r->is_file) {
 		if (p->has_source_sha256)
-			set_status(r, SRC_INVALID, "sha256 is pinned but the source is a directory (a pin is for one file)");
+			set_status(r, SRC_INVALID,
+				   "sha256 is pinned but the source is a directory (a pin is for one file)");
 		else if (dir_is_empty(r->path))
 			set_status(r, SRC_INVALID, "is an empty directory");
 		else if ((rc = ib_pack_check_source(r->path)) == -ENOMEM)
@@ -460,8 +462,8 @@ static void check_print_json(const struct check *c)
 
 static void check_print_plain(const struct check *c)
 {
-	printf("%s: %s %s (%s), %zu packages\n", c->spec, c->m->name, c->m->version,
-	       ib_target_name(c->m->target), c->m->npkgs);
+	printf("%s: %s %s (%s), %zu packages\n", c->spec, c->m->name, c->m->version, ib_target_name(c->m->target),
+	       c->m->npkgs);
 	puts("sources:");
 	for (size_t i = 0; i < c->m->npkgs; i++) {
 		const struct ib_package *p = &c->m->pkgs[i];
@@ -495,8 +497,9 @@ static void check_print_plain(const struct check *c)
 		puts("lint: clean");
 	}
 	printf("summary: %zu verified, %zu present, %zu missing, %zu corrupt, %zu invalid, %zu lint "
-	       "finding%s: %s\n", c->count[SRC_VERIFIED], c->count[SRC_PRESENT], c->count[SRC_MISSING],
-	       c->count[SRC_CORRUPT], c->count[SRC_INVALID], c->lint.n, c->lint.n == 1 ? "" : "s",
+	       "finding%s: %s\n",
+	       c->count[SRC_VERIFIED], c->count[SRC_PRESENT], c->count[SRC_MISSING], c->count[SRC_CORRUPT],
+	       c->count[SRC_INVALID], c->lint.n, c->lint.n == 1 ? "" : "s",
 	       c->problems ? "problems found" : "ready to build");
 }
 
@@ -504,11 +507,11 @@ int cmd_check(int argc, char **argv)
 {
 	enum { O_JSON = 0x200, O_HASH };
 	static const struct cli_opt opts[] = {
-		{ "json", 0, NULL, O_JSON, "print JSON" },
-		{ "hash", 0, NULL, O_HASH, "print the sha256 of every single-file source" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"json", 0, NULL, O_JSON, "print JSON"},
+		{"hash", 0, NULL, O_HASH, "print the sha256 of every single-file source"},
+		{NULL, 0, NULL, 0, NULL},
 	};
-	struct check c = { 0 };
+	struct check c = {0};
 	struct ib_manifest m;
 	struct cli_args args;
 	char *dir = NULL;

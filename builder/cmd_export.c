@@ -33,15 +33,15 @@ static int write_file(const char *path, const char *bundle, const void *data, si
 enum { O_OUT = 'o', O_KEYID = 0x200, O_CMS };
 
 static const struct cli_opt manifest_opts[] = {
-	{ "output", 'o', "FILE", O_OUT, "where to write (- for standard output)" },
-	{ NULL, 0, NULL, 0, NULL },
+	{"output", 'o', "FILE", O_OUT, "where to write (- for standard output)"},
+	{NULL, 0, NULL, 0, NULL},
 };
 
 static const struct cli_opt signature_opts[] = {
-	{ "output", 'o', "FILE", O_OUT, "where to write (- for standard output)" },
-	{ "key-id", 0, "ID", O_KEYID, "the signature whose key id starts with ID (8+ hex digits)" },
-	{ "cms", 0, NULL, O_CMS, "the first CMS signature (DER)" },
-	{ NULL, 0, NULL, 0, NULL },
+	{"output", 'o', "FILE", O_OUT, "where to write (- for standard output)"},
+	{"key-id", 0, "ID", O_KEYID, "the signature whose key id starts with ID (8+ hex digits)"},
+	{"cms", 0, NULL, O_CMS, "the first CMS signature (DER)"},
+	{NULL, 0, NULL, 0, NULL},
 };
 
 /* Returns 0 with the bundle in *bundle, -1 after printing the help, or CLI_USAGE. */
@@ -69,9 +69,8 @@ static int parse(int argc, char **argv, const char *help, const struct cli_opt *
 
 int cmd_manifest(int argc, char **argv)
 {
-	static const char help[] =
-		"usage: ibpack manifest BUNDLE -o FILE\n"
-		"Writes the exact manifest bytes the signatures cover (-o -: to standard output).\n";
+	static const char help[] = "usage: ibpack manifest BUNDLE -o FILE\n"
+				   "Writes the exact manifest bytes the signatures cover (-o -: to standard output).\n";
 	const char *out = NULL, *bundle = NULL, *unused = NULL;
 	struct ib_bundle b;
 	int cms = 0, rc = parse(argc, argv, help, manifest_opts, &bundle, &out, &unused, &cms);

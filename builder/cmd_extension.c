@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define NAME_MAX_LEN 64
-#define DOS_EPOCH 315532800 /* 1980-01-01T00:00:00Z: zip cannot store an earlier time */
+#define DOS_EPOCH    315532800 /* 1980-01-01T00:00:00Z: zip cannot store an earlier time */
 
 static const char help[] =
 	"usage: ibpack extension BUNDLE -o HANDLER.zip --publisher P --type T --version V [--force]\n"
@@ -34,20 +34,24 @@ static const char help[] =
 	"bin/<name>.exe, run as '<bundle> --extension install|enable|disable|uninstall|update'.\n"
 	"The handler is P.T, version V. P and T: letters, digits, '.' and '_' (no '-': the Linux agent\n"
 	"keeps a handler in <P.T>-<V>/); V: 1 to 4 numbers separated by dots (1.0.0). The zip is the\n"
-	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n"
-	CLI_ANCHOR_HELP;
+	"same for the same bundle: entry times are SOURCE_DATE_EPOCH or the bundle's creation time.\n" CLI_ANCHOR_HELP;
 
 static int check_name(const char *opt, const char *s)
 {
 	size_t n = strlen(s);
 
 	if (strchr(s, '-'))
-		return ib_fail(IB_E_USAGE, "%s '%s': a handler name cannot hold '-' (the Linux agent keeps the "
-			       "handler in <publisher>.<type>-<version>/ and splits at the first '-')", opt, s);
-	if (n == 0 || n > NAME_MAX_LEN || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._") != n ||
-	    s[0] == '.' || s[0] == '_' || s[n - 1] == '.' || strstr(s, ".."))
-		return ib_fail(IB_E_USAGE, "%s '%s': use 1 to %d letters, digits, '.' and '_', starting with a "
-			       "letter or digit, not ending with '.', without '..'", opt, s, NAME_MAX_LEN);
+		return ib_fail(IB_E_USAGE,
+			       "%s '%s': a handler name cannot hold '-' (the Linux agent keeps the "
+			       "handler in <publisher>.<type>-<version>/ and splits at the first '-')",
+			       opt, s);
+	if (n == 0 || n > NAME_MAX_LEN ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._") != n || s[0] == '.' ||
+	    s[0] == '_' || s[n - 1] == '.' || strstr(s, ".."))
+		return ib_fail(IB_E_USAGE,
+			       "%s '%s': use 1 to %d letters, digits, '.' and '_', starting with a "
+			       "letter or digit, not ending with '.', without '..'",
+			       opt, s, NAME_MAX_LEN);
 	return 0;
 }
 
@@ -74,7 +78,7 @@ static int check_version(const char *s)
 static int parse_utc(const char *s, int64_t *out)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	int v[6] = { 0 }, field = 0;
+	int v[6] = {0}, field = 0;
 	struct tm tm;
 	time_t t;
 
@@ -135,8 +139,8 @@ static char *handler_manifest(const char *name, const char *bundle_path, int win
 	static const struct {
 		const char *key, *arg;
 	} cmds[] = {
-		{ "installCommand", "install" }, { "uninstallCommand", "uninstall" }, { "updateCommand", "update" },
-		{ "enableCommand", "enable" },   { "disableCommand", "disable" },
+		{"installCommand", "install"}, {"uninstallCommand", "uninstall"}, {"updateCommand", "update"},
+		{"enableCommand", "enable"},   {"disableCommand", "disable"},
 	};
 	cJSON *doc = cJSON_CreateArray(), *e = cJSON_CreateObject(), *hm;
 	char cmd[512], path[256];
@@ -205,7 +209,8 @@ static int write_zip(int fd, struct ib_bundle *b, const char *manifest, const ch
 		goto out;
 	}
 	/* The bundle's blobs are compressed already; storing keeps the zip independent of zlib. */
-	if (archive_write_set_format_zip(a) != ARCHIVE_OK || archive_write_set_options(a, "zip:compression=store") != ARCHIVE_OK ||
+	if (archive_write_set_format_zip(a) != ARCHIVE_OK ||
+	    archive_write_set_options(a, "zip:compression=store") != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
 		rc = ib_fail(IB_E_ARCHIVE, "cannot start the zip: %s", archive_error_string(a));
 		goto out;
@@ -259,18 +264,17 @@ int cmd_extension(int argc, char **argv)
 {
 	enum { O_OUT = 'o', O_FORCE = 'f', O_PUBLISHER = 0x200, O_TYPE, O_VERSION };
 	static const struct cli_opt opts[] = {
-		{ "output", 'o', "HANDLER.zip", O_OUT, "the handler package to write (- for standard output)" },
-		{ "publisher", 0, "P", O_PUBLISHER, "the extension's publisher" },
-		{ "type", 0, "T", O_TYPE, "the extension's type" },
-		{ "version", 0, "V", O_VERSION, "the handler version (1 to 4 numbers: 1.0.0)" },
-		{ "force", 'f', NULL, O_FORCE, "replace an existing HANDLER.zip" },
-		CLI_ANCHOR_OPTS
-		{ NULL, 0, NULL, 0, NULL },
+		{"output", 'o', "HANDLER.zip", O_OUT, "the handler package to write (- for standard output)"},
+		{"publisher", 0, "P", O_PUBLISHER, "the extension's publisher"},
+		{"type", 0, "T", O_TYPE, "the extension's type"},
+		{"version", 0, "V", O_VERSION, "the handler version (1 to 4 numbers: 1.0.0)"},
+		{"force", 'f', NULL, O_FORCE, "replace an existing HANDLER.zip"},
+		CLI_ANCHOR_OPTS{NULL, 0, NULL, 0, NULL},
 	};
 	struct cli_args args;
 	const char *out = NULL, *publisher = NULL, *type = NULL, *version = NULL;
 	char name[2 * NAME_MAX_LEN + 2], bundle_path[IB_ID_MAX + 16], *manifest = NULL;
-	struct cli_anchors anchors = { 0 };
+	struct cli_anchors anchors = {0};
 	int c, rc, force = 0, windows;
 	struct ib_bundle b;
 
@@ -298,7 +302,8 @@ int cmd_extension(int argc, char **argv)
 	if (!cli_out_is_stdout(out)) {
 		const char *bundle_in = args.pos[0];
 
-		if ((rc = cli_out_check(out, &bundle_in, 1)) || (rc = cli_out_check(out, anchors.pubs, anchors.npubs)) ||
+		if ((rc = cli_out_check(out, &bundle_in, 1)) ||
+		    (rc = cli_out_check(out, anchors.pubs, anchors.npubs)) ||
 		    (rc = cli_out_check(out, anchors.cas, anchors.ncas)))
 			return cli_fail(rc);
 	}

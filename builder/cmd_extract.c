@@ -39,24 +39,23 @@ int cmd_extract(int argc, char **argv)
 {
 	enum { O_OUT = 'o', O_QUIET = 'q', O_PACKAGE = 0x200, O_PROGRESS };
 	static const struct cli_opt opts[] = {
-		{ "output", 'o', "DIR", O_OUT, "the layout directory (created when missing)" },
-		{ "package", 0, "ID", O_PACKAGE, "extract only this package (repeatable; default: all)" },
-		CLI_ANCHOR_OPTS
-		{ "progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal" },
-		{ "quiet", 'q', NULL, O_QUIET, "no progress or summary" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"output", 'o', "DIR", O_OUT, "the layout directory (created when missing)"},
+		{"package", 0, "ID", O_PACKAGE, "extract only this package (repeatable; default: all)"},
+		CLI_ANCHOR_OPTS{"progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal"},
+		{"quiet", 'q', NULL, O_QUIET, "no progress or summary"},
+		{NULL, 0, NULL, 0, NULL},
 	};
 	struct cli_args args;
 	const char *outdir = NULL, *only[64];
-	struct cli_anchors anchors = { 0 };
+	struct cli_anchors anchors = {0};
 	size_t nonly = 0;
-	struct cli cli = { .tty = isatty(2) };
+	struct cli cli = {.tty = isatty(2)};
 	struct ib_bundle b;
 	struct ib_outdir *dir = NULL;
 	const struct ib_package *chosen[IB_PACKAGES_MAX];
 	size_t nchosen = 0;
-	struct ib_extract_opts eo = { 0 };
-	struct shown shown = { .cli = &cli };
+	struct ib_extract_opts eo = {0};
+	struct shown shown = {.cli = &cli};
 	int c, rc, created = 0;
 
 	cli_args_init(&args, "extract", opts, argc, argv);

@@ -46,8 +46,7 @@ int cmd_install(int argc, char **argv)
 		else if (!strcmp(argv[i], "--bundle") || !strcmp(argv[i], "--extension")) {
 			free(args);
 			return cli_usage("install: %s is not an install option", argv[i]);
-		}
-		else
+		} else
 			args[n++] = argv[i];
 	}
 	args[n] = NULL;

@@ -11,19 +11,18 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char help[] =
-	"usage: ibpack keygen -o NAME [--alg ed25519|ecdsa-p256|rsa-pss-3072] [--json]\n"
-	"Writes NAME.key (private, mode 0600, never overwritten) and NAME.pub (PEM) and prints the\n"
-	"key id: the SHA-256 of the public key's SubjectPublicKeyInfo DER.\n";
+static const char help[] = "usage: ibpack keygen -o NAME [--alg ed25519|ecdsa-p256|rsa-pss-3072] [--json]\n"
+			   "Writes NAME.key (private, mode 0600, never overwritten) and NAME.pub (PEM) and prints the\n"
+			   "key id: the SHA-256 of the public key's SubjectPublicKeyInfo DER.\n";
 
 int cmd_keygen(int argc, char **argv)
 {
 	enum { O_OUT = 'o', O_ALG = 0x200, O_JSON };
 	static const struct cli_opt opts[] = {
-		{ "output", 'o', "NAME", O_OUT, "write NAME.key and NAME.pub" },
-		{ "alg", 0, "ALG", O_ALG, "ed25519 (default), ecdsa-p256 or rsa-pss-3072" },
-		{ "json", 0, NULL, O_JSON, "print JSON" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"output", 'o', "NAME", O_OUT, "write NAME.key and NAME.pub"},
+		{"alg", 0, "ALG", O_ALG, "ed25519 (default), ecdsa-p256 or rsa-pss-3072"},
+		{"json", 0, NULL, O_JSON, "print JSON"},
+		{NULL, 0, NULL, 0, NULL},
 	};
 	struct cli_args args;
 	const char *name = NULL;

@@ -11,10 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char help[] =
-	"usage: ibpack list BUNDLE [ANCHORS] [--json]\n"
-	"Shows name, version, sequence, target and the packages with their match rules. Reads only\n"
-	"the footer, manifest and signatures, and checks the signature first.\n" CLI_ANCHOR_HELP;
+static const char help[] = "usage: ibpack list BUNDLE [ANCHORS] [--json]\n"
+			   "Shows name, version, sequence, target and the packages with their match rules. Reads only\n"
+			   "the footer, manifest and signatures, and checks the signature first.\n" CLI_ANCHOR_HELP;
 
 static cJSON *strlist(const struct ib_strlist *l)
 {
@@ -40,13 +39,12 @@ int cmd_list(int argc, char **argv)
 {
 	enum { O_JSON = 0x200 };
 	static const struct cli_opt opts[] = {
-		CLI_ANCHOR_OPTS
-		{ "json", 0, NULL, O_JSON, "print JSON" },
-		{ NULL, 0, NULL, 0, NULL },
+		CLI_ANCHOR_OPTS{"json", 0, NULL, O_JSON, "print JSON"},
+		{NULL, 0, NULL, 0, NULL},
 	};
 	struct ib_bundle b;
 	struct cli_args args;
-	struct cli_anchors anchors = { 0 };
+	struct cli_anchors anchors = {0};
 	int c, json = 0, rc;
 
 	cli_args_init(&args, "list", opts, argc, argv);

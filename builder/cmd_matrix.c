@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FILTERS 16
+#define MAX_FILTERS    16
 #define MAX_CANDIDATES 8
-#define MAX_COLS 64
+#define MAX_COLS       64
 
 static const char help[] =
 	"usage: ibpack matrix SPEC_OR_BUNDLE [--format text|markdown|html|json] [--os PATTERN]...\n"
@@ -104,7 +104,7 @@ static int grid_build(struct grid *g, const struct ib_manifest *m, const char *c
 		}
 	/* Drop the empty rows and columns: copy what stays into a packed grid. */
 	{
-		int keep_col[MAX_COLS] = { 0 };
+		int keep_col[MAX_COLS] = {0};
 		struct cell *packed;
 		size_t nr = 0, nc = 0;
 
@@ -187,7 +187,8 @@ static void render_text(const struct grid *g, FILE *f)
 			size_t len = x->n ? 0 : 1;
 
 			for (size_t k = 0; k < x->n; k++)
-				len += (size_t)snprintf(buf, sizeof(buf), "%s%d", k ? "/" : "", g->shown[x->c[k] - m->pkgs]);
+				len += (size_t)snprintf(buf, sizeof(buf), "%s%d", k ? "/" : "",
+							g->shown[x->c[k] - m->pkgs]);
 			if (len > w[c])
 				w[c] = len;
 		}
@@ -233,8 +234,10 @@ static void render_markdown(const struct grid *g, FILE *f)
 {
 	const struct ib_manifest *m = g->m;
 
-	fprintf(f, "`%s` %s (%s): OS x NIC -> package; a cell with several packages lists them in the "
-		"order selection tries them against the kernel.\n\n", m->name, m->version, ib_target_name(m->target));
+	fprintf(f,
+		"`%s` %s (%s): OS x NIC -> package; a cell with several packages lists them in the "
+		"order selection tries them against the kernel.\n\n",
+		m->name, m->version, ib_target_name(m->target));
 	fputs("| OS \\ NIC |", f);
 	for (size_t c = 0; c < g->ncols; c++)
 		fprintf(f, " %s |", g->cols[c]);
@@ -312,7 +315,8 @@ static void render_html(const struct grid *g, FILE *f)
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-	      "<title>", f);
+	      "<title>",
+	      f);
 	html_text(f, m->name);
 	fputs(" ", f);
 	html_text(f, m->version);
@@ -328,13 +332,16 @@ static void render_html(const struct grid *g, FILE *f)
 	      "td .k{font-family:monospace;font-size:11px;color:#444}\n"
 	      "td .alt{border-top:1px dashed #666;margin-top:.3em;padding-top:.3em}\n"
 	      ".sw{display:inline-block;width:1em;height:1em;border:1px solid #666;vertical-align:middle}\n"
-	      "</style>\n</head>\n<body>\n<h1>", f);
+	      "</style>\n</head>\n<body>\n<h1>",
+	      f);
 	html_text(f, m->name);
 	fputs(" ", f);
 	html_text(f, m->version);
-	fprintf(f, "</h1>\n<p>Target %s. Rows: OS tokens and patterns of the spec; columns: NIC models. "
+	fprintf(f,
+		"</h1>\n<p>Target %s. Rows: OS tokens and patterns of the spec; columns: NIC models. "
 		"A cell lists the packages in the order selection tries them: the first whose kernel "
-		"patterns fit the running kernel is installed.</p>\n", ib_target_name(m->target));
+		"patterns fit the running kernel is installed.</p>\n",
+		ib_target_name(m->target));
 	fputs("<table class=\"grid\">\n<thead><tr><th>OS \\ NIC</th>", f);
 	for (size_t c = 0; c < g->ncols; c++) {
 		fputs("<th title=\"", f);
@@ -373,7 +380,8 @@ static void render_html(const struct grid *g, FILE *f)
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody>\n</table>\n<h2>Packages</h2>\n<table class=\"legend\">\n"
-	      "<thead><tr><th></th><th>package</th><th>product</th><th>version</th><th>kernel</th></tr></thead>\n<tbody>\n", f);
+	      "<thead><tr><th></th><th>package</th><th>product</th><th>version</th><th>kernel</th></tr></thead>\n<tbody>\n",
+	      f);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 
@@ -452,17 +460,17 @@ int cmd_matrix(int argc, char **argv)
 {
 	enum { O_FORMAT = 'f', O_OS = 0x200, O_NIC, O_TRUST };
 	static const struct cli_opt opts[] = {
-		{ "format", 'f', "F", O_FORMAT, "text (default), markdown, html or json" },
-		{ "os", 0, "PATTERN", O_OS, "only OS tokens matching PATTERN (repeatable)" },
-		{ "nic", 0, "TOKEN", O_NIC, "only this NIC token (repeatable)" },
-		CLI_TRUST_OPTS(O_TRUST, "for a bundle: check its signature against this key (repeatable)")
-		{ NULL, 0, NULL, 0, NULL },
+		{"format", 'f', "F", O_FORMAT, "text (default), markdown, html or json"},
+		{"os", 0, "PATTERN", O_OS, "only OS tokens matching PATTERN (repeatable)"},
+		{"nic", 0, "TOKEN", O_NIC, "only this NIC token (repeatable)"},
+		CLI_TRUST_OPTS(O_TRUST, "for a bundle: check its signature against this key (repeatable)"){
+			NULL, 0, NULL, 0, NULL},
 	};
 	struct cli_args args;
 	const char *format = "text", *oses[MAX_FILTERS], *nics[MAX_FILTERS];
 	char *pubs[32], *dir = NULL;
 	size_t nos = 0, nnics = 0, npubs = 0;
-	struct ib_bundle b = { .file.fd = -1 };
+	struct ib_bundle b = {.file.fd = -1};
 	struct ib_manifest spec, *m;
 	struct grid g;
 	int c, rc, bundle;

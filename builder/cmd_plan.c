@@ -29,19 +29,18 @@ int cmd_plan(int argc, char **argv)
 {
 	enum { O_OS = 0x200, O_NIC, O_JSON, O_KERNEL };
 	static const struct cli_opt opts[] = {
-		{ "os", 0, "TOKEN", O_OS, "the machine's OS token (ubuntu-22.04, windows-server-2022, ...)" },
-		{ "nic", 0, "TOKEN", O_NIC, "a NIC token of the machine (repeatable; none: no device)" },
-		{ "kernel", 0, "RELEASE", O_KERNEL, "the running kernel release (uname -r; Windows: build number)" },
-		CLI_ANCHOR_OPTS
-		{ "json", 0, NULL, O_JSON, "print JSON" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"os", 0, "TOKEN", O_OS, "the machine's OS token (ubuntu-22.04, windows-server-2022, ...)"},
+		{"nic", 0, "TOKEN", O_NIC, "a NIC token of the machine (repeatable; none: no device)"},
+		{"kernel", 0, "RELEASE", O_KERNEL, "the running kernel release (uname -r; Windows: build number)"},
+		CLI_ANCHOR_OPTS{"json", 0, NULL, O_JSON, "print JSON"},
+		{NULL, 0, NULL, 0, NULL},
 	};
 	struct cli_args args;
 	const char *os = NULL, *kernel = NULL, *nics[16];
 	char *dir = NULL;
-	struct cli_anchors anchors = { 0 };
+	struct cli_anchors anchors = {0};
 	size_t nnics = 0;
-	struct ib_bundle b = { .file.fd = -1 };
+	struct ib_bundle b = {.file.fd = -1};
 	struct ib_manifest spec, *m;
 	struct ib_selection sel;
 	int c, json = 0, rc, bundle, code;

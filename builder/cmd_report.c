@@ -21,9 +21,9 @@ int cmd_report(int argc, char **argv)
 {
 	enum { O_FORMAT = 'f', O_OUT = 'o' };
 	static const struct cli_opt opts[] = {
-		{ "format", 'f', "F", O_FORMAT, "text (default), markdown, html or json" },
-		{ "output", 'o', "FILE", O_OUT, "write the report here (default and -: standard output)" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"format", 'f', "F", O_FORMAT, "text (default), markdown, html or json"},
+		{"output", 'o', "FILE", O_OUT, "write the report here (default and -: standard output)"},
+		{NULL, 0, NULL, 0, NULL},
 	};
 	struct cli_args args;
 	static const struct {
@@ -47,10 +47,12 @@ int cmd_report(int argc, char **argv)
 
 		switch (c) {
 		case O_FORMAT:
-			for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && strcmp(formats[i].name, args.value); i++)
+			for (i = 0; i < sizeof(formats) / sizeof(formats[0]) && strcmp(formats[i].name, args.value);
+			     i++)
 				;
 			if (i == sizeof(formats) / sizeof(formats[0]))
-				return cli_usage("report: unknown --format '%s' (text, markdown, html, json)", args.value);
+				return cli_usage("report: unknown --format '%s' (text, markdown, html, json)",
+						 args.value);
 			render = formats[i].render;
 			break;
 		case O_OUT: output = cli_out_is_stdout(args.value) ? NULL : args.value; break;

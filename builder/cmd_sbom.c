@@ -65,14 +65,14 @@ int cmd_sbom(int argc, char **argv)
 {
 	enum { O_OUT = 'o', O_FORMAT = 0x200, O_TRUST, O_CA, O_THRESHOLD };
 	static const struct cli_opt opts[] = {
-		{ "output", 'o', "FILE", O_OUT, "write the document here (default and -: standard output)" },
-		{ "format", 0, "F", O_FORMAT, "cyclonedx (the only one: SPDX needs per-file SHA-1s)" },
-		CLI_TRUST_OPTS(O_TRUST, "trust this public key instead of the stub's (repeatable)")
-		{ "trust-ca", 0, "CA.pem", O_CA, "trust CMS signatures chained to this CA (repeatable)" },
-		{ "threshold", 0, "N", O_THRESHOLD, "with --trust or --trust-ca: signatures needed (default 1)" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"output", 'o', "FILE", O_OUT, "write the document here (default and -: standard output)"},
+		{"format", 0, "F", O_FORMAT, "cyclonedx (the only one: SPDX needs per-file SHA-1s)"},
+		CLI_TRUST_OPTS(O_TRUST, "trust this public key instead of the stub's (repeatable)"){
+			"trust-ca", 0, "CA.pem", O_CA, "trust CMS signatures chained to this CA (repeatable)"},
+		{"threshold", 0, "N", O_THRESHOLD, "with --trust or --trust-ca: signatures needed (default 1)"},
+		{NULL, 0, NULL, 0, NULL},
 	};
-	struct anchors an = { 0 };
+	struct anchors an = {0};
 	struct cli_args a;
 	const char *out = NULL;
 	long n;

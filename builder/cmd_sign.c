@@ -83,7 +83,7 @@ static int copy_prefix(int in, int out, uint64_t len)
 static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, size_t blocklen)
 {
 	struct ib_footer f = b->footer;
-	uint8_t footer[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = { 0 };
+	uint8_t footer[IB_FOOTER_SIZE], pad[IB_BUNDLE_ALIGN] = {0};
 	struct ib_atomic_file a;
 	struct stat st;
 	size_t padlen;
@@ -121,19 +121,20 @@ static int check_raw(const struct attach *a, struct ib_bundle *b, const uint8_t 
 		rc = ib_fail(IB_E_USAGE, "--alg %s does not match the %s key '%s'", ib_alg_name(*alg),
 			     ib_alg_name(ib_pubkey_alg(k)), a->key_path);
 	else if (ib_verify(k, *alg, b->manifest_raw, b->manifest_len, sig, len) != 0)
-		rc = ib_fail(IB_E_SIGNATURE, "'%s' is not a valid %s signature by '%s' over the manifest of '%s' "
-			     "(sign the exact bytes of 'ibpack manifest %s -o FILE')", a->sig_path,
-			     ib_alg_name(*alg), a->key_path, a->bundle, a->bundle);
+		rc = ib_fail(IB_E_SIGNATURE,
+			     "'%s' is not a valid %s signature by '%s' over the manifest of '%s' "
+			     "(sign the exact bytes of 'ibpack manifest %s -o FILE')",
+			     a->sig_path, ib_alg_name(*alg), a->key_path, a->bundle, a->bundle);
 	memcpy(keyid, ib_pubkey_id(k), IB_KEYID_LEN);
 	ib_pubkey_free(k);
 	return rc;
 }
 
 /* Checks a CMS signature against --trust-ca, else the CAs the stub embeds. */
-static int check_cms(const struct attach *a, struct ib_bundle *b, const struct ib_trust *embedded,
-		     const uint8_t *sig, size_t len, struct ib_cms_info *info)
+static int check_cms(const struct attach *a, struct ib_bundle *b, const struct ib_trust *embedded, const uint8_t *sig,
+		     size_t len, struct ib_cms_info *info)
 {
-	struct ib_trust given = { 0 };
+	struct ib_trust given = {0};
 	const struct ib_trust *t = embedded;
 	int rc = 0;
 
@@ -149,9 +150,10 @@ static int check_cms(const struct attach *a, struct ib_bundle *b, const struct i
 		t = &given;
 	rc = ib_cms_verify(sig, len, b->manifest_raw, b->manifest_len, t->cas, t->ncas, info);
 	if (rc == IB_E_UNTRUSTED && !t->ncas)
-		rc = ib_fail(IB_E_UNTRUSTED, "'%s': no CA to check the chain of '%s' against: the stub embeds "
-			     "none (build with --trust-ca) and none was given with --trust-ca", a->sig_path,
-			     info->subject);
+		rc = ib_fail(IB_E_UNTRUSTED,
+			     "'%s': no CA to check the chain of '%s' against: the stub embeds "
+			     "none (build with --trust-ca) and none was given with --trust-ca",
+			     a->sig_path, info->subject);
 	else if (rc)
 		rc = ib_fail_ctx(rc, "'%s': ", a->sig_path);
 	ib_trust_release(&given);
@@ -191,8 +193,8 @@ static void report(const struct attach *a, const struct ib_sigblock *sb, const s
 	}
 	if (a->quiet)
 		return;
-	printf("%s: attached %s signature by key %s (%zu signature%s)\n", a->out, ib_alg_name(alg), hex,
-	       sb->count, sb->count == 1 ? "" : "s");
+	printf("%s: attached %s signature by key %s (%zu signature%s)\n", a->out, ib_alg_name(alg), hex, sb->count,
+	       sb->count == 1 ? "" : "s");
 	if (ok)
 		printf("  the stub accepts the bundle: %zu of %u required signature%s by trusted keys\n", valid,
 		       (unsigned)t->threshold, t->threshold == 1 ? "" : "s");
@@ -204,7 +206,7 @@ static void report(const struct attach *a, const struct ib_sigblock *sb, const s
 static int attach(struct attach *a)
 {
 	struct ib_bundle b;
-	struct ib_trust t = { 0 };
+	struct ib_trust t = {0};
 	struct ib_cms_info info;
 	uint8_t keyid[IB_KEYID_LEN], *block = NULL;
 	char *sig = NULL, hex[2 * IB_KEYID_LEN + 1];
@@ -215,9 +217,11 @@ static int attach(struct attach *a)
 	if (rc)
 		return ib_fail_ctx(rc, "'%s': ", a->bundle);
 	if (b.pe.is_pe && b.pe.cert_off) {
-		rc = ib_fail(IB_E_USAGE, "'%s' carries an Authenticode signature, which would not cover the new "
+		rc = ib_fail(IB_E_USAGE,
+			     "'%s' carries an Authenticode signature, which would not cover the new "
 			     "signature block: remove it (osslsigncode remove-signature), attach, then sign the "
-			     ".exe again", a->bundle);
+			     ".exe again",
+			     a->bundle);
 		goto out;
 	}
 	if ((rc = cli_load_trust(&b, NULL, 0, NULL, 0, 0, &t)))
@@ -246,8 +250,10 @@ static int attach(struct attach *a)
 	if (rc)
 		goto out;
 	if (!a->cms && !find_key(&t, keyid) && !a->quiet)
-		fprintf(stderr, "ibpack: note: the stub of '%s' does not trust key %.16s: this signature will not "
-			"count when the bundle runs (ibpack verify --trust KEY.pub can still check it)\n", a->bundle, hex);
+		fprintf(stderr,
+			"ibpack: note: the stub of '%s' does not trust key %.16s: this signature will not "
+			"count when the bundle runs (ibpack verify --trust KEY.pub can still check it)\n",
+			a->bundle, hex);
 	if ((rc = ib_sigblock_add(&b.sigs, alg, keyid, (const uint8_t *)sig, siglen)) ||
 	    (rc = ib_sigblock_encode(&b.sigs, &block, &blocklen)))
 		goto out;
@@ -266,17 +272,17 @@ int cmd_attach_signature(int argc, char **argv)
 {
 	enum { O_OUT = 'o', O_QUIET = 'q', O_SIGNER = 0x200, O_ALG, O_CMS, O_CA, O_JSON };
 	static const struct cli_opt opts[] = {
-		{ "signer", 0, "KEY.pub", O_SIGNER, "the public key that made the raw signature SIG" },
-		{ "key", 'k', "KEY.pub", O_SIGNER, NULL }, /* the old spelling */
-		{ "alg", 0, "ALG", O_ALG, "the signature's algorithm when the key allows several" },
-		{ "cms", 0, NULL, O_CMS, "SIG is a CMS signature (DER) with its certificate" },
-		{ "trust-ca", 0, "CA.pem", O_CA, "with --cms: check the chain up to this CA (repeatable)" },
-		{ "output", 'o', "FILE", O_OUT, "write the signed bundle here (default: replace BUNDLE)" },
-		{ "json", 0, NULL, O_JSON, "print JSON" },
-		{ "quiet", 'q', NULL, O_QUIET, "no summary" },
-		{ NULL, 0, NULL, 0, NULL },
+		{"signer", 0, "KEY.pub", O_SIGNER, "the public key that made the raw signature SIG"},
+		{"key", 'k', "KEY.pub", O_SIGNER, NULL}, /* the old spelling */
+		{"alg", 0, "ALG", O_ALG, "the signature's algorithm when the key allows several"},
+		{"cms", 0, NULL, O_CMS, "SIG is a CMS signature (DER) with its certificate"},
+		{"trust-ca", 0, "CA.pem", O_CA, "with --cms: check the chain up to this CA (repeatable)"},
+		{"output", 'o', "FILE", O_OUT, "write the signed bundle here (default: replace BUNDLE)"},
+		{"json", 0, NULL, O_JSON, "print JSON"},
+		{"quiet", 'q', NULL, O_QUIET, "no summary"},
+		{NULL, 0, NULL, 0, NULL},
 	};
-	struct attach a = { 0 };
+	struct attach a = {0};
 	struct cli_args args;
 	int c, rc;
 
@@ -287,8 +293,9 @@ int cmd_attach_signature(int argc, char **argv)
 		case O_ALG:
 			a.alg = ib_alg_from_name(args.value);
 			if (a.alg < 0)
-				return cli_usage("attach-signature: unknown --alg '%s' (ed25519, ecdsa-p256, rsa-pss-3072)",
-						 args.value);
+				return cli_usage(
+					"attach-signature: unknown --alg '%s' (ed25519, ecdsa-p256, rsa-pss-3072)",
+					args.value);
 			break;
 		case O_CMS: a.cms = 1; break;
 		case O_CA:
@@ -308,9 +315,10 @@ int cmd_attach_signature(int argc, char **argv)
 	if (!a.out)
 		a.out = a.bundle;
 	if (cli_out_is_stdout(a.out))
-		return cli_usage("attach-signature: a bundle is an executable file: -o - (standard output) is not supported");
+		return cli_usage(
+			"attach-signature: a bundle is an executable file: -o - (standard output) is not supported");
 	if (a.out != a.bundle) {
-		const char *in[] = { a.sig_path, a.key_path };
+		const char *in[] = {a.sig_path, a.key_path};
 
 		for (size_t i = 0; i < a.ncas; i++)
 			if ((rc = cli_out_check(a.out, &a.cas[i], 1)))

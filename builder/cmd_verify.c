@@ -62,8 +62,8 @@ static void check_target(struct ib_bundle *b, struct report *r)
 	int pe = b->pe.is_pe;
 
 	if (pe != (b->m.target == IB_TARGET_WINDOWS_X86_64))
-		failed(r, ib_fail(IB_E_MISMATCH, "stub: a %s stub carries a %s manifest", pe ? "Windows" : "non-Windows",
-				  ib_target_name(b->m.target)));
+		failed(r, ib_fail(IB_E_MISMATCH, "stub: a %s stub carries a %s manifest",
+				  pe ? "Windows" : "non-Windows", ib_target_name(b->m.target)));
 }
 
 /* SHA-256 of the whole file as it is on disk (Authenticode table included): what to compare
@@ -132,8 +132,8 @@ static void add_trust(const char *name, const char *source, const struct ib_trus
 	cJSON_AddNumberToObject(tr, "threshold", t->threshold);
 }
 
-static void add_cms(const struct ib_signature *s, const struct ib_trust *t, const struct ib_bundle *b,
-		    struct report *r, cJSON *e)
+static void add_cms(const struct ib_signature *s, const struct ib_trust *t, const struct ib_bundle *b, struct report *r,
+		    cJSON *e)
 {
 	struct ib_cms_info info;
 	cJSON *c;
@@ -153,14 +153,15 @@ static void add_cms(const struct ib_signature *s, const struct ib_trust *t, cons
 		cJSON_AddStringToObject(c, "trusted_ca", info.anchor);
 	if (info.expired) {
 		cJSON_AddBoolToObject(c, "expired", 1);
-		snprintf(warn, sizeof(warn), "a certificate in the chain of '%s' is outside its validity period "
-			 "now (not enforced offline)", info.subject);
+		snprintf(warn, sizeof(warn),
+			 "a certificate in the chain of '%s' is outside its validity period "
+			 "now (not enforced offline)",
+			 info.subject);
 		cJSON_AddItemToArray(r->warnings, cJSON_CreateString(warn));
 	}
 }
 
-static void add_signers(const struct ib_bundle *b, const struct ib_trust *t, const int *state,
-			struct report *r)
+static void add_signers(const struct ib_bundle *b, const struct ib_trust *t, const int *state, struct report *r)
 {
 	cJSON *a = cJSON_AddArrayToObject(r->json, "signatures");
 	char hex[2 * IB_KEYID_LEN + 1];
@@ -284,7 +285,7 @@ static void check_contents(struct ib_bundle *b, struct report *r)
 /* verify --sbom: the given document must be the one this (valid) bundle gives. */
 static void check_sbom(const struct opts *o, struct ib_bundle *b, struct report *r)
 {
-	struct sbom_input in = { 0 };
+	struct sbom_input in = {0};
 	char *text = NULL;
 	size_t len;
 	int rc = ib_read_file(o->sbom, SBOM_TEXT_MAX, 0, &text, &len);
@@ -351,12 +352,12 @@ static void print_human(const struct opts *o, struct ib_bundle *b, struct report
 
 static int verify(const struct opts *o)
 {
-	struct report r = { .ok = 1 };
+	struct report r = {.ok = 1};
 	struct ib_bundle b;
 	struct ib_trust t, embedded;
 	const struct ib_trust *use;
 	const char *source = NULL;
-	int state[IB_SIG_COUNT_MAX] = { 0 };
+	int state[IB_SIG_COUNT_MAX] = {0};
 	int fatal = 0, opened, content = 0, anchored = 0, have_embedded = 0, rc;
 	char now[32];
 
@@ -437,15 +438,15 @@ int cmd_verify(int argc, char **argv)
 {
 	enum { O_THRESHOLD = 0x200, O_JSON, O_SBOM, O_QUIET = 'q' };
 	static const struct cli_opt opts[] = {
-		CLI_ANCHOR_OPTS
-		{ "threshold", 0, "N", O_THRESHOLD, "with anchors: signatures needed (default: the stub's)" },
-		{ "exact-trust", 0, NULL, CLI_O_EXACT_TRUST, "fail when the stub trusts more than the anchors" },
-		{ "sbom", 0, "FILE", O_SBOM, "also check that this bill of materials describes exactly the bundle" },
-		{ "json", 0, NULL, O_JSON, "print the report as JSON" },
-		{ "quiet", 'q', NULL, O_QUIET, "no progress" },
-		{ NULL, 0, NULL, 0, NULL },
+		CLI_ANCHOR_OPTS{"threshold", 0, "N", O_THRESHOLD,
+				"with anchors: signatures needed (default: the stub's)"},
+		{"exact-trust", 0, NULL, CLI_O_EXACT_TRUST, "fail when the stub trusts more than the anchors"},
+		{"sbom", 0, "FILE", O_SBOM, "also check that this bill of materials describes exactly the bundle"},
+		{"json", 0, NULL, O_JSON, "print the report as JSON"},
+		{"quiet", 'q', NULL, O_QUIET, "no progress"},
+		{NULL, 0, NULL, 0, NULL},
 	};
-	struct opts o = { 0 };
+	struct opts o = {0};
 	struct cli_args a;
 	long n;
 	int c, rc;

@@ -33,8 +33,9 @@ int cli_fail(int rc)
 
 int cli_usage(const char *fmt, ...)
 {
-	static const char *const cmds[] = { "keygen", "build", "verify", "list", "extract", "manifest", "signature",
-					    "plan", "fetch-list", "check", "attach-signature", "extension", "sbom", "matrix", "report" };
+	static const char *const cmds[] = {"keygen",           "build",     "verify", "list",       "extract",
+					   "manifest",         "signature", "plan",   "fetch-list", "check",
+					   "attach-signature", "extension", "sbom",   "matrix",     "report"};
 	char msg[1024];
 	size_t n;
 	va_list ap;
@@ -151,7 +152,7 @@ int cli_open_bundle(const char *path, const struct cli_anchors *a, struct ib_bun
 int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t npubs, const char *const *cas,
 			     size_t ncas, uint32_t threshold, struct ib_bundle *b)
 {
-	struct cli_anchors a = { 0 };
+	struct cli_anchors a = {0};
 
 	if (npubs > IB_ARRAY_LEN(a.pubs) || ncas > IB_ARRAY_LEN(a.cas))
 		return ib_fail(IB_E_USAGE, "too many anchors");
@@ -178,7 +179,7 @@ void cli_print_json(cJSON *doc)
 int cli_is_bundle(const char *path)
 {
 	FILE *f = fopen(path, "rb");
-	char head[2] = { 0 };
+	char head[2] = {0};
 	size_t n;
 
 	if (!f)

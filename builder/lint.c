@@ -15,12 +15,11 @@
 
 #define LIST_SHOWN 8 /* tokens named in a message before "and N more" */
 
-
 struct lint {
 	const struct ib_manifest *m;
 	struct ib_lint_finding *v;
 	size_t n, cap;
-	char **os_all;   /* literal OS tokens of the spec plus the known Windows tokens */
+	char **os_all; /* literal OS tokens of the spec plus the known Windows tokens */
 	size_t n_all;
 	char **os_reach; /* the tokens a machine of the target can report, plus '*' witnesses */
 	size_t n_reach;
@@ -28,7 +27,7 @@ struct lint {
 };
 
 __attribute__((format(printf, 5, 6))) static void finding(struct lint *l, const char *kind, const char *pkg,
-							   const char *other, const char *fmt, ...)
+							  const char *other, const char *fmt, ...)
 {
 	struct ib_lint_finding *f;
 	va_list ap;
@@ -124,7 +123,8 @@ static int lint_collect_os(struct lint *l)
 			return rc;
 	for (size_t i = 0; i < m->npkgs; i++)
 		for (size_t j = 0; j < m->pkgs[i].os.n; j++)
-			if (!strchr(m->pkgs[i].os.v[j], '*') && (rc = tok_add(&l->os_all, &l->n_all, m->pkgs[i].os.v[j])))
+			if (!strchr(m->pkgs[i].os.v[j], '*') &&
+			    (rc = tok_add(&l->os_all, &l->n_all, m->pkgs[i].os.v[j])))
 				return rc;
 	for (size_t i = 0; i < l->n_all; i++)
 		if (for_target(l->os_all[i], m->target) && (rc = tok_add(&l->os_reach, &l->n_reach, l->os_all[i])))
@@ -146,8 +146,8 @@ static int lint_collect_os(struct lint *l)
 /* A NIC token one edit away from a known one ("cx6x" for "cx6"); "cx9" gets none. */
 static const char *nic_hint(const char *t)
 {
-	static const char *const known[] = { "cx3", "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6",
-					     "cx6dx", "cx6lx", "cx7", "cx8", "bf2", "bf3", "nd" };
+	static const char *const known[] = {"cx3",   "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6",
+					    "cx6dx", "cx6lx",  "cx7", "cx8", "bf2",   "bf3", "nd"};
 
 	return ib_suggest(t, known, sizeof(known) / sizeof(known[0]));
 }
@@ -170,27 +170,34 @@ static void lint_tokens(struct lint *l)
 					hit = ib_glob(t, l->os_all[k]);
 				if (!hit && !witness(t, IB_TARGET_LINUX_X86_64, buf, sizeof(buf)) &&
 				    !witness(t, IB_TARGET_WINDOWS_X86_64, buf, sizeof(buf)))
-					finding(l, "unknown-os", p->id, NULL, "packages[%zu].match.os[%zu]: package '%s': "
+					finding(l, "unknown-os", p->id, NULL,
+						"packages[%zu].match.os[%zu]: package '%s': "
 						"OS pattern '%s' matches no known OS token (Linux <ID>-<VERSION_ID> from "
-						"os-release, or windows-10, windows-server-2019, ...)", i, j, p->id, t);
+						"os-release, or windows-10, windows-server-2019, ...)",
+						i, j, p->id, t);
 			} else if (!ib_os_token_known(t)) {
-				finding(l, "unknown-os", p->id, NULL, "packages[%zu].match.os[%zu]: package '%s': '%s' "
+				finding(l, "unknown-os", p->id, NULL,
+					"packages[%zu].match.os[%zu]: package '%s': '%s' "
 					"is not a known OS token (Linux <ID>-<VERSION_ID> from os-release such as "
 					"ubuntu-20.04, or one of windows-10, windows-11, windows-server-2012, -2012r2, "
-					"-2016, -2019, -2022, -2025)", i, j, p->id, t);
+					"-2016, -2019, -2022, -2025)",
+					i, j, p->id, t);
 			} else if (!for_target(t, m->target)) {
-				finding(l, "wrong-target-os", p->id, NULL, "packages[%zu].match.os[%zu]: package "
-					"'%s': '%s' is %s OS token, but the target is %s", i, j, p->id, t,
-					ib_os_is_windows(t) ? "a Windows" : "a Linux", target);
+				finding(l, "wrong-target-os", p->id, NULL,
+					"packages[%zu].match.os[%zu]: package "
+					"'%s': '%s' is %s OS token, but the target is %s",
+					i, j, p->id, t, ib_os_is_windows(t) ? "a Windows" : "a Linux", target);
 			}
 		}
 		for (size_t j = 0; j < p->nic.n; j++)
 			if (!ib_nic_token_known(p->nic.v[j]))
-				finding(l, "unknown-nic", p->id, NULL, "packages[%zu].match.nic[%zu]: package '%s': "
+				finding(l, "unknown-nic", p->id, NULL,
+					"packages[%zu].match.nic[%zu]: package '%s': "
 					"'%s' is not a known NIC token (cx3 cx3pro cib cx4 cx4lx cx5 cx5ex cx6 cx6dx "
-					"cx6lx cx7 cx8 bf2 bf3 nd)%s%s%s", i, j, p->id, p->nic.v[j],
-					nic_hint(p->nic.v[j]) ? "; did you mean '" : "",
-					nic_hint(p->nic.v[j]) ? nic_hint(p->nic.v[j]) : "", nic_hint(p->nic.v[j]) ? "'?" : "");
+					"cx6lx cx7 cx8 bf2 bf3 nd)%s%s%s",
+					i, j, p->id, p->nic.v[j], nic_hint(p->nic.v[j]) ? "; did you mean '" : "",
+					nic_hint(p->nic.v[j]) ? nic_hint(p->nic.v[j]) : "",
+					nic_hint(p->nic.v[j]) ? "'?" : "");
 	}
 }
 
@@ -266,10 +273,12 @@ static void lint_overlaps(struct lint *l)
 					const char *os = l->os_all[o];
 					int higher = 0;
 
-					if (!pkg_matches(&m->pkgs[a], os, nm->token) || !pkg_matches(&m->pkgs[b], os, nm->token))
+					if (!pkg_matches(&m->pkgs[a], os, nm->token) ||
+					    !pkg_matches(&m->pkgs[b], os, nm->token))
 						continue;
 					for (size_t k = 0; k < m->npkgs && !higher; k++)
-						higher = m->pkgs[k].priority > m->pkgs[a].priority && !m->pkgs[k].kernel.n &&
+						higher = m->pkgs[k].priority > m->pkgs[a].priority &&
+							 !m->pkgs[k].kernel.n &&
 							 pkg_matches(&m->pkgs[k], os, nm->token);
 					if (!higher && (tok_add(&oses, &n_os, os) || tok_add(&nics, &n_nic, nm->token)))
 						l->err = -ENOMEM;
@@ -277,10 +286,12 @@ static void lint_overlaps(struct lint *l)
 			if (n_os) {
 				join_list(oses, n_os, os_text, sizeof(os_text));
 				join_list(nics, n_nic, nic_text, sizeof(nic_text));
-				finding(l, "overlap", m->pkgs[a].id, m->pkgs[b].id, "packages '%s' and '%s' can both "
+				finding(l, "overlap", m->pkgs[a].id, m->pkgs[b].id,
+					"packages '%s' and '%s' can both "
 					"be chosen at priority %ld for OS %s with NIC %s; only spec order decides "
 					"('%s' wins): give one a higher priority or make the rules disjoint",
-					m->pkgs[a].id, m->pkgs[b].id, m->pkgs[a].priority, os_text, nic_text, m->pkgs[a].id);
+					m->pkgs[a].id, m->pkgs[b].id, m->pkgs[a].priority, os_text, nic_text,
+					m->pkgs[a].id);
 			}
 			tok_free(oses, n_os);
 			tok_free(nics, n_nic);
@@ -334,21 +345,28 @@ static void lint_reachable(struct lint *l)
 		if (reached) {
 			/* selectable somewhere */
 		} else if (!known) {
-			finding(l, "unreachable", p->id, NULL, "package '%s' lists no known NIC token, so no "
-				"machine selects it", p->id);
+			finding(l, "unreachable", p->id, NULL,
+				"package '%s' lists no known NIC token, so no "
+				"machine selects it",
+				p->id);
 		} else if (!detectable) {
-			finding(l, "unreachable", p->id, NULL, "package '%s' lists only Ethernet-only models "
+			finding(l, "unreachable", p->id, NULL,
+				"package '%s' lists only Ethernet-only models "
 				"(cx4lx, cx6dx, cx6lx), which never appear as InfiniBand (PCI class 0x0207) "
-				"functions, so no machine selects it", p->id);
+				"functions, so no machine selects it",
+				p->id);
 		} else if (!os_hits) {
-			finding(l, "unreachable", p->id, NULL, "package '%s': none of its OS patterns matches "
-				"an OS token a %s machine reports, so no machine selects it", p->id,
-				ib_target_name(m->target));
+			finding(l, "unreachable", p->id, NULL,
+				"package '%s': none of its OS patterns matches "
+				"an OS token a %s machine reports, so no machine selects it",
+				p->id, ib_target_name(m->target));
 		} else {
 			join_list(winners, n_win, text, sizeof(text));
-			finding(l, "unreachable", p->id, NULL, "package '%s' is shadowed for every OS and NIC "
+			finding(l, "unreachable", p->id, NULL,
+				"package '%s' is shadowed for every OS and NIC "
 				"it matches: %s %s chosen instead (higher priority, or equal priority and earlier "
-				"in the spec)", p->id, text, n_win > 1 ? "are" : "is");
+				"in the spec)",
+				p->id, text, n_win > 1 ? "are" : "is");
 		}
 		tok_free(winners, n_win);
 	}
@@ -370,7 +388,7 @@ static void lint_shared_vf(struct lint *l)
 			if (!x->vf || x->vf != y->vf || !x->infiniband || !y->infiniband)
 				continue;
 			for (size_t o = 0; o < l->n_reach; o++) {
-				const char *tx = x->token, *ty = y->token, *pair[2] = { x->token, y->token };
+				const char *tx = x->token, *ty = y->token, *pair[2] = {x->token, y->token};
 				struct ib_selection sx, sy, sb;
 
 				ib_select(m, l->os_reach[o], &tx, 1, &sx);
@@ -386,10 +404,12 @@ static void lint_shared_vf(struct lint *l)
 			}
 			if (n_os) {
 				join_list(oses, n_os, text, sizeof(text));
-				finding(l, "shared-vf", pa->id, pb->id, "%s selects '%s' and %s selects '%s' on %s, "
+				finding(l, "shared-vf", pa->id, pb->id,
+					"%s selects '%s' and %s selects '%s' on %s, "
 					"but both share VF id 0x%04x: a VM that sees only the VF offers both models and "
-					"gets '%s'; list %s and %s in the same package", x->name, pa->id, y->name, pb->id,
-					text, x->vf, both ? both->id : "?", x->token, y->token);
+					"gets '%s'; list %s and %s in the same package",
+					x->name, pa->id, y->name, pb->id, text, x->vf, both ? both->id : "?", x->token,
+					y->token);
 			}
 			tok_free(oses, n_os);
 		}
@@ -408,7 +428,8 @@ static void lint_quotes(struct lint *l)
 
 		for (size_t j = 1; j < p->install.argv.n; j++)
 			if (strchr(p->install.argv.v[j], '"')) {
-				finding(l, "quoted-arg", p->id, NULL, "package '%s': install.command[%zu] holds a quote, "
+				finding(l, "quoted-arg", p->id, NULL,
+					"package '%s': install.command[%zu] holds a quote, "
 					"which reaches the installer escaped the C runtime way (\\\"); InstallShield "
 					"(/v\"...\"), msiexec and cmd.exe read quotes differently: use command_line",
 					p->id, j);
@@ -419,7 +440,7 @@ static void lint_quotes(struct lint *l)
 
 int ib_lint_spec(const struct ib_manifest *m, struct ib_lint *out)
 {
-	struct lint l = { .m = m };
+	struct lint l = {.m = m};
 
 	out->v = NULL;
 	out->n = 0;

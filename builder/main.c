@@ -67,16 +67,22 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "keygen", cmd_keygen },     { "build", cmd_build },         { "verify", cmd_verify },
-	{ "list", cmd_list },         { "extract", cmd_extract },     { "manifest", cmd_manifest },
-	{ "signature", cmd_signature }, { "plan", cmd_plan },
-	{ "fetch-list", cmd_fetch_list }, { "check", cmd_check },
-	{ "attach-signature", cmd_attach_signature },
-	{ "extension", cmd_extension },
-	{ "matrix", cmd_matrix },
-	{ "sbom", cmd_sbom },
-	{ "report", cmd_report },
-	{ "install", cmd_install },
+	{"keygen", cmd_keygen},
+	{"build", cmd_build},
+	{"verify", cmd_verify},
+	{"list", cmd_list},
+	{"extract", cmd_extract},
+	{"manifest", cmd_manifest},
+	{"signature", cmd_signature},
+	{"plan", cmd_plan},
+	{"fetch-list", cmd_fetch_list},
+	{"check", cmd_check},
+	{"attach-signature", cmd_attach_signature},
+	{"extension", cmd_extension},
+	{"matrix", cmd_matrix},
+	{"sbom", cmd_sbom},
+	{"report", cmd_report},
+	{"install", cmd_install},
 };
 
 static const struct command *find(const char *name)
@@ -91,7 +97,7 @@ static const struct command *find(const char *name)
 static int help(int argc, char **argv)
 {
 	const struct command *c;
-	char *args[] = { NULL, (char *)"--help", NULL };
+	char *args[] = {NULL, (char *)"--help", NULL};
 
 	if (argc < 3) {
 		fputs(usage, stdout);

@@ -19,15 +19,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define IO_BUF (1u << 20)
+#define IO_BUF       (1u << 20)
 #define SAMPLE_BYTES (4u << 20)
 
 /* ---- the output side: bytes from libarchive go to fd and through the chunk hasher ---- */
 
 struct sink {
 	int fd;
-	int dry;         /* planning: count the bytes, write and hash nothing */
-	uint64_t base;   /* where the blob starts in fd: writes are positioned (threads share fd) */
+	int dry;       /* planning: count the bytes, write and hash nothing */
+	uint64_t base; /* where the blob starts in fd: writes are positioned (threads share fd) */
 	uint64_t length;
 	uint32_t chunk_size, in_chunk;
 	struct ib_sha256_ctx *chunk, *whole;
@@ -104,10 +104,10 @@ struct walk {
 	struct ib_sha256_ctx *file_hash; /* the current file's SHA-256, for the manifest's file list */
 	struct ib_file_entry *files;     /* every regular file written so far, in tar order */
 	size_t nfiles, files_cap;
-	int dry;                   /* planning: headers of size 0, data only counted */
-	uint64_t data_bytes;       /* planning: file data, padded to tar's 512-byte records */
-	int unpredictable;         /* planning: a header would depend on a size (>= 8 GiB) */
-	int stored;                /* no compression filter: reads are aligned to libarchive's blocks */
+	int dry;             /* planning: headers of size 0, data only counted */
+	uint64_t data_bytes; /* planning: file data, padded to tar's 512-byte records */
+	int unpredictable;   /* planning: a header would depend on a size (>= 8 GiB) */
+	int stored;          /* no compression filter: reads are aligned to libarchive's blocks */
 };
 
 static int archive_fail(struct walk *w, const char *what)
@@ -270,8 +270,10 @@ static int check_artifact(const struct walk *w, const char *source_path)
 	char hex[2 * IB_SHA256_LEN + 1];
 
 	if (!w->p->artifact)
-		return ib_fail(IB_E_SPEC, "source '%s' is a directory with a sha256 pin: name the pinned file "
-			       "inside it with \"artifact\"", source_path);
+		return ib_fail(IB_E_SPEC,
+			       "source '%s' is a directory with a sha256 pin: name the pinned file "
+			       "inside it with \"artifact\"",
+			       source_path);
 	for (size_t i = 0; i < w->nfiles; i++) {
 		if (strcmp(w->files[i].path, w->p->artifact))
 			continue;
@@ -571,24 +573,24 @@ out:
 /* ---- one pass over the source: writing the blob, or planning it (dry) ---- */
 
 struct pass {
-	uint64_t raw_tar;   /* bytes of tar before compression */
-	uint64_t planned;   /* dry: the stored blob's exact length */
-	int unpredictable;  /* dry: planned cannot be trusted */
+	uint64_t raw_tar;  /* bytes of tar before compression */
+	uint64_t planned;  /* dry: the stored blob's exact length */
+	int unpredictable; /* dry: planned cannot be trusted */
 };
 
 /* dry: nothing is read, written or hashed, and only p's file_count and unpacked_size change. */
 static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, const char *source_path,
 		      const struct ib_pack_opts *o, int comp, struct pass *out)
 {
-	struct sink s = { .fd = fd, .dry = dry, .base = base, .chunk_size = o->chunk_size };
-	struct walk w = { .o = o, .p = p, .dry = dry, .stored = comp == IB_COMP_NONE };
+	struct sink s = {.fd = fd, .dry = dry, .base = base, .chunk_size = o->chunk_size};
+	struct walk w = {.o = o, .p = p, .dry = dry, .stored = comp == IB_COMP_NONE};
 	struct stat st;
 	char opt[48];
 	int rc = 0;
 
 	w.p->file_count = w.p->unpacked_size = 0;
-	if (!dry && ((rc = ib_sha256_new(&s.chunk)) || (rc = ib_sha256_new(&s.whole)) ||
-		     (rc = ib_sha256_new(&w.file_hash))))
+	if (!dry &&
+	    ((rc = ib_sha256_new(&s.chunk)) || (rc = ib_sha256_new(&s.whole)) || (rc = ib_sha256_new(&w.file_hash))))
 		goto cleanup;
 	w.buf = dry ? NULL : malloc(IO_BUF);
 	w.a = archive_write_new();
@@ -637,7 +639,8 @@ static int write_blob(int fd, uint64_t base, int dry, struct ib_package *p, cons
 
 			if (memcmp(got, p->source_sha256, IB_SHA256_LEN) != 0) {
 				ib_hex_encode(got, IB_SHA256_LEN, hex);
-				rc = ib_fail(IB_E_INTEGRITY, "'%s' has sha256 %s, not the pinned one", source_path, hex);
+				rc = ib_fail(IB_E_INTEGRITY, "'%s' has sha256 %s, not the pinned one", source_path,
+					     hex);
 			}
 		}
 	} else {
@@ -699,7 +702,7 @@ int ib_pack_plan(const struct ib_package *p, const char *source_path, const stru
 		 struct ib_pack_plan *plan)
 {
 	struct ib_package scratch = *p; /* the walk counts files and bytes into it: p stays as it is */
-	struct pass pass = { 0 };
+	struct pass pass = {0};
 	int rc;
 
 	plan->requested = p->compression;
@@ -717,10 +720,10 @@ int ib_pack_plan(const struct ib_package *p, const char *source_path, const stru
 	return rc;
 }
 
-int ib_pack_write(int fd, uint64_t base, struct ib_package *p, const char *source_path,
-		  const struct ib_pack_opts *o, const struct ib_pack_plan *plan)
+int ib_pack_write(int fd, uint64_t base, struct ib_package *p, const char *source_path, const struct ib_pack_opts *o,
+		  const struct ib_pack_plan *plan)
 {
-	struct pass pass = { 0 };
+	struct pass pass = {0};
 	uint64_t first;
 	int rc = write_blob(fd, base, 0, p, source_path, o, plan->comp, &pass);
 
@@ -735,8 +738,9 @@ int ib_pack_write(int fd, uint64_t base, struct ib_package *p, const char *sourc
 			rc = ib_fail(-errno, "trimming the bundle: %s", strerror(errno));
 	}
 	if (!rc && plan->length && p->length != plan->length)
-		rc = ib_fail(IB_E_MISMATCH, "the source changed while it was being packed (%llu bytes "
-			     "planned, %llu written)", (unsigned long long)plan->length,
-			     (unsigned long long)p->length);
+		rc = ib_fail(IB_E_MISMATCH,
+			     "the source changed while it was being packed (%llu bytes "
+			     "planned, %llu written)",
+			     (unsigned long long)plan->length, (unsigned long long)p->length);
 	return rc;
 }

@@ -9,7 +9,7 @@
 #include "../format/manifest.h"
 
 struct ib_pack_opts {
-	int64_t mtime;          /* timestamp given to every entry (SOURCE_DATE_EPOCH or build time) */
+	int64_t mtime; /* timestamp given to every entry (SOURCE_DATE_EPOCH or build time) */
 	uint32_t chunk_size;
 	int zstd_level;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -39,8 +39,8 @@ int ib_pack_plan(const struct ib_package *p, const char *source_path, const stru
  * setuid/setgid files in the source, and checks a single file's pinned sha256. source_path is
  * p->source resolved against the spec's folder. IB_E_MISMATCH when the blob's length differs
  * from plan->length (the source changed in between). */
-int ib_pack_write(int fd, uint64_t base, struct ib_package *p, const char *source_path,
-		  const struct ib_pack_opts *o, const struct ib_pack_plan *plan);
+int ib_pack_write(int fd, uint64_t base, struct ib_package *p, const char *source_path, const struct ib_pack_opts *o,
+		  const struct ib_pack_plan *plan);
 
 /* Checks a source with exactly the rules ib_pack_write applies (entry types, setuid/setgid,
  * UTF-8 and safe names, depth, path length, readability, not empty) without packing it. */

@@ -19,33 +19,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#define COPY_BUF (1u << 20)
+#define COPY_BUF    (1u << 20)
 #define THREADS_MAX 256
 
 struct job {
 	struct ib_package *p;
 	const char *source;
 	struct ib_pack_plan plan;
-	int placed;            /* the final offset is known before packing: written there directly */
-	uint64_t base;         /* that offset */
-	int direct;            /* written in the bundle (placed, or the next in line when it started) */
-	int fd;                /* when not direct: the temp file holding the blob */
+	int placed;    /* the final offset is known before packing: written there directly */
+	uint64_t base; /* that offset */
+	int direct;    /* written in the bundle (placed, or the next in line when it started) */
+	int fd;        /* when not direct: the temp file holding the blob */
 	int rc;
-	char err[1024];        /* the worker thread's error detail (details are per thread) */
-	int done;              /* guarded by pool.lock */
-	int skip;              /* guarded by pool.lock: an earlier job failed, this one is not needed */
-	atomic_int cancel;     /* the same for a job already running: its error would not be shown */
-	uint64_t cost;         /* source bytes: the biggest jobs start first */
+	char err[1024];    /* the worker thread's error detail (details are per thread) */
+	int done;          /* guarded by pool.lock */
+	int skip;          /* guarded by pool.lock: an earlier job failed, this one is not needed */
+	atomic_int cancel; /* the same for a job already running: its error would not be shown */
+	uint64_t cost;     /* source bytes: the biggest jobs start first */
 	_Atomic uint64_t done_bytes;
 	struct ib_pack_opts o; /* the caller's options with this job's progress and cancel flag */
 };
 
 struct pool {
 	struct job *jobs;
-	size_t *order;         /* the order jobs are started in: biggest first */
+	size_t *order; /* the order jobs are started in: biggest first */
 	size_t n, next;
-	size_t head;           /* guarded by lock: the first job not yet in the bundle */
-	uint64_t head_off;     /* guarded by lock: where it goes */
+	size_t head;       /* guarded by lock: the first job not yet in the bundle */
+	uint64_t head_off; /* guarded by lock: where it goes */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	const char *tmp_dir;
@@ -71,8 +71,8 @@ int ib_pack_threads(unsigned *out)
 
 	if (env && *env) {
 		if (ib_parse_u64(env, THREADS_MAX, &v) || v == 0)
-			return ib_fail(IB_E_USAGE, "IBPACK_JOBS='%s': expected a number of threads from 1 to %d",
-				       env, THREADS_MAX);
+			return ib_fail(IB_E_USAGE, "IBPACK_JOBS='%s': expected a number of threads from 1 to %d", env,
+				       THREADS_MAX);
 		*out = (unsigned)v;
 		return 0;
 	}
@@ -174,8 +174,8 @@ static void run_job(struct pool *pl, size_t i)
 	if (!j->direct)
 		rc = open_temp(pl, &j->fd);
 	if (!rc)
-		rc = ib_pack_write(j->direct ? pl->out_fd : j->fd, j->direct ? j->base : 0, j->p, j->source,
-				   &j->o, &j->plan);
+		rc = ib_pack_write(j->direct ? pl->out_fd : j->fd, j->direct ? j->base : 0, j->p, j->source, &j->o,
+				   &j->plan);
 	if (rc)
 		record_error(j, rc);
 }
@@ -337,8 +337,8 @@ static int too_big(uint64_t end, uint64_t max_end)
 /* One attempt at the whole payload: worker threads pack, this thread puts blobs in the bundle
  * in manifest order as they complete. *changed is set when a planned length did not hold (a
  * source changed between planning and packing): the caller starts again without plans. */
-static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nthreads, uint64_t start,
-		     uint64_t total, int *changed)
+static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nthreads, uint64_t start, uint64_t total,
+		     int *changed)
 {
 	pthread_t *threads = calloc(nthreads, sizeof(*threads));
 	unsigned started = 0;
@@ -437,7 +437,7 @@ static int pack_pass(struct pool *pl, const struct ib_pack_opts *o, unsigned nth
 int ib_pack_all(int out_fd, const char *tmp_dir, struct ib_package *pkgs, char *const *sources, size_t n,
 		const struct ib_pack_opts *o, unsigned nthreads, uint64_t start)
 {
-	struct pool pl = { .n = n, .tmp_dir = tmp_dir, .out_fd = out_fd, .portable = portable_mode() };
+	struct pool pl = {.n = n, .tmp_dir = tmp_dir, .out_fd = out_fd, .portable = portable_mode()};
 	uint64_t total = 0;
 	int rc = 0, changed = 0;
 

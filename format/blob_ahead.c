@@ -20,11 +20,11 @@
 struct ahead {
 	struct ib_ahead_sync *sync;
 	uint8_t *buf[SLOTS];
-	long len[SLOTS];      /* chunk length, or the error of the chunk that failed */
-	size_t filled;        /* under the lock: chunks verified by the helper so far */
-	size_t freed;         /* under the lock: chunks the caller is done with */
-	int stop;             /* under the lock: the caller is closing the reader */
-	char err[1024];       /* the helper's error detail (details are per thread) */
+	long len[SLOTS]; /* chunk length, or the error of the chunk that failed */
+	size_t filled;   /* under the lock: chunks verified by the helper so far */
+	size_t freed;    /* under the lock: chunks the caller is done with */
+	int stop;        /* under the lock: the caller is closing the reader */
+	char err[1024];  /* the helper's error detail (details are per thread) */
 };
 
 static void helper(void *arg)

@@ -25,8 +25,8 @@ struct ib_ahead_sync *ib_ahead_sync_new(void);
 void ib_ahead_sync_free(struct ib_ahead_sync *s);
 void ib_ahead_lock(struct ib_ahead_sync *s);
 void ib_ahead_unlock(struct ib_ahead_sync *s);
-void ib_ahead_wait(struct ib_ahead_sync *s);   /* unlocks, sleeps until woken, locks again */
-void ib_ahead_wake(struct ib_ahead_sync *s);   /* wakes every waiter */
+void ib_ahead_wait(struct ib_ahead_sync *s); /* unlocks, sleeps until woken, locks again */
+void ib_ahead_wake(struct ib_ahead_sync *s); /* wakes every waiter */
 /* Runs fn(arg) on a new thread that takes no signals; 0 or a negative error. */
 int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg);
 void ib_ahead_thread_join(struct ib_ahead_sync *s);

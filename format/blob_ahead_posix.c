@@ -41,10 +41,22 @@ void ib_ahead_sync_free(struct ib_ahead_sync *s)
 	free(s);
 }
 
-void ib_ahead_lock(struct ib_ahead_sync *s) { pthread_mutex_lock(&s->lock); }
-void ib_ahead_unlock(struct ib_ahead_sync *s) { pthread_mutex_unlock(&s->lock); }
-void ib_ahead_wait(struct ib_ahead_sync *s) { pthread_cond_wait(&s->changed, &s->lock); }
-void ib_ahead_wake(struct ib_ahead_sync *s) { pthread_cond_broadcast(&s->changed); }
+void ib_ahead_lock(struct ib_ahead_sync *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+void ib_ahead_unlock(struct ib_ahead_sync *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+void ib_ahead_wait(struct ib_ahead_sync *s)
+{
+	pthread_cond_wait(&s->changed, &s->lock);
+}
+void ib_ahead_wake(struct ib_ahead_sync *s)
+{
+	pthread_cond_broadcast(&s->changed);
+}
 
 static void *trampoline(void *arg)
 {

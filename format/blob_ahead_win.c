@@ -29,10 +29,22 @@ void ib_ahead_sync_free(struct ib_ahead_sync *s)
 	free(s); /* SRW locks and condition variables hold no resources */
 }
 
-void ib_ahead_lock(struct ib_ahead_sync *s) { AcquireSRWLockExclusive(&s->lock); }
-void ib_ahead_unlock(struct ib_ahead_sync *s) { ReleaseSRWLockExclusive(&s->lock); }
-void ib_ahead_wait(struct ib_ahead_sync *s) { SleepConditionVariableSRW(&s->changed, &s->lock, INFINITE, 0); }
-void ib_ahead_wake(struct ib_ahead_sync *s) { WakeAllConditionVariable(&s->changed); }
+void ib_ahead_lock(struct ib_ahead_sync *s)
+{
+	AcquireSRWLockExclusive(&s->lock);
+}
+void ib_ahead_unlock(struct ib_ahead_sync *s)
+{
+	ReleaseSRWLockExclusive(&s->lock);
+}
+void ib_ahead_wait(struct ib_ahead_sync *s)
+{
+	SleepConditionVariableSRW(&s->changed, &s->lock, INFINITE, 0);
+}
+void ib_ahead_wake(struct ib_ahead_sync *s)
+{
+	WakeAllConditionVariable(&s->changed);
+}
 
 static DWORD WINAPI trampoline(LPVOID arg)
 {

@@ -57,8 +57,8 @@ static int read_structures(struct ib_bundle *b)
 	int rc;
 
 	if (b->file.size < IB_FOOTER_SIZE)
-		return ib_fail(IB_E_TRUNCATED, "'%s' is too small to be a bundle (%llu bytes)",
-			       b->file.path, (unsigned long long)b->file.size);
+		return ib_fail(IB_E_TRUNCATED, "'%s' is too small to be a bundle (%llu bytes)", b->file.path,
+			       (unsigned long long)b->file.size);
 	if ((rc = ib_file_pread(&b->file, head, headlen, 0)))
 		return rc;
 	if ((rc = ib_pe_inspect(head, headlen, &b->pe)) || (rc = check_certs(b)))
@@ -73,7 +73,8 @@ static int read_structures(struct ib_bundle *b)
 
 		/* A whole footer that claims less than the file: something was added after a bundle. */
 		if (rc == IB_E_FORMAT && !memcmp(foot, IB_FOOTER_MAGIC, 8) && claimed < b->end)
-			rc = ib_fail(IB_E_FORMAT, "footer: the bundle is %llu bytes but the file has %llu: %llu bytes "
+			rc = ib_fail(IB_E_FORMAT,
+				     "footer: the bundle is %llu bytes but the file has %llu: %llu bytes "
 				     "were added after a bundle (appended data, or bundles concatenated)",
 				     (unsigned long long)claimed, (unsigned long long)b->end,
 				     (unsigned long long)(b->end - claimed));
@@ -155,10 +156,10 @@ void ib_bundle_close(struct ib_bundle *b)
 }
 
 /* Feeds [from, to) of the stub to the hash, skipping the Authenticode-excluded fields. */
-static void hash_excluding(struct ib_sha256_ctx *c, const struct ib_pe_info *pe, const uint8_t *p,
-			   uint64_t from, uint64_t to)
+static void hash_excluding(struct ib_sha256_ctx *c, const struct ib_pe_info *pe, const uint8_t *p, uint64_t from,
+			   uint64_t to)
 {
-	uint64_t skip[2][2] = { { 0, 0 }, { 0, 0 } };
+	uint64_t skip[2][2] = {{0, 0}, {0, 0}};
 
 	if (pe->is_pe) {
 		skip[0][0] = pe->checksum_off;
@@ -281,15 +282,16 @@ static int read_chunk_table(struct ib_blob_reader *r)
 		return rc;
 	ib_sha256(r->table, (size_t)IB_CHUNK_TABLE_LEN(p), digest);
 	if (memcmp(digest, p->table_sha256, IB_SHA256_LEN) != 0)
-		return ib_fail(IB_E_INTEGRITY, "package '%s': its chunk table (bytes %llu-%llu of the file) "
-			       "does not match the signed manifest", p->id, (unsigned long long)p->table_offset,
+		return ib_fail(IB_E_INTEGRITY,
+			       "package '%s': its chunk table (bytes %llu-%llu of the file) "
+			       "does not match the signed manifest",
+			       p->id, (unsigned long long)p->table_offset,
 			       (unsigned long long)(p->table_offset + IB_CHUNK_TABLE_LEN(p) - 1));
-	r->hashes = (const uint8_t (*)[IB_SHA256_LEN])r->table;
+	r->hashes = (const uint8_t(*)[IB_SHA256_LEN])r->table;
 	return 0;
 }
 
-int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p,
-			uint32_t chunk_size)
+int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p, uint32_t chunk_size)
 {
 	int rc;
 
@@ -297,7 +299,7 @@ int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struc
 	r->file = f;
 	r->pkg = p;
 	r->chunk_size = chunk_size;
-	r->hashes = (const uint8_t (*)[IB_SHA256_LEN])p->chunks;
+	r->hashes = (const uint8_t(*)[IB_SHA256_LEN])p->chunks;
 	if (p->has_table && (rc = read_chunk_table(r))) {
 		ib_blob_reader_release(r);
 		return rc;
@@ -319,9 +321,11 @@ long ib_blob_read_chunk(const struct ib_blob_reader *r, size_t idx, uint8_t *buf
 		return rc;
 	ib_sha256(buf, (size_t)n, digest);
 	if (memcmp(digest, r->hashes[idx], IB_SHA256_LEN) != 0)
-		return ib_fail(IB_E_INTEGRITY, "package '%s': chunk %zu (bytes %llu-%llu of the file) does "
-			       "not match the signed manifest", p->id, idx,
-			       (unsigned long long)(p->offset + off), (unsigned long long)(p->offset + off + n - 1));
+		return ib_fail(IB_E_INTEGRITY,
+			       "package '%s': chunk %zu (bytes %llu-%llu of the file) does "
+			       "not match the signed manifest",
+			       p->id, idx, (unsigned long long)(p->offset + off),
+			       (unsigned long long)(p->offset + off + n - 1));
 	return (long)n;
 }
 

@@ -13,13 +13,13 @@
 
 struct ib_bundle {
 	struct ib_file file;
-	uint64_t end;            /* bundle end inside the file (before an Authenticode table) */
+	uint64_t end; /* bundle end inside the file (before an Authenticode table) */
 	struct ib_pe_info pe;
 	struct ib_footer footer;
-	uint8_t *manifest_raw;   /* exact signed bytes */
+	uint8_t *manifest_raw; /* exact signed bytes */
 	size_t manifest_len;
 	struct ib_sigblock sigs;
-	struct ib_manifest m;    /* valid only after ib_bundle_authenticate */
+	struct ib_manifest m; /* valid only after ib_bundle_authenticate */
 	int authenticated;
 	size_t valid_sigs;
 };
@@ -63,14 +63,13 @@ struct ib_blob_reader {
 	size_t next;
 	uint8_t *buf;
 	volatile sig_atomic_t *cancel;
-	void *ahead;   /* the read-ahead thread's state (blob_ahead_*.c), NULL when serial */
-	uint8_t (*table)[IB_SHA256_LEN];         /* the package's chunk table, read and checked */
-	const uint8_t (*hashes)[IB_SHA256_LEN];  /* the chunk hashes: table or the manifest's list */
+	void *ahead;                            /* the read-ahead thread's state (blob_ahead_*.c), NULL when serial */
+	uint8_t (*table)[IB_SHA256_LEN];        /* the package's chunk table, read and checked */
+	const uint8_t (*hashes)[IB_SHA256_LEN]; /* the chunk hashes: table or the manifest's list */
 };
 /* Reads the package's chunk table first, when it has one, and checks it against the SHA-256 the
  * manifest gives (IB_E_INTEGRITY: nothing of the blob is read then). */
-int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p,
-			uint32_t chunk_size);
+int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struct ib_package *p, uint32_t chunk_size);
 /* Returns the size of the next chunk, already checked against the manifest, with *data pointing
  * at it; 0 at the end; a negative error (IB_E_INTEGRITY names the chunk). The read-ahead thread
  * starts at the first call: set r->cancel before it. */

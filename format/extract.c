@@ -33,7 +33,7 @@ static int pathset_add(struct pathset *ps, const char *path)
 	size_t i;
 
 	if (ps->n * 2 >= ps->cap) {
-		struct pathset bigger = { .cap = ps->cap ? ps->cap * 2 : 64 };
+		struct pathset bigger = {.cap = ps->cap ? ps->cap * 2 : 64};
 
 		bigger.slot = calloc(bigger.cap, sizeof(char *));
 		if (!bigger.slot)
@@ -68,7 +68,7 @@ static void pathset_release(struct pathset *ps)
 
 struct reader_ctx {
 	struct ib_blob_reader blob;
-	int err;       /* our error when the read callback fails */
+	int err; /* our error when the read callback fails */
 	uint64_t done;
 	const struct ib_extract_opts *opts;
 	struct ib_sha256_ctx *file_hash; /* the current file, against the signed file list */
@@ -113,7 +113,8 @@ static int open_reader(struct archive **out, const struct ib_package *p, struct 
 		return rc;
 	}
 	if (archive_read_open2(a, ctx, NULL, read_cb, NULL, NULL) != ARCHIVE_OK) {
-		int rc = ctx->err ? ctx->err : ib_fail(IB_E_ARCHIVE, "package '%s': %s", p->id, archive_error_string(a));
+		int rc = ctx->err ? ctx->err
+				  : ib_fail(IB_E_ARCHIVE, "package '%s': %s", p->id, archive_error_string(a));
 
 		archive_read_free(a);
 		return rc;
@@ -139,9 +140,10 @@ static int write_error(int rc, const struct ib_package *p)
 		rc = -ENOSPC;
 #endif
 	if (rc == -ENOSPC)
-		return ib_fail(rc, "no space left while extracting package '%s' (it unpacks to %llu bytes): free "
-			       "space or use --tmpdir on a larger file system", p->id,
-			       (unsigned long long)p->unpacked_size);
+		return ib_fail(rc,
+			       "no space left while extracting package '%s' (it unpacks to %llu bytes): free "
+			       "space or use --tmpdir on a larger file system",
+			       p->id, (unsigned long long)p->unpacked_size);
 	return rc;
 }
 
@@ -186,8 +188,8 @@ static int check_entry(struct archive_entry *e, const char *path, const char *pk
 /* With a signed file list, each regular file must be the next one listed, with the same path,
  * size and mode; its bytes are hashed as they are written (check_file_hash). The chunk hashes
  * already proved every byte is the signed one: this proves the list describes the files. */
-static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct archive_entry *e,
-						 const char *name, const struct ib_package *p, int *rc)
+static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct archive_entry *e, const char *name,
+						 const struct ib_package *p, int *rc)
 {
 	const struct ib_file_entry *f;
 
@@ -201,8 +203,10 @@ static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct 
 	f = &p->files[ctx->next_file++];
 	if (strcmp(f->path, name) || f->size != (uint64_t)archive_entry_size(e) ||
 	    f->mode != (unsigned)archive_entry_perm(e))
-		*rc = ib_fail(IB_E_INTEGRITY, "package '%s': '%s' does not match the signed file list (expected "
-			      "'%s', %llu bytes, mode %04o)", p->id, name, f->path, (unsigned long long)f->size, f->mode);
+		*rc = ib_fail(IB_E_INTEGRITY,
+			      "package '%s': '%s' does not match the signed file list (expected "
+			      "'%s', %llu bytes, mode %04o)",
+			      p->id, name, f->path, (unsigned long long)f->size, f->mode);
 	ib_sha256_reset(ctx->file_hash);
 	return f;
 }
@@ -219,8 +223,8 @@ static int check_file_hash(struct reader_ctx *ctx, const struct ib_file_entry *f
 	return 0;
 }
 
-static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
-		      const char *path, const char *name, struct archive_entry *e, const struct ib_package *p,
+static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir, const char *path,
+		      const char *name, struct archive_entry *e, const struct ib_package *p,
 		      struct ib_extract_stats *st)
 {
 	const struct ib_file_entry *expect;
@@ -246,8 +250,8 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 			break;
 		}
 		if (size > p->unpacked_size - st->bytes) {
-			rc = ib_fail(IB_E_LIMIT, "package '%s': more than the declared %llu bytes unpacked",
-				     p->id, (unsigned long long)p->unpacked_size);
+			rc = ib_fail(IB_E_LIMIT, "package '%s': more than the declared %llu bytes unpacked", p->id,
+				     (unsigned long long)p->unpacked_size);
 			break;
 		}
 		if (f && (rc = ib_outfile_write(f, buf, size))) {
@@ -267,10 +271,10 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 	return rc ? rc : write_error(r, p);
 }
 
-static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir,
-			   const char *subdir, const struct ib_package *p, struct ib_extract_stats *st)
+static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_outdir *dir, const char *subdir,
+			   const struct ib_package *p, struct ib_extract_stats *st)
 {
-	struct pathset seen = { 0 };
+	struct pathset seen = {0};
 	struct archive_entry *e;
 	char path[IB_PATH_MAX];
 	int r, rc = 0;
@@ -313,8 +317,8 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 			continue;
 		}
 		if (archive_entry_size(e) < 0 || (uint64_t)archive_entry_size(e) > p->unpacked_size - st->bytes) {
-			rc = ib_fail(IB_E_LIMIT, "package '%s': '%s' is larger than the declared unpacked size",
-				     p->id, name);
+			rc = ib_fail(IB_E_LIMIT, "package '%s': '%s' is larger than the declared unpacked size", p->id,
+				     name);
 			break;
 		}
 		rc = write_file(a, ctx, dir, path, name, e, p, st);
@@ -325,17 +329,19 @@ static int extract_entries(struct archive *a, struct reader_ctx *ctx, struct ib_
 		rc = ib_fail(IB_E_INTEGRITY, "package '%s': %zu files of the signed file list are missing", p->id,
 			     p->nfiles - ctx->next_file);
 	if (!rc && (st->files != p->file_count || st->bytes != p->unpacked_size))
-		rc = ib_fail(IB_E_LIMIT, "package '%s': unpacked %llu files / %llu bytes, manifest declares "
-			     "%llu / %llu", p->id, (unsigned long long)st->files, (unsigned long long)st->bytes,
+		rc = ib_fail(IB_E_LIMIT,
+			     "package '%s': unpacked %llu files / %llu bytes, manifest declares "
+			     "%llu / %llu",
+			     p->id, (unsigned long long)st->files, (unsigned long long)st->bytes,
 			     (unsigned long long)p->file_count, (unsigned long long)p->unpacked_size);
 	pathset_release(&seen);
 	return rc;
 }
 
-int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct ib_outdir *dir,
-		       const char *subdir, const struct ib_extract_opts *opts, struct ib_extract_stats *st)
+int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct ib_outdir *dir, const char *subdir,
+		       const struct ib_extract_opts *opts, struct ib_extract_stats *st)
 {
-	struct reader_ctx ctx = { .opts = opts };
+	struct reader_ctx ctx = {.opts = opts};
 	struct archive *a = NULL;
 	int rc;
 

@@ -33,7 +33,7 @@ int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_f
 {
 	if (memcmp(in, IB_FOOTER_MAGIC, 8) != 0)
 		return ib_fail(IB_E_FORMAT, "no ibpack footer at the end of the file (truncated, "
-			       "appended data, or not a bundle)");
+					    "appended data, or not a bundle)");
 	f->version = ib_get_le32(in + 8);
 	if (f->version != IB_FORMAT_VERSION)
 		return ib_fail(IB_E_FORMAT, "footer: unsupported format version %u", (unsigned)f->version);
@@ -52,15 +52,12 @@ int ib_footer_decode(const uint8_t in[IB_FOOTER_SIZE], uint64_t end, struct ib_f
 			       (unsigned long long)f->bundle_len, (unsigned long long)end);
 	/* Regions must be ordered, non-overlapping and inside the file; the comparisons are
 	 * arranged so that no addition can overflow. */
-	if (f->stub_len == 0 || f->stub_len > f->manifest_off ||
-	    f->manifest_len == 0 || f->manifest_len > IB_MANIFEST_MAX ||
-	    f->manifest_off > end || f->manifest_len > end - f->manifest_off ||
-	    f->sigblock_off != f->manifest_off + f->manifest_len ||
-	    f->sigblock_len == 0 || f->sigblock_len > IB_SIGBLOCK_MAX ||
-	    f->sigblock_off > end || f->sigblock_len > end - f->sigblock_off ||
+	if (f->stub_len == 0 || f->stub_len > f->manifest_off || f->manifest_len == 0 ||
+	    f->manifest_len > IB_MANIFEST_MAX || f->manifest_off > end || f->manifest_len > end - f->manifest_off ||
+	    f->sigblock_off != f->manifest_off + f->manifest_len || f->sigblock_len == 0 ||
+	    f->sigblock_len > IB_SIGBLOCK_MAX || f->sigblock_off > end || f->sigblock_len > end - f->sigblock_off ||
 	    end < IB_FOOTER_SIZE || f->sigblock_off + f->sigblock_len > end - IB_FOOTER_SIZE ||
-	    end - IB_FOOTER_SIZE - (f->sigblock_off + f->sigblock_len) >= IB_BUNDLE_ALIGN ||
-	    end % IB_BUNDLE_ALIGN != 0)
+	    end - IB_FOOTER_SIZE - (f->sigblock_off + f->sigblock_len) >= IB_BUNDLE_ALIGN || end % IB_BUNDLE_ALIGN != 0)
 		return ib_fail(IB_E_FORMAT, "footer: region offsets are inconsistent");
 	return 0;
 }

@@ -15,7 +15,7 @@
 
 /* ---- footer: the last 64 bytes of the bundle; every integer little-endian ---- */
 #define IB_FOOTER_MAGIC "IBPKFTR1"
-#define IB_FOOTER_SIZE 64
+#define IB_FOOTER_SIZE  64
 #define IB_BUNDLE_ALIGN 8 /* bundle length is a multiple of 8, as Authenticode wants */
 
 struct ib_footer {
@@ -25,7 +25,7 @@ struct ib_footer {
 	uint64_t manifest_len;
 	uint64_t sigblock_off;
 	uint64_t sigblock_len;
-	uint64_t bundle_len;   /* offset just past the footer */
+	uint64_t bundle_len; /* offset just past the footer */
 };
 
 void ib_footer_encode(const struct ib_footer *f, uint8_t out[IB_FOOTER_SIZE]);
@@ -46,7 +46,7 @@ size_t ib_footer_layout(struct ib_footer *f, uint64_t sigblock_len);
  * 32-byte key id, u32 length, signature bytes. count 0 is an unsigned bundle (ibpack build
  * --unsigned) waiting for ibpack attach-signature: it parses, and every verifier rejects it. */
 #define IB_SIGBLOCK_MAGIC "IBPKSIG1"
-#define IB_SIG_COUNT_MAX 16
+#define IB_SIG_COUNT_MAX  16
 
 struct ib_signature {
 	uint16_t alg;
@@ -63,18 +63,17 @@ struct ib_sigblock {
 int ib_sigblock_decode(const uint8_t *in, size_t len, struct ib_sigblock *out);
 /* Appends the encoding of sb to a malloc'd buffer. */
 int ib_sigblock_encode(const struct ib_sigblock *sb, uint8_t **out, size_t *outlen);
-int ib_sigblock_add(struct ib_sigblock *sb, int alg, const uint8_t keyid[IB_KEYID_LEN],
-		    const uint8_t *sig, size_t len);
+int ib_sigblock_add(struct ib_sigblock *sb, int alg, const uint8_t keyid[IB_KEYID_LEN], const uint8_t *sig, size_t len);
 void ib_sigblock_release(struct ib_sigblock *sb);
 
 /* ---- trust area: a fixed-size array inside the stub's own image, patched by the builder ----
  * It holds the keys the stub trusts, so they are loaded by the OS loader with the code rather than
  * parsed from the unsigned tail of the file. Layout: 16-byte magic, u32 used length (bytes after
  * this header), then records: u8 type, u8 alg, u16 length, value. */
-#define IB_TRUST_MAGIC "IBPACK-TRUST-v1"  /* 15 chars + NUL = 16 bytes */
+#define IB_TRUST_MAGIC     "IBPACK-TRUST-v1" /* 15 chars + NUL = 16 bytes */
 #define IB_TRUST_MAGIC_LEN 16
 #define IB_TRUST_AREA_SIZE 32768
-#define IB_TRUST_HDR 20
+#define IB_TRUST_HDR       20
 
 enum ib_trust_rec {
 	IB_TRUST_KEY = 1,       /* value: DER SubjectPublicKeyInfo of a trusted key */
@@ -107,13 +106,13 @@ int ib_trust_locate(const uint8_t *image, size_t len, size_t *offset);
  * caller (public key files, CA certificate files) replace the embedded keys and CAs; the embedded
  * revocations still apply. The threshold is the given one when non-zero, else the embedded
  * policy's, else 1. */
-int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys, const char *const *cas,
-		     size_t ncas, uint32_t threshold, struct ib_trust *t);
+int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys, const char *const *cas, size_t ncas,
+		     uint32_t threshold, struct ib_trust *t);
 
 /* Verifies sb over msg against t: counts distinct trusted, unrevoked key ids with a valid
  * signature and requires t->threshold of them. On success *valid_ids holds the count. */
-int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
-		   size_t len, size_t *valid);
+int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg, size_t len,
+		   size_t *valid);
 
 /* Writes "signed by ed25519 key ab12... (not trusted); trusted: cd34..., ef56..." for errors. */
 void ib_trust_explain(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size);
@@ -130,7 +129,7 @@ enum ib_sig_state {
 };
 const char *ib_sig_state_name(int state); /* "counted", "duplicate", "revoked", ... */
 /* ib_trust_check, also recording each signature's state (state[i] for sb->sigs[i]). */
-int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
-		      size_t len, int state[IB_SIG_COUNT_MAX], size_t *valid);
+int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg, size_t len,
+		      int state[IB_SIG_COUNT_MAX], size_t *valid);
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define TEXT_MAX 4096
+#define TEXT_MAX  4096
 #define PROPS_MAX 64
 
 struct ictx {
@@ -66,7 +66,8 @@ static int parse_command_line(const struct ictx *c, struct ib_install *in)
 	}
 	prog = in->command_line + start;
 	if (!ib_wincmd_relpath_ok(prog, len))
-		return fail(c, "command_line", "the program must be a file of the package (a relative path "
+		return fail(c, "command_line",
+			    "the program must be a file of the package (a relative path "
 			    "without \"..\") or a bare name found in System32");
 	/* CreateProcessW would give a batch file to cmd.exe, which reads the rest by its own rules. */
 	dot = NULL;
@@ -97,13 +98,17 @@ static int parse_msi(const struct ictx *c, const cJSON *inst, struct ib_install 
 	in->prop_values.v = calloc(in->prop_names.n + 1, sizeof(char *));
 	if (!in->prop_names.v || !in->prop_values.v)
 		return -ENOMEM;
-	cJSON_ArrayForEach(e, props) {
+	cJSON_ArrayForEach (e, props) {
 		if (!ib_msi_property_ok(e->string))
-			return ib_fail(c->code, "%s.properties: '%s' is not a public property name (A-Z, 0-9, _ and ., "
-				       "starting with a letter or _)", c->path, e->string);
+			return ib_fail(c->code,
+				       "%s.properties: '%s' is not a public property name (A-Z, 0-9, _ and ., "
+				       "starting with a letter or _)",
+				       c->path, e->string);
 		if (!cJSON_IsString(e) || strlen(e->valuestring) > TEXT_MAX || !text_ok(e->valuestring, 0))
-			return ib_fail(c->code, "%s.properties.%s: expected a string of at most 4096 characters without "
-				       "control characters", c->path, e->string);
+			return ib_fail(c->code,
+				       "%s.properties.%s: expected a string of at most 4096 characters without "
+				       "control characters",
+				       c->path, e->string);
 		in->prop_names.v[i] = ib_strdup(e->string);
 		in->prop_values.v[i] = ib_strdup(e->valuestring);
 		if (!in->prop_names.v[i++] || !in->prop_values.v[i - 1])
@@ -117,15 +122,16 @@ static int linux_codes(const struct ictx *c, const char *key, const struct ib_co
 {
 	for (size_t i = 0; i < codes->n; i++)
 		if (codes->v[i] < 0 || codes->v[i] > 255)
-			return ib_fail(c->code, "%s.%s: %ld can never be observed on Linux, where an exit status "
-				       "is 8 bits (it would arrive as %ld): use codes from 0 to 255", c->path, key,
-				       codes->v[i], codes->v[i] & 255);
+			return ib_fail(c->code,
+				       "%s.%s: %ld can never be observed on Linux, where an exit status "
+				       "is 8 bits (it would arrive as %ld): use codes from 0 to 255",
+				       c->path, key, codes->v[i], codes->v[i] & 255);
 	return 0;
 }
 
 int ib_install_parse(const cJSON *inst, const char *path, int code, int target, struct ib_install *in)
 {
-	const struct ictx c = { path, code };
+	const struct ictx c = {path, code};
 	const cJSON *keep = cJSON_GetObjectItemCaseSensitive(inst, "keep");
 	int win = target == IB_TARGET_WINDOWS_X86_64, forms, rc;
 
@@ -134,13 +140,15 @@ int ib_install_parse(const cJSON *inst, const char *path, int code, int target, 
 		return rc;
 	forms = (in->argv.n > 0) + (in->command_line != NULL) + (in->msi != NULL);
 	if (forms != 1)
-		return fail(&c, NULL, forms ? "give only one of \"command\", \"command_line\" and \"msi\""
-				     : "missing \"command\" (or, for Windows, \"command_line\" or \"msi\")");
+		return fail(&c, NULL,
+			    forms ? "give only one of \"command\", \"command_line\" and \"msi\""
+				  : "missing \"command\" (or, for Windows, \"command_line\" or \"msi\")");
 	if (!in->msi && (cJSON_GetObjectItemCaseSensitive(inst, "properties") ||
 			 cJSON_GetObjectItemCaseSensitive(inst, "msiexec_args")))
 		return fail(&c, NULL, "\"properties\" and \"msiexec_args\" belong to an \"msi\" install");
 	if (!win && (in->command_line || in->msi))
-		return fail(&c, in->msi ? "msi" : "command_line", "only for windows-x86_64 bundles (Linux "
+		return fail(&c, in->msi ? "msi" : "command_line",
+			    "only for windows-x86_64 bundles (Linux "
 			    "installers get an argv: use \"command\")");
 	if (keep && !cJSON_IsBool(keep))
 		return fail(&c, "keep", "expected true or false");
@@ -166,7 +174,7 @@ int ib_install_parse(const cJSON *inst, const char *path, int code, int target, 
 
 int ib_install_check_codes(const char *path, int code, int target, const struct ib_install *in)
 {
-	const struct ictx c = { path, code };
+	const struct ictx c = {path, code};
 	int rc;
 
 	if (target == IB_TARGET_WINDOWS_X86_64)

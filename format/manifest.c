@@ -31,7 +31,7 @@ const char *ib_compression_name(int c)
 
 int ib_compression_from_name(const char *s)
 {
-	static const char *names[] = { "none", "gzip", "zstd", "auto" };
+	static const char *names[] = {"none", "gzip", "zstd", "auto"};
 
 	for (int i = 0; i < 4; i++)
 		if (!strcmp(s, names[i]))
@@ -54,7 +54,7 @@ int ib_target_from_name(const char *s)
 }
 
 /* The kinds by value (enum ib_kind is their index). */
-static const char *const kind_names[] = { "device-driver", "firmware", "application", "library" };
+static const char *const kind_names[] = {"device-driver", "firmware", "application", "library"};
 
 const char *ib_kind_name(int k)
 {
@@ -80,7 +80,7 @@ int ib_codes_has(const struct ib_codes *c, long code)
 /* ---- typed getters that name the JSON path in their errors ---- */
 
 struct jctx {
-	int code;     /* IB_E_FORMAT for manifests, IB_E_SPEC for specs */
+	int code; /* IB_E_FORMAT for manifests, IB_E_SPEC for specs */
 	char path[PATH_MAXLEN];
 };
 
@@ -95,8 +95,7 @@ static const cJSON *jget(const cJSON *o, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
-static int get_str(const struct jctx *c, const cJSON *o, const char *key, int required, size_t max,
-		   char **out)
+static int get_str(const struct jctx *c, const cJSON *o, const char *key, int required, size_t max, char **out)
 {
 	const cJSON *v = jget(o, key);
 
@@ -117,8 +116,7 @@ static int num_ok(const cJSON *v, double min, double max)
 	       floor(v->valuedouble) == v->valuedouble;
 }
 
-static int get_u64(const struct jctx *c, const cJSON *o, const char *key, int required, uint64_t max,
-		   uint64_t *out)
+static int get_u64(const struct jctx *c, const cJSON *o, const char *key, int required, uint64_t max, uint64_t *out)
 {
 	const cJSON *v = jget(o, key);
 	char what[96];
@@ -164,8 +162,8 @@ static int token_ok(const char *s, const char *extra)
 	return 1;
 }
 
-static int get_strlist(const struct jctx *c, const cJSON *o, const char *key, const char *extra,
-		       size_t maxn, struct ib_strlist *out)
+static int get_strlist(const struct jctx *c, const cJSON *o, const char *key, const char *extra, size_t maxn,
+		       struct ib_strlist *out)
 {
 	const cJSON *v = jget(o, key), *e;
 	size_t i = 0;
@@ -178,7 +176,7 @@ static int get_strlist(const struct jctx *c, const cJSON *o, const char *key, co
 	out->v = calloc(out->n, sizeof(char *));
 	if (!out->v)
 		return -ENOMEM;
-	cJSON_ArrayForEach(e, v) {
+	cJSON_ArrayForEach (e, v) {
 		char what[96];
 
 		if (!cJSON_IsString(e) || strlen(e->valuestring) > 4096 ||
@@ -198,8 +196,7 @@ static int get_strlist(const struct jctx *c, const cJSON *o, const char *key, co
 	return 0;
 }
 
-static int get_codes(const struct jctx *c, const cJSON *o, const char *key, struct ib_codes *out,
-		     long dflt)
+static int get_codes(const struct jctx *c, const cJSON *o, const char *key, struct ib_codes *out, long dflt)
 {
 	const cJSON *v = jget(o, key), *e;
 	size_t i = 0;
@@ -222,7 +219,7 @@ static int get_codes(const struct jctx *c, const cJSON *o, const char *key, stru
 	out->v = calloc(out->n ? out->n : 1, sizeof(long));
 	if (!out->v)
 		return -ENOMEM;
-	cJSON_ArrayForEach(e, v) {
+	cJSON_ArrayForEach (e, v) {
 		/* Windows exit codes are 32-bit unsigned; negative values cover signed spellings. */
 		if (!num_ok(e, -2147483648.0, 4294967295.0))
 			return jfail(c, key, "exit codes must be integers in the 32-bit range");
@@ -247,8 +244,7 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 	if ((rc = get_str(c, p, "name", 1, 256, &pkg->name)) ||
 	    (rc = get_str(c, p, "version", 1, 128, &pkg->version)) ||
 	    (rc = get_str(c, p, "description", 0, 4096, &pkg->description)) ||
-	    (rc = get_str(c, p, "vendor", 0, 256, &pkg->vendor)) ||
-	    (rc = get_str(c, p, "kind", 0, 32, &comp)))
+	    (rc = get_str(c, p, "vendor", 0, 256, &pkg->vendor)) || (rc = get_str(c, p, "kind", 0, 32, &comp)))
 		return rc;
 	if (comp) {
 		pkg->kind = ib_kind_from_name(comp);
@@ -256,7 +252,8 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		free(comp);
 		comp = NULL;
 		if (pkg->kind < 0)
-			return jfail(c, "kind", "expected \"device-driver\", \"firmware\", \"application\" or \"library\"");
+			return jfail(c, "kind",
+				     "expected \"device-driver\", \"firmware\", \"application\" or \"library\"");
 	}
 	match = jget(p, "match");
 	if (!cJSON_IsObject(match))
@@ -277,7 +274,8 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 		return rc;
 	inst = jget(p, "install");
 	if (!cJSON_IsObject(inst))
-		return jfail(c, "install", "expected an object with a \"command\" array (or \"command_line\" or \"msi\")");
+		return jfail(c, "install",
+			     "expected an object with a \"command\" array (or \"command_line\" or \"msi\")");
 	{
 		struct jctx ic = *c;
 
@@ -302,10 +300,8 @@ static int parse_package(struct jctx *c, const cJSON *p, struct ib_package *pkg,
 	if (!spec)
 		return 0;
 
-	if ((rc = get_str(c, p, "source", 1, 4096, &pkg->source)) ||
-	    (rc = get_str(c, p, "url", 0, 4096, &pkg->url)) ||
-	    (rc = get_str(c, p, "artifact", 0, 255, &pkg->artifact)) ||
-	    (rc = get_str(c, p, "sha256", 0, 64, &sha)) ||
+	if ((rc = get_str(c, p, "source", 1, 4096, &pkg->source)) || (rc = get_str(c, p, "url", 0, 4096, &pkg->url)) ||
+	    (rc = get_str(c, p, "artifact", 0, 255, &pkg->artifact)) || (rc = get_str(c, p, "sha256", 0, 64, &sha)) ||
 	    (rc = get_str(c, p, "compression", 0, 16, &comp)))
 		goto out;
 	if (!pkg->source[0]) {
@@ -377,8 +373,7 @@ static int parse_blob(struct jctx *c, const cJSON *p, struct ib_package *pkg, ui
 	snprintf(c->path + strlen(c->path), sizeof(c->path) - strlen(c->path), ".blob");
 	if ((rc = get_u64(c, blob, "offset", 1, UINT64_MAX, &pkg->offset)) ||
 	    (rc = get_u64(c, blob, "length", 1, UINT64_MAX, &pkg->length)) ||
-	    (rc = get_str(c, blob, "compression", 1, 16, &comp)) ||
-	    (rc = get_str(c, blob, "sha256", 1, 64, &sha)))
+	    (rc = get_str(c, blob, "compression", 1, 16, &comp)) || (rc = get_str(c, blob, "sha256", 1, 64, &sha)))
 		goto out;
 	pkg->compression = ib_compression_from_name(comp);
 	if (pkg->compression < 0 || pkg->compression == IB_COMP_AUTO) {
@@ -410,7 +405,7 @@ static int parse_blob(struct jctx *c, const cJSON *p, struct ib_package *pkg, ui
 		rc = -ENOMEM;
 		goto out;
 	}
-	cJSON_ArrayForEach(e, chunks) {
+	cJSON_ArrayForEach (e, chunks) {
 		if (!cJSON_IsString(e) || strlen(e->valuestring) != 64 ||
 		    ib_hex_decode(e->valuestring, pkg->chunks[i++], IB_SHA256_LEN)) {
 			rc = jfail(c, "chunks", "expected 64 hex digits per chunk");
@@ -474,7 +469,7 @@ static int parse_files(struct jctx *c, const cJSON *p, struct ib_package *pkg)
 	pkg->files = calloc(pkg->nfiles ? pkg->nfiles : 1, sizeof(*pkg->files));
 	if (!pkg->files)
 		return -ENOMEM;
-	cJSON_ArrayForEach(e, files) {
+	cJSON_ArrayForEach (e, files) {
 		struct jctx fc = *c;
 
 		snprintf(fc.path, sizeof(fc.path), "%.140s.files[%zu]", c->path, i);
@@ -539,7 +534,7 @@ static int parse_packages(struct jctx *c, const cJSON *root, struct ib_manifest 
 	m->pkgs = calloc(m->npkgs, sizeof(*m->pkgs));
 	if (!m->pkgs)
 		return -ENOMEM;
-	cJSON_ArrayForEach(p, pkgs) {
+	cJSON_ArrayForEach (p, pkgs) {
 		struct jctx pc = *c;
 
 		snprintf(pc.path, sizeof(pc.path), "packages[%zu]", i);
@@ -630,7 +625,7 @@ static cJSON *parse_json(const char *json, size_t len, size_t *err_at, const cha
 
 int ib_spec_parse(const char *json, size_t len, struct ib_manifest *m)
 {
-	struct jctx c = { .code = IB_E_SPEC };
+	struct jctx c = {.code = IB_E_SPEC};
 	size_t err_at;
 	const char *why;
 	cJSON *root;
@@ -686,10 +681,9 @@ static int check_created(const char *s)
 	return 1;
 }
 
-int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint64_t payload_end,
-		      struct ib_manifest *m)
+int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint64_t payload_end, struct ib_manifest *m)
 {
-	struct jctx c = { .code = IB_E_FORMAT };
+	struct jctx c = {.code = IB_E_FORMAT};
 	const cJSON *stub;
 	cJSON *root;
 	char *s = NULL;
@@ -751,9 +745,10 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 		const struct ib_package *p = &m->pkgs[i];
 
 		if (p->offset != next || p->length > payload_end - p->offset) {
-			rc = ib_fail(IB_E_FORMAT, "manifest: package '%s' blob [%llu, +%llu) is not where the "
-				     "payload continues", p->id, (unsigned long long)p->offset,
-				     (unsigned long long)p->length);
+			rc = ib_fail(IB_E_FORMAT,
+				     "manifest: package '%s' blob [%llu, +%llu) is not where the "
+				     "payload continues",
+				     p->id, (unsigned long long)p->offset, (unsigned long long)p->length);
 			goto out;
 		}
 		next = p->offset + p->length;
@@ -765,8 +760,10 @@ int ib_manifest_parse(const char *json, size_t len, uint64_t payload_start, uint
 		if (!p->has_table)
 			continue;
 		if (p->table_offset != next || IB_CHUNK_TABLE_LEN(p) > payload_end - p->table_offset) {
-			rc = ib_fail(IB_E_FORMAT, "manifest: package '%s' chunk table at %llu is not where the "
-				     "payload continues", p->id, (unsigned long long)p->table_offset);
+			rc = ib_fail(IB_E_FORMAT,
+				     "manifest: package '%s' chunk table at %llu is not where the "
+				     "payload continues",
+				     p->id, (unsigned long long)p->table_offset);
 			goto out;
 		}
 		next = p->table_offset + IB_CHUNK_TABLE_LEN(p);

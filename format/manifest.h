@@ -8,13 +8,13 @@
 #include "../signing/crypto.h"
 
 #define IB_MANIFEST_FORMAT 1 /* the manifest's "format" field */
-#define IB_CHUNK_MIN (64u << 10)
-#define IB_CHUNK_MAX (1u << 20)
-#define IB_CHUNK_DEFAULT (1u << 20)
-#define IB_ID_MAX 64
-#define IB_PACKAGES_MAX 256
-#define IB_TIMEOUT_MAX (7 * 24 * 3600)
-#define IB_FILES_MAX 1000000
+#define IB_CHUNK_MIN       (64u << 10)
+#define IB_CHUNK_MAX       (1u << 20)
+#define IB_CHUNK_DEFAULT   (1u << 20)
+#define IB_ID_MAX          64
+#define IB_PACKAGES_MAX    256
+#define IB_TIMEOUT_MAX     (7 * 24 * 3600)
+#define IB_FILES_MAX       1000000
 
 enum ib_compression { IB_COMP_NONE = 0, IB_COMP_GZIP = 1, IB_COMP_ZSTD = 2, IB_COMP_AUTO = 3 };
 const char *ib_compression_name(int c);
@@ -35,14 +35,14 @@ struct ib_codes {
 };
 
 struct ib_install {
-	struct ib_strlist argv;    /* "command": argv (empty when command_line or msi is set) */
+	struct ib_strlist argv; /* "command": argv (empty when command_line or msi is set) */
 	/* ---- Windows forms (format/install.c): exactly one of argv, command_line and msi ---- */
-	char *command_line;        /* verbatim lpCommandLine; its first token names the program */
-	char *msi;                 /* an MSI in the package, installed with msiexec /i */
+	char *command_line;                        /* verbatim lpCommandLine; its first token names the program */
+	char *msi;                                 /* an MSI in the package, installed with msiexec /i */
 	struct ib_strlist prop_names, prop_values; /* "properties" of the MSI, in spec order */
-	char *msiexec_args;        /* more msiexec command-line text, verbatim */
-	int keep;                  /* leave the verified package for MSI repair and patching */
-	uint32_t timeout;          /* seconds */
+	char *msiexec_args;                        /* more msiexec command-line text, verbatim */
+	int keep;                                  /* leave the verified package for MSI repair and patching */
+	uint32_t timeout;                          /* seconds */
 	struct ib_codes success;
 	struct ib_codes reboot;
 };
@@ -63,17 +63,17 @@ int ib_kind_from_name(const char *s);
 
 struct ib_package {
 	char *id, *name, *version, *description;
-	char *vendor;              /* optional supplier name */
-	int kind;                  /* enum ib_kind; has_kind: written to the manifest only if given */
+	char *vendor; /* optional supplier name */
+	int kind;     /* enum ib_kind; has_kind: written to the manifest only if given */
 	int has_kind;
-	struct ib_strlist os;      /* OS token patterns, '*' allowed */
-	struct ib_strlist nic;     /* NIC tokens */
-	struct ib_strlist kernel;  /* kernel release patterns (Windows: build number); empty = any */
+	struct ib_strlist os;     /* OS token patterns, '*' allowed */
+	struct ib_strlist nic;    /* NIC tokens */
+	struct ib_strlist kernel; /* kernel release patterns (Windows: build number); empty = any */
 	long priority;
 	struct ib_install install;
 	/* spec only */
 	char *source, *url;
-	char *artifact;            /* the vendor file inside a directory source that url and sha256 name */
+	char *artifact; /* the vendor file inside a directory source that url and sha256 name */
 	int has_source_sha256;
 	uint8_t source_sha256[IB_SHA256_LEN];
 	/* blob: filled by the builder, read from the manifest */
@@ -102,13 +102,13 @@ struct ib_manifest {
 	char *name, *version, *description;
 	uint64_t sequence;
 	int target;
-	char created[24];            /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char created[24]; /* "YYYY-MM-DDTHH:MM:SSZ" */
 	uint64_t stub_size;
 	uint8_t stub_sha256[IB_SHA256_LEN];
 	uint32_t chunk_size;
 	size_t npkgs;
 	struct ib_package *pkgs;
-	int compression;             /* spec only: default for packages */
+	int compression; /* spec only: default for packages */
 };
 
 /* Parses and validates manifest JSON, which must already have been verified. Every field is

@@ -87,18 +87,17 @@ static int walk_parent(struct ib_outdir *d, const char *relpath, int create, cha
 	*copy = path;
 	*leaf = p;
 	return fd;
-fail:
-	{
-		int e = errno == ELOOP || errno == ENOTDIR ? IB_E_UNSAFE : -errno;
+fail : {
+	int e = errno == ELOOP || errno == ENOTDIR ? IB_E_UNSAFE : -errno;
 
-		close(fd);
-		if (e == IB_E_UNSAFE)
-			ib_fail(e, "'%s': a parent is a symlink or not a directory", relpath);
-		else
-			ib_fail(e, "'%s': %s", relpath, strerror(-e));
-		free(path);
-		return e;
-	}
+	close(fd);
+	if (e == IB_E_UNSAFE)
+		ib_fail(e, "'%s': a parent is a symlink or not a directory", relpath);
+	else
+		ib_fail(e, "'%s': %s", relpath, strerror(-e));
+	free(path);
+	return e;
+}
 }
 
 int ib_outdir_mkdir(struct ib_outdir *d, const char *relpath, unsigned mode)
@@ -109,8 +108,8 @@ int ib_outdir_mkdir(struct ib_outdir *d, const char *relpath, unsigned mode)
 	if (parent < 0)
 		return parent;
 	if (mkdirat(parent, leaf, (mode_t)(mode & 0777)) != 0)
-		rc = errno == EEXIST ? -EEXIST : ib_fail(-errno, "cannot create directory '%s': %s", relpath,
-							   strerror(errno));
+		rc = errno == EEXIST ? -EEXIST
+				     : ib_fail(-errno, "cannot create directory '%s': %s", relpath, strerror(errno));
 	close(parent);
 	free(copy);
 	return rc;
@@ -249,7 +248,8 @@ int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to)
 	}
 	/* RENAME_NOREPLACE: a plain rename would silently replace an empty directory. */
 	if (renameat2(fparent, fleaf, tparent, tleaf, RENAME_NOREPLACE) != 0)
-		rc = errno == EEXIST ? -EEXIST : ib_fail(-errno, "cannot rename '%s' to '%s': %s", from, to, strerror(errno));
+		rc = errno == EEXIST ? -EEXIST
+				     : ib_fail(-errno, "cannot rename '%s' to '%s': %s", from, to, strerror(errno));
 	close(fparent);
 	close(tparent);
 	free(fcopy);

@@ -48,9 +48,9 @@
 
 /* FileDispositionInfoEx (Windows 10 1709+): the name goes away at once even while a virus
  * scanner still holds the file, and read-only files need no attribute change first. */
-#define DISPOSITION_INFO_EX_CLASS 21
-#define DISPOSITION_DELETE 0x1
-#define DISPOSITION_POSIX 0x2
+#define DISPOSITION_INFO_EX_CLASS   21
+#define DISPOSITION_DELETE          0x1
+#define DISPOSITION_POSIX           0x2
 #define DISPOSITION_IGNORE_READONLY 0x10
 
 #define DIR_ACCESS (FILE_LIST_DIRECTORY | FILE_TRAVERSE | FILE_READ_ATTRIBUTES)
@@ -64,8 +64,8 @@ struct ib_outfile {
 	char *shown;
 };
 
-static NTSTATUS open_rel(HANDLE parent, const wchar_t *name, ACCESS_MASK access, ULONG share,
-			 ULONG disposition, ULONG options, HANDLE *out)
+static NTSTATUS open_rel(HANDLE parent, const wchar_t *name, ACCESS_MASK access, ULONG share, ULONG disposition,
+			 ULONG options, HANDLE *out)
 {
 	UNICODE_STRING us;
 	OBJECT_ATTRIBUTES oa;
@@ -108,7 +108,7 @@ static int check_dir(HANDLE h, const char *path)
  * ("a:b"), device names (CON, NUL, COM1), trailing dots and spaces. None may reach the disk. */
 static int name_ok(const wchar_t *name)
 {
-	static const wchar_t *const reserved[] = { L"CON", L"PRN", L"AUX", L"NUL", L"CONIN$", L"CONOUT$" };
+	static const wchar_t *const reserved[] = {L"CON", L"PRN", L"AUX", L"NUL", L"CONIN$", L"CONOUT$"};
 	size_t n = wcslen(name), base = wcscspn(name, L".");
 
 	if (n == 0 || n > 255 || !wcscmp(name, L".") || !wcscmp(name, L".."))
@@ -180,7 +180,8 @@ static int walk_parent(struct ib_outdir *d, const char *relpath, int create, HAN
 		return ib_fail(-EILSEQ, "'%s' is not valid UTF-8", relpath);
 	for (size_t n = wcslen(path); n > 1 && path[n - 1] == L'/'; n--)
 		path[n - 1] = L'\0';
-	if (!DuplicateHandle(GetCurrentProcess(), d->root, GetCurrentProcess(), &cur, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+	if (!DuplicateHandle(GetCurrentProcess(), d->root, GetCurrentProcess(), &cur, 0, FALSE,
+			     DUPLICATE_SAME_ACCESS)) {
 		free(path);
 		return ib_fail(ib_win_errno(GetLastError()), "'%s': %s", relpath, ib_win_strerror(GetLastError()));
 	}
@@ -191,7 +192,8 @@ static int walk_parent(struct ib_outdir *d, const char *relpath, int create, HAN
 
 		*slash = L'\0';
 		if (!name_ok(p)) {
-			rc = ib_fail(IB_E_UNSAFE, "'%s' has a component that is not a valid Windows file name", relpath);
+			rc = ib_fail(IB_E_UNSAFE, "'%s' has a component that is not a valid Windows file name",
+				     relpath);
 			break;
 		}
 		st = open_rel(cur, p, DIR_ACCESS, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
@@ -264,7 +266,7 @@ int ib_outdir_create(struct ib_outdir *d, const char *relpath, unsigned mode, st
 		return nt_fail(st, "cannot create", relpath);
 	f = malloc(sizeof(*f));
 	if (!f || !(f->shown = ib_strdup(relpath))) {
-		FILE_DISPOSITION_INFO del = { TRUE };
+		FILE_DISPOSITION_INFO del = {TRUE};
 
 		SetFileInformationByHandle(h, FileDispositionInfo, &del, sizeof(del));
 		CloseHandle(h);
@@ -302,12 +304,13 @@ int ib_outfile_close(struct ib_outfile *f, int commit)
 		return 0;
 	if (!commit) {
 		/* Deleted through the handle: no path lookup that could land elsewhere. */
-		FILE_DISPOSITION_INFO del = { TRUE };
+		FILE_DISPOSITION_INFO del = {TRUE};
 
 		SetFileInformationByHandle(f->h, FileDispositionInfo, &del, sizeof(del));
 	}
 	if (!CloseHandle(f->h) && commit)
-		rc = ib_fail(ib_win_errno(GetLastError()), "closing '%s': %s", f->shown, ib_win_strerror(GetLastError()));
+		rc = ib_fail(ib_win_errno(GetLastError()), "closing '%s': %s", f->shown,
+			     ib_win_strerror(GetLastError()));
 	free(f->shown);
 	free(f);
 	return rc;
@@ -317,8 +320,8 @@ static int delete_handle(HANDLE h)
 {
 	struct {
 		DWORD flags;
-	} ex = { DISPOSITION_DELETE | DISPOSITION_POSIX | DISPOSITION_IGNORE_READONLY };
-	FILE_DISPOSITION_INFO del = { TRUE };
+	} ex = {DISPOSITION_DELETE | DISPOSITION_POSIX | DISPOSITION_IGNORE_READONLY};
+	FILE_DISPOSITION_INFO del = {TRUE};
 	FILE_BASIC_INFO basic;
 
 	if (SetFileInformationByHandle(h, (FILE_INFO_BY_HANDLE_CLASS)DISPOSITION_INFO_EX_CLASS, &ex, sizeof(ex)))
@@ -408,7 +411,8 @@ static int remove_rel(HANDLE parent, const wchar_t *name, int depth)
 		return rc;
 	}
 	/* A reparse point is removed as itself; only real directories are descended into. */
-	if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) && !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+	if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
+	    !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
 		rc = list_names(h, &names, &n);
 		for (size_t i = 0; i < n; i++) {
 			int r = remove_rel(h, names[i], depth + 1);

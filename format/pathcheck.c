@@ -63,7 +63,8 @@ int ib_path_utf8_check(const char *path)
 		size_t n = utf8_seq(s);
 
 		if (!n)
-			return ib_fail(IB_E_UNSAFE, "'%s' is not valid UTF-8 (byte %zu): file names must be UTF-8, "
+			return ib_fail(IB_E_UNSAFE,
+				       "'%s' is not valid UTF-8 (byte %zu): file names must be UTF-8, "
 				       "so that Linux and Windows extract the same files; rename it",
 				       path, (size_t)(s - (const unsigned char *)path));
 		s += n;

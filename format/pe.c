@@ -50,9 +50,11 @@ int ib_pe_check_place(const struct ib_pe_info *pe, uint64_t file_size)
 		return 0;
 	if (pe->cert_len < IB_PE_WIN_CERT_HEAD || pe->cert_off % 8 || pe->cert_off >= file_size ||
 	    pe->cert_len != file_size - pe->cert_off)
-		return ib_fail(IB_E_FORMAT, "PE security directory (offset %llu, %llu bytes) does not name a "
+		return ib_fail(IB_E_FORMAT,
+			       "PE security directory (offset %llu, %llu bytes) does not name a "
 			       "certificate table that ends the file (%llu bytes): bytes after the bundle are "
-			       "refused", (unsigned long long)pe->cert_off, (unsigned long long)pe->cert_len,
+			       "refused",
+			       (unsigned long long)pe->cert_off, (unsigned long long)pe->cert_len,
 			       (unsigned long long)file_size);
 	if (pe->cert_len > IB_PE_CERT_MAX)
 		return ib_fail(IB_E_FORMAT, "PE certificate table of %llu bytes is larger than %u",
@@ -86,8 +88,10 @@ int ib_pe_check_certs(struct ib_pe_info *pe, const uint8_t *tbl, size_t len)
 			break;
 		}
 		if (dwlen <= IB_PE_WIN_CERT_HEAD || dwlen > len - at || rev != IB_PE_WIN_CERT_REVISION)
-			return ib_fail(IB_E_FORMAT, "PE certificate table: malformed WIN_CERTIFICATE at offset %zu "
-				       "(length %u, revision 0x%04x)", at, dwlen, rev);
+			return ib_fail(IB_E_FORMAT,
+				       "PE certificate table: malformed WIN_CERTIFICATE at offset %zu "
+				       "(length %u, revision 0x%04x)",
+				       at, dwlen, rev);
 		if (type == IB_PE_WIN_CERT_PKCS7 && !pe->pkcs7_len) {
 			pe->pkcs7_off = pe->cert_off + at + IB_PE_WIN_CERT_HEAD;
 			pe->pkcs7_len = dwlen - IB_PE_WIN_CERT_HEAD;

@@ -12,9 +12,9 @@
 
 struct ib_pe_info {
 	int is_pe;
-	uint64_t checksum_off;  /* 4-byte CheckSum field */
-	uint64_t certdir_off;   /* 8-byte security data directory entry */
-	uint64_t cert_off;      /* certificate table (0 when unsigned) */
+	uint64_t checksum_off; /* 4-byte CheckSum field */
+	uint64_t certdir_off;  /* 8-byte security data directory entry */
+	uint64_t cert_off;     /* certificate table (0 when unsigned) */
 	uint64_t cert_len;
 	/* set by ib_pe_check_certs: the first PKCS#7 SignedData entry, relative to the file */
 	uint64_t pkcs7_off, pkcs7_len;
@@ -23,9 +23,9 @@ struct ib_pe_info {
 /* Largest certificate table honoured (Authenticode signatures with nested ones stay far below). */
 #define IB_PE_CERT_MAX (16u << 20)
 /* WIN_CERTIFICATE header: dwLength, wRevision, wCertificateType. */
-#define IB_PE_WIN_CERT_HEAD 8
+#define IB_PE_WIN_CERT_HEAD     8
 #define IB_PE_WIN_CERT_REVISION 0x0200
-#define IB_PE_WIN_CERT_PKCS7 0x0002
+#define IB_PE_WIN_CERT_PKCS7    0x0002
 
 /* Inspects the first bytes of a file. Not a PE (an ELF stub) is not an error: is_pe stays 0. */
 int ib_pe_inspect(const uint8_t *head, size_t len, struct ib_pe_info *pe);

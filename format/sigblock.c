@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ib_sigblock_add(struct ib_sigblock *sb, int alg, const uint8_t keyid[IB_KEYID_LEN],
-		    const uint8_t *sig, size_t len)
+int ib_sigblock_add(struct ib_sigblock *sb, int alg, const uint8_t keyid[IB_KEYID_LEN], const uint8_t *sig, size_t len)
 {
 	struct ib_signature *s;
 
@@ -47,8 +46,7 @@ int ib_sigblock_decode(const uint8_t *in, size_t len, struct ib_sigblock *out)
 	count = ib_get_le32(in + 8);
 	/* 0 is an unsigned bundle waiting for attach-signature: well-formed, but never trusted. */
 	if (count > IB_SIG_COUNT_MAX)
-		return ib_fail(IB_E_FORMAT, "signature block: %zu signatures (at most %d)", count,
-			       IB_SIG_COUNT_MAX);
+		return ib_fail(IB_E_FORMAT, "signature block: %zu signatures (at most %d)", count, IB_SIG_COUNT_MAX);
 	for (size_t i = 0; i < count; i++) {
 		uint32_t slen;
 		uint16_t alg;

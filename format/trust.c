@@ -65,8 +65,8 @@ void ib_trust_release(struct ib_trust *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys, const char *const *cas,
-		     size_t ncas, uint32_t threshold, struct ib_trust *t)
+int ib_trust_resolve(const uint8_t *area, const char *const *keys, size_t nkeys, const char *const *cas, size_t ncas,
+		     uint32_t threshold, struct ib_trust *t)
 {
 	int rc = 0;
 
@@ -171,8 +171,7 @@ int ib_trust_decode(const uint8_t *area, size_t size, struct ib_trust *t)
 			if (rc)
 				goto fail;
 			break;
-		default:
-			goto bad;
+		default: goto bad;
 		}
 		pos += 4 + (size_t)len;
 	}
@@ -184,8 +183,7 @@ fail:
 	return rc;
 }
 
-static int put_rec(uint8_t *area, size_t size, size_t *pos, int type, int alg, const uint8_t *val,
-		   size_t len)
+static int put_rec(uint8_t *area, size_t size, size_t *pos, int type, int alg, const uint8_t *val, size_t len)
 {
 	if (len > 0xffff || size - *pos < 4 + len)
 		return ib_fail(IB_E_LIMIT, "trust area full (%d bytes)", IB_TRUST_AREA_SIZE);
@@ -285,8 +283,7 @@ const char *ib_sig_state_name(int state)
 
 /* A CMS signature counts when its chain ends at a trusted CA and its signer is the key id the
  * block names (so revocation and the distinct-key count see the certificate's key). */
-static int check_cms(const struct ib_trust *t, const struct ib_signature *s, const uint8_t *msg,
-		     size_t len, int *state)
+static int check_cms(const struct ib_trust *t, const struct ib_signature *s, const uint8_t *msg, size_t len, int *state)
 {
 	struct ib_cms_info info;
 	char idhex[2 * IB_KEYID_LEN + 1];
@@ -299,8 +296,10 @@ static int check_cms(const struct ib_trust *t, const struct ib_signature *s, con
 	rc = ib_cms_verify(s->sig, s->len, msg, len, t->cas, t->ncas, &info);
 	if (!rc && memcmp(info.keyid, s->keyid, IB_KEYID_LEN) != 0) {
 		ib_hex_encode(s->keyid, IB_KEYID_LEN, idhex);
-		rc = ib_fail(IB_E_SIGNATURE, "CMS signature by '%s' is filed under key id %.16s, which is not "
-			     "its certificate's key", info.subject, idhex);
+		rc = ib_fail(IB_E_SIGNATURE,
+			     "CMS signature by '%s' is filed under key id %.16s, which is not "
+			     "its certificate's key",
+			     info.subject, idhex);
 	}
 	if (rc == IB_E_UNTRUSTED) {
 		*state = IB_SIG_UNTRUSTED;
@@ -310,8 +309,8 @@ static int check_cms(const struct ib_trust *t, const struct ib_signature *s, con
 	return rc;
 }
 
-int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
-		      size_t len, int state[IB_SIG_COUNT_MAX], size_t *valid)
+int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg, size_t len,
+		      int state[IB_SIG_COUNT_MAX], size_t *valid)
 {
 	const uint8_t *counted[IB_SIG_COUNT_MAX];
 	size_t ncounted = 0;
@@ -349,8 +348,10 @@ int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, co
 		}
 		if (ib_verify(k, s->alg, msg, len, s->sig, s->len) != 0) {
 			ib_hex_encode(s->keyid, IB_KEYID_LEN, idhex);
-			last_bad = ib_fail(IB_E_SIGNATURE, "signature by trusted key %.16s does not verify "
-					   "(the manifest or the signature was altered)", idhex);
+			last_bad = ib_fail(IB_E_SIGNATURE,
+					   "signature by trusted key %.16s does not verify "
+					   "(the manifest or the signature was altered)",
+					   idhex);
 			state[i] = IB_SIG_INVALID;
 			continue;
 		}
@@ -365,8 +366,8 @@ int ib_trust_evaluate(const struct ib_trust *t, const struct ib_sigblock *sb, co
 	return IB_E_UNTRUSTED; /* the caller explains which keys signed and which are trusted */
 }
 
-int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg,
-		   size_t len, size_t *valid)
+int ib_trust_check(const struct ib_trust *t, const struct ib_sigblock *sb, const uint8_t *msg, size_t len,
+		   size_t *valid)
 {
 	int state[IB_SIG_COUNT_MAX];
 
@@ -399,8 +400,9 @@ static const char *static_state(const struct ib_trust *t, const struct ib_signat
 	if (s->alg == IB_ALG_CMS) {
 		if (!t->ncas)
 			return " (no trusted CA)";
-		return ib_cms_verify(s->sig, s->len, NULL, 0, t->cas, t->ncas, &info) == IB_E_UNTRUSTED ?
-			       " (its certificate chain does not lead to a trusted CA)" : "";
+		return ib_cms_verify(s->sig, s->len, NULL, 0, t->cas, t->ncas, &info) == IB_E_UNTRUSTED
+			       ? " (its certificate chain does not lead to a trusted CA)"
+			       : "";
 	}
 	return trusted_key(t, s->keyid) ? "" : " (not trusted)";
 }
@@ -408,8 +410,7 @@ static const char *static_state(const struct ib_trust *t, const struct ib_signat
 /* The CMS checks in an explanation record details of their own; the detail of the failure being
  * explained (a signature or trust failure) must survive them. ib_errmsg returns the detail
  * buffer, not the generic text, exactly when a detail is recorded for that code. */
-static void explain_sigs(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf,
-				  size_t size);
+static void explain_sigs(const struct ib_trust *t, const struct ib_sigblock *sb, char *buf, size_t size);
 
 struct saved_err {
 	int code;
@@ -418,7 +419,7 @@ struct saved_err {
 
 static void err_save(struct saved_err *e)
 {
-	static const int codes[] = { IB_E_SIGNATURE, IB_E_UNTRUSTED, IB_E_FORMAT };
+	static const int codes[] = {IB_E_SIGNATURE, IB_E_UNTRUSTED, IB_E_FORMAT};
 
 	e->code = 0;
 	for (size_t i = 0; i < IB_ARRAY_LEN(codes) && !e->code; i++) {
@@ -453,7 +454,8 @@ static void explain_sigs(const struct ib_trust *t, const struct ib_sigblock *sb,
 		return;
 	buf[0] = '\0';
 	if (sb->count == 0)
-		append(buf, size, &len, "signed by no key (an unsigned bundle: add signatures with "
+		append(buf, size, &len,
+		       "signed by no key (an unsigned bundle: add signatures with "
 		       "'ibpack attach-signature')");
 	else
 		append(buf, size, &len, "signed by ");

@@ -58,7 +58,8 @@ int ib_trust_store_files(const char *dir, struct ib_anchor_files *f)
 		else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		else if (*count == IB_ARRAY_LEN(f->keys))
-			rc = ib_fail(IB_E_LIMIT, "trust store '%s': more than %zu keys or CAs", dir, IB_ARRAY_LEN(f->keys));
+			rc = ib_fail(IB_E_LIMIT, "trust store '%s': more than %zu keys or CAs", dir,
+				     IB_ARRAY_LEN(f->keys));
 		else if (!(slot[*count] = ib_strdup(path)))
 			rc = -ENOMEM;
 		else

@@ -84,8 +84,7 @@ static int append_text(struct ib_buf *b, const char *s)
 	return ib_buf_append(b, s, strlen(s));
 }
 
-int ib_msi_cmdline(const char *msiexec, const char *msi, const struct ib_install *in, const char *log,
-		   char **out)
+int ib_msi_cmdline(const char *msiexec, const char *msi, const struct ib_install *in, const char *log, char **out)
 {
 	struct ib_buf b;
 	int rc;
@@ -103,8 +102,9 @@ int ib_msi_cmdline(const char *msiexec, const char *msi, const struct ib_install
 			rc = append_quoted(&b, in->prop_values.v[i]);
 	if (rc) {
 		ib_buf_release(&b);
-		return rc == -ENOMEM ? rc : ib_fail(IB_E_LIMIT, "the msiexec command line exceeds %d characters",
-						    IB_WINCMD_MAX);
+		return rc == -ENOMEM
+			       ? rc
+			       : ib_fail(IB_E_LIMIT, "the msiexec command line exceeds %d characters", IB_WINCMD_MAX);
 	}
 	*out = (char *)b.data;
 	return 0;

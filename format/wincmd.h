@@ -28,7 +28,6 @@ int ib_msi_property_ok(const char *name);
  *   "<msiexec>" /i "<msi>" /qn /norestart [/l*v "<log>"] [<msiexec_args>] NAME="value" ...
  * Paths are quoted; in a value a quote is doubled, the Windows Installer rule. log may be NULL.
  * Returns 0 with a malloc'd line in *out, -ENOMEM, or IB_E_LIMIT past IB_WINCMD_MAX. */
-int ib_msi_cmdline(const char *msiexec, const char *msi, const struct ib_install *in, const char *log,
-		   char **out);
+int ib_msi_cmdline(const char *msiexec, const char *msi, const struct ib_install *in, const char *log, char **out);
 
 #endif

@@ -9,26 +9,26 @@
 #include <string.h>
 
 static const struct ib_nic_model models[] = {
-	{ "cx3", "ConnectX-3", 0x1003, 0x1004, 1 },
-	{ "cx3pro", "ConnectX-3 Pro", 0x1007, 0x1004, 1 },
-	{ "cib", "Connect-IB", 0x1011, 0x1012, 1 },
-	{ "cx4", "ConnectX-4", 0x1013, 0x1014, 1 },
-	{ "cx4lx", "ConnectX-4 Lx", 0x1015, 0x1016, 0 },
-	{ "cx5", "ConnectX-5", 0x1017, 0x1018, 1 },
-	{ "cx5ex", "ConnectX-5 Ex", 0x1019, 0x101a, 1 },
-	{ "cx6", "ConnectX-6", 0x101b, 0x101c, 1 },
-	{ "cx6dx", "ConnectX-6 Dx", 0x101d, 0x101e, 0 },
-	{ "cx6lx", "ConnectX-6 Lx", 0x101f, 0x101e, 0 },
-	{ "cx7", "ConnectX-7", 0x1021, 0x101e, 1 },
-	{ "cx8", "ConnectX-8", 0x1023, 0x101e, 1 },
+	{"cx3", "ConnectX-3", 0x1003, 0x1004, 1},
+	{"cx3pro", "ConnectX-3 Pro", 0x1007, 0x1004, 1},
+	{"cib", "Connect-IB", 0x1011, 0x1012, 1},
+	{"cx4", "ConnectX-4", 0x1013, 0x1014, 1},
+	{"cx4lx", "ConnectX-4 Lx", 0x1015, 0x1016, 0},
+	{"cx5", "ConnectX-5", 0x1017, 0x1018, 1},
+	{"cx5ex", "ConnectX-5 Ex", 0x1019, 0x101a, 1},
+	{"cx6", "ConnectX-6", 0x101b, 0x101c, 1},
+	{"cx6dx", "ConnectX-6 Dx", 0x101d, 0x101e, 0},
+	{"cx6lx", "ConnectX-6 Lx", 0x101f, 0x101e, 0},
+	{"cx7", "ConnectX-7", 0x1021, 0x101e, 1},
+	{"cx8", "ConnectX-8", 0x1023, 0x101e, 1},
 	/* DPUs: PF ids from mlx5_core's table; their VFs have no id of their own there. */
-	{ "bf2", "BlueField-2", 0xa2d6, 0, 1 },
-	{ "bf3", "BlueField-3", 0xa2dc, 0, 1 },
-	{ "nd", "NetworkDirect over VMBus", 0, 0, 1 },
+	{"bf2", "BlueField-2", 0xa2d6, 0, 1},
+	{"bf3", "BlueField-3", 0xa2dc, 0, 1},
+	{"nd", "NetworkDirect over VMBus", 0, 0, 1},
 };
 
 static const char *const windows_tokens[] = {
-	"windows-10", "windows-11", "windows-server-2012", "windows-server-2012r2",
+	"windows-10",          "windows-11",          "windows-server-2012", "windows-server-2012r2",
 	"windows-server-2016", "windows-server-2019", "windows-server-2022", "windows-server-2025",
 };
 
@@ -293,8 +293,8 @@ static void say_oses_for(struct why *w, const struct ib_manifest *m, const char 
 }
 
 /* Index of the package the rules pick for os, kernel and nics, or -1. */
-static long best_package(const struct ib_manifest *m, const char *os, const char *kernel,
-			 const char *const *nics, size_t n)
+static long best_package(const struct ib_manifest *m, const char *os, const char *kernel, const char *const *nics,
+			 size_t n)
 {
 	long best = -1;
 
@@ -345,8 +345,8 @@ static void explain_selected(struct why *w, const struct ib_manifest *m, const c
 {
 	size_t chosen = (size_t)(sel->pkg - m->pkgs), others = 0;
 
-	say(w, "package '%s' matches %s on %s (rule: os \"%s\", nic \"%s\", ", sel->pkg->id,
-	    ib_nic_name(sel->nic), os, sel->os_pattern, sel->nic);
+	say(w, "package '%s' matches %s on %s (rule: os \"%s\", nic \"%s\", ", sel->pkg->id, ib_nic_name(sel->nic), os,
+	    sel->os_pattern, sel->nic);
 	if (sel->kernel_pattern)
 		say(w, "kernel \"%s\", ", sel->kernel_pattern);
 	say(w, "priority %ld)", sel->pkg->priority);
@@ -370,7 +370,7 @@ static void explain_selected(struct why *w, const struct ib_manifest *m, const c
 			say(w, "'%s' (same priority, later in the spec)", p->id);
 	}
 	for (size_t j = 0; j < nnics; j++) {
-		const char *one[1] = { nics[j] };
+		const char *one[1] = {nics[j]};
 		int served = lists_nic(sel->pkg, nics[j]);
 		long alt;
 
@@ -385,14 +385,13 @@ static void explain_selected(struct why *w, const struct ib_manifest *m, const c
 			say(w, "; also found %s (%s), which '%s' would serve: one package is installed per run",
 			    ib_nic_name(nics[j]), nics[j], m->pkgs[alt].id);
 		else
-			say(w, "; also found %s (%s), which this bundle does not support on %s",
-			    ib_nic_name(nics[j]), nics[j], os);
+			say(w, "; also found %s (%s), which this bundle does not support on %s", ib_nic_name(nics[j]),
+			    nics[j], os);
 	}
 }
 
 /* "ConnectX-3 Pro is supported on: windows-server-2012, ..." for the NICs some package lists. */
-static void say_where_supported(struct why *w, const struct ib_manifest *m, const char *const *nics,
-				size_t nnics)
+static void say_where_supported(struct why *w, const struct ib_manifest *m, const char *const *nics, size_t nnics)
 {
 	const char *known[32]; /* callers pass at most 16 NICs */
 	size_t n = 0;
@@ -424,12 +423,12 @@ int ib_select_kernel(const struct ib_manifest *m, const char *os, const char *ke
 	long best;
 
 	memset(sel, 0, sizeof(*sel));
-	w = (struct why){ sel->why, sizeof(sel->why), 0 };
+	w = (struct why){sel->why, sizeof(sel->why), 0};
 	if (nnics == 0) {
 		sel->result = IB_E_NODEVICE;
 		sel->outcome = IB_SEL_NO_DEVICE;
 		say(&w, "no InfiniBand device found (no Mellanox PCI function of class 0x0207 and no "
-		    "NetworkDirect VMBus device)");
+			"NetworkDirect VMBus device)");
 		return sel->result;
 	}
 	for (size_t i = 0; i < m->npkgs; i++) {

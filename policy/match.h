@@ -7,10 +7,10 @@
 
 #include "../format/manifest.h"
 
-#define IB_PCI_VENDOR_MELLANOX 0x15b3
+#define IB_PCI_VENDOR_MELLANOX  0x15b3
 #define IB_PCI_CLASS_INFINIBAND 0x0207 /* class/subclass; 0x0200 is Ethernet */
-#define IB_VMBUS_ND_CLASS "8c2eaf3d-32a7-4b09-ab99-bd1f1c86b501"
-#define IB_NIC_ND "nd"
+#define IB_VMBUS_ND_CLASS       "8c2eaf3d-32a7-4b09-ab99-bd1f1c86b501"
+#define IB_NIC_ND               "nd"
 
 struct ib_nic_model {
 	const char *token; /* "cx6" */
@@ -49,11 +49,11 @@ const char *ib_os_windows_token(size_t i);
 
 /* How a selection ended; the names are the vocabulary of bundles/matrix-expected.tsv. */
 enum ib_outcome {
-	IB_SEL_SELECTED = 0,      /* "selected": a package matched */
-	IB_SEL_NO_DEVICE,         /* "no-device": no InfiniBand device (IB_E_NODEVICE) */
-	IB_SEL_NIC_NOT_IN_BUNDLE, /* "nic-not-in-bundle": no package lists a detected NIC (IB_E_NODEVICE) */
-	IB_SEL_OS_NOT_IN_BUNDLE,  /* "unsupported-os": no package lists the OS (IB_E_UNSUPPORTED_OS) */
-	IB_SEL_NIC_NOT_ON_OS,     /* "unsupported-nic": the NIC is supported, not on this OS (IB_E_UNSUPPORTED_OS) */
+	IB_SEL_SELECTED = 0,       /* "selected": a package matched */
+	IB_SEL_NO_DEVICE,          /* "no-device": no InfiniBand device (IB_E_NODEVICE) */
+	IB_SEL_NIC_NOT_IN_BUNDLE,  /* "nic-not-in-bundle": no package lists a detected NIC (IB_E_NODEVICE) */
+	IB_SEL_OS_NOT_IN_BUNDLE,   /* "unsupported-os": no package lists the OS (IB_E_UNSUPPORTED_OS) */
+	IB_SEL_NIC_NOT_ON_OS,      /* "unsupported-nic": the NIC is supported, not on this OS (IB_E_UNSUPPORTED_OS) */
 	IB_SEL_KERNEL_UNSUPPORTED, /* "kernel_unsupported": OS and NIC match, the kernel fits no package
 				    * (IB_E_UNSUPPORTED_KERNEL) */
 };

@@ -22,6 +22,8 @@ void ib_pci_classify(uint16_t device, uint32_t class_code, int class_known, stru
 	else if (!v->nmodels)
 		snprintf(v->note, sizeof(v->note), "unknown Mellanox device id 0x%04x", device);
 	else if (v->nmodels > 1)
-		snprintf(v->note, sizeof(v->note), "VF id 0x%04x is shared by %s and %s; both are offered to "
-			 "selection", device, v->models[0], v->models[1]);
+		snprintf(v->note, sizeof(v->note),
+			 "VF id 0x%04x is shared by %s and %s; both are offered to "
+			 "selection",
+			 device, v->models[0], v->models[1]);
 }

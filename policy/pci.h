@@ -10,8 +10,8 @@ struct ib_pci_verdict {
 	size_t nmodels;
 	const char *models[2]; /* candidate model tokens, best first */
 	int is_vf;
-	int infiniband;        /* class 0x0207 and a known model: offered to selection */
-	char note[128];        /* why it is ignored, or what is ambiguous; empty when neither */
+	int infiniband; /* class 0x0207 and a known model: offered to selection */
+	char note[128]; /* why it is ignored, or what is ambiguous; empty when neither */
 };
 
 /* Classifies a Mellanox function by device id and 24-bit class code; class_known is 0 when the

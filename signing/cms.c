@@ -75,7 +75,6 @@ static int cert_wrap(X509 *x, struct ib_cert **out)
 	char subject[256];
 	int n;
 
-
 	if (X509_check_ca(x) == 0) {
 		name_line(X509_get_subject_name(x), subject, sizeof(subject));
 		return ib_fail(IB_E_KEY, "certificate '%s' is not a CA certificate (no basicConstraints CA:TRUE)",
@@ -157,8 +156,14 @@ void ib_cert_der(const struct ib_cert *c, const uint8_t **der, size_t *len)
 	*len = c->derlen;
 }
 
-const uint8_t *ib_cert_fingerprint(const struct ib_cert *c) { return c->fp; }
-const char *ib_cert_subject(const struct ib_cert *c) { return c->subject; }
+const uint8_t *ib_cert_fingerprint(const struct ib_cert *c)
+{
+	return c->fp;
+}
+const char *ib_cert_subject(const struct ib_cert *c)
+{
+	return c->subject;
+}
 
 void ib_cert_free(struct ib_cert *c)
 {
@@ -177,7 +182,7 @@ static int cms_parse(const uint8_t *der, size_t len, CMS_ContentInfo **out, CMS_
 {
 	const unsigned char *p = der;
 	CMS_ContentInfo *cms;
-	STACK_OF(CMS_SignerInfo) *sis;
+	STACK_OF(CMS_SignerInfo) * sis;
 	X509_ALGOR *dig = NULL;
 	const char *why = NULL;
 	int nid;
@@ -216,7 +221,7 @@ static int cms_parse(const uint8_t *der, size_t len, CMS_ContentInfo **out, CMS_
 }
 
 /* The signer's certificate, from the certificates the CMS carries (a reference into certs). */
-static X509 *cms_signer(CMS_SignerInfo *si, STACK_OF(X509) *certs)
+static X509 *cms_signer(CMS_SignerInfo *si, STACK_OF(X509) * certs)
 {
 	for (int i = 0; certs && i < sk_X509_num(certs); i++)
 		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0)
@@ -245,7 +250,8 @@ static int leaf_key(X509 *x, struct ib_cms_info *info)
 		else if (!strcmp(group, "secp521r1") || !strcmp(group, "P-521"))
 			snprintf(info->key, sizeof(info->key), "ecdsa-p521");
 		else
-			return ib_fail(IB_E_SIGNATURE, "CMS signer key on curve '%s': P-256, P-384 or P-521 needed", group);
+			return ib_fail(IB_E_SIGNATURE, "CMS signer key on curve '%s': P-256, P-384 or P-521 needed",
+				       group);
 	} else if (EVP_PKEY_is_a(k, "RSA") || EVP_PKEY_is_a(k, "RSA-PSS")) {
 		if (EVP_PKEY_get_bits(k) < 2048)
 			return ib_fail(IB_E_SIGNATURE, "CMS signer key: RSA of %d bits (2048 or more needed)",
@@ -263,14 +269,14 @@ static int leaf_key(X509 *x, struct ib_cms_info *info)
 	return 0;
 }
 
-static int describe(CMS_SignerInfo *si, STACK_OF(X509) *certs, struct ib_cms_info *info, X509 **signer)
+static int describe(CMS_SignerInfo *si, STACK_OF(X509) * certs, struct ib_cms_info *info, X509 **signer)
 {
 	X509 *x = cms_signer(si, certs);
 
 	memset(info, 0, sizeof(*info));
 	if (!x)
 		return ib_fail(IB_E_SIGNATURE, "CMS signature does not carry its signer's certificate "
-			       "(sign without -nocerts)");
+					       "(sign without -nocerts)");
 	name_line(X509_get_subject_name(x), info->subject, sizeof(info->subject));
 	name_line(X509_get_issuer_name(x), info->issuer, sizeof(info->issuer));
 	time_line(X509_get0_notAfter(x), info->not_after, sizeof(info->not_after));
@@ -282,7 +288,7 @@ int ib_cms_inspect(const uint8_t *der, size_t len, struct ib_cms_info *info)
 {
 	CMS_ContentInfo *cms = NULL;
 	CMS_SignerInfo *si;
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) * certs;
 	X509 *signer;
 	int rc = cms_parse(der, len, &cms, &si);
 
@@ -299,16 +305,15 @@ int ib_cms_inspect(const uint8_t *der, size_t len, struct ib_cms_info *info)
 
 static int outside_validity(X509 *x)
 {
-	return X509_cmp_current_time(X509_get0_notBefore(x)) >= 0 ||
-	       X509_cmp_current_time(X509_get0_notAfter(x)) <= 0;
+	return X509_cmp_current_time(X509_get0_notBefore(x)) >= 0 || X509_cmp_current_time(X509_get0_notAfter(x)) <= 0;
 }
 
-static int check_chain(X509 *signer, STACK_OF(X509) *certs, struct ib_cert *const *cas, size_t ncas,
+static int check_chain(X509 *signer, STACK_OF(X509) * certs, struct ib_cert *const *cas, size_t ncas,
 		       struct ib_cms_info *info)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	int rc = 0, err;
 
 	if (!store || !ctx) {
@@ -348,8 +353,8 @@ out:
 	return rc;
 }
 
-int ib_cms_verify(const uint8_t *der, size_t len, const uint8_t *msg, size_t msglen,
-		  struct ib_cert *const *cas, size_t ncas, struct ib_cms_info *info)
+int ib_cms_verify(const uint8_t *der, size_t len, const uint8_t *msg, size_t msglen, struct ib_cert *const *cas,
+		  size_t ncas, struct ib_cms_info *info)
 {
 	CMS_ContentInfo *cms = NULL;
 	CMS_SignerInfo *si;

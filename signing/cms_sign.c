@@ -38,7 +38,7 @@ static int open_pem(const char *path, BIO **out)
 }
 
 /* Appends every certificate of a PEM file to chain; a file without one is an error. */
-static int read_certs(const char *path, STACK_OF(X509) *chain)
+static int read_certs(const char *path, STACK_OF(X509) * chain)
 {
 	BIO *bio = NULL;
 	X509 *x;

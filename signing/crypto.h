@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #define IB_SHA256_LEN 32
-#define IB_KEYID_LEN 32
-#define IB_SIG_MAX 16384 /* largest raw signature we accept (CMS with a chain) */
+#define IB_KEYID_LEN  32
+#define IB_SIG_MAX    16384 /* largest raw signature we accept (CMS with a chain) */
 
 /* Algorithm tags as stored in the signature block and the trust area. */
 enum ib_alg {
@@ -52,8 +52,7 @@ int ib_pubkey_pem(const struct ib_pubkey *k, char *buf, size_t size);
 void ib_pubkey_free(struct ib_pubkey *k);
 
 /* 0 when sig is a valid signature of msg by k under alg; IB_E_SIGNATURE otherwise. */
-int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len,
-	      const uint8_t *sig, size_t siglen);
+int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen);
 
 /* Signing side: not linked into the stub. */
 struct ib_privkey;
@@ -87,13 +86,13 @@ void ib_cert_free(struct ib_cert *c);
 
 /* What a CMS signature says about its signer. */
 struct ib_cms_info {
-	uint8_t keyid[IB_KEYID_LEN];  /* SHA-256 of the signer certificate's SubjectPublicKeyInfo */
-	char key[24];                 /* "ecdsa-p256", "rsa-3072", ... */
+	uint8_t keyid[IB_KEYID_LEN]; /* SHA-256 of the signer certificate's SubjectPublicKeyInfo */
+	char key[24];                /* "ecdsa-p256", "rsa-3072", ... */
 	char subject[256], issuer[256];
-	char not_after[24];           /* signer certificate, "YYYY-MM-DDTHH:MM:SSZ" */
-	int chain_ok;                 /* the chain ends at a trusted CA (ib_cms_verify only) */
-	int expired;                  /* some chain certificate is outside its validity now */
-	char anchor[256];             /* subject of the trusted CA the chain ends at */
+	char not_after[24]; /* signer certificate, "YYYY-MM-DDTHH:MM:SSZ" */
+	int chain_ok;       /* the chain ends at a trusted CA (ib_cms_verify only) */
+	int expired;        /* some chain certificate is outside its validity now */
+	char anchor[256];   /* subject of the trusted CA the chain ends at */
 };
 /* Reads the signer of a DER CMS signature without checking anything: for reports and exports. */
 int ib_cms_inspect(const uint8_t *der, size_t len, struct ib_cms_info *info);
@@ -104,8 +103,8 @@ int ib_pkcs7_is_signed_data(const uint8_t *der, size_t len);
  * of cas (IB_E_UNTRUSTED otherwise). Validity periods are not enforced (offline machines have
  * unreliable clocks); info->expired reports them. With msg NULL only the chain is checked (to
  * explain a rejection), never to accept a signature. */
-int ib_cms_verify(const uint8_t *der, size_t len, const uint8_t *msg, size_t msglen,
-		  struct ib_cert *const *cas, size_t ncas, struct ib_cms_info *info);
+int ib_cms_verify(const uint8_t *der, size_t len, const uint8_t *msg, size_t msglen, struct ib_cert *const *cas,
+		  size_t ncas, struct ib_cms_info *info);
 /* Builder only: signs msg with the certificate and key files (PEM), adding the certificates of
  * the chain files, as `openssl cms -sign -binary -noattr -md sha256`. *der is malloc'd. */
 int ib_cms_sign(const char *cert_path, const char *key_path, char *const *chain_paths, size_t nchain,

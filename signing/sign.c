@@ -29,17 +29,10 @@ int ib_keygen(int alg, struct ib_privkey **out)
 	struct ib_privkey *k;
 
 	switch (alg) {
-	case IB_ALG_ED25519:
-		p = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		break;
-	case IB_ALG_ECDSA_P256:
-		p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-		break;
-	case IB_ALG_RSA_PSS_SHA256:
-		p = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-		break;
-	default:
-		return ib_fail(IB_E_USAGE, "unknown algorithm %d", alg);
+	case IB_ALG_ED25519: p = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"); break;
+	case IB_ALG_ECDSA_P256: p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"); break;
+	case IB_ALG_RSA_PSS_SHA256: p = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072); break;
+	default: return ib_fail(IB_E_USAGE, "unknown algorithm %d", alg);
 	}
 	if (!p)
 		return ib_crypto_fail("key generation");
@@ -87,7 +80,7 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 
 int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_privkey **out)
 {
-	struct pass_src src = { pass, path, tty, 0 };
+	struct pass_src src = {pass, path, tty, 0};
 	struct ib_privkey *k;
 	EVP_PKEY *p;
 	BIO *bio;
@@ -105,8 +98,10 @@ int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_
 	if (!p) {
 		ERR_clear_error();
 		if (src.wanted && !pass && !tty)
-			return ib_fail(IB_E_KEY, "'%s' is encrypted and no passphrase source is given (--passin "
-				       "env:VAR, file:PATH or fd:N)", path);
+			return ib_fail(IB_E_KEY,
+				       "'%s' is encrypted and no passphrase source is given (--passin "
+				       "env:VAR, file:PATH or fd:N)",
+				       path);
 		if (src.wanted)
 			return ib_fail(IB_E_KEY, "cannot decrypt '%s': wrong passphrase?", path);
 		return ib_fail(IB_E_KEY, "'%s' is not a PEM private key", path);
@@ -180,7 +175,10 @@ int ib_privkey_public(const struct ib_privkey *k, struct ib_pubkey **out)
 	return rc;
 }
 
-int ib_privkey_alg(const struct ib_privkey *k) { return k->alg; }
+int ib_privkey_alg(const struct ib_privkey *k)
+{
+	return k->alg;
+}
 
 int ib_sign(const struct ib_privkey *k, const uint8_t *msg, size_t len, uint8_t **sig, size_t *siglen)
 {

@@ -143,7 +143,8 @@ int ib_pkey_alg(EVP_PKEY *p)
 	}
 	if (EVP_PKEY_is_a(p, "RSA") || EVP_PKEY_is_a(p, "RSA-PSS")) {
 		if (EVP_PKEY_get_bits(p) < 3072)
-			return ib_fail(IB_E_KEY, "RSA key of %d bits: at least 3072 are required", EVP_PKEY_get_bits(p));
+			return ib_fail(IB_E_KEY, "RSA key of %d bits: at least 3072 are required",
+				       EVP_PKEY_get_bits(p));
 		return IB_ALG_RSA_PSS_SHA256;
 	}
 	return ib_fail(IB_E_KEY, "unsupported key type '%s'", EVP_PKEY_get0_type_name(p));
@@ -233,8 +234,14 @@ int ib_pubkey_load(const char *path, struct ib_pubkey **out)
 	return 0;
 }
 
-int ib_pubkey_alg(const struct ib_pubkey *k) { return k->alg; }
-const uint8_t *ib_pubkey_id(const struct ib_pubkey *k) { return k->id; }
+int ib_pubkey_alg(const struct ib_pubkey *k)
+{
+	return k->alg;
+}
+const uint8_t *ib_pubkey_id(const struct ib_pubkey *k)
+{
+	return k->id;
+}
 
 void ib_pubkey_der(const struct ib_pubkey *k, const uint8_t **der, size_t *len)
 {
@@ -292,15 +299,14 @@ const char *ib_alg_digest(int alg)
 	return alg == IB_ALG_ED25519 ? NULL : "SHA256";
 }
 
-int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len,
-	      const uint8_t *sig, size_t siglen)
+int ib_verify(const struct ib_pubkey *k, int alg, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen)
 {
 	EVP_MD_CTX *ctx;
 	int rc, ok;
 
 	if (alg != k->alg)
-		return ib_fail(IB_E_SIGNATURE, "signature algorithm %s does not match the %s key",
-			       ib_alg_name(alg), ib_alg_name(k->alg));
+		return ib_fail(IB_E_SIGNATURE, "signature algorithm %s does not match the %s key", ib_alg_name(alg),
+			       ib_alg_name(k->alg));
 	ctx = EVP_MD_CTX_new();
 	if (!ctx)
 		return -ENOMEM;

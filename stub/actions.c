@@ -56,8 +56,12 @@ int stub_open(struct stub_ctx *c)
 	char why[1024];
 	int rc;
 
-	c->action = c->opts->list ? "list" : c->opts->verify ? "verify" : c->opts->extract_dir ? "extract" :
-		    c->opts->detect ? "detect" : c->opts->uninstall_data ? "uninstall-data" : "install";
+	c->action = c->opts->list             ? "list"
+		    : c->opts->verify         ? "verify"
+		    : c->opts->extract_dir    ? "extract"
+		    : c->opts->detect         ? "detect"
+		    : c->opts->uninstall_data ? "uninstall-data"
+					      : "install";
 	/* --bundle FILE (ibpack install): another bundle, read as data, checked against this
 	 * machine's anchors; its own stub never runs. */
 	rc = c->opts->bundle_file ? ib_bundle_open(&c->bundle, c->opts->bundle_file) : ib_bundle_open_self(&c->bundle);
@@ -88,8 +92,8 @@ int stub_list(struct stub_ctx *c)
 	if (!out || c->opts->json)
 		return 0; /* the JSON result carries the package list */
 	fprintf(out, "%s %s (sequence %llu, %s, created %s)\n", ib_text_escape(m->name, t1, sizeof(t1)),
-		ib_text_escape(m->version, t2, sizeof(t2)), (unsigned long long)m->sequence,
-		ib_target_name(m->target), m->created);
+		ib_text_escape(m->version, t2, sizeof(t2)), (unsigned long long)m->sequence, ib_target_name(m->target),
+		m->created);
 	for (size_t i = 0; i < m->npkgs; i++) {
 		const struct ib_package *p = &m->pkgs[i];
 
@@ -165,7 +169,7 @@ int stub_extract(struct stub_ctx *c)
 {
 	const struct ib_manifest *m = &c->bundle.m;
 	const struct ib_package *chosen[IB_PACKAGES_MAX];
-	struct extract_shown shown = { c };
+	struct extract_shown shown = {c};
 	struct ib_outdir *dir = NULL;
 	struct ib_extract_opts eo;
 	size_t n = 0;
@@ -249,9 +253,16 @@ int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const cha
 		       struct stub_env *env)
 {
 	struct stub_env_in in = {
-		.m = &c->bundle.m, .pkg = p, .os = c->host.os, .kernel = c->host.kernel, .nics = c->host.nics,
+		.m = &c->bundle.m,
+		.pkg = p,
+		.os = c->host.os,
+		.kernel = c->host.kernel,
+		.nics = c->host.nics,
 		.nnics = c->host.nnics,
-		.tmpdir = tmpdir, .root = root, .pass = c->opts->pass_env, .npass = c->opts->npass_env,
+		.tmpdir = tmpdir,
+		.root = root,
+		.pass = c->opts->pass_env,
+		.npass = c->opts->npass_env,
 	};
 #ifdef _WIN32
 	in.home = getenv("USERPROFILE") ? getenv("USERPROFILE") : "C:\\";
@@ -300,8 +311,10 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, int dir
 		return 0;
 	}
 	if (!ib_codes_has(&p->install.success, c->run.code))
-		return ib_fail(IB_E_INSTALLER, "installer exited with %ld, which is not a success code of "
-			       "package '%s'", c->run.code, p->id);
+		return ib_fail(IB_E_INSTALLER,
+			       "installer exited with %ld, which is not a success code of "
+			       "package '%s'",
+			       c->run.code, p->id);
 	snprintf(c->message, sizeof(c->message), "%s %s installed", p->name, p->version);
 	return 0;
 }
@@ -332,8 +345,10 @@ int stub_install(struct stub_ctx *c)
 	/* Said up front, as what it is: not an installer failure (14) after a half-done run. A
 	 * simulated machine (--sysroot) keeps its record below DIR and needs no privileges. */
 	if (!(o->sysroot && *o->sysroot) && !plat_privileged())
-		return ib_fail(IB_E_USAGE, "installing drivers needs %s (--detect, --list, --verify and --extract "
-			       "do not)", STUB_TARGET == IB_TARGET_WINDOWS_X86_64 ? "an elevated administrator" : "root");
+		return ib_fail(IB_E_USAGE,
+			       "installing drivers needs %s (--detect, --list, --verify and --extract "
+			       "do not)",
+			       STUB_TARGET == IB_TARGET_WINDOWS_X86_64 ? "an elevated administrator" : "root");
 	if ((rc = stub_guard_begin(c)))
 		return rc;
 	if (c->already_installed)

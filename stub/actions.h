@@ -26,20 +26,20 @@ struct stub_ctx {
 	struct stub_host host;
 	int detected;
 	struct ib_selection sel;
-	const char *action;        /* "install", "detect", ... for the JSON result */
+	const char *action; /* "install", "detect", ... for the JSON result */
 	struct run_result run;
 	int ran, reboot_required;
 	char tmpdir[IB_PATH_MAX];
-	struct stub_tmp tmp;       /* Linux: the held temp dir (fds -1 when none) */
+	struct stub_tmp tmp; /* Linux: the held temp dir (fds -1 when none) */
 	char message[1024];
-	struct stub_guard *guard;  /* the install guard's state (stub/guard.c), set by the caller */
-	struct root_job *root;     /* set by image installs and staging (stub/root.c, stub/stage.c) */
+	struct stub_guard *guard; /* the install guard's state (stub/guard.c), set by the caller */
+	struct root_job *root;    /* set by image installs and staging (stub/root.c, stub/stage.c) */
 	/* ---- idempotent runs (stub/rerun.c) ---- */
-	const char *plan;          /* STUB_PLAN_*, once the install record was compared; else NULL */
-	int already_installed;     /* the record matches: nothing is extracted or run */
-	int reboot_pending;        /* a reboot an install asked for has not happened yet */
-	char installer_log[4096];  /* the installer's own log (msiexec /l*v), when there is one */
-	char kept_root[4096];      /* Windows: the kept-packages folder this install extracts into */
+	const char *plan;         /* STUB_PLAN_*, once the install record was compared; else NULL */
+	int already_installed;    /* the record matches: nothing is extracted or run */
+	int reboot_pending;       /* a reboot an install asked for has not happened yet */
+	char installer_log[4096]; /* the installer's own log (msiexec /l*v), when there is one */
+	char kept_root[4096];     /* Windows: the kept-packages folder this install extracts into */
 };
 
 int stub_open(struct stub_ctx *c);

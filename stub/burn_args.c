@@ -9,9 +9,9 @@
 #include <strings.h>
 
 /* The stub's options that take a value as the next argument: that value is never a switch. */
-static const char *const with_value[] = { "--extract", "--package", "--os", "--nic", "--trust", "--trust-ca",
-					  "--sysroot", "--tmpdir", "--timeout", "--log-file", "--extension",
-					  "--lock-wait", "--root" };
+static const char *const with_value[] = {"--extract",   "--package",   "--os",     "--nic",     "--trust",
+					 "--trust-ca",  "--sysroot",   "--tmpdir", "--timeout", "--log-file",
+					 "--extension", "--lock-wait", "--root"};
 
 static int takes_value(const char *arg)
 {
@@ -59,7 +59,8 @@ int stub_burn_args(int argc, char **argv, int *outc, char ***outv)
 		} else if (is(name, "log", "l") || is(name, "layout", NULL)) {
 			if (i + 1 >= argc) {
 				free(v);
-				return ib_fail(IB_E_USAGE, "'%s' needs a %s", argv[i], is(name, "layout", NULL) ? "directory" : "file");
+				return ib_fail(IB_E_USAGE, "'%s' needs a %s", argv[i],
+					       is(name, "layout", NULL) ? "directory" : "file");
 			}
 			v[n++] = is(name, "layout", NULL) ? "--extract" : "--log-file";
 			v[n++] = argv[++i];

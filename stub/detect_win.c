@@ -18,17 +18,17 @@ typedef LONG(WINAPI *rtl_get_version_fn)(OSVERSIONINFOEXW *);
 /* Maps RtlGetVersion's numbers to an OS token (docs/WINDOWS.md has the table). Builds overlap
  * between client and server, so the product type decides; only LTSC server builds get a
  * "windows-server-YEAR" token, because a semi-annual server release is a different product. */
-static void os_token(unsigned long major, unsigned long minor, unsigned long build, int server, char *tok,
-		     size_t tsize, char *pretty, size_t psize)
+static void os_token(unsigned long major, unsigned long minor, unsigned long build, int server, char *tok, size_t tsize,
+		     char *pretty, size_t psize)
 {
 	static const struct {
 		unsigned long build;
 		const char *token, *name;
 	} servers[] = {
-		{ 14393, "windows-server-2016", "Windows Server 2016" },
-		{ 17763, "windows-server-2019", "Windows Server 2019" },
-		{ 20348, "windows-server-2022", "Windows Server 2022" },
-		{ 26100, "windows-server-2025", "Windows Server 2025" },
+		{14393, "windows-server-2016", "Windows Server 2016"},
+		{17763, "windows-server-2019", "Windows Server 2019"},
+		{20348, "windows-server-2022", "Windows Server 2022"},
+		{26100, "windows-server-2025", "Windows Server 2025"},
 	};
 	const char *t = NULL, *name = NULL;
 
@@ -53,7 +53,8 @@ static void os_token(unsigned long major, unsigned long minor, unsigned long bui
 	}
 	if (t) {
 		snprintf(tok, tsize, "%s", t);
-		snprintf(pretty, psize, "%s (%lu.%lu.%lu, %s)", name, major, minor, build, server ? "server" : "client");
+		snprintf(pretty, psize, "%s (%lu.%lu.%lu, %s)", name, major, minor, build,
+			 server ? "server" : "client");
 	} else {
 		/* No package can match this token unless a spec names it (or uses "windows-*"). */
 		snprintf(tok, tsize, "windows-%s%lu.%lu.%lu", server ? "server-" : "", major, minor, build);
@@ -89,7 +90,8 @@ static int multi_sz(HDEVINFO set, SP_DEVINFO_DATA *dev, DWORD prop, char *out, s
 	size_t n = 0;
 
 	memset(buf, 0, sizeof(buf));
-	if (!SetupDiGetDeviceRegistryPropertyW(set, dev, prop, &type, (BYTE *)buf, sizeof(buf) - 2 * sizeof(wchar_t), &len) ||
+	if (!SetupDiGetDeviceRegistryPropertyW(set, dev, prop, &type, (BYTE *)buf, sizeof(buf) - 2 * sizeof(wchar_t),
+					       &len) ||
 	    (type != REG_MULTI_SZ && type != REG_SZ))
 		return 0;
 	for (size_t i = 0; i < len / sizeof(wchar_t) && n + 2 < size; i++) {
@@ -181,7 +183,8 @@ static int detect_pci(struct stub_host *h)
 	/* DIGCF_PRESENT leaves out the "phantom" devices Windows remembers from earlier hardware,
 	 * such as the VF of a VM size this VM was resized from. */
 	if (!set)
-		return ib_fail(-EIO, "cannot list PCI devices (SetupDiGetClassDevs): %s", ib_win_strerror(GetLastError()));
+		return ib_fail(-EIO, "cannot list PCI devices (SetupDiGetClassDevs): %s",
+			       ib_win_strerror(GetLastError()));
 	info.cbSize = sizeof(info);
 	for (DWORD i = 0; SetupDiEnumDeviceInfo(set, i, &info) && h->ndevs < STUB_MAX_DEVS; i++) {
 		struct stub_dev *d = &h->devs[h->ndevs];
@@ -238,7 +241,8 @@ static void detect_vmbus(struct stub_host *h)
 		memset(d, 0, sizeof(*d));
 		/* Like Linux's vmbus:<device id>: the instance part names the device. */
 		instance_id(set, &info, inst, sizeof(inst));
-		snprintf(d->address, sizeof(d->address), "vmbus:%s", strrchr(inst, '\\') ? strrchr(inst, '\\') + 1 : inst);
+		snprintf(d->address, sizeof(d->address), "vmbus:%s",
+			 strrchr(inst, '\\') ? strrchr(inst, '\\') + 1 : inst);
 		d->vmbus = 1;
 		d->infiniband = 1;
 		d->nmodels = 1;
@@ -257,7 +261,7 @@ int plat_detect(const char *sysroot, struct stub_host *h)
 	 * directory could redirect, and silently ignoring it would report the wrong machine. */
 	if (sysroot)
 		return ib_fail(IB_E_USAGE, "--sysroot (or IBPACK_SYSROOT) is not supported on Windows: detection "
-			       "asks the running system; use --os and --nic to plan for another machine");
+					   "asks the running system; use --os and --nic to plan for another machine");
 	if ((rc = detect_os(h)) || (rc = detect_pci(h)))
 		return rc;
 	detect_vmbus(h);

@@ -18,30 +18,30 @@
 #include <string.h>
 #include <time.h>
 
-#define ENV_FILE "HandlerEnvironment.json"
-#define ENV_MAX (64u << 10)
-#define SETTINGS_MAX (1u << 20)  /* protected settings (base64 CMS) make these grow */
-#define SEQ_MAX 2147483647L
+#define ENV_FILE     "HandlerEnvironment.json"
+#define ENV_MAX      (64u << 10)
+#define SETTINGS_MAX (1u << 20) /* protected settings (base64 CMS) make these grow */
+#define SEQ_MAX      2147483647L
 /* The Linux agent kills enable after 300 s (error 1011): an install that may take longer than
  * this runs detached, leaving time for extraction before the installer starts. */
-#define FOREGROUND_MAX 250
+#define FOREGROUND_MAX      250
 #define STATUS_LINE_DEFAULT "/var/log/azure/ib-vmext-status"
-#define STATUS_LINE_ENV "IBPACK_EXT_STATUS_LINE"
+#define STATUS_LINE_ENV     "IBPACK_EXT_STATUS_LINE"
 
 enum { OP_INSTALL, OP_ENABLE, OP_DISABLE, OP_UNINSTALL, OP_UPDATE };
 
 static const struct {
 	const char *arg, *name;
 } ops[] = {
-	{ "install", "Install" }, { "enable", "Enable" },   { "disable", "Disable" },
-	{ "uninstall", "Uninstall" }, { "update", "Update" },
+	{"install", "Install"},     {"enable", "Enable"}, {"disable", "Disable"},
+	{"uninstall", "Uninstall"}, {"update", "Update"},
 };
 
 struct ext {
 	int op;
 	const char *opname;
-	char base[IB_PATH_MAX];     /* the handler dir: it holds HandlerEnvironment.json and mrseq */
-	char name[256];          /* "Publisher.Type" */
+	char base[IB_PATH_MAX]; /* the handler dir: it holds HandlerEnvironment.json and mrseq */
+	char name[256];         /* "Publisher.Type" */
 	char log_dir[IB_PATH_MAX], config_dir[IB_PATH_MAX], status_dir[IB_PATH_MAX], log_path[IB_PATH_MAX];
 	long seq;
 	struct stub_log log;
@@ -168,7 +168,8 @@ static int parse_env(struct ext *x, const char *path)
 	he = cJSON_GetObjectItemCaseSensitive(first, "handlerEnvironment");
 	if (!cJSON_IsObject(he)) {
 		cJSON_Delete(doc);
-		return ib_fail(IB_E_USAGE, "'%s' is not an array whose first element has a handlerEnvironment object", path);
+		return ib_fail(IB_E_USAGE, "'%s' is not an array whose first element has a handlerEnvironment object",
+			       path);
 	}
 	v = json_str(first, "name");
 	if (v)
@@ -178,11 +179,13 @@ static int parse_env(struct ext *x, const char *path)
 	if ((v = json_str(he, "logFolder")) && (rc = copy_folder(x->log_dir, v, "logFolder")))
 		goto out;
 	/* Missing folders default to where each agent puts them. */
-	if ((v = json_str(he, "configFolder")) ? (rc = copy_folder(x->config_dir, v, "configFolder")) :
-	    (rc = join(x->config_dir, IB_PATH_MAX, x->base, IB_PATH_SEP == '\\' ? "RuntimeSettings" : "config")))
+	if ((v = json_str(he, "configFolder")) ? (rc = copy_folder(x->config_dir, v, "configFolder"))
+					       : (rc = join(x->config_dir, IB_PATH_MAX, x->base,
+							    IB_PATH_SEP == '\\' ? "RuntimeSettings" : "config")))
 		goto out;
-	if ((v = json_str(he, "statusFolder")) ? (rc = copy_folder(x->status_dir, v, "statusFolder")) :
-	    (rc = join(x->status_dir, IB_PATH_MAX, x->base, IB_PATH_SEP == '\\' ? "Status" : "status")))
+	if ((v = json_str(he, "statusFolder"))
+		    ? (rc = copy_folder(x->status_dir, v, "statusFolder"))
+		    : (rc = join(x->status_dir, IB_PATH_MAX, x->base, IB_PATH_SEP == '\\' ? "Status" : "status")))
 		goto out;
 out:
 	cJSON_Delete(doc);
@@ -212,7 +215,7 @@ static int locate(struct ext *x)
 			break;
 	}
 	return ib_fail(IB_E_USAGE, "no " ENV_FILE " in the executable's folder or the one above it: "
-		       "--extension runs as an Azure VM extension handler, under the guest agent");
+				   "--extension runs as an Azure VM extension handler, under the guest agent");
 }
 
 static int find_sequence(struct ext *x)
@@ -228,12 +231,14 @@ static int find_sequence(struct ext *x)
 	rc = ext_newest_settings(x->config_dir, &x->seq);
 	if (rc == IB_E_NOTFOUND) {
 		/* The agents write an empty 0.settings for a handler without settings. */
-		log_msg(&x->log, "info", "no ConfigSequenceNumber and no <N>.settings in %s: sequence 0", x->config_dir);
+		log_msg(&x->log, "info", "no ConfigSequenceNumber and no <N>.settings in %s: sequence 0",
+			x->config_dir);
 		x->seq = 0;
 		return 0;
 	}
 	if (!rc)
-		log_msg(&x->log, "info", "no ConfigSequenceNumber: using %ld.settings, the most recently modified", x->seq);
+		log_msg(&x->log, "info", "no ConfigSequenceNumber: using %ld.settings, the most recently modified",
+			x->seq);
 	return as_usage(rc);
 }
 
@@ -263,7 +268,8 @@ static int apply_settings(struct stub_ctx *c, struct ext *x)
 	if (rc == IB_E_FORMAT)
 		return ib_fail(IB_E_USAGE, "'%s' is not {\"runtimeSettings\": [{\"handlerSettings\": {...}}]}", path);
 	if (rep.protected_ignored)
-		log_msg(&x->log, "info", "protected settings are ignored: this handler takes no secrets and never decrypts them");
+		log_msg(&x->log, "info",
+			"protected settings are ignored: this handler takes no secrets and never decrypts them");
 	if (!rc && rep.public_shown[0])
 		log_msg(&x->log, "info", "public settings: %s", rep.public_shown);
 	return rc;
@@ -298,7 +304,7 @@ static void status_line(struct ext *x, const char *status, int code, const char 
 static int write_status(struct ext *x, const char *status, int code, const char *message, const char *detail)
 {
 	char leaf[32], path[IB_PATH_MAX];
-	struct ext_status st = { x->name, x->opname, status, code, message, detail };
+	struct ext_status st = {x->name, x->opname, status, code, message, detail};
 	char *text = ext_status_text(&st, (int64_t)time(NULL));
 	int rc;
 
@@ -343,8 +349,10 @@ static void describe(const struct stub_ctx *c, char *out, size_t size)
 		for (size_t m = 0; m < h->devs[i].nmodels; m++)
 			if (h->devs[i].infiniband && !strcmp(h->devs[i].models[m], c->sel.nic)) {
 				snprintf(nic, sizeof(nic), "%s%s (%s) at %s", ib_nic_name(c->sel.nic),
-					 h->devs[i].vmbus ? " over VMBus" : h->devs[i].is_vf ? " VF" : "", c->sel.nic,
-					 h->devs[i].address);
+					 h->devs[i].vmbus   ? " over VMBus"
+					 : h->devs[i].is_vf ? " VF"
+							    : "",
+					 c->sel.nic, h->devs[i].address);
 				break;
 			}
 	for (size_t i = 0; !nic[0] && i < h->nnics; i++) {
@@ -451,8 +459,10 @@ static int enable(struct stub_ctx *c, struct ext *x)
 		/* The agents run enable again (after a reboot, on a new goal state) with the same
 		 * sequence number; the driver must not be reinstalled, nor the status replaced. */
 		if (read_mrseq(x, &last) == 0 && last == x->seq) {
-			snprintf(message, sizeof(message), "sequence number %ld was handled already: nothing to do "
-				 "(change the settings to run the install again)", x->seq);
+			snprintf(message, sizeof(message),
+				 "sequence number %ld was handled already: nothing to do "
+				 "(change the settings to run the install again)",
+				 x->seq);
 			log_msg(&x->log, "info", "%s", message);
 			status_line(x, "success", 0, message);
 			return 0;
@@ -468,8 +478,10 @@ static int enable(struct stub_ctx *c, struct ext *x)
 	if (!rc)
 		rc = stub_open(c);
 	if (!rc && !worker && planned_timeout(c, &timeout, detail, sizeof(detail)) == 0 && timeout > FOREGROUND_MAX) {
-		snprintf(message, sizeof(message), "installing in a detached process: the installer may run up to "
-			 "%u s, longer than the agent lets enable run; this status changes when it ends", timeout);
+		snprintf(message, sizeof(message),
+			 "installing in a detached process: the installer may run up to "
+			 "%u s, longer than the agent lets enable run; this status changes when it ends",
+			 timeout);
 		report(x, "transitioning", 0, message, detail);
 		log_close(&x->log);
 		rc = ext_detach(o->log_file, x->seq);
@@ -497,18 +509,18 @@ static int other_op(struct ext *x)
 
 	switch (x->op) {
 	case OP_INSTALL:
-		snprintf(message, sizeof(message), "handler installed; enable verifies the bundle and installs the driver");
+		snprintf(message, sizeof(message),
+			 "handler installed; enable verifies the bundle and installs the driver");
 		break;
 	case OP_UPDATE:
-		snprintf(message, sizeof(message), "handler updated from version %s; enable installs the new bundle's driver",
+		snprintf(message, sizeof(message),
+			 "handler updated from version %s; enable installs the new bundle's driver",
 			 from && *from ? from : "(unknown)");
 		break;
 	case OP_DISABLE:
 		snprintf(message, sizeof(message), "handler disabled; the installed driver stays installed and in use");
 		break;
-	default:
-		snprintf(message, sizeof(message), "handler removed; the installed driver stays installed");
-		break;
+	default: snprintf(message, sizeof(message), "handler removed; the installed driver stays installed"); break;
 	}
 	rc = report(x, "success", 0, message, NULL);
 	if (rc)
@@ -530,11 +542,13 @@ int stub_extension(struct stub_ctx *c, const char *command)
 			x->op = (int)i;
 			x->opname = ops[i].name;
 		}
-	rc = x->op < 0 ? ib_fail(IB_E_USAGE, "unknown --extension command '%s' (install, enable, disable, "
-				 "uninstall, update)", command) :
-	     o->detect || o->list || o->verify || o->extract_dir || o->json ?
-			 ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json") :
-			 locate(x);
+	rc = x->op < 0 ? ib_fail(IB_E_USAGE,
+				 "unknown --extension command '%s' (install, enable, disable, "
+				 "uninstall, update)",
+				 command)
+	     : o->detect || o->list || o->verify || o->extract_dir || o->json
+		     ? ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json")
+		     : locate(x);
 	if (rc) {
 		fprintf(stderr, "ibpack: %s\n", ib_errmsg(rc));
 		free(x);
@@ -555,7 +569,8 @@ int stub_extension(struct stub_ctx *c, const char *command)
 		log_msg(&x->log, "error", "%s", ib_errmsg(rc));
 		status_line(x, "error", code, ib_errmsg(rc));
 	} else {
-		log_msg(&x->log, "info", "extension %s: handler %s in %s, sequence %ld", command, x->name, x->base, x->seq);
+		log_msg(&x->log, "info", "extension %s: handler %s in %s, sequence %ld", command, x->name, x->base,
+			x->seq);
 		code = x->op == OP_ENABLE ? enable(c, x) : other_op(x);
 	}
 	log_close(&x->log);

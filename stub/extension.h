@@ -16,7 +16,7 @@ int stub_extension(struct stub_ctx *c, const char *command);
 /* ---- the handler's documents (stub/extension_doc.c) ---- */
 
 #define EXT_MESSAGE_MAX 1024 /* the agent cuts status messages there for the portal */
-#define EXT_DETAIL_MAX 2048
+#define EXT_DETAIL_MAX  2048
 
 /* Storage for the public settings that stub_opts points into. */
 struct ext_settings {
@@ -24,8 +24,8 @@ struct ext_settings {
 	char nics[STUB_MAX_NICS][16];
 };
 struct ext_settings_report {
-	int protected_ignored;   /* protected settings were present (never decrypted) */
-	char public_shown[512];  /* the public settings as applied, for the log; "" when none */
+	int protected_ignored;  /* protected settings were present (never decrypted) */
+	char public_shown[512]; /* the public settings as applied, for the log; "" when none */
 };
 /* Applies the public settings of a <seq>.settings document (text, len) to o. An empty file is no
  * settings; IB_E_FORMAT when the document is not the agents' shape; IB_E_USAGE (with a message)

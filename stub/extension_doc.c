@@ -21,7 +21,11 @@ void ext_clean_text(const char *text, char *out, size_t size)
 	size_t o = 0;
 
 	while (*s && o + 1 < size) {
-		size_t n = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3 : (*s & 0xf8) == 0xf0 ? 4 : 0;
+		size_t n = *s < 0x80             ? 1
+			   : (*s & 0xe0) == 0xc0 ? 2
+			   : (*s & 0xf0) == 0xe0 ? 3
+			   : (*s & 0xf8) == 0xf0 ? 4
+						 : 0;
 		size_t i;
 
 		for (i = 1; n && i < n; i++)
@@ -29,8 +33,9 @@ void ext_clean_text(const char *text, char *out, size_t size)
 				n = 0;
 		/* What a strict decoder (the agent's) refuses: overlong forms, UTF-16 surrogates and
 		 * code points past U+10FFFF. */
-		if ((n == 2 && *s < 0xc2) || (n == 3 && *s == 0xe0 && s[1] < 0xa0) || (n == 3 && *s == 0xed && s[1] >= 0xa0) ||
-		    (n == 4 && *s == 0xf0 && s[1] < 0x90) || (n == 4 && (*s > 0xf4 || (*s == 0xf4 && s[1] >= 0x90))))
+		if ((n == 2 && *s < 0xc2) || (n == 3 && *s == 0xe0 && s[1] < 0xa0) ||
+		    (n == 3 && *s == 0xed && s[1] >= 0xa0) || (n == 4 && *s == 0xf0 && s[1] < 0x90) ||
+		    (n == 4 && (*s > 0xf4 || (*s == 0xf4 && s[1] >= 0x90))))
 			n = 0;
 		if (n == 0 || o + n >= size) {
 			if (n && o + n >= size)
@@ -53,8 +58,10 @@ void ext_clean_text(const char *text, char *out, size_t size)
 
 static int setting_error(const char *key, const char *what)
 {
-	return ib_fail(IB_E_USAGE, "public settings: '%s' %s (documented settings: package, timeout, "
-		       "allowDowngrade, reinstall, os, nic)", key, what);
+	return ib_fail(IB_E_USAGE,
+		       "public settings: '%s' %s (documented settings: package, timeout, "
+		       "allowDowngrade, reinstall, os, nic)",
+		       key, what);
 }
 
 static int apply_setting(struct stub_opts *o, struct ext_settings *x, const cJSON *v)
@@ -93,10 +100,10 @@ static int apply_setting(struct stub_opts *o, struct ext_settings *x, const cJSO
 
 		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 || cJSON_GetArraySize(v) > STUB_MAX_NICS)
 			return setting_error(key, "must be an array of 1 to 16 NIC tokens");
-		cJSON_ArrayForEach(e, v) {
+		cJSON_ArrayForEach (e, v) {
 			if (!cJSON_IsString(e) || !ib_nic_token_known(e->valuestring))
 				return setting_error(key, "holds an unknown NIC token (known: cx3, cx3pro, cib, cx4, "
-						     "cx4lx, cx5, cx5ex, cx6, cx6dx, cx6lx, cx7, nd)");
+							  "cx4lx, cx5, cx5ex, cx6, cx6dx, cx6lx, cx7, nd)");
 			snprintf(x->nics[n], sizeof(x->nics[n]), "%s", e->valuestring);
 			o->nic_override[n] = x->nics[n];
 			n++;
@@ -131,7 +138,7 @@ int ext_settings_apply(struct stub_opts *o, struct ext_settings *x, const char *
 	if (pub && !cJSON_IsNull(pub) && !cJSON_IsObject(pub))
 		rc = ib_fail(IB_E_USAGE, "public settings must be a JSON object");
 	else if (cJSON_IsObject(pub)) {
-		cJSON_ArrayForEach(v, pub) {
+		cJSON_ArrayForEach (v, pub) {
 			if ((rc = apply_setting(o, x, v)))
 				break;
 		}

@@ -19,12 +19,13 @@ int ext_newest_settings(const char *dir, long *seq)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	struct timespec best = { 0, 0 };
+	struct timespec best = {0, 0};
 	int found = 0;
 
 	if (!d)
-		return errno == ENOENT ? IB_E_NOTFOUND :
-		       ib_fail(-errno, "cannot read the settings folder '%s': %s", dir, strerror(errno));
+		return errno == ENOENT
+			       ? IB_E_NOTFOUND
+			       : ib_fail(-errno, "cannot read the settings folder '%s': %s", dir, strerror(errno));
 	while ((e = readdir(d))) {
 		size_t digits = strspn(e->d_name, "0123456789");
 		struct stat st;
@@ -36,8 +37,8 @@ int ext_newest_settings(const char *dir, long *seq)
 			continue;
 		memcpy(num, e->d_name, digits);
 		num[digits] = '\0';
-		if (ib_parse_int(num, 0, 2147483647L, &n) || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
+		if (ib_parse_int(num, 0, 2147483647L, &n) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (!found || st.st_mtim.tv_sec > best.tv_sec ||
 		    (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec > best.tv_nsec) ||
@@ -100,7 +101,8 @@ int ext_detach(const char *log_path, long seq)
 	if (pid > 0) {
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
-		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : ib_fail(-ECHILD, "the detached process did not start");
+		return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
+							     : ib_fail(-ECHILD, "the detached process did not start");
 	}
 	/* First child: a new session leaves the agent's process group (which it kills at its
 	 * timeout) and any terminal; its own child can never get a terminal back. */

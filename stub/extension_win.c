@@ -21,7 +21,7 @@ int ext_newest_settings(const char *dir, long *seq)
 	char pattern[IB_PATH_MAX];
 	wchar_t *w;
 	WIN32_FIND_DATAW fd;
-	FILETIME best = { 0, 0 };
+	FILETIME best = {0, 0};
 	HANDLE h;
 	int found = 0;
 
@@ -85,7 +85,7 @@ int ext_append_line(const char *path, const char *line)
 /* A handle on the log for the worker's stdout and stderr, inheritable, or NULL. */
 static HANDLE open_log(const char *log_path)
 {
-	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
+	SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, TRUE};
 	wchar_t *w = log_path && *log_path ? ib_win_wide(log_path) : NULL;
 	HANDLE h;
 

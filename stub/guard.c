@@ -25,8 +25,8 @@ static void on_wait(void *ctx, const char *holder)
 	struct stub_ctx *c = ctx;
 	long wait = c->opts->lock_wait_set ? c->opts->lock_wait : STUB_LOCK_WAIT_DEFAULT;
 
-	log_msg(&c->log, "warning", "another install is running (%s); waiting up to %ld s for it to finish",
-		holder, wait);
+	log_msg(&c->log, "warning", "another install is running (%s); waiting up to %ld s for it to finish", holder,
+		wait);
 }
 
 /* The stub's own bytes against the signed manifest. This catches a damaged copy whose damage
@@ -38,8 +38,8 @@ static int self_check(struct stub_ctx *c)
 
 	if (rc == IB_E_INTEGRITY)
 		return ib_fail(IB_E_INTEGRITY, "stub: its own bytes do not match the SHA-256 in the signed manifest "
-			       "(a damaged copy?); nothing was extracted or run; check the file with "
-			       "'ibpack verify' on a trusted machine");
+					       "(a damaged copy?); nothing was extracted or run; check the file with "
+					       "'ibpack verify' on a trusted machine");
 	return rc;
 }
 
@@ -50,12 +50,14 @@ static int load_record(struct stub_ctx *c)
 	if (rc)
 		return rc;
 	c->guard->loaded = 1;
-	c->guard->have_record = !c->guard->state.corrupt && stub_state_get(&c->guard->state, c->bundle.m.name, &c->guard->record) == 0;
+	c->guard->have_record = !c->guard->state.corrupt &&
+				stub_state_get(&c->guard->state, c->bundle.m.name, &c->guard->record) == 0;
 	(void)stub_boot_id(stub_guard_root(c->opts), c->guard->boot_id, sizeof(c->guard->boot_id));
 	c->reboot_pending = c->guard->have_record && stub_reboot_pending(&c->guard->record, c->guard->boot_id);
 	if (c->guard->have_record)
-		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)%s", c->guard->record.bundle,
-			c->guard->record.version, (unsigned long long)c->guard->record.sequence, c->guard->record.package,
+		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)%s",
+			c->guard->record.bundle, c->guard->record.version,
+			(unsigned long long)c->guard->record.sequence, c->guard->record.package,
 			c->guard->record.installed, c->reboot_pending ? "; its reboot is still pending" : "");
 	return 0;
 }
@@ -68,11 +70,15 @@ static int apply_rule(struct stub_ctx *c)
 	if (rc)
 		return rc;
 	if (c->guard->state.corrupt)
-		log_msg(&c->log, "warning", "the install state '%s' is unusable (%s); continuing because of "
-			"--allow-downgrade", c->guard->state.path, c->guard->state.problem);
+		log_msg(&c->log, "warning",
+			"the install state '%s' is unusable (%s); continuing because of "
+			"--allow-downgrade",
+			c->guard->state.path, c->guard->state.problem);
 	else if (c->guard->have_record && m->sequence < c->guard->record.sequence)
-		log_msg(&c->log, "warning", "installing sequence %llu over the newer sequence %llu because of "
-			"--allow-downgrade", (unsigned long long)m->sequence, (unsigned long long)c->guard->record.sequence);
+		log_msg(&c->log, "warning",
+			"installing sequence %llu over the newer sequence %llu because of "
+			"--allow-downgrade",
+			(unsigned long long)m->sequence, (unsigned long long)c->guard->record.sequence);
 	return 0;
 }
 
@@ -117,8 +123,9 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 	/* A reboot an earlier install asked for is still owed when this one needs none. */
 	e.reboot_required = c->reboot_required || c->reboot_pending;
 	if (e.reboot_required)
-		snprintf(e.boot_id, sizeof(e.boot_id), "%s", c->reboot_pending && c->guard->record.boot_id[0] ?
-			 c->guard->record.boot_id : c->guard->boot_id);
+		snprintf(e.boot_id, sizeof(e.boot_id), "%s",
+			 c->reboot_pending && c->guard->record.boot_id[0] ? c->guard->record.boot_id
+									  : c->guard->boot_id);
 	c->reboot_pending = e.reboot_required;
 	if (c->kept_root[0] && ib_snprintf(e.kept_source, sizeof(e.kept_source), "%s\\%s", c->kept_root, p->id))
 		e.kept_source[0] = '\0';
@@ -127,8 +134,10 @@ int stub_guard_commit(struct stub_ctx *c, int rc)
 		w = stub_state_save(&c->guard->state);
 	/* The package is installed either way; failing the run now would only invite a retry. */
 	if (w)
-		log_msg(&c->log, "warning", "installed, but the install state was not recorded (%s): a later "
-			"older bundle will not be refused", ib_errmsg(w));
+		log_msg(&c->log, "warning",
+			"installed, but the install state was not recorded (%s): a later "
+			"older bundle will not be refused",
+			ib_errmsg(w));
 	else
 		log_msg(&c->log, "info", "recorded '%s' sequence %llu in %s", e.bundle, (unsigned long long)e.sequence,
 			c->guard->state.path);
@@ -153,12 +162,15 @@ int stub_guard_detect(struct stub_ctx *c, int rc)
 		return rc;
 	}
 	if (!c->guard->have_record && !c->guard->state.corrupt)
-		log_msg(&c->log, "info", "no earlier install of '%s' recorded in %s", c->bundle.m.name, c->guard->state.path);
+		log_msg(&c->log, "info", "no earlier install of '%s' recorded in %s", c->bundle.m.name,
+			c->guard->state.path);
 	if (rc || (rc = apply_rule(c)))
 		return rc;
 	stub_rerun_decide(c, c->guard->have_record ? &c->guard->record : NULL);
-	log_msg(&c->log, "info", "%s", c->already_installed ? c->message : !strcmp(c->plan, STUB_PLAN_REINSTALL) ?
-		"would install again (--reinstall)" : "would install");
+	log_msg(&c->log, "info", "%s",
+		c->already_installed                    ? c->message
+		: !strcmp(c->plan, STUB_PLAN_REINSTALL) ? "would install again (--reinstall)"
+							: "would install");
 	return 0;
 }
 
@@ -189,13 +201,16 @@ void stub_guard_json(const struct stub_ctx *c, cJSON *o)
 
 const char *stub_signal_name(int sig)
 {
-	static const struct { int sig; const char *name; } names[] = {
-		{ SIGINT, "SIGINT" }, { SIGILL, "SIGILL" }, { SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" },
-		{ SIGSEGV, "SIGSEGV" }, { SIGTERM, "SIGTERM" },
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{SIGINT, "SIGINT"},   {SIGILL, "SIGILL"},   {SIGABRT, "SIGABRT"}, {SIGFPE, "SIGFPE"},
+		{SIGSEGV, "SIGSEGV"}, {SIGTERM, "SIGTERM"},
 #ifndef _WIN32
-		{ SIGHUP, "SIGHUP" }, { SIGQUIT, "SIGQUIT" }, { SIGTRAP, "SIGTRAP" }, { SIGBUS, "SIGBUS" },
-		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" }, { SIGUSR2, "SIGUSR2" }, { SIGPIPE, "SIGPIPE" },
-		{ SIGALRM, "SIGALRM" }, { SIGSYS, "SIGSYS" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+		{SIGHUP, "SIGHUP"},   {SIGQUIT, "SIGQUIT"}, {SIGTRAP, "SIGTRAP"}, {SIGBUS, "SIGBUS"},
+		{SIGKILL, "SIGKILL"}, {SIGUSR1, "SIGUSR1"}, {SIGUSR2, "SIGUSR2"}, {SIGPIPE, "SIGPIPE"},
+		{SIGALRM, "SIGALRM"}, {SIGSYS, "SIGSYS"},   {SIGXCPU, "SIGXCPU"}, {SIGXFSZ, "SIGXFSZ"},
 #endif
 	};
 	static char other[32];

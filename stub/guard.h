@@ -8,13 +8,13 @@
 
 /* What the guard holds for the one install of a run: owned by the run's context. */
 struct stub_guard {
-	int locked;                  /* lock is held */
+	int locked; /* lock is held */
 	struct stub_lock lock;
 	struct stub_state state;
-	int loaded;                  /* state holds a loaded file */
-	int have_record;             /* record is this bundle's earlier install */
+	int loaded;      /* state holds a loaded file */
+	int have_record; /* record is this bundle's earlier install */
 	struct stub_state_entry record;
-	char boot_id[64];            /* the running boot ("" when unknown): stub/rerun.c */
+	char boot_id[64]; /* the running boot ("" when unknown): stub/rerun.c */
 };
 
 struct cJSON;

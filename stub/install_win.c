@@ -30,7 +30,8 @@ static void msi_log_path(const struct stub_ctx *c, const struct ib_package *p, c
 		if (*s == '\\' || *s == '/')
 			slash = s;
 	if (!c->log.file || !slash ||
-	    ib_snprintf(buf, size, "%.*s\\%s-%s.msi.log", (int)(slash - c->log.path), c->log.path, c->bundle.m.name, p->id))
+	    ib_snprintf(buf, size, "%.*s\\%s-%s.msi.log", (int)(slash - c->log.path), c->log.path, c->bundle.m.name,
+			p->id))
 		buf[0] = '\0';
 	backslashes(buf);
 }

@@ -37,13 +37,12 @@ static int add(struct stub_env *e, const char *name, const char *value)
  * loaded (LD_*) or replace what the stub sets itself. */
 int stub_env_name_ok(const char *name)
 {
-	static const char *const fixed[] = { "PATH", "HOME", "LANG", "TMPDIR" };
+	static const char *const fixed[] = {"PATH", "HOME", "LANG", "TMPDIR"};
 
 	if (!name || !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') || *name == '_'))
 		return 0;
 	for (const char *p = name; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		      *p == '_'))
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return 0;
 	if (!strncmp(name, "LD_", 3) || !strncmp(name, "IBPACK_", 7) || !strncmp(name, "LC_", 3))
 		return 0;
@@ -104,13 +103,13 @@ int stub_env_build(const struct stub_env_in *in, struct stub_env *e)
 	}
 	if ((rc = add(e, "PATH", STUB_INSTALLER_PATH)) || (rc = add(e, "LANG", "C.UTF-8")) ||
 	    (rc = add(e, "HOME", in->home)) || (in->tmpdir && (rc = add(e, "TMPDIR", in->tmpdir))) ||
-	    (rc = add(e, "IBPACK_BUNDLE", in->m->name)) ||
-	    (rc = add(e, "IBPACK_BUNDLE_VERSION", in->m->version)) ||
+	    (rc = add(e, "IBPACK_BUNDLE", in->m->name)) || (rc = add(e, "IBPACK_BUNDLE_VERSION", in->m->version)) ||
 	    (rc = add(e, "IBPACK_SEQUENCE", seq)) || (rc = add(e, "IBPACK_PACKAGE", in->pkg->id)) ||
 	    (rc = add(e, "IBPACK_PACKAGE_VERSION", in->pkg->version)) ||
 	    (rc = add(e, "IBPACK_OS", in->os ? in->os : "")) || (rc = add(e, "IBPACK_NICS", nics)) ||
 	    (in->root && (rc = add(e, "IBPACK_ROOT", in->root))) ||
-	    (in->kernel && in->kernel[0] && strcmp(in->kernel, "unknown") && (rc = add(e, "IBPACK_KERNEL", in->kernel))))
+	    (in->kernel && in->kernel[0] && strcmp(in->kernel, "unknown") &&
+	     (rc = add(e, "IBPACK_KERNEL", in->kernel))))
 		goto fail;
 	for (size_t i = 0; i < in->npass; i++)
 		if ((rc = add_passed(e, in->pass[i])))

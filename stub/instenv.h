@@ -12,12 +12,12 @@ struct stub_env_in {
 	const struct ib_manifest *m;
 	const struct ib_package *pkg;
 	const char *os;
-	const char *kernel;     /* IBPACK_KERNEL: the kernel the selection matched ("" or "unknown": unset) */
+	const char *kernel; /* IBPACK_KERNEL: the kernel the selection matched ("" or "unknown": unset) */
 	const char *const *nics;
 	size_t nnics;
-	const char *home;       /* HOME */
-	const char *tmpdir;     /* TMPDIR: the installer's private dir (NULL: unset) */
-	const char *root;       /* IBPACK_ROOT for image installs, else NULL */
+	const char *home;        /* HOME */
+	const char *tmpdir;      /* TMPDIR: the installer's private dir (NULL: unset) */
+	const char *root;        /* IBPACK_ROOT for image installs, else NULL */
 	const char *const *pass; /* --pass-env names, taken from the caller's environment */
 	size_t npass;
 };

@@ -59,8 +59,10 @@ void log_open(struct stub_log *l, const char *path, FILE *echo)
 	l->file = open_log(path);
 #endif
 	if (!l->file && echo)
-		fprintf(stderr, "ibpack: warning: cannot open log file '%s': %s (use --log-file with a "
-			"regular file, not a symlink)\n", path, strerror(errno));
+		fprintf(stderr,
+			"ibpack: warning: cannot open log file '%s': %s (use --log-file with a "
+			"regular file, not a symlink)\n",
+			path, strerror(errno));
 }
 
 void log_msg(struct stub_log *l, const char *level, const char *fmt, ...)

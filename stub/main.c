@@ -30,7 +30,7 @@ static const char help[] =
 	"  --nic TOKEN         use this NIC token instead of detecting (repeatable)\n"
 	"  --kernel RELEASE    match packages' kernel rules against this kernel instead of the\n"
 	"                      running one (with --root: instead of the image's installed kernel)\n"
-	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
+/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
 #ifdef _WIN32
 	"  --root DIR          add the INF drivers for the --nic models to the offline Windows image\n"
 	"                      mounted at DIR with dism (needs --os)\n"
@@ -103,37 +103,74 @@ static const char help[] =
 
 static int parse(int argc, char **argv, struct stub_opts *o)
 {
-	enum { O_DETECT = 256, O_LIST, O_VERIFY, O_EXTRACT, O_PACKAGE, O_OS, O_NIC, O_TRUST, O_TRUST_CA,
-	       O_SYSROOT, O_TMPDIR, O_KEEP, O_TIMEOUT, O_LOG, O_JSON, O_QUIET, O_HELP, O_VERSION, O_EXTENSION,
-	       O_ALLOW_DOWNGRADE, O_LOCK_WAIT, O_ROOT, O_STAGE, O_UNSTAGE, O_REINSTALL, O_KERNEL, O_KEEP_SOURCE,
-	       O_UNINSTALL_DATA, O_PASS_ENV, O_VERBOSE, O_BUNDLE };
+	enum {
+		O_DETECT = 256,
+		O_LIST,
+		O_VERIFY,
+		O_EXTRACT,
+		O_PACKAGE,
+		O_OS,
+		O_NIC,
+		O_TRUST,
+		O_TRUST_CA,
+		O_SYSROOT,
+		O_TMPDIR,
+		O_KEEP,
+		O_TIMEOUT,
+		O_LOG,
+		O_JSON,
+		O_QUIET,
+		O_HELP,
+		O_VERSION,
+		O_EXTENSION,
+		O_ALLOW_DOWNGRADE,
+		O_LOCK_WAIT,
+		O_ROOT,
+		O_STAGE,
+		O_UNSTAGE,
+		O_REINSTALL,
+		O_KERNEL,
+		O_KEEP_SOURCE,
+		O_UNINSTALL_DATA,
+		O_PASS_ENV,
+		O_VERBOSE,
+		O_BUNDLE
+	};
 	static const struct option opts[] = {
-		{ "detect", no_argument, NULL, O_DETECT },      { "list", no_argument, NULL, O_LIST },
-		{ "verify", no_argument, NULL, O_VERIFY },      { "extract", required_argument, NULL, O_EXTRACT },
-		{ "package", required_argument, NULL, O_PACKAGE }, { "os", required_argument, NULL, O_OS },
-		{ "nic", required_argument, NULL, O_NIC },      { "trust", required_argument, NULL, O_TRUST },
-		{ "sysroot", required_argument, NULL, O_SYSROOT }, { "tmpdir", required_argument, NULL, O_TMPDIR },
-		{ "keep", no_argument, NULL, O_KEEP },          { "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "log-file", required_argument, NULL, O_LOG }, { "json", no_argument, NULL, O_JSON },
-		{ "quiet", no_argument, NULL, O_QUIET },        { "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ "trust-ca", required_argument, NULL, O_TRUST_CA },
-		{ "extension", required_argument, NULL, O_EXTENSION },
-		{ "allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE },
-		{ "lock-wait", required_argument, NULL, O_LOCK_WAIT },
-		{ "root", required_argument, NULL, O_ROOT },
-		{ "stage", no_argument, NULL, O_STAGE },
-		{ "unstage", no_argument, NULL, O_UNSTAGE },
-		{ "reinstall", no_argument, NULL, O_REINSTALL },
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "pass-env", required_argument, NULL, O_PASS_ENV },
-		{ "verbose", no_argument, NULL, O_VERBOSE },
-		{ "bundle", required_argument, NULL, O_BUNDLE },
+		{"detect", no_argument, NULL, O_DETECT},
+		{"list", no_argument, NULL, O_LIST},
+		{"verify", no_argument, NULL, O_VERIFY},
+		{"extract", required_argument, NULL, O_EXTRACT},
+		{"package", required_argument, NULL, O_PACKAGE},
+		{"os", required_argument, NULL, O_OS},
+		{"nic", required_argument, NULL, O_NIC},
+		{"trust", required_argument, NULL, O_TRUST},
+		{"sysroot", required_argument, NULL, O_SYSROOT},
+		{"tmpdir", required_argument, NULL, O_TMPDIR},
+		{"keep", no_argument, NULL, O_KEEP},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"log-file", required_argument, NULL, O_LOG},
+		{"json", no_argument, NULL, O_JSON},
+		{"quiet", no_argument, NULL, O_QUIET},
+		{"help", no_argument, NULL, O_HELP},
+		{"version", no_argument, NULL, O_VERSION},
+		{"trust-ca", required_argument, NULL, O_TRUST_CA},
+		{"extension", required_argument, NULL, O_EXTENSION},
+		{"allow-downgrade", no_argument, NULL, O_ALLOW_DOWNGRADE},
+		{"lock-wait", required_argument, NULL, O_LOCK_WAIT},
+		{"root", required_argument, NULL, O_ROOT},
+		{"stage", no_argument, NULL, O_STAGE},
+		{"unstage", no_argument, NULL, O_UNSTAGE},
+		{"reinstall", no_argument, NULL, O_REINSTALL},
+		{"kernel", required_argument, NULL, O_KERNEL},
+		{"pass-env", required_argument, NULL, O_PASS_ENV},
+		{"verbose", no_argument, NULL, O_VERBOSE},
+		{"bundle", required_argument, NULL, O_BUNDLE},
 #ifdef _WIN32 /* packages kept for MSI repair: stub/install_win.c */
-		{ "keep-source", no_argument, NULL, O_KEEP_SOURCE },
-		{ "uninstall-data", no_argument, NULL, O_UNINSTALL_DATA },
+		{"keep-source", no_argument, NULL, O_KEEP_SOURCE},
+		{"uninstall-data", no_argument, NULL, O_UNINSTALL_DATA},
 #endif
-		{ NULL, 0, NULL, 0 },
+		{NULL, 0, NULL, 0},
 	};
 	int c, actions;
 
@@ -186,8 +223,10 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_BUNDLE: o->bundle_file = optarg; break;
 		case O_PASS_ENV:
 			if (o->npass_env == IB_ARRAY_LEN(o->pass_env) || !stub_env_name_ok(optarg))
-				return ib_fail(IB_E_USAGE, "--pass-env '%s': not a variable the installer may be "
-					       "given (or too many)", optarg);
+				return ib_fail(IB_E_USAGE,
+					       "--pass-env '%s': not a variable the installer may be "
+					       "given (or too many)",
+					       optarg);
 			o->pass_env[o->npass_env++] = optarg;
 			break;
 		/* ---- rollback rule and install lock ---- */
@@ -204,20 +243,20 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		case O_REINSTALL: o->reinstall = 1; break;
 		case O_KEEP_SOURCE: o->keep_source = 1; break;
 		case O_UNINSTALL_DATA: o->uninstall_data = 1; break;
-		default:
-			return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+		default: return ib_fail(IB_E_USAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
 		return ib_fail(IB_E_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
 	actions = o->detect + o->list + o->verify + (o->extract_dir != NULL) + o->uninstall_data;
 	if (actions > 1)
-		return ib_fail(IB_E_USAGE, "--detect, --list, --verify, --extract and --uninstall-data exclude each other");
+		return ib_fail(IB_E_USAGE,
+			       "--detect, --list, --verify, --extract and --uninstall-data exclude each other");
 	if (root_check_opts(o) != 0) /* --root, --stage, --unstage */
 		return IB_E_USAGE;
 	if (o->bundle_file && (o->stage || o->unstage || o->extension))
 		return ib_fail(IB_E_USAGE, "--bundle (ibpack install) does not go with --stage, --unstage or "
-			       "--extension");
+					   "--extension");
 	if (o->extension && o->json) /* the handler reports through status files */
 		return ib_fail(IB_E_USAGE, "--extension excludes --detect, --list, --verify, --extract and --json");
 	if (!o->sysroot) {
@@ -231,8 +270,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 
 int stub_main(int argc, char **argv)
 {
-	struct stub_opts o = { 0 };
-	struct stub_guard guard = { 0 };
+	struct stub_opts o = {0};
+	struct stub_guard guard = {0};
 	struct stub_ctx ctx;
 	int rc;
 

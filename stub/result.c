@@ -22,8 +22,9 @@ static const char *result_word(int rc, const struct stub_ctx *c)
 	switch (rc) {
 	case 0:
 		if (!strcmp(c->action, "install"))
-			return c->already_installed ? "already_installed" :
-			       c->reboot_required ? "reboot_required" : "installed";
+			return c->already_installed ? "already_installed"
+			       : c->reboot_required ? "reboot_required"
+						    : "installed";
 		return !strcmp(c->action, "detect") ? "selected" : "ok";
 	case IB_E_NODEVICE: return "no_device";
 	case IB_E_UNSUPPORTED_OS: return "os_unsupported";
@@ -33,8 +34,7 @@ static const char *result_word(int rc, const struct stub_ctx *c)
 	case IB_E_INTERRUPTED: return "interrupted";
 	case IB_E_ROLLBACK: return "downgrade_refused";
 	case IB_E_LOCKED: return "locked";
-	default:
-		return ib_exit_code(rc, c->target) == IB_EXIT_INTEGRITY ? "invalid" : "failed";
+	default: return ib_exit_code(rc, c->target) == IB_EXIT_INTEGRITY ? "invalid" : "failed";
 	}
 }
 

@@ -46,22 +46,24 @@ int root_check_opts(const struct stub_opts *o)
 	if (o->stage || o->unstage) {
 		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout ||
 		    o->kernel_override)
-			return ib_fail(IB_E_USAGE, "%s takes no --nic, --os, --kernel, --package, --detect or --timeout: "
+			return ib_fail(IB_E_USAGE,
+				       "%s takes no --nic, --os, --kernel, --package, --detect or --timeout: "
 				       "the staged bundle detects the hardware, the OS and the kernel when the image "
-				       "first boots", verb);
+				       "first boots",
+				       verb);
 		return 0;
 	}
 	if (!o->n_nic_override && !o->force_package)
 		return ib_fail(IB_E_USAGE, "--root needs the NICs the image must serve (--nic TOKEN, repeatable) or "
-			       "--package ID: no hardware is detected for an image");
+					   "--package ID: no hardware is detected for an image");
 #ifdef _WIN32
 	if (!o->os_override)
 		return ib_fail(IB_E_USAGE, "--root on Windows needs --os TOKEN (e.g. windows-server-2022): the "
-			       "version of an offline image is not detected");
+					   "version of an offline image is not detected");
 #else
 	if (o->tmpdir)
 		return ib_fail(IB_E_USAGE, "--tmpdir does not apply to --root: packages are extracted into "
-			       "DIR/var/tmp, inside the image");
+					   "DIR/var/tmp, inside the image");
 #endif
 	return 0;
 }
@@ -232,9 +234,9 @@ static void summarize(struct stub_ctx *c, struct root_job *j, const char *verb)
 		int w;
 
 		join_nics(it->nics, it->nnics, nics, sizeof(nics));
-		w = snprintf(c->message + len, sizeof(c->message) - len, "%s%s %s (package '%s')%s%s%s",
-			     i ? "; " : "", it->pkg->name, it->pkg->version, it->pkg->id, it->nnics ? " for " : "",
-			     nics, !strcmp(it->state, "reboot_required") ? ", reboot required" : "");
+		w = snprintf(c->message + len, sizeof(c->message) - len, "%s%s %s (package '%s')%s%s%s", i ? "; " : "",
+			     it->pkg->name, it->pkg->version, it->pkg->id, it->nnics ? " for " : "", nics,
+			     !strcmp(it->state, "reboot_required") ? ", reboot required" : "");
 		if (w < 0)
 			break;
 		len += (size_t)w;
@@ -253,8 +255,10 @@ static int judge(struct stub_ctx *c, struct root_item *it, const struct ib_codes
 		return 0;
 	}
 	if (!ib_codes_has(ok, it->run.code))
-		return ib_fail(IB_E_INSTALLER, "package '%s': installer exited with %ld, which is not a success "
-			       "code", it->pkg->id, it->run.code);
+		return ib_fail(IB_E_INSTALLER,
+			       "package '%s': installer exited with %ld, which is not a success "
+			       "code",
+			       it->pkg->id, it->run.code);
 	it->state = "installed";
 	return 0;
 }
@@ -271,7 +275,8 @@ static int install_one(struct stub_ctx *c, struct root_job *j, struct root_area 
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
 	memset(&eo, 0, sizeof(eo));
 	eo.cancel = &c->cancel;
-	log_msg(&c->log, "info", "extracting package '%s' into %s%s%s", it->pkg->id, a->host_path, ROOT_SEP, it->pkg->id);
+	log_msg(&c->log, "info", "extracting package '%s' into %s%s%s", it->pkg->id, a->host_path, ROOT_SEP,
+		it->pkg->id);
 	rc = ib_extract_package(&c->bundle, it->pkg, a->out, sub, &eo, &st);
 	if (rc)
 		return rc;
@@ -298,7 +303,7 @@ static int guard_begin(struct stub_ctx *c, struct root_job *j)
 
 	if (rc == IB_E_INTEGRITY)
 		rc = ib_fail(IB_E_INTEGRITY, "stub: its own bytes do not match the SHA-256 in the signed manifest; "
-			     "nothing was extracted or run");
+					     "nothing was extracted or run");
 	if (rc)
 		return rc;
 	if (!o->detect) {
@@ -401,8 +406,10 @@ int stub_root_install(struct stub_ctx *c)
 	log_msg(&c->log, "info", "bundle %s %s (sequence %llu); image %s, OS %s (%s), kernel %s (%s)%s%s",
 		c->bundle.m.name, c->bundle.m.version, (unsigned long long)c->bundle.m.sequence, j->dir, c->host.os,
 		c->opts->os_override ? "--os" : "its os-release", c->host.kernel,
-		c->opts->kernel_override ? "--kernel" : strcmp(c->host.kernel, "unknown") ? "installed in the image" :
-		"none installed in the image; --kernel names it", nics[0] ? ", NICs to serve: " : "", nics);
+		c->opts->kernel_override            ? "--kernel"
+		: strcmp(c->host.kernel, "unknown") ? "installed in the image"
+						    : "none installed in the image; --kernel names it",
+		nics[0] ? ", NICs to serve: " : "", nics);
 	if ((rc = plan(c, j)))
 		return rc;
 	c->sel.pkg = j->items[0].pkg;

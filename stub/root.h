@@ -14,8 +14,8 @@ struct root_item {
 	const struct ib_package *pkg;
 	const char *nics[STUB_MAX_NICS];
 	size_t nnics;
-	char why[IB_WHY_MAX];        /* the selection rule, for the log and the JSON result */
-	const char *state;           /* "planned", "installed", "reboot_required", "failed", "not-run" */
+	char why[IB_WHY_MAX]; /* the selection rule, for the log and the JSON result */
+	const char *state;    /* "planned", "installed", "reboot_required", "failed", "not-run" */
 	int ran;
 	struct run_result run;
 };
@@ -28,11 +28,11 @@ struct root_item {
 #endif
 
 struct root_job {
-	char dir[IB_PATH_MAX];              /* the image, as an absolute path on the host */
+	char dir[IB_PATH_MAX]; /* the image, as an absolute path on the host */
 	size_t nitems;
 	struct root_item items[STUB_MAX_NICS];
 	/* staging: what was written or removed, as paths inside the image */
-	const char *stage_kind;      /* "systemd" or "setupcomplete" */
+	const char *stage_kind; /* "systemd" or "setupcomplete" */
 	size_t npaths;
 	char paths[ROOT_MAX_PATHS][512];
 	const char *path_roles[ROOT_MAX_PATHS];
@@ -64,7 +64,7 @@ void root_message(struct stub_ctx *c, const char *fmt, ...) __attribute__((forma
 struct root_area {
 	struct ib_outdir *out;       /* extraction root */
 	char base[512];              /* packages go to base/<id> below out */
-	char host_path[IB_PATH_MAX];        /* the same directory as the host sees it */
+	char host_path[IB_PATH_MAX]; /* the same directory as the host sees it */
 	int rootfd;                  /* POSIX: the image root, for chroot */
 	int made_parents;            /* POSIX: bit 0 var, bit 1 var/tmp were created by us */
 };

@@ -74,7 +74,7 @@ static int installed_at(int modfd, const char *name)
 int root_plat_kernel(struct stub_ctx *c, struct root_job *j, char *kernel, size_t size)
 {
 	/* Merged-/usr images have lib -> usr/lib, a link this never follows: usr/lib first. */
-	static const char *const dirs[] = { "usr/lib/modules", "lib/modules" };
+	static const char *const dirs[] = {"usr/lib/modules", "lib/modules"};
 	char best[128] = "";
 	int rootfd, found = 0;
 
@@ -93,10 +93,12 @@ int root_plat_kernel(struct stub_ctx *c, struct root_job *j, char *kernel, size_
 			continue;
 		}
 		while ((e = readdir(dir))) {
-			if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(best) || !installed_at(dirfd(dir), e->d_name))
+			if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(best) ||
+			    !installed_at(dirfd(dir), e->d_name))
 				continue;
 			if (found++)
-				log_msg(&c->log, "info", "the image has more than one kernel: %s and %s", best, e->d_name);
+				log_msg(&c->log, "info", "the image has more than one kernel: %s and %s", best,
+					e->d_name);
 			if (!best[0] || release_cmp(e->d_name, best) > 0)
 				snprintf(best, sizeof(best), "%s", e->d_name);
 		}

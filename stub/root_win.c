@@ -125,8 +125,8 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 {
 	/* dism's own codes, not the package's (its installer is not what runs here). 3010 from an
 	 * offline servicing operation asks for nothing: the image is not running. */
-	static long ok_codes[] = { 0, 3010 };
-	static const struct ib_codes ok = { ok_codes, 2 }, none = { NULL, 0 };
+	static long ok_codes[] = {0, 3010};
+	static const struct ib_codes ok = {ok_codes, 2}, none = {NULL, 0};
 	const struct ib_package *p = it->pkg;
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
 	char pkgdir[IB_PATH_MAX], dism[MAX_PATH * 3], image_arg[IB_PATH_MAX], driver_arg[IB_PATH_MAX], *utf8;
@@ -142,9 +142,11 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 	inf = wpkg && has_inf(wpkg, 0);
 	free(wpkg);
 	if (!inf)
-		return ib_fail(IB_E_INSTALLER, "package '%s' has no .inf file: dism adds only INF drivers to an "
+		return ib_fail(IB_E_INSTALLER,
+			       "package '%s' has no .inf file: dism adds only INF drivers to an "
 			       "offline image; stage the bundle instead (--stage --root DIR) so its installer runs "
-			       "on first boot", p->id);
+			       "on first boot",
+			       p->id);
 	/* The host's own dism, by full path: never one found next to the bundle or in PATH. */
 	if (!GetSystemDirectoryW(sys, MAX_PATH) || !(utf8 = ib_win_utf8(sys)))
 		return ib_fail(-ENOENT, "cannot locate the system directory");

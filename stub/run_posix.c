@@ -50,8 +50,7 @@ static void cloexec_from_3(void)
 /* rootfd >= 0: chroot there first (an image install) and change to cwd, a path inside the image;
  * else the working directory is the package directory held open since extraction (dirfd), and
  * a package-relative program ("./install.sh") is resolved from it, never through the temp path. */
-static void child(char *const *argv, char *const *envp, int dirfd, int rootfd, const char *cwd, int out,
-		  int status)
+static void child(char *const *argv, char *const *envp, int dirfd, int rootfd, const char *cwd, int out, int status)
 {
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	sigset_t none;
@@ -92,7 +91,9 @@ static void child(char *const *argv, char *const *envp, int dirfd, int rootfd, c
  * re-parented to the stub, its subreaper, so walking parent links from /proc finds them all. */
 static size_t descendants(pid_t self, pid_t *out, size_t max)
 {
-	struct { pid_t pid, ppid; } *all = NULL;
+	struct {
+		pid_t pid, ppid;
+	} *all = NULL;
 	size_t n = 0, cap = 0, nout = 0;
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -237,7 +238,7 @@ static int run(char *const *argv, char *const *envp, int dirfd, int rootfd, cons
 		/* poll ignores a negative fd: once the pipe is closed it only paces the exit checks. The
 		 * pipe usually closes just before the installer exits, so those checks start at 1 ms and
 		 * back off to 50: a finished install is not left waiting 50 ms for its last check. */
-		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
 		long left = deadline - now_ms(), pace = out[0] >= 0 ? 200 : idle;
 		pid_t w;
 		int r;
@@ -253,8 +254,10 @@ static int run(char *const *argv, char *const *envp, int dirfd, int rootfd, cons
 			if (out[0] >= 0)
 				close(out[0]);
 			res->timed_out = 1;
-			return ib_fail(IB_E_TIMEOUT, "installer did not finish within %u s; it and every process "
-				       "it started were killed", timeout);
+			return ib_fail(IB_E_TIMEOUT,
+				       "installer did not finish within %u s; it and every process "
+				       "it started were killed",
+				       timeout);
 		}
 		r = poll(&pfd, 1, left < pace ? (int)left : (int)pace);
 		if (r > 0 && out[0] >= 0) {
@@ -299,8 +302,8 @@ done:
 	return 0;
 }
 
-int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
-	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	(void)cwd; /* shown in the log by the caller; the child uses dirfd */
 	return run(argv, envp, dirfd, -1, NULL, timeout, log, cancel, res);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POLL_MS 50
+#define POLL_MS     50
 #define CMDLINE_MAX 32767 /* CreateProcessW's limit, in characters, terminator included */
 #define KILLED_CODE 1460  /* ERROR_TIMEOUT: the exit code TerminateJobObject gives the tree */
 
@@ -93,8 +93,9 @@ static wchar_t *try_dir(const wchar_t *dir, const wchar_t *name)
 
 	if (!p)
 		return NULL;
-	if (_snwprintf(p, cap, L"%ls%ls%ls%ls", dir, dir[0] && dir[wcslen(dir) - 1] != L'\\' ? L"\\" : L"", name,
-		       ext) < 0 || !is_file(p)) {
+	if (_snwprintf(p, cap, L"%ls%ls%ls%ls", dir, dir[0] && dir[wcslen(dir) - 1] != L'\\' ? L"\\" : L"", name, ext) <
+		    0 ||
+	    !is_file(p)) {
 		free(p);
 		return NULL;
 	}
@@ -157,8 +158,10 @@ static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *
 	 * (the "BatBadBut" class of bugs): the spec must call cmd.exe /d /s /c explicitly. */
 	if (ext && !wcschr(ext, L'\\') && (!_wcsicmp(ext, L".bat") || !_wcsicmp(ext, L".cmd"))) {
 		free(p);
-		return ib_fail(IB_E_INSTALLER, "'%s' is a batch file: run it as [\"cmd.exe\", \"/d\", \"/s\", \"/c\", "
-			       "\"...\"] in the package spec", shown);
+		return ib_fail(IB_E_INSTALLER,
+			       "'%s' is a batch file: run it as [\"cmd.exe\", \"/d\", \"/s\", \"/c\", "
+			       "\"...\"] in the package spec",
+			       shown);
 	}
 	*out = p;
 	return 0;
@@ -252,7 +255,8 @@ static HANDLE make_job(void)
 	if (!job)
 		return NULL;
 	memset(&li, 0, sizeof(li));
-	li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE | JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
+	li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE |
+					      JOB_OBJECT_LIMIT_DIE_ON_UNHANDLED_EXCEPTION;
 	if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof(li))) {
 		CloseHandle(job);
 		return NULL;
@@ -301,8 +305,8 @@ static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **
 
 /* The program and the command line to hand CreateProcessW: from argv (quoted for the C
  * runtime), or a verbatim line whose program is given (program) or its first token. */
-static int prepare(char *const *argv, const char *line, const char *program, const wchar_t *wcwd,
-		   wchar_t **prog, struct wbuf *cmd)
+static int prepare(char *const *argv, const char *line, const char *program, const wchar_t *wcwd, wchar_t **prog,
+		   struct wbuf *cmd)
 {
 	int rc;
 
@@ -330,12 +334,12 @@ static int prepare(char *const *argv, const char *line, const char *program, con
 	return 0;
 }
 
-static int start(char *const *argv, const char *line, const char *program, const char *cwd,
-		 struct stub_log *log, struct child *c)
+static int start(char *const *argv, const char *line, const char *program, const char *cwd, struct stub_log *log,
+		 struct child *c)
 {
-	SECURITY_ATTRIBUTES inherit = { sizeof(inherit), NULL, TRUE };
+	SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
 	wchar_t *wcwd = NULL, *wprog = NULL;
-	struct wbuf cmd = { 0 };
+	struct wbuf cmd = {0};
 	PROCESS_INFORMATION pi;
 	STARTUPINFOW si;
 	HANDLE wr = NULL, nul = INVALID_HANDLE_VALUE;
@@ -359,8 +363,10 @@ static int start(char *const *argv, const char *line, const char *program, const
 	}
 	if (!n || wcslen(wcwd) >= MAX_PATH - 12) {
 		free(wcwd);
-		return ib_fail(-ENAMETOOLONG, "package dir '%s' is too long to be a working directory; use a "
-			       "shorter --tmpdir", cwd);
+		return ib_fail(-ENAMETOOLONG,
+			       "package dir '%s' is too long to be a working directory; use a "
+			       "shorter --tmpdir",
+			       cwd);
 	}
 	rc = prepare(argv, line, program, wcwd, &wprog, &cmd);
 	if (!rc && (shown = ib_win_utf8(cmd.p))) {
@@ -424,7 +430,7 @@ static int run(char *const *argv, const char *line, const char *program, const c
 	       struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	ULONGLONG deadline = GetTickCount64() + (ULONGLONG)timeout * 1000;
-	struct child c = { NULL, NULL, NULL };
+	struct child c = {NULL, NULL, NULL};
 	int pending_cr = 0, exited = 0, open = 1, rc;
 	DWORD code = 0;
 
@@ -450,11 +456,15 @@ static int run(char *const *argv, const char *line, const char *program, const c
 			TerminateJobObject(c.job, KILLED_CODE);
 			if (!exited) {
 				res->timed_out = 1;
-				rc = ib_fail(IB_E_TIMEOUT, "installer did not finish within %u s; its process tree "
-					     "(job object) was terminated", timeout);
+				rc = ib_fail(IB_E_TIMEOUT,
+					     "installer did not finish within %u s; its process tree "
+					     "(job object) was terminated",
+					     timeout);
 			} else {
-				log_msg(log, "warning", "installer exited with %ld, but processes it started were "
-					"still running after %u s; they were terminated", (long)(int32_t)code, timeout);
+				log_msg(log, "warning",
+					"installer exited with %ld, but processes it started were "
+					"still running after %u s; they were terminated",
+					(long)(int32_t)code, timeout);
 			}
 			break;
 		}
@@ -486,16 +496,16 @@ static int run(char *const *argv, const char *line, const char *program, const c
 	return rc;
 }
 
-int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
-	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	(void)envp; /* the Windows installer still inherits the stub's environment */
 	(void)dirfd;
 	return run(argv, NULL, NULL, cwd, timeout, log, cancel, res);
 }
 
-int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout,
-		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
+int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout, struct stub_log *log,
+		  volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	return run(NULL, line, program, cwd, timeout, log, cancel, res);
 }

@@ -91,8 +91,8 @@ int stub_unstage(struct stub_ctx *c)
 	if ((rc = root_plat_open(c, j)) || (rc = unstage_plat(c, j)))
 		return rc;
 	if (j->npaths)
-		root_message(c, "unstaged %s from %s: %zu item%s removed", c->bundle.m.name,
-			 j->dir, j->npaths, j->npaths == 1 ? "" : "s");
+		root_message(c, "unstaged %s from %s: %zu item%s removed", c->bundle.m.name, j->dir, j->npaths,
+			     j->npaths == 1 ? "" : "s");
 	else
 		root_message(c, "nothing of %s was staged in %s", c->bundle.m.name, j->dir);
 	return 0;

@@ -4,14 +4,14 @@
 
 #include "root.h"
 
-#define COPY_CHUNK (1u << 20)
-#define STATE_DIR "var/lib/ibpack"           /* Linux, inside the image */
-#define BUNDLE_DIR "var/lib/ibpack/bundles"
-#define UNIT_DIR "etc/systemd/system"
-#define WANTS_DIR "etc/systemd/system/multi-user.target.wants"
-#define WIN_BUNDLE_DIR "ProgramData/ibpack/bundles"
-#define WIN_SCRIPTS_DIR "Windows/Setup/Scripts"
-#define SETUPCOMPLETE_MAX (1u << 20)
+#define COPY_CHUNK          (1u << 20)
+#define STATE_DIR           "var/lib/ibpack" /* Linux, inside the image */
+#define BUNDLE_DIR          "var/lib/ibpack/bundles"
+#define UNIT_DIR            "etc/systemd/system"
+#define WANTS_DIR           "etc/systemd/system/multi-user.target.wants"
+#define WIN_BUNDLE_DIR      "ProgramData/ibpack/bundles"
+#define WIN_SCRIPTS_DIR     "Windows/Setup/Scripts"
+#define SETUPCOMPLETE_MAX   (1u << 20)
 #define UNIT_TIMEOUT_MARGIN 600 /* seconds on top of the longest package timeout */
 
 /* Writes the whole bundle file (a Windows Authenticode table included) to rel in the image. */

@@ -62,7 +62,8 @@ static int unit_file(const struct stub_ctx *c, struct ib_buf *b)
 			timeout = m->pkgs[i].install.timeout;
 	unit_text(m->name, name, sizeof(name));
 	unit_text(m->version, version, sizeof(version));
-	return ib_buf_printf(b,
+	return ib_buf_printf(
+		b,
 		"# Written by the ibpack bundle %s (--stage). Remove it with: BUNDLE --unstage --root DIR\n"
 		"# Runs the staged bundle once on the real hardware: on every boot until it exits 0, then\n"
 		"# never again (the done marker is written only after a successful install).\n"
@@ -82,8 +83,7 @@ static int unit_file(const struct stub_ctx *c, struct ib_buf *b)
 		"\n"
 		"[Install]\n"
 		"WantedBy=multi-user.target\n",
-		name, name, version, m->name, m->name, m->name, m->name,
-		(unsigned long)timeout + UNIT_TIMEOUT_MARGIN);
+		name, name, version, m->name, m->name, m->name, m->name, (unsigned long)timeout + UNIT_TIMEOUT_MARGIN);
 }
 
 /* Records a path of the image ("var/x") as the booted image will see it ("/var/x"). */
@@ -123,8 +123,10 @@ void stage_plat_check_os(struct stub_ctx *c)
 		for (size_t k = 0; k < m->pkgs[i].os.n; k++)
 			if (ib_glob(m->pkgs[i].os.v[k], c->host.os))
 				return;
-	log_msg(&c->log, "warning", "no package of this bundle lists the image's OS %s: at first boot it will "
-		"exit with 'OS not supported'", c->host.os);
+	log_msg(&c->log, "warning",
+		"no package of this bundle lists the image's OS %s: at first boot it will "
+		"exit with 'OS not supported'",
+		c->host.os);
 }
 
 int stage_plat(struct stub_ctx *c, struct root_job *j)
@@ -174,12 +176,15 @@ int stage_plat(struct stub_ctx *c, struct root_job *j)
 	add_rel(j, "done_marker", rel);
 	if (faccessat(rootfd, "lib/systemd/systemd", X_OK, 0) != 0 &&
 	    faccessat(rootfd, "usr/lib/systemd/systemd", X_OK, 0) != 0)
-		log_msg(&c->log, "warning", "the image has no systemd (lib/systemd/systemd): %s runs only once "
-			"systemd is installed", p.unit);
-	root_message(c, "staged %s %s into %s: /" BUNDLE_DIR "/%s runs at first boot "
-		 "(%s, enabled in multi-user.target; logs to the journal and /var/log/ibpack/%s.log; "
-		 "/" STATE_DIR "/%s marks success)", c->bundle.m.name, c->bundle.m.version, j->dir, p.bundle, p.unit,
-		 c->bundle.m.name, p.done);
+		log_msg(&c->log, "warning",
+			"the image has no systemd (lib/systemd/systemd): %s runs only once "
+			"systemd is installed",
+			p.unit);
+	root_message(c,
+		     "staged %s %s into %s: /" BUNDLE_DIR "/%s runs at first boot "
+		     "(%s, enabled in multi-user.target; logs to the journal and /var/log/ibpack/%s.log; "
+		     "/" STATE_DIR "/%s marks success)",
+		     c->bundle.m.name, c->bundle.m.version, j->dir, p.bundle, p.unit, c->bundle.m.name, p.done);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -191,7 +196,7 @@ out:
 
 int unstage_plat(struct stub_ctx *c, struct root_job *j)
 {
-	static const char *const dirs[] = { WANTS_DIR, UNIT_DIR, BUNDLE_DIR, STATE_DIR };
+	static const char *const dirs[] = {WANTS_DIR, UNIT_DIR, BUNDLE_DIR, STATE_DIR};
 	struct linux_paths p;
 	const char *leaves[4];
 	char path[512];

@@ -143,23 +143,27 @@ int stage_plat(struct stub_ctx *c, struct root_job *j)
 		/* The bundle logs to %ProgramData%\ibpack\logs\NAME.log itself; its console output and
 		 * exit code also go next to this script. %%ERRORLEVEL%% with call: expanded after the
 		 * bundle ran, not when cmd reads the line. */
-		rc = ib_buf_printf(&add,
+		rc = ib_buf_printf(
+			&add,
 			"%s%sstaged: runs the InfiniBand bundle once on first boot (BUNDLE --unstage removes both lines)\r\n"
 			"\"%%SystemDrive%%\\ProgramData\\ibpack\\bundles\\%s.exe\" >>\"%%WINDIR%%\\Setup\\Scripts\\ibpack-%s.log\" 2>&1"
 			" & call echo ibpack %s exit %%%%ERRORLEVEL%%%% >>\"%%WINDIR%%\\Setup\\Scripts\\ibpack-%s.log\"\r\n",
-			old.len && old.data[old.len - 1] != '\n' ? "\r\n" : "", marker, c->bundle.m.name, c->bundle.m.name,
-			c->bundle.m.name, c->bundle.m.name);
+			old.len && old.data[old.len - 1] != '\n' ? "\r\n" : "", marker, c->bundle.m.name,
+			c->bundle.m.name, c->bundle.m.name, c->bundle.m.name);
 		if (!rc)
 			rc = append_setupcomplete(j, (const char *)add.data, add.len);
 		if (!rc)
-			log_msg(&c->log, "info", "appended to %s%sWindows\\Setup\\Scripts\\SetupComplete.cmd: runs %s on "
-				"first boot", j->dir, win_sep(j->dir), c->bundle.m.name);
+			log_msg(&c->log, "info",
+				"appended to %s%sWindows\\Setup\\Scripts\\SetupComplete.cmd: runs %s on "
+				"first boot",
+				j->dir, win_sep(j->dir), c->bundle.m.name);
 	}
 	if (!rc)
-		root_message(c, "staged %s %s into %s: SetupComplete.cmd runs "
-			 "%%SystemDrive%%\\ProgramData\\ibpack\\bundles\\%s.exe on first boot (log: "
-			 "%%ProgramData%%\\ibpack\\logs\\%s.log)", c->bundle.m.name, c->bundle.m.version, j->dir,
-			 c->bundle.m.name, c->bundle.m.name);
+		root_message(c,
+			     "staged %s %s into %s: SetupComplete.cmd runs "
+			     "%%SystemDrive%%\\ProgramData\\ibpack\\bundles\\%s.exe on first boot (log: "
+			     "%%ProgramData%%\\ibpack\\logs\\%s.log)",
+			     c->bundle.m.name, c->bundle.m.version, j->dir, c->bundle.m.name, c->bundle.m.name);
 out:
 	ib_buf_release(&old);
 	ib_buf_release(&add);
@@ -204,7 +208,8 @@ static int drop_setupcomplete_lines(struct stub_ctx *c, struct root_job *j, stru
 	if (blank) {
 		rc = ib_outdir_remove_tree(root, WIN_SCRIPTS_DIR "/SetupComplete.cmd");
 	} else if (!(rc = ib_outdir_remove_tree(root, WIN_SCRIPTS_DIR "/SetupComplete.cmd.ibpack-new")) &&
-		   !(rc = stage_write_new(root, WIN_SCRIPTS_DIR "/SetupComplete.cmd.ibpack-new", 0644, keep.data, keep.len)) &&
+		   !(rc = stage_write_new(root, WIN_SCRIPTS_DIR "/SetupComplete.cmd.ibpack-new", 0644, keep.data,
+					  keep.len)) &&
 		   !MoveFileExW(from, to, MOVEFILE_REPLACE_EXISTING)) {
 		rc = ib_fail(ib_win_errno(GetLastError()), "cannot replace SetupComplete.cmd: %s",
 			     ib_win_strerror(GetLastError()));

@@ -29,13 +29,18 @@ static int corrupt(struct stub_state *s, const char *why)
 static int entry_from_json(const char *name, const cJSON *o, struct stub_state_entry *e, char *why, size_t size)
 {
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(o, "sequence");
-	const struct { const char *key; char *dst; size_t size; int required; } strs[] = {
-		{ "version", e->version, sizeof(e->version), 1 },
-		{ "package", e->package, sizeof(e->package), 1 },
-		{ "package_version", e->package_version, sizeof(e->package_version), 0 },
-		{ "installed", e->installed, sizeof(e->installed), 1 },
-		{ "boot_id", e->boot_id, sizeof(e->boot_id), 0 },
-		{ "kept_source", e->kept_source, sizeof(e->kept_source), 0 },
+	const struct {
+		const char *key;
+		char *dst;
+		size_t size;
+		int required;
+	} strs[] = {
+		{"version", e->version, sizeof(e->version), 1},
+		{"package", e->package, sizeof(e->package), 1},
+		{"package_version", e->package_version, sizeof(e->package_version), 0},
+		{"installed", e->installed, sizeof(e->installed), 1},
+		{"boot_id", e->boot_id, sizeof(e->boot_id), 0},
+		{"kept_source", e->kept_source, sizeof(e->kept_source), 0},
 	};
 
 	memset(e, 0, sizeof(*e));
@@ -55,7 +60,8 @@ static int entry_from_json(const char *name, const cJSON *o, struct stub_state_e
 			continue;
 		if (!cJSON_IsString(v) || strlen(v->valuestring) >= strs[i].size)
 			return snprintf(why, size, "bundles.%s.%s is not a string of at most %zu bytes", name,
-					strs[i].key, strs[i].size - 1), -1;
+					strs[i].key, strs[i].size - 1),
+			       -1;
 		memcpy(strs[i].dst, v->valuestring, strlen(v->valuestring) + 1);
 	}
 	e->reboot_required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "reboot_required"));
@@ -101,7 +107,8 @@ int stub_state_load(const char *root, struct stub_state *s)
 		return ib_fail(rc, "cannot read the install state '%s': %s", s->path, ib_strerror(rc));
 	} else if (!(s->doc = cJSON_ParseWithLength(data, len))) {
 		corrupt(s, "not valid JSON");
-	} else if (!cJSON_IsObject(s->doc) || !cJSON_IsNumber(fmt = cJSON_GetObjectItemCaseSensitive(s->doc, "format")) ||
+	} else if (!cJSON_IsObject(s->doc) ||
+		   !cJSON_IsNumber(fmt = cJSON_GetObjectItemCaseSensitive(s->doc, "format")) ||
 		   !cJSON_IsObject(bundles = cJSON_GetObjectItemCaseSensitive(s->doc, "bundles"))) {
 		corrupt(s, "not an ibpack state object (\"format\" and \"bundles\" are required)");
 	} else if (fmt->valuedouble != STUB_STATE_FORMAT) {
@@ -109,7 +116,7 @@ int stub_state_load(const char *root, struct stub_state *s)
 			 STUB_STATE_FORMAT);
 		corrupt(s, why);
 	} else {
-		cJSON_ArrayForEach(b, bundles) {
+		cJSON_ArrayForEach (b, bundles) {
 			struct stub_state_entry e;
 
 			if (entry_from_json(b->string, b, &e, why, sizeof(why))) {
@@ -203,15 +210,19 @@ int stub_state_check(const struct stub_state *s, const struct ib_manifest *m, in
 	if (allow_downgrade)
 		return 0;
 	if (s->corrupt)
-		return ib_fail(IB_E_ROLLBACK, "cannot check for a downgrade: the install state '%s' is unusable "
+		return ib_fail(IB_E_ROLLBACK,
+			       "cannot check for a downgrade: the install state '%s' is unusable "
 			       "(%s); remove it, or pass --allow-downgrade to install anyway (the file is then "
-			       "kept as state.json.corrupt and replaced)", s->path, s->problem);
+			       "kept as state.json.corrupt and replaced)",
+			       s->path, s->problem);
 	if (stub_state_get(s, m->name, &e) != 0 || m->sequence >= e.sequence)
 		return 0;
-	return ib_fail(IB_E_ROLLBACK, "refusing a downgrade: bundle '%s' %s has sequence %llu, but sequence %llu "
+	return ib_fail(IB_E_ROLLBACK,
+		       "refusing a downgrade: bundle '%s' %s has sequence %llu, but sequence %llu "
 		       "(%s, package '%s', installed %s) is already installed; pass --allow-downgrade to "
-		       "install the older bundle anyway", m->name, m->version, (unsigned long long)m->sequence,
-		       (unsigned long long)e.sequence, e.version, e.package, e.installed);
+		       "install the older bundle anyway",
+		       m->name, m->version, (unsigned long long)m->sequence, (unsigned long long)e.sequence, e.version,
+		       e.package, e.installed);
 }
 
 /* ---- the lock ---- */
@@ -244,9 +255,10 @@ int stub_lock_acquire(const char *root, const char *bundle, unsigned wait_s, vol
 		if (cancel && *cancel)
 			return ib_fail(IB_E_INTERRUPTED, "interrupted while waiting for the install lock");
 		if (waited_ms >= wait_s * 1000u)
-			return ib_fail(IB_E_LOCKED, "another install is running: the lock '%s' is held by %s; %s", l->path,
-				       holder, wait_s ? "gave up waiting after --lock-wait seconds" :
-				       "not waiting (--lock-wait 0)");
+			return ib_fail(IB_E_LOCKED, "another install is running: the lock '%s' is held by %s; %s",
+				       l->path, holder,
+				       wait_s ? "gave up waiting after --lock-wait seconds"
+					      : "not waiting (--lock-wait 0)");
 		if (!told && on_wait)
 			on_wait(ctx, holder);
 		told = 1;

@@ -13,7 +13,7 @@
  * (in tests) a sysroot. POSIX: <root>/var/lib/ibpack/{state.json,lock}; Windows:
  * %ProgramData%\ibpack\ (or <root>\ProgramData\ibpack\). */
 #define STUB_STATE_FORMAT 1
-#define STUB_STATE_MAX (4u << 20) /* a larger state file is treated as corrupt */
+#define STUB_STATE_MAX    (4u << 20) /* a larger state file is treated as corrupt */
 
 /* One installed bundle, keyed by bundle name. */
 struct stub_state_entry {
@@ -22,22 +22,22 @@ struct stub_state_entry {
 	char version[129];
 	char package[IB_ID_MAX + 1];
 	char package_version[129];
-	char installed[24];      /* "YYYY-MM-DDTHH:MM:SSZ" */
+	char installed[24]; /* "YYYY-MM-DDTHH:MM:SSZ" */
 	int reboot_required;
-	char boot_id[64];        /* the boot a reboot-requiring install happened in ("" unknown) */
+	char boot_id[64];              /* the boot a reboot-requiring install happened in ("" unknown) */
 	char kept_source[IB_PATH_MAX]; /* Windows: the folder holding the kept package, or "" */
 };
 
 struct cJSON;
 
 struct stub_state {
-	char root[IB_PATH_MAX];         /* as given to stub_state_load */
-	char dir[IB_PATH_MAX];          /* the state directory */
-	char path[IB_PATH_MAX];         /* dir + state.json */
-	struct cJSON *doc;       /* parsed file (unknown members kept), or a fresh one */
-	int exists;              /* the file was there */
-	int corrupt;             /* the file was there but unusable; doc is fresh */
-	char problem[512];       /* why it is corrupt */
+	char root[IB_PATH_MAX]; /* as given to stub_state_load */
+	char dir[IB_PATH_MAX];  /* the state directory */
+	char path[IB_PATH_MAX]; /* dir + state.json */
+	struct cJSON *doc;      /* parsed file (unknown members kept), or a fresh one */
+	int exists;             /* the file was there */
+	int corrupt;            /* the file was there but unusable; doc is fresh */
+	char problem[512];      /* why it is corrupt */
 };
 
 /* Loads the state file. A missing file gives an empty state (0); a corrupt one also returns 0
@@ -60,7 +60,7 @@ int stub_state_check(const struct stub_state *s, const struct ib_manifest *m, in
 
 /* ---- the install lock ---- */
 struct stub_lock {
-	intptr_t handle;         /* POSIX fd / Windows HANDLE; -1 when not held */
+	intptr_t handle; /* POSIX fd / Windows HANDLE; -1 when not held */
 	char path[IB_PATH_MAX];
 };
 #define STUB_LOCK_WAIT_DEFAULT 300 /* seconds a second install waits for the first */
@@ -80,8 +80,7 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size);
 int state_plat_rename(const char *from, const char *to);
 /* Non-blocking attempt at the exclusive lock on path: 0 taken, IB_E_LOCKED busy, else an error.
  * holder receives the busy lock's description when it is readable. */
-int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l, char *holder,
-		       size_t hsize);
+int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l, char *holder, size_t hsize);
 void state_plat_unlock(struct stub_lock *l);
 void state_plat_sleep_ms(unsigned ms);
 

@@ -17,7 +17,7 @@
 
 int state_plat_dir(const char *root, int create, char *dir, size_t size)
 {
-	static const char *const parts[] = { "/var", "/var/lib", "/var/lib/ibpack" };
+	static const char *const parts[] = {"/var", "/var/lib", "/var/lib/ibpack"};
 	char base[IB_PATH_MAX];
 	size_t n;
 
@@ -75,7 +75,8 @@ int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l
 		return ib_fail(-e, "cannot lock '%s': %s", path, strerror(e));
 	}
 	ib_format_utc((int64_t)time(NULL), ts, sizeof(ts));
-	n = snprintf(text, sizeof(text), "pid %ld (bundle '%s', since %s)\n", (long)getpid(), bundle ? bundle : "?", ts);
+	n = snprintf(text, sizeof(text), "pid %ld (bundle '%s', since %s)\n", (long)getpid(), bundle ? bundle : "?",
+		     ts);
 	/* Who holds it is only information for the next run's message; failing to write it is harmless. */
 	if (ftruncate(fd, 0) == 0 && n > 0)
 		(void)!pwrite(fd, text, (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1, 0);
@@ -96,7 +97,7 @@ void state_plat_unlock(struct stub_lock *l)
 
 void state_plat_sleep_ms(unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }

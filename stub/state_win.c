@@ -25,20 +25,23 @@ static int make_dir(const char *dir)
 {
 	/* SYSTEM, Administrators and the creating owner write; users read. */
 	static const wchar_t sddl[] = L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)(A;OICI;FRFX;;;BU)";
-	SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, FALSE };
+	SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, FALSE};
 	wchar_t *w = ib_win_long_path(dir);
 	int rc = 0;
 
 	if (!w)
 		return ib_fail(-errno, "bad path '%s'", dir);
-	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sa.lpSecurityDescriptor, NULL))
+	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sa.lpSecurityDescriptor,
+								  NULL))
 		sa.lpSecurityDescriptor = NULL;
 	if (!CreateDirectoryW(w, sa.lpSecurityDescriptor ? &sa : NULL)) {
 		if (GetLastError() != ERROR_ALREADY_EXISTS)
 			rc = ib_win_fail("cannot create the install state folder", dir);
 		else if (!ib_win_trusted_dir(w))
-			rc = ib_fail(-EACCES, "the install state folder '%s' is a link or is not owned by SYSTEM, "
-				     "Administrators or this user: remove it", dir);
+			rc = ib_fail(-EACCES,
+				     "the install state folder '%s' is a link or is not owned by SYSTEM, "
+				     "Administrators or this user: remove it",
+				     dir);
 	}
 	LocalFree(sa.lpSecurityDescriptor);
 	free(w);
@@ -64,8 +67,9 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 
 			if (!w)
 				return -ENOMEM;
-			rc = CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS ? 0 :
-			     ib_win_fail("cannot create", dir);
+			rc = CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS
+				     ? 0
+				     : ib_win_fail("cannot create", dir);
 			free(w);
 			if (rc)
 				return rc;
@@ -152,7 +156,7 @@ int state_plat_trylock(const char *path, const char *bundle, struct stub_lock *l
 void state_plat_unlock(struct stub_lock *l)
 {
 	HANDLE h = (HANDLE)l->handle;
-	LARGE_INTEGER zero = { .QuadPart = 0 };
+	LARGE_INTEGER zero = {.QuadPart = 0};
 
 	if (SetFilePointerEx(h, zero, NULL, FILE_BEGIN))
 		(void)SetEndOfFile(h);

@@ -17,19 +17,19 @@
 
 /* One PCI function or VMBus device that detection looked at. */
 struct stub_dev {
-	char address[64];       /* PCI address, registry instance or VMBus id */
+	char address[64]; /* PCI address, registry instance or VMBus id */
 	uint16_t vendor, device;
-	uint32_t class_code;    /* 24-bit PCI class, e.g. 0x020700 */
+	uint32_t class_code; /* 24-bit PCI class, e.g. 0x020700 */
 	int is_vf, vmbus, infiniband;
 	size_t nmodels;
-	const char *models[2];  /* candidate model tokens, best first */
-	char note[128];         /* why it was ignored, or what is ambiguous */
+	const char *models[2]; /* candidate model tokens, best first */
+	char note[128];        /* why it was ignored, or what is ambiguous */
 };
 
 struct stub_host {
-	char os[64];            /* OS token, "ubuntu-20.04" / "windows-server-2019" */
+	char os[64]; /* OS token, "ubuntu-20.04" / "windows-server-2019" */
 	char os_pretty[128];
-	char kernel[128];       /* release ("5.15.0-1089-azure"), Windows "10.0.<build>" */
+	char kernel[128]; /* release ("5.15.0-1089-azure"), Windows "10.0.<build>" */
 	size_t ndevs;
 	struct stub_dev devs[STUB_MAX_DEVS];
 	size_t nnics;
@@ -43,34 +43,34 @@ struct stub_opts {
 	const char *nic_override[STUB_MAX_NICS];
 	size_t n_nic_override;
 	int detect, list, verify, json, quiet, keep, help, version;
-	long timeout;           /* 0: the package's own */
+	long timeout; /* 0: the package's own */
 	/* ---- signing workflows: --trust KEY.pub and --trust-ca CA.pem, repeatable ---- */
 	const char *trust_keys[8], *trust_cas[8];
 	size_t ntrust_keys, ntrust_cas;
 	/* ---- image installs and first-boot staging (stub/root.c, stub/stage.c) ---- */
-	const char *root;       /* --root DIR: install into (or stage into) this mounted image */
+	const char *root; /* --root DIR: install into (or stage into) this mounted image */
 	int stage, unstage;
 	/* ---- hardening (stub/guard.c, stub/state.c): rollback rule and install lock ---- */
-	int allow_downgrade;    /* --allow-downgrade: install even if an older sequence */
-	int lock_wait_set;      /* --lock-wait given */
-	long lock_wait;         /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
+	int allow_downgrade; /* --allow-downgrade: install even if an older sequence */
+	int lock_wait_set;   /* --lock-wait given */
+	long lock_wait;      /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
 	/* ---- Azure VM extension handler: stub/extension.c ---- */
-	const char *extension;  /* --extension COMMAND: install, enable, disable, uninstall, update */
-	int reinstall;          /* --reinstall: run the installer even if this selection is installed */
+	const char *extension; /* --extension COMMAND: install, enable, disable, uninstall, update */
+	int reinstall;         /* --reinstall: run the installer even if this selection is installed */
 	/* ---- Windows: packages kept for MSI repair (stub/install_win.c) ---- */
-	int keep_source;        /* --keep-source: keep the package as if it said "keep": true */
-	int uninstall_data;     /* --uninstall-data: remove this bundle's kept packages */
+	int keep_source;    /* --keep-source: keep the package as if it said "keep": true */
+	int uninstall_data; /* --uninstall-data: remove this bundle's kept packages */
 	/* ---- installer environment (stub/instenv.c): --pass-env NAME, repeatable ---- */
 	const char *pass_env[16];
 	size_t npass_env;
-	int verbose;            /* --version --verbose: list the built-in libraries */
+	int verbose;             /* --version --verbose: list the built-in libraries */
 	const char *bundle_file; /* --bundle FILE (ibpack install): install from FILE, read as data */
 };
 
 /* Logging: a file (if it could be opened) plus the terminal. */
 struct stub_log {
 	FILE *file;
-	FILE *echo;             /* stdout, or stderr when --json owns stdout, or NULL when quiet */
+	FILE *echo; /* stdout, or stderr when --json owns stdout, or NULL when quiet */
 	char path[IB_PATH_MAX];
 };
 void log_open(struct stub_log *l, const char *path, FILE *echo);
@@ -101,23 +101,23 @@ int plat_isatty_stderr(void);
 int plat_privileged(void);
 
 struct run_result {
-	int exited;       /* 1 when the installer ran to completion */
-	long code;        /* its exit code */
-	int signal;       /* Linux: the signal that killed it */
+	int exited; /* 1 when the installer ran to completion */
+	long code;  /* its exit code */
+	int signal; /* Linux: the signal that killed it */
 	int timed_out;
 };
 /* Runs argv with exactly the environment envp and only fds 0-2, output to log, killing the whole
  * process tree after timeout seconds or when *cancel is set. The working directory is the
  * directory fd dirfd (Linux: fchdir; a package-relative program is resolved from it) or, on
  * Windows, cwd. */
-int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout,
-	     struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
+int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout, struct stub_log *log,
+	     volatile sig_atomic_t *cancel, struct run_result *res);
 #ifdef _WIN32
 /* plat_run for a verbatim command line, handed to CreateProcessW unchanged. program is the full
  * path of what to start, or NULL for the line's first token, looked up in cwd (the package dir)
  * and then System32 only. */
-int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout,
-		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
+int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout, struct stub_log *log,
+		  volatile sig_atomic_t *cancel, struct run_result *res);
 #endif
 /* The WiX Burn-style switches (/quiet, /passive, /norestart, /log FILE, /layout DIR, /? and /help,
  * with '/' or '-') as the stub's long options: a new argv (the array is malloc'd, the strings

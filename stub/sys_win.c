@@ -110,7 +110,7 @@ static PSECURITY_DESCRIPTOR private_sd(void)
 static wchar_t *secure_mkdirs(const wchar_t *base, const wchar_t *const *parts, size_t nparts)
 {
 	PSECURITY_DESCRIPTOR sd = private_sd();
-	SECURITY_ATTRIBUTES sa = { sizeof(sa), sd, FALSE };
+	SECURITY_ATTRIBUTES sa = {sizeof(sa), sd, FALSE};
 	size_t cap = wcslen(base) + 2;
 	wchar_t *path;
 
@@ -126,7 +126,8 @@ static wchar_t *secure_mkdirs(const wchar_t *base, const wchar_t *const *parts, 
 		if (n && path[n - 1] != L'\\')
 			wcscat_s(path, cap, L"\\");
 		wcscat_s(path, cap, parts[i]);
-		if (!CreateDirectoryW(path, &sa) && (GetLastError() != ERROR_ALREADY_EXISTS || !ib_win_trusted_dir(path)))
+		if (!CreateDirectoryW(path, &sa) &&
+		    (GetLastError() != ERROR_ALREADY_EXISTS || !ib_win_trusted_dir(path)))
 			goto fail;
 	}
 	LocalFree(sd);
@@ -186,14 +187,14 @@ void plat_default_log(const char *bundle, char *buf, size_t size)
 		if (*c < 0x20 || wcschr(L"<>:\"/\\|?*", *c))
 			*c = L'_';
 	if (extension_name(handler, IB_ARRAY_LEN(handler)) && GetSystemWindowsDirectoryW(windir, MAX_PATH) >= 2) {
-		const wchar_t *parts[] = { L"WindowsAzure", L"Logs", L"Plugins", handler };
+		const wchar_t *parts[] = {L"WindowsAzure", L"Logs", L"Plugins", handler};
 
 		_snwprintf(base, IB_ARRAY_LEN(base), L"%lc:\\", windir[0]);
 		base[IB_ARRAY_LEN(base) - 1] = L'\0';
 		dir = secure_mkdirs(base, parts, IB_ARRAY_LEN(parts));
 	}
 	if (!dir) {
-		const wchar_t *parts[] = { L"ibpack", L"logs" };
+		const wchar_t *parts[] = {L"ibpack", L"logs"};
 
 		n = GetEnvironmentVariableW(L"ProgramData", base, IB_ARRAY_LEN(base));
 		if (n == 0 || n >= IB_ARRAY_LEN(base)) {
@@ -226,7 +227,7 @@ void plat_default_log(const char *bundle, char *buf, size_t size)
 int plat_keep_dir(const char *bundle, int create, char *buf, size_t size)
 {
 	wchar_t base[MAX_PATH + 32], windir[MAX_PATH], *wb, *dir = NULL;
-	const wchar_t *parts[3] = { L"ibpack", L"packages", NULL };
+	const wchar_t *parts[3] = {L"ibpack", L"packages", NULL};
 	DWORD n = GetEnvironmentVariableW(L"ProgramData", base, IB_ARRAY_LEN(base));
 	char *u = NULL;
 	int rc = 0;
@@ -252,7 +253,8 @@ int plat_keep_dir(const char *bundle, int create, char *buf, size_t size)
 			dir[cap - 1] = L'\0';
 	}
 	if (!dir || !(u = ib_win_utf8(dir)) || ib_snprintf(buf, size, "%s", u))
-		rc = ib_fail(-EACCES, "cannot create a protected folder for '%s' under %%ProgramData%%\\ibpack\\packages",
+		rc = ib_fail(-EACCES,
+			     "cannot create a protected folder for '%s' under %%ProgramData%%\\ibpack\\packages",
 			     bundle);
 	free(u);
 	free(dir);
@@ -288,9 +290,11 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		/* Someone else's folder (or a reparse point) could have the temp dir swapped before the
 		 * installer runs: the same rule as for the install state folder. */
 		if (!ib_win_trusted_dir(dir))
-			return ib_fail(-EACCES, "--tmpdir '%s' is unsafe: it is a reparse point or not owned by SYSTEM, "
+			return ib_fail(-EACCES,
+				       "--tmpdir '%s' is unsafe: it is a reparse point or not owned by SYSTEM, "
 				       "Administrators or the user running the bundle, so another user could swap the "
-				       "temp dir before the installer runs", base);
+				       "temp dir before the installer runs",
+				       base);
 	} else {
 		/* GetTempPath2W (Windows 11, Server 2022, updated Windows 10) gives SYSTEM the
 		 * SystemTemp folder that only SYSTEM can use; older systems have GetTempPathW. */
@@ -309,7 +313,8 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 	gen_random = bcrypt ? (gen_random_fn)(void (*)(void))GetProcAddress(bcrypt, "BCryptGenRandom") : NULL;
 	sd = private_sd();
 	if (!sd)
-		return ib_fail(-EACCES, "cannot build the temp dir's access control list: %s", ib_win_strerror(GetLastError()));
+		return ib_fail(-EACCES, "cannot build the temp dir's access control list: %s",
+			       ib_win_strerror(GetLastError()));
 	sa.nLength = sizeof(sa);
 	sa.lpSecurityDescriptor = sd;
 	sa.bInheritHandle = FALSE;
@@ -318,7 +323,8 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		uint8_t rnd[8];
 		char hex[2 * sizeof(rnd) + 1];
 
-		if (!gen_random || !BCRYPT_SUCCESS(gen_random(NULL, rnd, sizeof(rnd), BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
+		if (!gen_random ||
+		    !BCRYPT_SUCCESS(gen_random(NULL, rnd, sizeof(rnd), BCRYPT_USE_SYSTEM_PREFERRED_RNG))) {
 			LocalFree(sd);
 			if (bcrypt)
 				FreeLibrary(bcrypt);
@@ -424,5 +430,6 @@ int plat_isatty_stderr(void)
 	DWORD mode;
 
 	/* Pipes and files (the agent, a log redirect) get no progress line. */
-	return h && h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode) && (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING);
+	return h && h != INVALID_HANDLE_VALUE && GetConsoleMode(h, &mode) &&
+	       (mode & ENABLE_VIRTUAL_TERMINAL_PROCESSING);
 }

@@ -6,8 +6,8 @@
 
 struct stub_tmp {
 	char path[IB_PATH_MAX]; /* for messages and the installer's TMPDIR; never reopened by path */
-	char name[32];    /* its name inside the base */
-	int basefd, fd;   /* the base directory and the temp dir itself */
+	char name[32];          /* its name inside the base */
+	int basefd, fd;         /* the base directory and the temp dir itself */
 };
 
 /* Picks the base (base, else $TMPDIR, /var/tmp, /tmp; exec mounts first), refuses it when it or

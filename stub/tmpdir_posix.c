@@ -51,11 +51,14 @@ static int check_base(const char *base, char *real, size_t size)
 			return ib_fail(-e, "temp base '%s': %s", base, strerror(e));
 		}
 		if (unsafe_dir(&st)) {
-			int rc = ib_fail(-EACCES, "temp base '%s' is unsafe: '%s' is %s, so another user could "
+			int rc = ib_fail(-EACCES,
+					 "temp base '%s' is unsafe: '%s' is %s, so another user could "
 					 "swap the temp dir before the installer runs; use --tmpdir on a root-owned "
-					 "directory (or a sticky one such as /tmp)", base, real[0] ? real : "/",
-					 st.st_uid != 0 && st.st_uid != geteuid() ? "owned by another user"
-										      : "writable by others without the sticky bit");
+					 "directory (or a sticky one such as /tmp)",
+					 base, real[0] ? real : "/",
+					 st.st_uid != 0 && st.st_uid != geteuid()
+						 ? "owned by another user"
+						 : "writable by others without the sticky bit");
 			*p = save;
 			return rc;
 		}
@@ -82,7 +85,7 @@ static int usable(const char *dir, int want_exec)
 
 static const char *choose_base(const char *base, int *rc)
 {
-	const char *candidates[3] = { getenv("TMPDIR"), "/var/tmp", "/tmp" };
+	const char *candidates[3] = {getenv("TMPDIR"), "/var/tmp", "/tmp"};
 
 	*rc = 0;
 	if (base) {
@@ -97,7 +100,8 @@ static const char *choose_base(const char *base, int *rc)
 		for (int i = 0; i < 3; i++)
 			if (candidates[i] && *candidates[i] && usable(candidates[i], pass)) {
 				if (!usable(candidates[i], 1))
-					*rc = ib_fail(-EACCES, "every temp directory is mounted noexec; pass --tmpdir DIR "
+					*rc = ib_fail(-EACCES,
+						      "every temp directory is mounted noexec; pass --tmpdir DIR "
 						      "on an exec mount");
 				return *rc ? NULL : candidates[i];
 			}

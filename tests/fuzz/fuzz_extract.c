@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ib_package p;
 	struct ib_outdir *out = NULL;
 	struct ib_extract_stats st;
-	uint8_t (*chunks)[IB_SHA256_LEN];
+	uint8_t(*chunks)[IB_SHA256_LEN];
 	const uint32_t chunk = 65536;
 	FILE *f;
 

@@ -10,7 +10,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const nics[] = { "cx6", "cx3pro", "nd" };
+	static const char *const nics[] = {"cx6", "cx3pro", "nd"};
 	struct ib_manifest m;
 	struct ib_selection sel;
 

@@ -9,7 +9,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ib_sigblock sb;
-	struct ib_trust t = { .threshold = 1 };
+	struct ib_trust t = {.threshold = 1};
 	size_t valid;
 
 	if (ib_sigblock_decode(data, size, &sb) == 0) {

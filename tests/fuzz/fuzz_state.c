@@ -18,7 +18,7 @@ static char file[IB_PATH_MAX];
 /* Leaves nothing in /tmp: the replay runs in every make test. */
 static void cleanup(void)
 {
-	static const char *const dirs[] = { "/var/lib/ibpack", "/var/lib", "/var", "" };
+	static const char *const dirs[] = {"/var/lib/ibpack", "/var/lib", "/var", ""};
 	char path[IB_PATH_MAX];
 
 	unlink(file);
@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int ready;
 	struct stub_state s;
 	struct stub_state_entry e;
-	struct ib_manifest m = { .name = "testbundle", .version = "1", .sequence = 7 };
+	struct ib_manifest m = {.name = "testbundle", .version = "1", .sequence = 7};
 	FILE *f;
 
 	if (!ready) {

@@ -82,7 +82,8 @@ static void test_lint_overlap_and_unreachable(void **state)
 
 	(void)state;
 	/* Same rules and priority: b can never be chosen. */
-	spec(&m, "linux-x86_64", "{\"os\":[\"ubuntu-*\"],\"nic\":[\"cx6\"]}", "{\"os\":[\"ubuntu-22.04\"],\"nic\":[\"cx6\"]}");
+	spec(&m, "linux-x86_64", "{\"os\":[\"ubuntu-*\"],\"nic\":[\"cx6\"]}",
+	     "{\"os\":[\"ubuntu-22.04\"],\"nic\":[\"cx6\"]}");
 	assert_int_equal(ib_lint_spec(&m, &l), 0);
 	assert_true(l.n > 0);
 	assert_true(has_finding(&l, "overlap", NULL) || has_finding(&l, "unreachable", "b"));
@@ -232,9 +233,11 @@ int main(void)
 		cmocka_unit_test(test_lint_clean_spec),
 		cmocka_unit_test(test_lint_overlap_and_unreachable),
 		cmocka_unit_test(test_lint_tokens),
-		cmocka_unit_test_setup_teardown(test_pack_stored_plan_matches_write, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_stored_plan_matches_write, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_pack_is_reproducible, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_pack_refuses_symlink_and_fifo, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_pack_refuses_symlink_and_fifo, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
 	};
 
 	return cmocka_run_group_tests_name("builder", tests, NULL, NULL);

@@ -21,17 +21,16 @@
 /* Stub [0, 4096); blobs: A 100000 bytes (2 chunks of 64 KiB) at 4096, B 65536 (1 chunk) at
  * 104096; then A's table (64 bytes) at 169632 and B's (32) at 169696; the payload ends at 169728. */
 #define P_START 4096u
-#define P_END 169728u
+#define P_END   169728u
 
-#define HEAD                                                                                       \
-	"{'format': 1, 'name': 'ex', 'version': '1', 'sequence': 1, 'target': 'linux-x86_64',"      \
-	" 'created': '2024-01-02T03:04:05Z', 'stub': {'size': 4096, 'sha256': '" H64C "'},"         \
+#define HEAD                                                                                   \
+	"{'format': 1, 'name': 'ex', 'version': '1', 'sequence': 1, 'target': 'linux-x86_64'," \
+	" 'created': '2024-01-02T03:04:05Z', 'stub': {'size': 4096, 'sha256': '" H64C "'},"    \
 	" 'chunk_size': 65536, 'packages': ["
-#define PKG(id, off, len, chunks)                                                                  \
+#define PKG(id, off, len, chunks)                                                                       \
 	"{'id': '" id "', 'name': 'n', 'version': '1', 'match': {'os': ['debian-12'], 'nic': ['cx6']}," \
-	" 'install': {'command': ['./install.sh']}, 'unpacked_size': 1, 'file_count': 1,"           \
-	" 'blob': {'offset': " off ", 'length': " len ", 'compression': 'none', 'sha256': '" H64A "'," \
-	chunks "}}"
+	" 'install': {'command': ['./install.sh']}, 'unpacked_size': 1, 'file_count': 1,"               \
+	" 'blob': {'offset': " off ", 'length': " len ", 'compression': 'none', 'sha256': '" H64A "'," chunks "}}"
 #define TABLE(off) " 'chunk_table': {'offset': " off ", 'sha256': '" H64B "'}"
 
 static int parse(const char *src, uint64_t end, struct ib_manifest *m)
@@ -50,8 +49,8 @@ static int parse(const char *src, uint64_t end, struct ib_manifest *m)
 
 static void test_tables(void **state)
 {
-	static const char src[] = HEAD PKG("a", "4096", "100000", TABLE("169632")) ","
-		PKG("b", "104096", "65536", TABLE("169696")) "]}";
+	static const char src[] = HEAD PKG("a", "4096", "100000", TABLE("169632")) "," PKG("b", "104096", "65536",
+											   TABLE("169696")) "]}";
 	struct ib_manifest m;
 	uint8_t b[IB_SHA256_LEN];
 
@@ -71,8 +70,8 @@ static void test_tables(void **state)
 
 static void test_round_trip(void **state)
 {
-	static const char src[] = HEAD PKG("a", "4096", "100000", TABLE("169632")) ","
-		PKG("b", "104096", "65536", TABLE("169696")) "]}";
+	static const char src[] = HEAD PKG("a", "4096", "100000", TABLE("169632")) "," PKG("b", "104096", "65536",
+											   TABLE("169696")) "]}";
 	struct ib_manifest m, again;
 	char *text;
 	size_t len;
@@ -96,8 +95,8 @@ static void test_round_trip(void **state)
 static void test_mixed_with_inline_list(void **state)
 {
 	/* A keeps an inline list; only B has a table, right after the blobs. */
-	static const char src[] = HEAD PKG("a", "4096", "100000", " 'chunks': ['" H64A "', '" H64B "']") ","
-		PKG("b", "104096", "65536", TABLE("169632")) "]}";
+	static const char src[] = HEAD PKG("a", "4096", "100000", " 'chunks': ['" H64A "', '" H64B "']") "," PKG(
+		"b", "104096", "65536", TABLE("169632")) "]}";
 	struct ib_manifest m;
 
 	(void)state;
@@ -121,30 +120,42 @@ static void test_rejections(void **state)
 {
 	(void)state;
 	/* tables out of package order, a gap, an overlap, past the payload */
-	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169664")) ","
-			PKG("b", "104096", "65536", TABLE("169632")) "]}", P_END, "chunk table at 169664");
-	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169640")) ","
-			PKG("b", "104096", "65536", TABLE("169704")) "]}", 169736, "chunk table at 169640");
-	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169632")) ","
-			PKG("b", "104096", "65536", TABLE("169680")) "]}", P_END, "chunk table at 169680");
-	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169632")) ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", 169720, "chunk table at 169696");
+	expect_rejected(
+		HEAD PKG("a", "4096", "100000", TABLE("169664")) "," PKG("b", "104096", "65536", TABLE("169632")) "]}",
+		P_END, "chunk table at 169664");
+	expect_rejected(
+		HEAD PKG("a", "4096", "100000", TABLE("169640")) "," PKG("b", "104096", "65536", TABLE("169704")) "]}",
+		169736, "chunk table at 169640");
+	expect_rejected(
+		HEAD PKG("a", "4096", "100000", TABLE("169632")) "," PKG("b", "104096", "65536", TABLE("169680")) "]}",
+		P_END, "chunk table at 169680");
+	expect_rejected(
+		HEAD PKG("a", "4096", "100000", TABLE("169632")) "," PKG("b", "104096", "65536", TABLE("169696")) "]}",
+		169720, "chunk table at 169696");
 	/* bytes after the last table */
-	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169632")) ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", 169736, "belong to no package");
+	expect_rejected(
+		HEAD PKG("a", "4096", "100000", TABLE("169632")) "," PKG("b", "104096", "65536", TABLE("169696")) "]}",
+		169736, "belong to no package");
 	/* both forms, neither, a malformed table */
-	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169632") ", 'chunks': ['" H64A "', '" H64B "']") ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", P_END, "not allowed with a chunk_table");
-	expect_rejected(HEAD PKG("a", "4096", "100000", " 'x': 1") ","
-			PKG("b", "104096", "65536", TABLE("169632")) "]}", 169664, "chunks");
-	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': ['" H64A "']") ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", P_END, "expected an object");
-	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': {'offset': 169632, 'sha256': 'abc'}") ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", P_END, "chunk_table.sha256");
-	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': {'sha256': '" H64B "'}") ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", P_END, "chunk_table.offset: missing");
-	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': {'offset': 1.5, 'sha256': '" H64B "'}") ","
-			PKG("b", "104096", "65536", TABLE("169696")) "]}", P_END, "chunk_table.offset");
+	expect_rejected(HEAD PKG("a", "4096", "100000", TABLE("169632") ", 'chunks': ['" H64A "', '" H64B "']") "," PKG(
+				"b", "104096", "65536", TABLE("169696")) "]}",
+			P_END, "not allowed with a chunk_table");
+	expect_rejected(
+		HEAD PKG("a", "4096", "100000", " 'x': 1") "," PKG("b", "104096", "65536", TABLE("169632")) "]}",
+		169664, "chunks");
+	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': ['" H64A "']") "," PKG("b", "104096", "65536",
+												TABLE("169696")) "]}",
+			P_END, "expected an object");
+	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': {'offset': 169632, 'sha256': 'abc'}") "," PKG(
+				"b", "104096", "65536", TABLE("169696")) "]}",
+			P_END, "chunk_table.sha256");
+	expect_rejected(HEAD PKG("a", "4096", "100000", " 'chunk_table': {'sha256': '" H64B "'}") "," PKG(
+				"b", "104096", "65536", TABLE("169696")) "]}",
+			P_END, "chunk_table.offset: missing");
+	expect_rejected(HEAD PKG("a", "4096", "100000",
+				 " 'chunk_table': {'offset': 1.5, 'sha256': '" H64B
+				 "'}") "," PKG("b", "104096", "65536", TABLE("169696")) "]}",
+			P_END, "chunk_table.offset");
 }
 
 int main(void)

@@ -81,8 +81,8 @@ static void sign(struct pki *p, const char *leaf, int nochain, uint8_t **der, si
 	snprintf(leafpem, sizeof(leafpem), "%s.pem", leaf);
 	snprintf(leafkey, sizeof(leafkey), "%s.key", leaf);
 	chain[0] = (char *)at(p, "inter.pem");
-	assert_int_equal(ib_cms_sign(at(p, leafpem), at(p, leafkey), chain, nochain ? 0 : 1, msg, sizeof(msg),
-				     der, len), 0);
+	assert_int_equal(
+		ib_cms_sign(at(p, leafpem), at(p, leafkey), chain, nochain ? 0 : 1, msg, sizeof(msg), der, len), 0);
 }
 
 static void leaf_keyid(struct pki *p, const char *pem, uint8_t out[IB_KEYID_LEN])
@@ -198,7 +198,8 @@ static void test_altered_message(void **state)
 static void test_untrusted_chains(void **state)
 {
 	struct pki *p = *state;
-	struct ib_cert *root = load_ca(p, "root.pem"), *other = load_ca(p, "other.pem"), *inter = load_ca(p, "inter.pem");
+	struct ib_cert *root = load_ca(p, "root.pem"), *other = load_ca(p, "other.pem"),
+		       *inter = load_ca(p, "inter.pem");
 	struct ib_cms_info info;
 	uint8_t *der;
 	size_t len;
@@ -267,9 +268,10 @@ static void openssl_sign(struct pki *p, const char *flags, uint8_t **der, size_t
 	assert_non_null(f);
 	assert_int_equal(fwrite(msg, 1, sizeof(msg), f), sizeof(msg));
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "openssl cms -sign -binary -in %s -signer %s -inkey %s -certfile %s "
-		 "-outform DER -out %s %s", at(p, "msg.bin"), at(p, "leaf.pem"), at(p, "leaf.key"),
-		 at(p, "inter.pem"), at(p, "msg.p7s"), flags);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl cms -sign -binary -in %s -signer %s -inkey %s -certfile %s "
+		 "-outform DER -out %s %s",
+		 at(p, "msg.bin"), at(p, "leaf.pem"), at(p, "leaf.key"), at(p, "inter.pem"), at(p, "msg.p7s"), flags);
 	assert_int_equal(system(cmd), 0);
 	f = fopen(at(p, "msg.p7s"), "rb");
 	assert_non_null(f);
@@ -355,7 +357,7 @@ static void test_sign_errors(void **state)
 static void test_trust_ca_records(void **state)
 {
 	struct pki *p = *state;
-	struct ib_trust t = { .threshold = 1 }, d;
+	struct ib_trust t = {.threshold = 1}, d;
 	uint8_t *area = calloc(1, IB_TRUST_AREA_SIZE);
 
 	assert_non_null(area);
@@ -418,8 +420,8 @@ static void add_cms(struct pki *p, struct ib_sigblock *sb, const char *leaf, con
 static void test_trust_evaluate_cms(void **state)
 {
 	struct pki *p = *state;
-	struct ib_trust t = { .threshold = 1 };
-	struct ib_sigblock sb = { 0 };
+	struct ib_trust t = {.threshold = 1};
+	struct ib_sigblock sb = {0};
 	struct ib_privkey *k;
 	struct ib_pubkey *kp;
 	int st[IB_SIG_COUNT_MAX];
@@ -489,16 +491,11 @@ static void test_trust_evaluate_cms(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cert_load),
-		cmocka_unit_test(test_sign_verify),
-		cmocka_unit_test(test_altered_message),
-		cmocka_unit_test(test_untrusted_chains),
-		cmocka_unit_test(test_expired_reported),
-		cmocka_unit_test(test_weak_key_refused),
-		cmocka_unit_test(test_openssl_shapes),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_sign_errors),
-		cmocka_unit_test(test_trust_ca_records),
+		cmocka_unit_test(test_cert_load),          cmocka_unit_test(test_sign_verify),
+		cmocka_unit_test(test_altered_message),    cmocka_unit_test(test_untrusted_chains),
+		cmocka_unit_test(test_expired_reported),   cmocka_unit_test(test_weak_key_refused),
+		cmocka_unit_test(test_openssl_shapes),     cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_sign_errors),        cmocka_unit_test(test_trust_ca_records),
 		cmocka_unit_test(test_trust_evaluate_cms),
 	};
 

@@ -71,9 +71,17 @@ static void test_settings_applied(void **state)
 static void test_settings_rejected(void **state)
 {
 	static const char *const bad[] = {
-		"{\"priorty\":1}", "{\"package\":\"\"}", "{\"package\":5}", "{\"timeout\":0}",
-		"{\"timeout\":1.5}", "{\"timeout\":604801}", "{\"allowDowngrade\":\"yes\"}",
-		"{\"nic\":[]}", "{\"nic\":[\"cx99\"]}", "{\"nic\":\"cx6\"}", "{\"os\":\"\"}",
+		"{\"priorty\":1}",
+		"{\"package\":\"\"}",
+		"{\"package\":5}",
+		"{\"timeout\":0}",
+		"{\"timeout\":1.5}",
+		"{\"timeout\":604801}",
+		"{\"allowDowngrade\":\"yes\"}",
+		"{\"nic\":[]}",
+		"{\"nic\":[\"cx99\"]}",
+		"{\"nic\":\"cx6\"}",
+		"{\"os\":\"\"}",
 	};
 	struct stub_opts o;
 	struct ext_settings x;
@@ -98,15 +106,19 @@ static void test_protected_settings_never_read(void **state)
 			       &o, &x, &r),
 			 0);
 	assert_true(r.protected_ignored);
-	assert_int_equal(apply("{\"runtimeSettings\":[{\"handlerSettings\":{\"protectedSettings\":\"\"}}]}", &o, &x, &r),
-			 0);
+	assert_int_equal(
+		apply("{\"runtimeSettings\":[{\"handlerSettings\":{\"protectedSettings\":\"\"}}]}", &o, &x, &r), 0);
 	assert_false(r.protected_ignored);
 }
 
 static void test_status_document(void **state)
 {
-	struct ext_status st = { "Microsoft.HpcCompute.InfiniBandDriverLinux", "Enable", "success", 0,
-				 "installed\ncx6", "driver detail" };
+	struct ext_status st = {"Microsoft.HpcCompute.InfiniBandDriverLinux",
+				"Enable",
+				"success",
+				0,
+				"installed\ncx6",
+				"driver detail"};
 	char *text = ext_status_text(&st, 86400);
 	cJSON *doc, *e, *s, *sub;
 
@@ -138,7 +150,7 @@ static void test_status_document(void **state)
 static void test_status_caps_message(void **state)
 {
 	char *big = malloc(10000), *text;
-	struct ext_status st = { "n", "Enable", "error", 14, NULL, NULL };
+	struct ext_status st = {"n", "Enable", "error", 14, NULL, NULL};
 	cJSON *doc;
 	const char *msg;
 
@@ -179,9 +191,12 @@ static void test_clean_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_settings_empty_and_shapes), cmocka_unit_test(test_settings_applied),
-		cmocka_unit_test(test_settings_rejected),         cmocka_unit_test(test_protected_settings_never_read),
-		cmocka_unit_test(test_status_document),           cmocka_unit_test(test_status_caps_message),
+		cmocka_unit_test(test_settings_empty_and_shapes),
+		cmocka_unit_test(test_settings_applied),
+		cmocka_unit_test(test_settings_rejected),
+		cmocka_unit_test(test_protected_settings_never_read),
+		cmocka_unit_test(test_status_document),
+		cmocka_unit_test(test_status_caps_message),
 		cmocka_unit_test(test_clean_text),
 	};
 

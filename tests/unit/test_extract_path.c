@@ -48,8 +48,9 @@ static void expect_unsafe(const char *const *paths, size_t n, const char *why)
 static void test_plain_paths(void **state)
 {
 	static const char *const ok[] = {
-		"a", "install.sh", "a/b", "a/b/c/d.txt", "RPMS/x86_64/libibverbs-44.0.rpm", "a b/c d",
-		".hidden", "a/.hidden", "..a", "a..", "a/..b", "...", "a/.../b", ".a/.b", "-rf",
+		"a",       "install.sh", "a/b",       "a/b/c/d.txt", "RPMS/x86_64/libibverbs-44.0.rpm",
+		"a b/c d", ".hidden",    "a/.hidden", "..a",         "a..",
+		"a/..b",   "...",        "a/.../b",   ".a/.b",       "-rf",
 	};
 
 	(void)state;
@@ -58,7 +59,7 @@ static void test_plain_paths(void **state)
 
 static void test_trailing_slash_allowed(void **state)
 {
-	static const char *const ok[] = { "dir/", "a/b/", "a/b/c/", ".hidden/", "..a/" };
+	static const char *const ok[] = {"dir/", "a/b/", "a/b/c/", ".hidden/", "..a/"};
 
 	(void)state;
 	expect_ok(ok, IB_ARRAY_LEN(ok));
@@ -66,7 +67,7 @@ static void test_trailing_slash_allowed(void **state)
 
 static void test_absolute(void **state)
 {
-	static const char *const bad[] = { "/", "/a", "/etc/passwd", "//a", "/a/" };
+	static const char *const bad[] = {"/", "/a", "/etc/passwd", "//a", "/a/"};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "absolute path");
@@ -74,7 +75,8 @@ static void test_absolute(void **state)
 
 static void test_dotdot(void **state)
 {
-	static const char *const bad[] = { "..", "../", "../a", "a/..", "a/../b", "a/b/../../..", "a/../", "../../etc/passwd" };
+	static const char *const bad[] = {"..",     "../",          "../a",  "a/..",
+					  "a/../b", "a/b/../../..", "a/../", "../../etc/passwd"};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "'..' component");
@@ -82,7 +84,7 @@ static void test_dotdot(void **state)
 
 static void test_dot(void **state)
 {
-	static const char *const bad[] = { ".", "./", "./a", "a/.", "a/./b", "a/./" };
+	static const char *const bad[] = {".", "./", "./a", "a/.", "a/./b", "a/./"};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "'.'");
@@ -90,7 +92,7 @@ static void test_dot(void **state)
 
 static void test_empty_component(void **state)
 {
-	static const char *const bad[] = { "a//b", "a//", "a/b//c", "a///" };
+	static const char *const bad[] = {"a//b", "a//", "a/b//c", "a///"};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "empty");
@@ -98,7 +100,7 @@ static void test_empty_component(void **state)
 
 static void test_empty_path(void **state)
 {
-	static const char *const bad[] = { "" };
+	static const char *const bad[] = {""};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "empty or overlong");
@@ -106,7 +108,8 @@ static void test_empty_path(void **state)
 
 static void test_backslash(void **state)
 {
-	static const char *const bad[] = { "a\\b", "\\a", "a\\", "..\\..\\windows\\system32", "a/b\\..\\c", "\\\\server\\share" };
+	static const char *const bad[] = {
+		"a\\b", "\\a", "a\\", "..\\..\\windows\\system32", "a/b\\..\\c", "\\\\server\\share"};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "backslash");
@@ -114,7 +117,7 @@ static void test_backslash(void **state)
 
 static void test_drive_letter(void **state)
 {
-	static const char *const bad[] = { "C:", "C:/x", "c:x", "Z:/windows/system32", "C:a/b" };
+	static const char *const bad[] = {"C:", "C:/x", "c:x", "Z:/windows/system32", "C:a/b"};
 
 	(void)state;
 	expect_unsafe(bad, IB_ARRAY_LEN(bad), "drive letter");

@@ -15,7 +15,7 @@
  * block, pad to 8, footer. */
 static struct ib_footer valid_footer(void)
 {
-	struct ib_footer f = { .version = IB_FORMAT_VERSION, .stub_len = 4096 };
+	struct ib_footer f = {.version = IB_FORMAT_VERSION, .stub_len = 4096};
 	uint64_t sig_end;
 
 	f.manifest_off = f.stub_len + 1000;
@@ -137,7 +137,7 @@ static void test_bad_magic(void **state)
 static void test_wrong_version(void **state)
 {
 	struct ib_footer f = valid_footer(), out;
-	const uint32_t bad[] = { 0, 2, IB_FORMAT_VERSION + 1, 0x01000000u, UINT32_MAX };
+	const uint32_t bad[] = {0, 2, IB_FORMAT_VERSION + 1, 0x01000000u, UINT32_MAX};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(bad); i++) {
@@ -151,7 +151,7 @@ static void test_wrong_footer_size_field(void **state)
 {
 	struct ib_footer f = valid_footer(), out;
 	uint8_t raw[IB_FOOTER_SIZE];
-	const uint32_t bad[] = { 0, 63, 65, 128, UINT32_MAX };
+	const uint32_t bad[] = {0, 63, 65, 128, UINT32_MAX};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(bad); i++) {
@@ -182,9 +182,18 @@ static void test_bundle_len_smaller_than_file(void **state)
 	assert_int_equal(roundtrip(&f, UINT64_MAX, &out), IB_E_FORMAT);
 }
 
-static void m_stub_zero(struct ib_footer *f) { f->stub_len = 0; }
-static void m_stub_past_manifest(struct ib_footer *f) { f->stub_len = f->manifest_off + 1; }
-static void m_stub_max(struct ib_footer *f) { f->stub_len = UINT64_MAX; }
+static void m_stub_zero(struct ib_footer *f)
+{
+	f->stub_len = 0;
+}
+static void m_stub_past_manifest(struct ib_footer *f)
+{
+	f->stub_len = f->manifest_off + 1;
+}
+static void m_stub_max(struct ib_footer *f)
+{
+	f->stub_len = UINT64_MAX;
+}
 static void m_manifest_len_zero(struct ib_footer *f)
 {
 	f->manifest_len = 0;
@@ -196,8 +205,14 @@ static void m_manifest_too_big(struct ib_footer *f)
 	f->sigblock_off = f->manifest_off + f->manifest_len;
 	f->bundle_len = f->sigblock_off + f->sigblock_len + 4 + IB_FOOTER_SIZE;
 }
-static void m_manifest_off_past_end(struct ib_footer *f) { f->manifest_off = f->bundle_len + 8; }
-static void m_manifest_off_max(struct ib_footer *f) { f->manifest_off = UINT64_MAX; }
+static void m_manifest_off_past_end(struct ib_footer *f)
+{
+	f->manifest_off = f->bundle_len + 8;
+}
+static void m_manifest_off_max(struct ib_footer *f)
+{
+	f->manifest_off = UINT64_MAX;
+}
 /* manifest_off + manifest_len wraps around to exactly sigblock_off. */
 static void m_manifest_wraps(struct ib_footer *f)
 {
@@ -211,27 +226,59 @@ static void m_manifest_past_end(struct ib_footer *f)
 	f->manifest_len = 1000;
 	f->sigblock_off = f->manifest_off + f->manifest_len;
 }
-static void m_manifest_len_max(struct ib_footer *f) { f->manifest_len = UINT64_MAX; }
-static void m_gap_before_sigblock(struct ib_footer *f) { f->sigblock_off += 1; f->sigblock_len -= 1; }
-static void m_sigblock_overlaps_manifest(struct ib_footer *f) { f->sigblock_off -= 1; f->sigblock_len += 1; }
-static void m_sigblock_len_zero(struct ib_footer *f) { f->sigblock_len = 0; }
+static void m_manifest_len_max(struct ib_footer *f)
+{
+	f->manifest_len = UINT64_MAX;
+}
+static void m_gap_before_sigblock(struct ib_footer *f)
+{
+	f->sigblock_off += 1;
+	f->sigblock_len -= 1;
+}
+static void m_sigblock_overlaps_manifest(struct ib_footer *f)
+{
+	f->sigblock_off -= 1;
+	f->sigblock_len += 1;
+}
+static void m_sigblock_len_zero(struct ib_footer *f)
+{
+	f->sigblock_len = 0;
+}
 static void m_sigblock_too_big(struct ib_footer *f)
 {
 	f->sigblock_len = (uint64_t)IB_SIGBLOCK_MAX + 8;
 	f->bundle_len = f->sigblock_off + f->sigblock_len + IB_FOOTER_SIZE;
 }
-static void m_sigblock_len_max(struct ib_footer *f) { f->sigblock_len = UINT64_MAX; }
-static void m_sigblock_len_wraps(struct ib_footer *f) { f->sigblock_len = UINT64_MAX - f->sigblock_off + 1; }
-static void m_sigblock_off_max(struct ib_footer *f) { f->sigblock_off = UINT64_MAX; }
+static void m_sigblock_len_max(struct ib_footer *f)
+{
+	f->sigblock_len = UINT64_MAX;
+}
+static void m_sigblock_len_wraps(struct ib_footer *f)
+{
+	f->sigblock_len = UINT64_MAX - f->sigblock_off + 1;
+}
+static void m_sigblock_off_max(struct ib_footer *f)
+{
+	f->sigblock_off = UINT64_MAX;
+}
 /* The signature block runs into the footer itself. */
-static void m_sigblock_into_footer(struct ib_footer *f) { f->sigblock_len += 8; }
+static void m_sigblock_into_footer(struct ib_footer *f)
+{
+	f->sigblock_len += 8;
+}
 static void m_sigblock_to_file_end(struct ib_footer *f)
 {
 	f->sigblock_len = f->bundle_len - f->sigblock_off;
 }
 /* Eight or more bytes between the signature block and the footer is not padding. */
-static void m_pad_eight(struct ib_footer *f) { f->bundle_len += 8; }
-static void m_pad_large(struct ib_footer *f) { f->bundle_len += 4096; }
+static void m_pad_eight(struct ib_footer *f)
+{
+	f->bundle_len += 8;
+}
+static void m_pad_large(struct ib_footer *f)
+{
+	f->bundle_len += 4096;
+}
 /* Fewer than 8 bytes of padding, but the bundle length is not a multiple of 8. */
 static void m_unaligned(struct ib_footer *f)
 {
@@ -259,30 +306,30 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "stub_len 0", m_stub_zero },
-	{ "stub_len past manifest_off", m_stub_past_manifest },
-	{ "stub_len UINT64_MAX", m_stub_max },
-	{ "manifest_len 0", m_manifest_len_zero },
-	{ "manifest_len over IB_MANIFEST_MAX", m_manifest_too_big },
-	{ "manifest_off past the end", m_manifest_off_past_end },
-	{ "manifest_off UINT64_MAX", m_manifest_off_max },
-	{ "manifest_off + manifest_len wraps", m_manifest_wraps },
-	{ "manifest runs past the end", m_manifest_past_end },
-	{ "manifest_len UINT64_MAX", m_manifest_len_max },
-	{ "gap between manifest and signature block", m_gap_before_sigblock },
-	{ "signature block overlaps the manifest", m_sigblock_overlaps_manifest },
-	{ "sigblock_len 0", m_sigblock_len_zero },
-	{ "sigblock_len over IB_SIGBLOCK_MAX", m_sigblock_too_big },
-	{ "sigblock_len UINT64_MAX", m_sigblock_len_max },
-	{ "sigblock_off + sigblock_len wraps to 0", m_sigblock_len_wraps },
-	{ "sigblock_off UINT64_MAX", m_sigblock_off_max },
-	{ "signature block runs into the footer", m_sigblock_into_footer },
-	{ "signature block runs to the file end", m_sigblock_to_file_end },
-	{ "8 bytes of padding", m_pad_eight },
-	{ "4096 bytes between signature block and footer", m_pad_large },
-	{ "bundle length not a multiple of 8", m_unaligned },
-	{ "bundle shorter than a footer", m_tiny_bundle },
-	{ "every field UINT64_MAX", m_all_max },
+	{"stub_len 0", m_stub_zero},
+	{"stub_len past manifest_off", m_stub_past_manifest},
+	{"stub_len UINT64_MAX", m_stub_max},
+	{"manifest_len 0", m_manifest_len_zero},
+	{"manifest_len over IB_MANIFEST_MAX", m_manifest_too_big},
+	{"manifest_off past the end", m_manifest_off_past_end},
+	{"manifest_off UINT64_MAX", m_manifest_off_max},
+	{"manifest_off + manifest_len wraps", m_manifest_wraps},
+	{"manifest runs past the end", m_manifest_past_end},
+	{"manifest_len UINT64_MAX", m_manifest_len_max},
+	{"gap between manifest and signature block", m_gap_before_sigblock},
+	{"signature block overlaps the manifest", m_sigblock_overlaps_manifest},
+	{"sigblock_len 0", m_sigblock_len_zero},
+	{"sigblock_len over IB_SIGBLOCK_MAX", m_sigblock_too_big},
+	{"sigblock_len UINT64_MAX", m_sigblock_len_max},
+	{"sigblock_off + sigblock_len wraps to 0", m_sigblock_len_wraps},
+	{"sigblock_off UINT64_MAX", m_sigblock_off_max},
+	{"signature block runs into the footer", m_sigblock_into_footer},
+	{"signature block runs to the file end", m_sigblock_to_file_end},
+	{"8 bytes of padding", m_pad_eight},
+	{"4096 bytes between signature block and footer", m_pad_large},
+	{"bundle length not a multiple of 8", m_unaligned},
+	{"bundle shorter than a footer", m_tiny_bundle},
+	{"every field UINT64_MAX", m_all_max},
 };
 
 static void test_inconsistent(void **state)
@@ -307,7 +354,7 @@ static void test_decode_reads_only_64_bytes(void **state)
 /* The layout both the builder and attach-signature use: 8-byte aligned, the pad counted. */
 static void test_footer_layout(void **state)
 {
-	struct ib_footer f = { .sigblock_off = 1000 };
+	struct ib_footer f = {.sigblock_off = 1000};
 
 	(void)state;
 	for (uint64_t len = 0; len < 40; len++) {

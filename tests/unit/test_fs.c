@@ -59,7 +59,7 @@ static size_t entries(void)
 static void test_write_all_pipe(void **state)
 {
 	int p[2];
-	char buf[6] = { 0 };
+	char buf[6] = {0};
 
 	(void)state;
 	assert_int_equal(pipe(p), 0);
@@ -328,14 +328,20 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_all_pipe, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_pwrite_all, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_read_file, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_read_file_refuses_links_dirs_fifos, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_atomic_replaces_and_sets_mode, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_atomic_abort_leaves_target, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_atomic_commit_failure_removes_temp, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_read_file_refuses_links_dirs_fifos, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_replaces_and_sets_mode, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_abort_leaves_target, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_atomic_commit_failure_removes_temp, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_errors, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_rmtree_does_not_follow_links, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_rmtree_does_not_follow_links, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_rmtree_deep, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_dir_names_sorted_by_bytes, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_dir_names_sorted_by_bytes, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_parent, unit_tmpdir_setup, unit_tmpdir_teardown),
 	};
 

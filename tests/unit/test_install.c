@@ -95,7 +95,8 @@ static void test_rules(void **state)
 	bad(WIN, "\"command\": [\"a.exe\"], \"msiexec_args\": \"/x\"", "belong to an \"msi\" install");
 	bad(WIN, "\"msi\": \"a.exe\"", "install.msi: expected the relative path of a .msi");
 	bad(WIN, "\"msi\": \"../a.msi\"", "install.msi: expected the relative path of a .msi");
-	bad(WIN, "\"msi\": \"a.msi\", \"properties\": {\"installdir\": \"x\"}", "'installdir' is not a public property");
+	bad(WIN, "\"msi\": \"a.msi\", \"properties\": {\"installdir\": \"x\"}",
+	    "'installdir' is not a public property");
 	bad(WIN, "\"msi\": \"a.msi\", \"properties\": {\"1X\": \"x\"}", "'1X' is not a public property");
 	bad(WIN, "\"msi\": \"a.msi\", \"properties\": {\"X\": 1}", "properties.X: expected a string");
 	bad(WIN, "\"msi\": \"a.msi\", \"properties\": {\"X\": \"a\\rb\"}", "properties.X: expected a string");
@@ -113,8 +114,10 @@ static void test_msi(void **state)
 	char *line;
 
 	(void)state;
-	ok(WIN, "\"msi\": \"sub/Fake OFED.msi\", \"properties\": {\"INSTALLDIR\": \"C:\\\\Program Files\\\\Fake OFED\", "
-		"\"Q\": \"say \\\"hi\\\"\", \"EMPTY\": \"\"}, \"msiexec_args\": \"REBOOT=ReallySuppress\", \"keep\": true", &m);
+	ok(WIN,
+	   "\"msi\": \"sub/Fake OFED.msi\", \"properties\": {\"INSTALLDIR\": \"C:\\\\Program Files\\\\Fake OFED\", "
+	   "\"Q\": \"say \\\"hi\\\"\", \"EMPTY\": \"\"}, \"msiexec_args\": \"REBOOT=ReallySuppress\", \"keep\": true",
+	   &m);
 	in = &m.pkgs[0].install;
 	assert_true(in->keep);
 	assert_int_equal(in->success.n, 1);
@@ -122,7 +125,8 @@ static void test_msi(void **state)
 	assert_int_equal(in->reboot.n, 2); /* the Windows Installer defaults */
 	assert_true(ib_codes_has(&in->reboot, 1641) && ib_codes_has(&in->reboot, 3010));
 	assert_int_equal(ib_msi_cmdline("C:\\windows\\system32\\msiexec.exe", "C:\\t\\p\\sub\\Fake OFED.msi", in,
-					"C:\\logs\\b-p.msi.log", &line), 0);
+					"C:\\logs\\b-p.msi.log", &line),
+			 0);
 	assert_string_equal(line, "\"C:\\windows\\system32\\msiexec.exe\" /i \"C:\\t\\p\\sub\\Fake OFED.msi\" /qn "
 				  "/norestart /l*v \"C:\\logs\\b-p.msi.log\" REBOOT=ReallySuppress "
 				  "INSTALLDIR=\"C:\\Program Files\\Fake OFED\" Q=\"say \"\"hi\"\"\" EMPTY=\"\"");
@@ -158,9 +162,9 @@ static void test_program_token(void **state)
 
 static void test_relpath(void **state)
 {
-	static const char *const good[] = { "a.exe", "sub\\a.exe", "sub/a b.exe", "x.y/z" };
-	static const char *const evil[] = { "", "\\a.exe", "/a", "C:a.exe", "a\\..\\b", "..", ".\\a", "a\\\\b",
-					    "a|b", "a*", "a\"b", "a:b", "a\\", "a\x01" };
+	static const char *const good[] = {"a.exe", "sub\\a.exe", "sub/a b.exe", "x.y/z"};
+	static const char *const evil[] = {"",       "\\a.exe", "/a", "C:a.exe", "a\\..\\b", "..",  ".\\a",
+					   "a\\\\b", "a|b",     "a*", "a\"b",    "a:b",      "a\\", "a\x01"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
@@ -178,14 +182,24 @@ static void test_relpath(void **state)
 /* The reason beside exit 100 (and every other failure): one word per cause. */
 static void test_exit_reasons(void **state)
 {
-	static const struct { int err; const char *reason; int win; } cases[] = {
-		{ IB_E_NODEVICE, "no_device", 100 },       { IB_E_UNSUPPORTED_OS, "os_unsupported", 100 },
-		{ IB_E_INSTALLER, "installer_failed", 100 }, { IB_E_TIMEOUT, "timeout", 240 },
-		{ IB_E_UNSUPPORTED_KERNEL, "kernel_unsupported", 100 },
-		{ IB_E_INTEGRITY, "integrity", 2 },        { IB_E_SIGNATURE, "integrity", 2 },
-		{ IB_E_UNSAFE, "integrity", 100 },         { IB_E_ROLLBACK, "downgrade_refused", 100 },
-		{ IB_E_LOCKED, "locked", 100 },            { IB_E_USAGE, "usage", 1 },
-		{ IB_E_INTERRUPTED, "interrupted", -1 },   { -5 /* -EIO */, "error", -1 },
+	static const struct {
+		int err;
+		const char *reason;
+		int win;
+	} cases[] = {
+		{IB_E_NODEVICE, "no_device", 100},
+		{IB_E_UNSUPPORTED_OS, "os_unsupported", 100},
+		{IB_E_INSTALLER, "installer_failed", 100},
+		{IB_E_TIMEOUT, "timeout", 240},
+		{IB_E_UNSUPPORTED_KERNEL, "kernel_unsupported", 100},
+		{IB_E_INTEGRITY, "integrity", 2},
+		{IB_E_SIGNATURE, "integrity", 2},
+		{IB_E_UNSAFE, "integrity", 100},
+		{IB_E_ROLLBACK, "downgrade_refused", 100},
+		{IB_E_LOCKED, "locked", 100},
+		{IB_E_USAGE, "usage", 1},
+		{IB_E_INTERRUPTED, "interrupted", -1},
+		{-5 /* -EIO */, "error", -1},
 	};
 
 	(void)state;
@@ -199,9 +213,9 @@ static void test_exit_reasons(void **state)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_command_line), cmocka_unit_test(test_rules), cmocka_unit_test(test_msi),
-		cmocka_unit_test(test_program_token), cmocka_unit_test(test_relpath),
-		cmocka_unit_test(test_exit_reasons),
+		cmocka_unit_test(test_command_line), cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_msi),          cmocka_unit_test(test_program_token),
+		cmocka_unit_test(test_relpath),      cmocka_unit_test(test_exit_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,7 @@
 
 /* Payload [4096, 169632): package A 100000 bytes (2 chunks of 64 KiB), package B 65536 (1). */
 #define P_START 4096u
-#define P_END 169632u
+#define P_END   169632u
 
 static const char manifest_src[] =
 	"{'format': 1, 'name': 'example', 'version': '1.0.0', 'description': 'test bundle',"
@@ -47,19 +47,19 @@ static const char manifest_src[] =
 	"   'chunks': ['" H64E "']}}"
 	" ]}";
 
-static const char spec_src[] =
-	"{'name': 'example', 'version': '1.0.0', 'sequence': 3, 'target': 'windows-x86_64',"
-	" 'packages': ["
-	"  {'id': 'mofed-ubuntu2004', 'name': 'MLNX_OFED', 'version': '5.5-1.0.3.2',"
-	"   'source': 'pkgs/mofed-ubuntu2004',"
-	"   'match': {'os': ['ubuntu-20.04'], 'nic': ['cx5', 'cx6']}, 'priority': 0,"
-	"   'install': {'command': ['./install.sh', '--force'], 'timeout': 1800,"
-	"   'success_codes': [0], 'reboot_codes': [3010, 1641]}},"
-	"  {'id': 'winof', 'name': 'WinOF', 'version': '5.50', 'source': 'winof.exe',"
-	"   'sha256': '" H64C "', 'url': 'https://example.invalid/winof.exe', 'compression': 'none',"
-	"   'match': {'os': ['windows-server-*'], 'nic': ['cx3pro']},"
-	"   'install': {'command': ['winof.exe', '/S']}}"
-	" ]}";
+static const char spec_src[] = "{'name': 'example', 'version': '1.0.0', 'sequence': 3, 'target': 'windows-x86_64',"
+			       " 'packages': ["
+			       "  {'id': 'mofed-ubuntu2004', 'name': 'MLNX_OFED', 'version': '5.5-1.0.3.2',"
+			       "   'source': 'pkgs/mofed-ubuntu2004',"
+			       "   'match': {'os': ['ubuntu-20.04'], 'nic': ['cx5', 'cx6']}, 'priority': 0,"
+			       "   'install': {'command': ['./install.sh', '--force'], 'timeout': 1800,"
+			       "   'success_codes': [0], 'reboot_codes': [3010, 1641]}},"
+			       "  {'id': 'winof', 'name': 'WinOF', 'version': '5.50', 'source': 'winof.exe',"
+			       "   'sha256': '" H64C
+			       "', 'url': 'https://example.invalid/winof.exe', 'compression': 'none',"
+			       "   'match': {'os': ['windows-server-*'], 'nic': ['cx3pro']},"
+			       "   'install': {'command': ['winof.exe', '/S']}}"
+			       " ]}";
 
 static char *dequote(const char *src)
 {
@@ -162,7 +162,8 @@ static char *mutated_text(const char *src, const struct mut *muts, size_t n)
 			else
 				assert_true(cJSON_AddItemToArray(parent, cJSON_CreateString(placeholder)));
 		} else if (cJSON_GetObjectItemCaseSensitive(parent, key)) {
-			assert_true(cJSON_ReplaceItemInObjectCaseSensitive(parent, key, cJSON_CreateString(placeholder)));
+			assert_true(
+				cJSON_ReplaceItemInObjectCaseSensitive(parent, key, cJSON_CreateString(placeholder)));
 		} else {
 			assert_non_null(cJSON_AddStringToObject(parent, key, placeholder));
 		}
@@ -195,9 +196,9 @@ static char *mutated_text(const char *src, const struct mut *muts, size_t n)
 
 struct mcase {
 	const char *name;
-	int spec;             /* 1: mutate the spec fixture and use ib_spec_parse */
-	int expect;           /* 0 or the error code */
-	const char *want;     /* substring of the error detail, or NULL */
+	int spec;         /* 1: mutate the spec fixture and use ib_spec_parse */
+	int expect;       /* 0 or the error code */
+	const char *want; /* substring of the error detail, or NULL */
 	struct mut muts[3];
 	int64_t dstart, dend; /* added to the payload range */
 };
@@ -217,8 +218,8 @@ static void run_case(void **state)
 	if (c->spec)
 		rc = ib_spec_parse(text, strlen(text), &m);
 	else
-		rc = ib_manifest_parse(text, strlen(text), (uint64_t)(P_START + c->dstart),
-				       (uint64_t)(P_END + c->dend), &m);
+		rc = ib_manifest_parse(text, strlen(text), (uint64_t)(P_START + c->dstart), (uint64_t)(P_END + c->dend),
+				       &m);
 	if (rc != c->expect)
 		print_error("%s\nparsed: %s\n", ib_errmsg(rc), text);
 	assert_int_equal(rc, c->expect);
@@ -229,25 +230,46 @@ static void run_case(void **state)
 	free(text);
 }
 
-#define E IB_E_FORMAT
-#define S IB_E_SPEC
+#define E   IB_E_FORMAT
+#define S   IB_E_SPEC
 #define DEL NULL
 /* Manifest cases: one mutation, or several. */
-#define BAD(n, want, p, r) { n, 0, E, want, { { p, r } }, 0, 0 }
-#define OK(n, p, r) { n, 0, 0, NULL, { { p, r } }, 0, 0 }
-#define BADN(n, want, ...) { n, 0, E, want, { __VA_ARGS__ }, 0, 0 }
-#define OKN(n, ...) { n, 0, 0, NULL, { __VA_ARGS__ }, 0, 0 }
-#define RANGE(n, want, ds, de) { n, 0, E, want, { { NULL, NULL } }, ds, de }
+#define BAD(n, want, p, r)                    \
+	{                                     \
+		n, 0, E, want, {{p, r}}, 0, 0 \
+	}
+#define OK(n, p, r)                           \
+	{                                     \
+		n, 0, 0, NULL, {{p, r}}, 0, 0 \
+	}
+#define BADN(n, want, ...)                         \
+	{                                          \
+		n, 0, E, want, {__VA_ARGS__}, 0, 0 \
+	}
+#define OKN(n, ...)                                \
+	{                                          \
+		n, 0, 0, NULL, {__VA_ARGS__}, 0, 0 \
+	}
+#define RANGE(n, want, ds, de)                        \
+	{                                             \
+		n, 0, E, want, {{NULL, NULL}}, ds, de \
+	}
 /* Spec cases. */
-#define SBAD(n, want, p, r) { n, 1, S, want, { { p, r } }, 0, 0 }
-#define SOK(n, p, r) { n, 1, 0, NULL, { { p, r } }, 0, 0 }
+#define SBAD(n, want, p, r)                   \
+	{                                     \
+		n, 1, S, want, {{p, r}}, 0, 0 \
+	}
+#define SOK(n, p, r)                          \
+	{                                     \
+		n, 1, 0, NULL, {{p, r}}, 0, 0 \
+	}
 
 #define LONG65 "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
-#define Q(x) "\"" x "\""
+#define Q(x)   "\"" x "\""
 
 static const struct mcase cases[] = {
 	/* the fixture itself */
-	OKN("valid manifest", { NULL, NULL }),
+	OKN("valid manifest", {NULL, NULL}),
 
 	/* missing fields */
 	BAD("missing format", "format: missing", "format", DEL),
@@ -277,8 +299,8 @@ static const struct mcase cases[] = {
 	BAD("missing blob.chunks", "blob.chunks", "packages[0].blob.chunks", DEL),
 	BAD("missing unpacked_size", "packages[0].unpacked_size: missing", "packages[0].unpacked_size", DEL),
 	BAD("missing file_count", "packages[1].file_count: missing", "packages[1].file_count", DEL),
-	BADN("key case matters: Install", "packages[0].install: expected an object",
-	     { "packages[0].install", DEL }, { "packages[0].Install", "{\"command\": [\"x\"]}" }),
+	BADN("key case matters: Install", "packages[0].install: expected an object", {"packages[0].install", DEL},
+	     {"packages[0].Install", "{\"command\": [\"x\"]}"}),
 
 	/* optional fields */
 	OK("no description", "description", DEL),
@@ -338,7 +360,8 @@ static const struct mcase cases[] = {
 	    Q("00123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")),
 	BAD("stub.sha256 empty", "stub.sha256", "stub.sha256", Q("")),
 	BAD("stub.sha256 as number", "stub.sha256", "stub.sha256", "0"),
-	OK("stub.sha256 uppercase hex", "stub.sha256", Q("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")),
+	OK("stub.sha256 uppercase hex", "stub.sha256",
+	   Q("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")),
 	BAD("blob.sha256 not hex", "packages[0].blob.sha256: expected 64 hex digits", "packages[0].blob.sha256",
 	    Q("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-")),
 	BAD("blob.sha256 short", "blob.sha256", "packages[1].blob.sha256", Q("abcd")),
@@ -362,10 +385,11 @@ static const struct mcase cases[] = {
 	BAD("chunk_size 65536.5", "chunk_size", "chunk_size", "65536.5"),
 	BAD("chunk_size as string", "chunk_size", "chunk_size", Q("65536")),
 	BADN("chunk_size 128 KiB with 64 KiB chunk lists", "packages[0].blob.chunks: expected one SHA-256 per chunk",
-	     { "chunk_size", "131072" }),
-	OKN("chunk_size 1 MiB", { "chunk_size", "1048576" }, { "packages[0].blob.chunks[1]", DEL }),
-	OKN("chunk_size 128 KiB", { "chunk_size", "131072" }, { "packages[0].blob.chunks[1]", DEL }),
-	BAD("one chunk too few", "packages[0].blob.chunks: expected one SHA-256 per chunk", "packages[0].blob.chunks[1]", DEL),
+	     {"chunk_size", "131072"}),
+	OKN("chunk_size 1 MiB", {"chunk_size", "1048576"}, {"packages[0].blob.chunks[1]", DEL}),
+	OKN("chunk_size 128 KiB", {"chunk_size", "131072"}, {"packages[0].blob.chunks[1]", DEL}),
+	BAD("one chunk too few", "packages[0].blob.chunks: expected one SHA-256 per chunk",
+	    "packages[0].blob.chunks[1]", DEL),
 	BAD("one chunk too many", "packages[1].blob.chunks", "packages[1].blob.chunks[1]", Q(H64A)),
 	BAD("no chunks", "blob.chunks", "packages[1].blob.chunks", "[]"),
 	BAD("chunks not an array", "blob.chunks", "packages[1].blob.chunks", Q(H64A)),
@@ -392,12 +416,12 @@ static const struct mcase cases[] = {
 	BAD("first blob inside the stub", "package 'mofed-ubuntu2004'", "packages[0].blob.offset", "4095"),
 	BAD("first blob at 0", "not where the payload continues", "packages[0].blob.offset", "0"),
 	BAD("first blob after a gap", "not where the payload continues", "packages[0].blob.offset", "4097"),
-	BADN("blobs out of package order", "not where the payload continues",
-	     { "packages[0].blob.offset", "69632" }, { "packages[1].blob.offset", "4096" }),
-	BADN("last blob runs past the payload", "not where the payload continues",
-	     { "packages[1].blob.length", "65537" }, { "packages[1].blob.chunks[1]", Q(H64A) }),
+	BADN("blobs out of package order", "not where the payload continues", {"packages[0].blob.offset", "69632"},
+	     {"packages[1].blob.offset", "4096"}),
+	BADN("last blob runs past the payload", "not where the payload continues", {"packages[1].blob.length", "65537"},
+	     {"packages[1].blob.chunks[1]", Q(H64A)}),
 	BADN("blobs shorter than the payload", "payload bytes belong to no package",
-	     { "packages[1].blob.length", "65535" }),
+	     {"packages[1].blob.length", "65535"}),
 	RANGE("payload longer than the blobs", "1 payload bytes belong to no package", 0, 1),
 	RANGE("payload shorter than the blobs", "not where the payload continues", 0, -1),
 	RANGE("stub size does not match", "stub size 4096 does not match the footer's 4097", 1, 0),
@@ -411,7 +435,8 @@ static const struct mcase cases[] = {
 	BAD("file_count too large", "packages[1].file_count", "packages[1].file_count", "1000001"),
 	BAD("file_count as string", "file_count", "packages[1].file_count", Q("1")),
 	OK("file_count at the limit", "packages[1].file_count", "1000000"),
-	BAD("priority 1.5", "packages[0].priority: expected an integer from -1000000 to 1000000", "packages[0].priority", "1.5"),
+	BAD("priority 1.5", "packages[0].priority: expected an integer from -1000000 to 1000000",
+	    "packages[0].priority", "1.5"),
 	BAD("priority as string", "priority", "packages[0].priority", Q("1")),
 	BAD("priority too high", "priority", "packages[0].priority", "1000001"),
 	BAD("priority too low", "priority", "packages[0].priority", "-1000001"),
@@ -448,11 +473,13 @@ static const struct mcase cases[] = {
 
 	/* match */
 	BAD("match as array", "packages[0].match: expected an object", "packages[0].match", "[]"),
-	BAD("match.os as string", "packages[0].match.os: expected a non-empty array", "packages[0].match.os", Q("ubuntu-20.04")),
+	BAD("match.os as string", "packages[0].match.os: expected a non-empty array", "packages[0].match.os",
+	    Q("ubuntu-20.04")),
 	BAD("match.os empty", "packages[0].match.os", "packages[0].match.os", "[]"),
 	BAD("match.os element number", "packages[0].match.os: element 0", "packages[0].match.os[0]", "5"),
 	BAD("match.os element null", "packages[0].match.os", "packages[0].match.os[1]", "null"),
-	BAD("match.os uppercase", "match.os: element 0: expected a lowercase token", "packages[0].match.os[0]", Q("Ubuntu-20.04")),
+	BAD("match.os uppercase", "match.os: element 0: expected a lowercase token", "packages[0].match.os[0]",
+	    Q("Ubuntu-20.04")),
 	BAD("match.os with space", "match.os", "packages[0].match.os[0]", Q("ubuntu 20.04")),
 	BAD("match.os empty token", "match.os", "packages[0].match.os[0]", Q("")),
 	BAD("match.os with ?", "match.os", "packages[0].match.os[0]", Q("ubuntu-2?.04")),
@@ -465,31 +492,38 @@ static const struct mcase cases[] = {
 
 	/* install */
 	BAD("install as string", "packages[0].install: expected an object", "packages[0].install", Q("./install.sh")),
-	BAD("command as string", "packages[0].install.command: expected a non-empty array", "packages[0].install.command", Q("./install.sh")),
+	BAD("command as string", "packages[0].install.command: expected a non-empty array",
+	    "packages[0].install.command", Q("./install.sh")),
 	BAD("command empty", "install.command", "packages[0].install.command", "[]"),
-	BAD("command program empty", "packages[0].install.command: the program name is empty", "packages[0].install.command[0]", Q("")),
-	BAD("command element number", "install.command: element 1: expected a string", "packages[0].install.command[1]", "1"),
+	BAD("command program empty", "packages[0].install.command: the program name is empty",
+	    "packages[0].install.command[0]", Q("")),
+	BAD("command element number", "install.command: element 1: expected a string", "packages[0].install.command[1]",
+	    "1"),
 	BAD("command element null", "install.command", "packages[0].install.command[0]", "null"),
 	OK("command empty argument", "packages[0].install.command[1]", Q("")),
 	BAD("timeout 0", "packages[0].install.timeout: must be at least 1 second", "packages[0].install.timeout", "0"),
 	BAD("timeout negative", "install.timeout", "packages[0].install.timeout", "-1"),
 	BAD("timeout 1.5", "install.timeout", "packages[0].install.timeout", "1.5"),
 	BAD("timeout as string", "install.timeout", "packages[0].install.timeout", Q("60")),
-	BAD("timeout over a week", "install.timeout: expected an integer from 0 to 604800", "packages[0].install.timeout", "604801"),
+	BAD("timeout over a week", "install.timeout: expected an integer from 0 to 604800",
+	    "packages[0].install.timeout", "604801"),
 	BAD("timeout 1e20", "install.timeout", "packages[0].install.timeout", "1e20"),
 	OK("timeout a week", "packages[0].install.timeout", "604800"),
 	OK("timeout 1", "packages[0].install.timeout", "1"),
-	BAD("success_codes empty", "packages[0].install.success_codes: at least one", "packages[0].install.success_codes", "[]"),
+	BAD("success_codes empty", "packages[0].install.success_codes: at least one",
+	    "packages[0].install.success_codes", "[]"),
 	BAD("success_codes as number", "install.success_codes", "packages[0].install.success_codes", "0"),
-	BAD("success code 1.5", "install.success_codes: exit codes must be integers", "packages[0].install.success_codes[0]", "1.5"),
+	BAD("success code 1.5", "install.success_codes: exit codes must be integers",
+	    "packages[0].install.success_codes[0]", "1.5"),
 	BAD("success code as string", "install.success_codes", "packages[0].install.success_codes[0]", Q("0")),
 	BAD("success code 2^32", "install.success_codes", "packages[0].install.success_codes[0]", "4294967296"),
 	BAD("success code below -2^31", "install.success_codes", "packages[0].install.success_codes[0]", "-2147483649"),
-	OKN("success codes at the 32-bit limits", { "packages[0].install.success_codes[0]", "4294967295" },
-	    { "packages[0].install.success_codes[1]", "-2147483648" }),
+	OKN("success codes at the 32-bit limits", {"packages[0].install.success_codes[0]", "4294967295"},
+	    {"packages[0].install.success_codes[1]", "-2147483648"}),
 	BAD("reboot_codes as string", "install.reboot_codes", "packages[0].install.reboot_codes", Q("3010")),
 	BAD("reboot code true", "install.reboot_codes", "packages[0].install.reboot_codes[0]", "true"),
-	BAD("65 reboot codes", "install.reboot_codes: expected an array of at most 64", "packages[0].install.reboot_codes",
+	BAD("65 reboot codes", "install.reboot_codes: expected an array of at most 64",
+	    "packages[0].install.reboot_codes",
 	    "[0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,"
 	    "0,1,2,3,4,5,6,7,8,9,0,1,2,3,4,5,6,7,8,9,0,1,2,3,4]"),
 
@@ -497,14 +531,18 @@ static const struct mcase cases[] = {
 	SOK("valid spec", NULL, NULL),
 	SOK("spec: chunk_size 64 KiB", "chunk_size", "65536"),
 	SOK("spec: top-level compression", "compression", Q("gzip")),
-	SBAD("spec: a manifest-only field is an unknown key", "packages[0].blob: unknown key", "packages[0].blob", "{}"),
+	SBAD("spec: a manifest-only field is an unknown key", "packages[0].blob: unknown key", "packages[0].blob",
+	     "{}"),
 	SBAD("spec: a misspelt key gets a suggestion", "packages[0].priorty: unknown key (did you mean \"priority\"?)",
 	     "packages[0].priorty", "1"),
-	SBAD("spec: unknown top-level key", "compresion: unknown key (did you mean \"compression\"?)", "compresion", Q("zstd")),
+	SBAD("spec: unknown top-level key", "compresion: unknown key (did you mean \"compression\"?)", "compresion",
+	     Q("zstd")),
 	SBAD("spec: unknown install key", "packages[0].install.timout: unknown key (did you mean \"timeout\"?)",
 	     "packages[0].install.timout", "5"),
-	SBAD("spec: unknown match key, no close word", "packages[0].match.cpu: unknown key", "packages[0].match.cpu", Q("x86")),
-	SOK("spec: sha256 uppercase", "packages[1].sha256", Q("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")),
+	SBAD("spec: unknown match key, no close word", "packages[0].match.cpu: unknown key", "packages[0].match.cpu",
+	     Q("x86")),
+	SOK("spec: sha256 uppercase", "packages[1].sha256",
+	    Q("0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")),
 	SBAD("spec: missing name", "name: missing", "name", DEL),
 	SBAD("spec: missing sequence", "sequence: missing", "sequence", DEL),
 	SBAD("spec: missing target", "target: missing", "target", DEL),
@@ -512,7 +550,8 @@ static const struct mcase cases[] = {
 	SBAD("spec: sequence 2^53 + 1", "sequence", "sequence", "9007199254740993"),
 	SBAD("spec: chunk_size not a power of two", "chunk_size: must be a power of two", "chunk_size", "100000"),
 	SBAD("spec: chunk_size too small", "chunk_size", "chunk_size", "4096"),
-	SBAD("spec: bad top-level compression", "compression: expected \"auto\", \"zstd\", \"gzip\" or \"none\"", "compression", Q("bzip2")),
+	SBAD("spec: bad top-level compression", "compression: expected \"auto\", \"zstd\", \"gzip\" or \"none\"",
+	     "compression", Q("bzip2")),
 	SBAD("spec: compression as number", "compression: expected a string", "compression", "1"),
 	SBAD("spec: missing packages", "packages", "packages", DEL),
 	SBAD("spec: missing source", "packages[0].source: missing", "packages[0].source", DEL),
@@ -531,9 +570,12 @@ static const struct mcase cases[] = {
 	SBAD("spec: duplicate id", "packages[1].id: duplicate package id", "packages[1].id", Q("mofed-ubuntu2004")),
 	SBAD("spec: missing match.nic", "packages[0].match.nic: missing", "packages[0].match.nic", DEL),
 	SBAD("spec: unknown-shape nic", "packages[0].match.nic: element 1", "packages[0].match.nic[1]", Q("CX6")),
-	SBAD("spec: timeout 0", "packages[0].install.timeout: must be at least 1 second", "packages[0].install.timeout", "0"),
-	SBAD("spec: empty command", "packages[1].install.command: expected a non-empty array", "packages[1].install.command", "[]"),
-	SBAD("spec: empty program", "packages[1].install.command: the program name is empty", "packages[1].install.command[0]", Q("")),
+	SBAD("spec: timeout 0", "packages[0].install.timeout: must be at least 1 second", "packages[0].install.timeout",
+	     "0"),
+	SBAD("spec: empty command", "packages[1].install.command: expected a non-empty array",
+	     "packages[1].install.command", "[]"),
+	SBAD("spec: empty program", "packages[1].install.command: the program name is empty",
+	     "packages[1].install.command[0]", Q("")),
 	SBAD("spec: escaped NUL in command", NULL, "packages[1].install.command[1]", Q("/S\\u0000")),
 };
 
@@ -550,7 +592,7 @@ static void expect_rejected_text(const char *json, size_t len)
 
 static void test_not_json(void **state)
 {
-	const char *bad[] = { "", " ", "{", "nul", "[]", "\"x\"", "1", "null", "{'a':}", "{\"a\" 1}" };
+	const char *bad[] = {"", " ", "{", "nul", "[]", "\"x\"", "1", "null", "{'a':}", "{\"a\" 1}"};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(bad); i++) {
@@ -566,7 +608,7 @@ static void test_not_json(void **state)
 
 static void test_trailing_garbage(void **state)
 {
-	const char *tails[] = { "x", "{}", "1", "//", ",", "\"\"", " }", "\n\n]" };
+	const char *tails[] = {"x", "{}", "1", "//", ",", "\"\"", " }", "\n\n]"};
 	char *base = dequote(manifest_src);
 	size_t blen = strlen(base);
 
@@ -767,11 +809,12 @@ static void test_parse_fields(void **state)
 static void test_defaults(void **state)
 {
 	static const struct mut muts[] = {
-		{ "packages[0].priority", NULL }, { "packages[0].install.timeout", NULL },
-		{ "packages[0].install.success_codes", NULL },
+		{"packages[0].priority", NULL},
+		{"packages[0].install.timeout", NULL},
+		{"packages[0].install.success_codes", NULL},
 	};
 	char *text = mutated_text(manifest_src, muts, IB_ARRAY_LEN(muts));
-	static const struct mut more[] = { { "packages[0].install.reboot_codes", NULL } };
+	static const struct mut more[] = {{"packages[0].install.reboot_codes", NULL}};
 	char *text2 = mutated_text(manifest_src, more, 1);
 	struct ib_manifest m;
 
@@ -861,23 +904,42 @@ static void test_roundtrip(void **state)
 /* A manifest built in memory, as the builder does, with limits at their edges. */
 static void test_serialize_built(void **state)
 {
-	static char *os[] = { "windows-server-2019", "windows-server-2022" }, *nic[] = { "nd" },
-		    *argv[] = { "setup.exe", "/quiet", "a \"quoted\" \\ arg", "\xc3\xa9" };
-	static long success[] = { 0, -2147483648L, 4294967295L }, reboot[] = { 3010 };
+	static char *os[] = {"windows-server-2019", "windows-server-2022"}, *nic[] = {"nd"},
+		    *argv[] = {"setup.exe", "/quiet", "a \"quoted\" \\ arg", "\xc3\xa9"};
+	static long success[] = {0, -2147483648L, 4294967295L}, reboot[] = {3010};
 	uint8_t chunks[3][IB_SHA256_LEN];
 	struct ib_package p = {
-		.id = "winof2", .name = "WinOF-2", .version = "3.10",
-		.os = { os, 2 }, .nic = { nic, 1 }, .priority = -1000000,
-		.install = { .argv = { argv, 4 }, .timeout = IB_TIMEOUT_MAX,
-			     .success = { success, 3 }, .reboot = { reboot, 1 } },
-		.compression = IB_COMP_GZIP, .offset = 1ULL << 40, .length = 2 * IB_CHUNK_MAX + 1,
-		.unpacked_size = (1ULL << 53) - 1, .file_count = IB_FILES_MAX, .nchunks = 3, .chunks = chunks,
+		.id = "winof2",
+		.name = "WinOF-2",
+		.version = "3.10",
+		.os = {os, 2},
+		.nic = {nic, 1},
+		.priority = -1000000,
+		.install = {.argv = {argv, 4},
+			    .timeout = IB_TIMEOUT_MAX,
+			    .success = {success, 3},
+			    .reboot = {reboot, 1}},
+		.compression = IB_COMP_GZIP,
+		.offset = 1ULL << 40,
+		.length = 2 * IB_CHUNK_MAX + 1,
+		.unpacked_size = (1ULL << 53) - 1,
+		.file_count = IB_FILES_MAX,
+		.nchunks = 3,
+		.chunks = chunks,
 	};
-	struct ib_manifest m = {
-		.name = "w", .version = "v", .sequence = (1ULL << 53) - 1, .target = IB_TARGET_WINDOWS_X86_64,
-		.created = "2030-12-31T23:59:59Z", .stub_size = 1ULL << 40, .chunk_size = IB_CHUNK_MAX,
-		.npkgs = 1, .pkgs = &p,
-	}, back;
+	struct ib_manifest m =
+				   {
+					   .name = "w",
+					   .version = "v",
+					   .sequence = (1ULL << 53) - 1,
+					   .target = IB_TARGET_WINDOWS_X86_64,
+					   .created = "2030-12-31T23:59:59Z",
+					   .stub_size = 1ULL << 40,
+					   .chunk_size = IB_CHUNK_MAX,
+					   .npkgs = 1,
+					   .pkgs = &p,
+				   },
+			   back;
 	char *out;
 	size_t len;
 
@@ -928,7 +990,7 @@ static void test_spec_fields(void **state)
 
 static void test_spec_compression_inherited(void **state)
 {
-	static const struct mut muts[] = { { "compression", "\"zstd\"" } };
+	static const struct mut muts[] = {{"compression", "\"zstd\""}};
 	char *text = mutated_text(spec_src, muts, 1);
 	struct ib_manifest m;
 
@@ -959,8 +1021,8 @@ static void test_duplicate_keys_refused(void **state)
 
 static void test_spec_error_text(void **state)
 {
-	static const struct mut m1[] = { { "packages[1].match.nic", NULL } };
-	static const struct mut m2[] = { { "packages[0].install.timeout", "0" } };
+	static const struct mut m1[] = {{"packages[1].match.nic", NULL}};
+	static const struct mut m2[] = {{"packages[0].install.timeout", "0"}};
 	char *t1 = mutated_text(spec_src, m1, 1), *t2 = mutated_text(spec_src, m2, 1);
 	struct ib_manifest m;
 

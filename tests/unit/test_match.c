@@ -53,9 +53,9 @@ static void test_glob(void **state)
 
 static void test_nic_tokens(void **state)
 {
-	const char *known[] = { "cx3", "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6", "cx6dx",
-				"cx6lx", "cx7", "cx8", "bf2", "bf3", "nd" };
-	const char *unknown[] = { "", "cx", "cx9", "CX5", "cx5 ", "connectx-5", "cx3-pro", "bf" };
+	const char *known[] = {"cx3",   "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6",
+			       "cx6dx", "cx6lx",  "cx7", "cx8", "bf2",   "bf3", "nd"};
+	const char *unknown[] = {"", "cx", "cx9", "CX5", "cx5 ", "connectx-5", "cx3-pro", "bf"};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(known); i++) {
@@ -92,13 +92,13 @@ struct pci {
 static void test_nic_from_pci(void **state)
 {
 	static const struct pci ids[] = {
-		{ 0x1003, "cx3", 0 }, { 0x1007, "cx3pro", 0 }, { 0x1011, "cib", 0 }, { 0x1012, "cib", 1 },
-		{ 0x1013, "cx4", 0 }, { 0x1014, "cx4", 1 }, { 0x1015, "cx4lx", 0 }, { 0x1016, "cx4lx", 1 },
-		{ 0x1017, "cx5", 0 }, { 0x1018, "cx5", 1 }, { 0x1019, "cx5ex", 0 }, { 0x101a, "cx5ex", 1 },
-		{ 0x101b, "cx6", 0 }, { 0x101c, "cx6", 1 }, { 0x101d, "cx6dx", 0 }, { 0x101f, "cx6lx", 0 },
-		{ 0x1021, "cx7", 0 }, { 0x1023, "cx8", 0 }, { 0xa2d6, "bf2", 0 }, { 0xa2dc, "bf3", 0 },
+		{0x1003, "cx3", 0}, {0x1007, "cx3pro", 0}, {0x1011, "cib", 0},   {0x1012, "cib", 1},
+		{0x1013, "cx4", 0}, {0x1014, "cx4", 1},    {0x1015, "cx4lx", 0}, {0x1016, "cx4lx", 1},
+		{0x1017, "cx5", 0}, {0x1018, "cx5", 1},    {0x1019, "cx5ex", 0}, {0x101a, "cx5ex", 1},
+		{0x101b, "cx6", 0}, {0x101c, "cx6", 1},    {0x101d, "cx6dx", 0}, {0x101f, "cx6lx", 0},
+		{0x1021, "cx7", 0}, {0x1023, "cx8", 0},    {0xa2d6, "bf2", 0},   {0xa2dc, "bf3", 0},
 	};
-	const char *t[2] = { NULL, NULL };
+	const char *t[2] = {NULL, NULL};
 	int vf = -1;
 
 	(void)state;
@@ -112,7 +112,7 @@ static void test_nic_from_pci(void **state)
 /* 0x1004 is the VF of both ConnectX-3 and ConnectX-3 Pro; 0x101e of ConnectX-6 Dx/Lx, 7 and 8. */
 static void test_shared_vf_ids(void **state)
 {
-	const char *t[2] = { NULL, NULL };
+	const char *t[2] = {NULL, NULL};
 	int vf = 0;
 
 	(void)state;
@@ -131,9 +131,9 @@ static void test_shared_vf_ids(void **state)
 
 static void test_unknown_pci(void **state)
 {
-	const char *t[2] = { NULL, NULL };
+	const char *t[2] = {NULL, NULL};
 	int vf = -1;
-	const uint16_t ids[] = { 0x0000, 0x1002, 0x1020, 0x1025, 0xa2d2, 0xffff };
+	const uint16_t ids[] = {0x0000, 0x1002, 0x1020, 0x1025, 0xa2d2, 0xffff};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(ids); i++) {
@@ -146,13 +146,22 @@ static void test_unknown_pci(void **state)
 
 static void test_os_tokens(void **state)
 {
-	const char *win[] = { "windows-10", "windows-11", "windows-server-2012", "windows-server-2012r2",
-			      "windows-server-2016", "windows-server-2019", "windows-server-2022",
-			      "windows-server-2025" };
-	const char *linux_ok[] = { "ubuntu-20.04", "rhel-8.2", "debian-12", "sles-15.3", "opensuse-leap-15.5",
-				   "almalinux-9.4" };
-	const char *bad[] = { "", "ubuntu", "ubuntu-", "-20.04", "ubuntu-20.04-lts", "ubuntu-twenty",
-			      "windows-12", "windows-server-2008", "windows-", "windows-10 ", "windows-server-2012R2" };
+	const char *win[] = {
+		"windows-10",          "windows-11",          "windows-server-2012", "windows-server-2012r2",
+		"windows-server-2016", "windows-server-2019", "windows-server-2022", "windows-server-2025"};
+	const char *linux_ok[] = {"ubuntu-20.04", "rhel-8.2",           "debian-12",
+				  "sles-15.3",    "opensuse-leap-15.5", "almalinux-9.4"};
+	const char *bad[] = {"",
+			     "ubuntu",
+			     "ubuntu-",
+			     "-20.04",
+			     "ubuntu-20.04-lts",
+			     "ubuntu-twenty",
+			     "windows-12",
+			     "windows-server-2008",
+			     "windows-",
+			     "windows-10 ",
+			     "windows-server-2012R2"};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(win); i++) {
@@ -217,10 +226,10 @@ static void set_kernels(size_t i, const char **patterns, size_t n)
 }
 
 static const struct pkgdef linux_defs[] = {
-	{ "mofed-u20", { "ubuntu-20.04" }, { "cx5", "cx6" }, 0 },
-	{ "mofed-u22", { "ubuntu-22.*" }, { "cx6", "cx7" }, 0 },
-	{ "mofed-rhel8", { "rhel-8.*" }, { "cx5" }, 0 },
-	{ "mlnx-en", { "ubuntu-20.04" }, { "cx3pro" }, 0 },
+	{"mofed-u20", {"ubuntu-20.04"}, {"cx5", "cx6"}, 0},
+	{"mofed-u22", {"ubuntu-22.*"}, {"cx6", "cx7"}, 0},
+	{"mofed-rhel8", {"rhel-8.*"}, {"cx5"}, 0},
+	{"mlnx-en", {"ubuntu-20.04"}, {"cx3pro"}, 0},
 };
 
 static void test_select_no_device(void **state)
@@ -239,7 +248,7 @@ static void test_select_no_device(void **state)
 static void test_select_simple(void **state)
 {
 	const struct ib_manifest *m = bundle(linux_defs, IB_ARRAY_LEN(linux_defs));
-	const char *nics[] = { "cx5" };
+	const char *nics[] = {"cx5"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -263,14 +272,12 @@ static void test_select_simple(void **state)
 static void test_select_priority_then_order(void **state)
 {
 	static const struct pkgdef defs[] = {
-		{ "first", { "ubuntu-*" }, { "cx6" }, 0 },
-		{ "second", { "ubuntu-20.04" }, { "cx6" }, 0 },
-		{ "preferred", { "*" }, { "cx6" }, 10 },
-		{ "also-10", { "ubuntu-20.04" }, { "cx6" }, 10 },
-		{ "negative", { "ubuntu-20.04" }, { "cx6" }, -5 },
+		{"first", {"ubuntu-*"}, {"cx6"}, 0},         {"second", {"ubuntu-20.04"}, {"cx6"}, 0},
+		{"preferred", {"*"}, {"cx6"}, 10},           {"also-10", {"ubuntu-20.04"}, {"cx6"}, 10},
+		{"negative", {"ubuntu-20.04"}, {"cx6"}, -5},
 	};
 	const struct ib_manifest *m = bundle(defs, IB_ARRAY_LEN(defs));
-	const char *nics[] = { "cx6" };
+	const char *nics[] = {"cx6"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -285,9 +292,9 @@ static void test_select_priority_then_order(void **state)
 	/* Priority beats order also when the winner comes last, negative priorities included. */
 	{
 		static const struct pkgdef later[] = {
-			{ "low", { "ubuntu-20.04" }, { "cx6" }, -5 },
-			{ "lower", { "ubuntu-20.04" }, { "cx6" }, -6 },
-			{ "high", { "ubuntu-20.04" }, { "cx6" }, -1 },
+			{"low", {"ubuntu-20.04"}, {"cx6"}, -5},
+			{"lower", {"ubuntu-20.04"}, {"cx6"}, -6},
+			{"high", {"ubuntu-20.04"}, {"cx6"}, -1},
 		};
 
 		m = bundle(later, 3);
@@ -310,7 +317,7 @@ static void test_select_priority_then_order(void **state)
 static void test_select_nic_not_on_os(void **state)
 {
 	const struct ib_manifest *m = bundle(linux_defs, IB_ARRAY_LEN(linux_defs));
-	const char *nics[] = { "cx7" };
+	const char *nics[] = {"cx7"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -328,7 +335,7 @@ static void test_select_nic_not_on_os(void **state)
 static void test_select_os_not_in_bundle(void **state)
 {
 	const struct ib_manifest *m = bundle(linux_defs, IB_ARRAY_LEN(linux_defs));
-	const char *nics[] = { "cx5" };
+	const char *nics[] = {"cx5"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -345,7 +352,7 @@ static void test_select_os_not_in_bundle(void **state)
 static void test_select_nic_not_in_bundle(void **state)
 {
 	const struct ib_manifest *m = bundle(linux_defs, IB_ARRAY_LEN(linux_defs));
-	const char *nics[] = { "cib" };
+	const char *nics[] = {"cib"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -364,13 +371,13 @@ static void test_select_nic_not_in_bundle(void **state)
 static void test_select_several_nics(void **state)
 {
 	static const struct pkgdef defs[] = {
-		{ "for-cx5", { "ubuntu-20.04" }, { "cx5" }, 0 },
-		{ "for-cx6", { "ubuntu-20.04" }, { "cx6" }, 1 },
-		{ "for-cx7", { "ubuntu-20.04" }, { "cx7" }, 0 },
+		{"for-cx5", {"ubuntu-20.04"}, {"cx5"}, 0},
+		{"for-cx6", {"ubuntu-20.04"}, {"cx6"}, 1},
+		{"for-cx7", {"ubuntu-20.04"}, {"cx7"}, 0},
 	};
 	const struct ib_manifest *m = bundle(defs, IB_ARRAY_LEN(defs));
-	const char *nics[] = { "cib", "cx5", "cx6" };
-	const char *two[] = { "cx7", "cx5" };
+	const char *nics[] = {"cib", "cx5", "cx6"};
+	const char *two[] = {"cx7", "cx5"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -392,10 +399,10 @@ static void test_select_several_nics(void **state)
 static void test_select_nic_reported(void **state)
 {
 	static const struct pkgdef defs[] = {
-		{ "both", { "*" }, { "cx6", "cx5" }, 0 },
+		{"both", {"*"}, {"cx6", "cx5"}, 0},
 	};
 	const struct ib_manifest *m = bundle(defs, 1);
-	const char *nics[] = { "cx5", "cx6" };
+	const char *nics[] = {"cx5", "cx6"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -407,7 +414,7 @@ static void test_select_nic_reported(void **state)
 static void test_select_shared_vf(void **state)
 {
 	static const struct pkgdef defs[] = {
-		{ "winof-cx3", { "windows-server-*" }, { "cx3" }, 0 },
+		{"winof-cx3", {"windows-server-*"}, {"cx3"}, 0},
 	};
 	const struct ib_manifest *m = bundle(defs, 1);
 	const char *t[2];
@@ -426,11 +433,11 @@ static void test_select_shared_vf(void **state)
 static void test_select_nd(void **state)
 {
 	static const struct pkgdef defs[] = {
-		{ "nd-driver", { "windows-server-2019", "windows-server-2022" }, { "nd" }, 0 },
-		{ "winof2", { "windows-server-*" }, { "cx5", "cx6" }, 0 },
+		{"nd-driver", {"windows-server-2019", "windows-server-2022"}, {"nd"}, 0},
+		{"winof2", {"windows-server-*"}, {"cx5", "cx6"}, 0},
 	};
 	const struct ib_manifest *m = bundle(defs, 2);
-	const char *nics[] = { "nd" };
+	const char *nics[] = {"nd"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -444,13 +451,14 @@ static void test_select_nd(void **state)
 static void test_select_long_reason(void **state)
 {
 	static const struct pkgdef defs[] = {
-		{ "a", { "ubuntu-20.04" }, { "cx3", "cx3pro", "cib", "cx4" } },
-		{ "b", { "ubuntu-20.04" }, { "cx4lx", "cx5", "cx5ex", "cx6" } },
-		{ "c", { "ubuntu-20.04" }, { "cx6dx", "cx6lx", "cx7", "nd" } },
+		{"a", {"ubuntu-20.04"}, {"cx3", "cx3pro", "cib", "cx4"}},
+		{"b", {"ubuntu-20.04"}, {"cx4lx", "cx5", "cx5ex", "cx6"}},
+		{"c", {"ubuntu-20.04"}, {"cx6dx", "cx6lx", "cx7", "nd"}},
 	};
 	const struct ib_manifest *m = bundle(defs, 3);
 	char os[900];
-	const char *nics[] = { "cx3", "cx3pro", "cib", "cx4", "cx4lx", "cx5", "cx5ex", "cx6", "cx6dx", "cx6lx", "cx7", "nd" };
+	const char *nics[] = {"cx3",   "cx3pro", "cib",   "cx4",   "cx4lx", "cx5",
+			      "cx5ex", "cx6",    "cx6dx", "cx6lx", "cx7",   "nd"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -466,12 +474,12 @@ static void test_select_long_reason(void **state)
 /* ---- kernel rules ---- */
 
 static const struct pkgdef kernel_defs[] = {
-	{ "prebuilt", { "ubuntu-22.04" }, { "cx7" }, 10 },
-	{ "dkms", { "ubuntu-22.04" }, { "cx7" }, 0 },
-	{ "any", { "ubuntu-24.04" }, { "cx7" }, 0 },
+	{"prebuilt", {"ubuntu-22.04"}, {"cx7"}, 10},
+	{"dkms", {"ubuntu-22.04"}, {"cx7"}, 0},
+	{"any", {"ubuntu-24.04"}, {"cx7"}, 0},
 };
-static const char *prebuilt_k[] = { "5.15.0-1089-azure" };
-static const char *dkms_k[] = { "5.15.0-*-azure", "6.8.0-*-azure" };
+static const char *prebuilt_k[] = {"5.15.0-1089-azure"};
+static const char *dkms_k[] = {"5.15.0-*-azure", "6.8.0-*-azure"};
 
 static const struct ib_manifest *kernel_bundle(void)
 {
@@ -485,7 +493,7 @@ static const struct ib_manifest *kernel_bundle(void)
 static void test_select_kernel(void **state)
 {
 	const struct ib_manifest *m = kernel_bundle();
-	const char *nics[] = { "cx7" };
+	const char *nics[] = {"cx7"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -499,12 +507,15 @@ static void test_select_kernel(void **state)
 	assert_string_equal(sel.kernel_pattern, "6.8.0-*-azure");
 	assert_non_null(strstr(sel.why, "passed over: 'prebuilt' needs kernel 5.15.0-1089-azure"));
 	/* No kernel fits: kernel_unsupported, naming what each package needs. */
-	assert_int_equal(ib_select_kernel(m, "ubuntu-22.04", "6.11.0-1001-azure", nics, 1, &sel), IB_E_UNSUPPORTED_KERNEL);
+	assert_int_equal(ib_select_kernel(m, "ubuntu-22.04", "6.11.0-1001-azure", nics, 1, &sel),
+			 IB_E_UNSUPPORTED_KERNEL);
 	assert_int_equal(sel.outcome, IB_SEL_KERNEL_UNSUPPORTED);
 	assert_string_equal(ib_outcome_name(sel.outcome), "kernel_unsupported");
 	assert_null(sel.pkg);
-	assert_non_null(strstr(sel.why, "no package of this bundle fits kernel 6.11.0-1001-azure on ubuntu-22.04 with ConnectX-7: "
-				       "'prebuilt' needs kernel 5.15.0-1089-azure; 'dkms' needs kernel 5.15.0-*-azure or 6.8.0-*-azure"));
+	assert_non_null(strstr(
+		sel.why,
+		"no package of this bundle fits kernel 6.11.0-1001-azure on ubuntu-22.04 with ConnectX-7: "
+		"'prebuilt' needs kernel 5.15.0-1089-azure; 'dkms' needs kernel 5.15.0-*-azure or 6.8.0-*-azure"));
 	/* A package without kernel rules fits every kernel. */
 	assert_int_equal(ib_select_kernel(m, "ubuntu-24.04", "6.11.0-1001-azure", nics, 1, &sel), 0);
 	assert_string_equal(sel.pkg->id, "any");
@@ -521,10 +532,10 @@ static void test_select_kernel(void **state)
 
 static void test_select_kernel_windows_build(void **state)
 {
-	static const struct pkgdef defs[] = { { "w", { "windows-server-2022" }, { "cx7" }, 0 } };
-	static const char *build[] = { "20348" };
+	static const struct pkgdef defs[] = {{"w", {"windows-server-2022"}, {"cx7"}, 0}};
+	static const char *build[] = {"20348"};
 	const struct ib_manifest *m = bundle(defs, 1);
-	const char *nics[] = { "cx7" };
+	const char *nics[] = {"cx7"};
 	struct ib_selection sel;
 
 	(void)state;
@@ -534,7 +545,8 @@ static void test_select_kernel_windows_build(void **state)
 	assert_null(ib_kernel_subject("ubuntu-22.04", NULL));
 	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "10.0.20348", nics, 1, &sel), 0);
 	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "20348", nics, 1, &sel), 0);
-	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "10.0.26100", nics, 1, &sel), IB_E_UNSUPPORTED_KERNEL);
+	assert_int_equal(ib_select_kernel(m, "windows-server-2022", "10.0.26100", nics, 1, &sel),
+			 IB_E_UNSUPPORTED_KERNEL);
 }
 
 static void test_candidates(void **state)

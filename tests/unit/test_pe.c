@@ -12,8 +12,8 @@
 #include "../../format/pe.h"
 #include "../../base/util.h"
 
-#define LFANEW 0x80u
-#define OPT(lfanew) ((lfanew) + 24u)               /* optional header: after "PE\0\0" + COFF */
+#define LFANEW          0x80u
+#define OPT(lfanew)     ((lfanew) + 24u)           /* optional header: after "PE\0\0" + COFF */
 #define MIN_LEN(lfanew) (OPT(lfanew) + 112u + 40u) /* through the security directory entry */
 
 /* A minimal PE32+ image header in a buffer of exactly len bytes (len >= MIN_LEN(lfanew)). */
@@ -58,8 +58,8 @@ static void test_offsets(void **state)
 	(void)state;
 	assert_int_equal(inspect(p, 1024, &pe), 0);
 	assert_int_equal(pe.is_pe, 1);
-	assert_true(pe.checksum_off == 0xd8);  /* 0x80 + 24 + 64 */
-	assert_true(pe.certdir_off == 0x128);  /* 0x80 + 24 + 112 + 4 * 8 */
+	assert_true(pe.checksum_off == 0xd8); /* 0x80 + 24 + 64 */
+	assert_true(pe.certdir_off == 0x128); /* 0x80 + 24 + 112 + 4 * 8 */
 	assert_int_equal(ib_get_le32(p + pe.checksum_off), 0xdeadbeef);
 	assert_true(pe.cert_off == 0 && pe.cert_len == 0);
 	free(p);
@@ -67,7 +67,7 @@ static void test_offsets(void **state)
 
 static void test_offsets_other_lfanew(void **state)
 {
-	const uint32_t lfanews[] = { 0x40, 0x41, 0xe8, 0x200 };
+	const uint32_t lfanews[] = {0x40, 0x41, 0xe8, 0x200};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(lfanews); i++) {
@@ -150,7 +150,7 @@ static void test_bundle_end_large(void **state)
 
 static void test_elf_is_not_pe(void **state)
 {
-	uint8_t elf[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, 0 };
+	uint8_t elf[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};
 	struct ib_pe_info pe;
 
 	(void)state;
@@ -171,7 +171,7 @@ static void test_elf_is_not_pe(void **state)
 /* A table in a non-PE file is ignored even if the info claims one. */
 static void test_bundle_end_not_pe(void **state)
 {
-	struct ib_pe_info pe = { .is_pe = 0, .cert_off = 100, .cert_len = 28 };
+	struct ib_pe_info pe = {.is_pe = 0, .cert_off = 100, .cert_len = 28};
 
 	(void)state;
 	assert_true(ib_pe_bundle_end(&pe, 128) == 128);
@@ -195,7 +195,7 @@ static void test_bad_lfanew(void **state)
 {
 	uint8_t *p = make_pe(1024, LFANEW, 0, 0);
 	struct ib_pe_info pe;
-	const uint32_t bad[] = { 1024, 1024 - 23, 0x7fffffffu, 0xffffffe8u, 0xfffffffcu, UINT32_MAX };
+	const uint32_t bad[] = {1024, 1024 - 23, 0x7fffffffu, 0xffffffe8u, 0xfffffffcu, UINT32_MAX};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(bad); i++) {
@@ -283,7 +283,7 @@ static void win_cert(uint8_t *p, uint32_t len, uint16_t rev, uint16_t type)
 
 static void test_cert_place(void **state)
 {
-	struct ib_pe_info pe = { .is_pe = 1, .cert_off = 4096, .cert_len = 64 };
+	struct ib_pe_info pe = {.is_pe = 1, .cert_off = 4096, .cert_len = 64};
 
 	(void)state;
 	assert_int_equal(ib_pe_check_place(&pe, 4096 + 64), 0);
@@ -308,8 +308,8 @@ static void test_cert_place(void **state)
 
 static void test_cert_list(void **state)
 {
-	struct ib_pe_info pe = { .is_pe = 1, .cert_off = 4096, .cert_len = 64 };
-	uint8_t t[64] = { 0 };
+	struct ib_pe_info pe = {.is_pe = 1, .cert_off = 4096, .cert_len = 64};
+	uint8_t t[64] = {0};
 
 	(void)state;
 	/* one PKCS#7 entry of 21 bytes, padded to 24, then a second entry of 40 */

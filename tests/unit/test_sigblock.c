@@ -12,7 +12,7 @@
 #include "../../format/format.h"
 #include "../../base/util.h"
 
-#define HDR 12   /* magic + count */
+#define HDR   12 /* magic + count */
 #define ENTRY 40 /* alg, reserved, key id, length */
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)
@@ -25,7 +25,7 @@ static void fill(uint8_t *p, size_t n, uint8_t seed)
  * 64 + i. */
 static void make_block(size_t n, uint8_t **out, size_t *outlen)
 {
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	uint8_t keyid[IB_KEYID_LEN], sig[200];
 
 	for (size_t i = 0; i < n; i++) {
@@ -120,8 +120,8 @@ static void test_roundtrip_many(void **state)
 
 static void test_max_count_and_size(void **state)
 {
-	struct ib_sigblock sb = { 0 }, back;
-	uint8_t keyid[IB_KEYID_LEN] = { 1 }, *sig = calloc(1, IB_SIG_MAX), *raw;
+	struct ib_sigblock sb = {0}, back;
+	uint8_t keyid[IB_KEYID_LEN] = {1}, *sig = calloc(1, IB_SIG_MAX), *raw;
 	size_t len;
 
 	(void)state;
@@ -145,8 +145,8 @@ static void test_max_count_and_size(void **state)
 
 static void test_add_rejects_bad_lengths(void **state)
 {
-	struct ib_sigblock sb = { 0 };
-	uint8_t keyid[IB_KEYID_LEN] = { 0 }, sig[1] = { 0 };
+	struct ib_sigblock sb = {0};
+	uint8_t keyid[IB_KEYID_LEN] = {0}, sig[1] = {0};
 
 	(void)state;
 	assert_int_equal(ib_sigblock_add(&sb, IB_ALG_ED25519, keyid, sig, 0), IB_E_FORMAT);
@@ -185,7 +185,7 @@ static void test_bad_counts(void **state)
 {
 	uint8_t *raw;
 	size_t len;
-	const uint32_t bad[] = { IB_SIG_COUNT_MAX + 1, 1000, 0x80000000u, UINT32_MAX };
+	const uint32_t bad[] = {IB_SIG_COUNT_MAX + 1, 1000, 0x80000000u, UINT32_MAX};
 
 	(void)state;
 	make_block(1, &raw, &len);
@@ -204,7 +204,7 @@ static void test_bad_counts(void **state)
 /* An unsigned bundle's block (build --unsigned): the header with count 0, and nothing else. */
 static void test_unsigned_block(void **state)
 {
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	uint8_t *raw;
 	size_t len;
 
@@ -288,7 +288,7 @@ static void test_signature_length_past_end(void **state)
 {
 	uint8_t *raw;
 	size_t len;
-	const uint32_t bad[] = { 65, 1000, IB_SIG_MAX, IB_SIG_MAX + 1, 0x7fffffffu, 0xffffffd8u, UINT32_MAX };
+	const uint32_t bad[] = {65, 1000, IB_SIG_MAX, IB_SIG_MAX + 1, 0x7fffffffu, 0xffffffd8u, UINT32_MAX};
 
 	(void)state;
 	make_block(1, &raw, &len);

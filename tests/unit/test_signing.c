@@ -44,12 +44,12 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-	{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-	{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
-	{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
-	{ "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-	  "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1" },
+	{"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	{"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	{"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	 "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	{"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+	 "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
 };
 
 static void test_sha256_vectors(void **state)
@@ -157,7 +157,7 @@ static void test_alg_names(void **state)
 
 static struct ib_pubkey *ed25519_from_raw(const char *pub_hex)
 {
-	uint8_t der[44] = { 0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00 };
+	uint8_t der[44] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
 	struct ib_pubkey *k;
 
 	unhex(pub_hex, der + 12, 32);
@@ -173,9 +173,11 @@ static void test_ed25519_rfc8032(void **state)
 
 	(void)state;
 	unhex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
-	      "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b", sig1, 64);
+	      "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+	      sig1, 64);
 	unhex("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
-	      "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00", sig2, 64);
+	      "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+	      sig2, 64);
 	assert_int_equal(ib_pubkey_alg(k1), IB_ALG_ED25519);
 	assert_int_equal(ib_verify(k1, IB_ALG_ED25519, (const uint8_t *)"", 0, sig1, 64), 0);
 	assert_int_equal(ib_verify(k2, IB_ALG_ED25519, &m2, 1, sig2, 64), 0);
@@ -207,17 +209,26 @@ static int setup_keys(void **state, int alg)
 
 	if (!k->priv) {
 		k->alg = alg;
-		if (ib_keygen(alg, &k->priv) || ib_keygen(alg, &k->other) ||
-		    ib_privkey_public(k->priv, &k->pub) || ib_privkey_public(k->other, &k->other_pub))
+		if (ib_keygen(alg, &k->priv) || ib_keygen(alg, &k->other) || ib_privkey_public(k->priv, &k->pub) ||
+		    ib_privkey_public(k->other, &k->other_pub))
 			return -1;
 	}
 	*state = k;
 	return 0;
 }
 
-static int setup_ed25519(void **state) { return setup_keys(state, IB_ALG_ED25519); }
-static int setup_p256(void **state) { return setup_keys(state, IB_ALG_ECDSA_P256); }
-static int setup_rsa(void **state) { return setup_keys(state, IB_ALG_RSA_PSS_SHA256); }
+static int setup_ed25519(void **state)
+{
+	return setup_keys(state, IB_ALG_ED25519);
+}
+static int setup_p256(void **state)
+{
+	return setup_keys(state, IB_ALG_ECDSA_P256);
+}
+static int setup_rsa(void **state)
+{
+	return setup_keys(state, IB_ALG_RSA_PSS_SHA256);
+}
 
 static int teardown_keys(void **state)
 {
@@ -325,7 +336,7 @@ static void test_alg_mismatch(void **state)
 	struct keys *k = *state;
 	uint8_t *sig;
 	size_t siglen;
-	const int algs[] = { IB_ALG_ED25519, IB_ALG_ECDSA_P256, IB_ALG_RSA_PSS_SHA256, 0, 42 };
+	const int algs[] = {IB_ALG_ED25519, IB_ALG_ECDSA_P256, IB_ALG_RSA_PSS_SHA256, 0, 42};
 
 	assert_int_equal(ib_sign(k->priv, msg, sizeof(msg), &sig, &siglen), 0);
 	for (size_t i = 0; i < IB_ARRAY_LEN(algs); i++) {
@@ -479,8 +490,7 @@ static void test_openssl_interop(void **state)
 	assert_non_null(pk);
 	assert_non_null(ctx);
 	assert_int_equal(ib_sign(k->priv, msg, sizeof(msg), &sig, &siglen), 0);
-	assert_int_equal(EVP_DigestVerifyInit(ctx, &pctx, k->alg == IB_ALG_ED25519 ? NULL : EVP_sha256(),
-					      NULL, pk), 1);
+	assert_int_equal(EVP_DigestVerifyInit(ctx, &pctx, k->alg == IB_ALG_ED25519 ? NULL : EVP_sha256(), NULL, pk), 1);
 	if (k->alg == IB_ALG_RSA_PSS_SHA256) {
 		assert_true(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0);
 		assert_true(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) > 0);
@@ -582,7 +592,7 @@ static void test_rejects_p384(void **state)
 
 static void test_rejects_other_types(void **state)
 {
-	const char *types[] = { "X25519", "ED448" };
+	const char *types[] = {"X25519", "ED448"};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(types); i++) {
@@ -634,7 +644,7 @@ static void test_pem_garbage(void **state)
 }
 
 #define PER_ALG(fn, setup) cmocka_unit_test_setup_teardown(fn, setup, teardown_keys)
-#define ALL_ALGS(fn) PER_ALG(fn, setup_ed25519), PER_ALG(fn, setup_p256), PER_ALG(fn, setup_rsa)
+#define ALL_ALGS(fn)       PER_ALG(fn, setup_ed25519), PER_ALG(fn, setup_p256), PER_ALG(fn, setup_rsa)
 
 int main(void)
 {
@@ -662,7 +672,7 @@ int main(void)
 		cmocka_unit_test(test_privkey_load_rejects_p384),
 		cmocka_unit_test(test_pem_garbage),
 	};
-	static const char *const suffix[] = { "ed25519", "ecdsa-p256", "rsa-pss-3072" };
+	static const char *const suffix[] = {"ed25519", "ecdsa-p256", "rsa-pss-3072"};
 	static char names[IB_ARRAY_LEN(tests)][96];
 
 	/* Name the per-algorithm copies so TAP lines tell them apart. */

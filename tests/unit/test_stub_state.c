@@ -126,7 +126,10 @@ static void test_rollback_rule(void **state)
 static void test_corrupt_state_blocks_until_downgrade_allowed(void **state)
 {
 	static const char *const bad[] = {
-		"not json", "[]", "{\"format\": 1}", "{\"format\": 99, \"bundles\": {}}",
+		"not json",
+		"[]",
+		"{\"format\": 1}",
+		"{\"format\": 99, \"bundles\": {}}",
 	};
 	struct stub_state s;
 	struct ib_manifest m;
@@ -218,7 +221,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_state_is_empty, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_save_load_roundtrip, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_rule, unit_tmpdir_setup, unit_tmpdir_teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_state_blocks_until_downgrade_allowed, unit_tmpdir_setup, unit_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_state_blocks_until_downgrade_allowed, unit_tmpdir_setup,
+						unit_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_state_not_a_regular_file, unit_tmpdir_setup, unit_tmpdir_teardown),
 		cmocka_unit_test(test_pci_classify),
 		cmocka_unit_test(test_host_collect_dedups_infiniband_only),

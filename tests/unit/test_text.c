@@ -23,22 +23,22 @@ static void test_utf8_seq(void **state)
 {
 	(void)state;
 	assert_int_equal(ib_utf8_seq((const unsigned char *)"a", 1), 1);
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);        /* é */
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xe2\x82\xac", 3), 3);    /* € */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xc3\xa9", 2), 2);         /* é */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xe2\x82\xac", 3), 3);     /* € */
 	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xf0\x9f\x98\x80", 4), 4); /* emoji */
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0);        /* overlong '/' */
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xe0\x80\xaf", 3), 0);    /* overlong */
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xed\xa0\x80", 3), 0);    /* surrogate */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xc0\xaf", 2), 0);         /* overlong '/' */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xe0\x80\xaf", 3), 0);     /* overlong */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xed\xa0\x80", 3), 0);     /* surrogate */
 	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xf4\x90\x80\x80", 4), 0); /* > U+10FFFF */
 	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xff", 1), 0);
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\x80", 1), 0);            /* lone continuation */
-	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xc3", 1), 0);            /* truncated */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\x80", 1), 0); /* lone continuation */
+	assert_int_equal(ib_utf8_seq((const unsigned char *)"\xc3", 1), 0); /* truncated */
 }
 
 static void test_json_text_ok(void **state)
 {
-	const char *ok[] = { "{}", "{\"a\": \"caf\xc3\xa9\"}", "{\n\t\"a\": \"\\u001b[31m\"\r\n}",
-			     "{\"a\": \"\\\"quoted\\\\\"}", "{\"a\": \"\\u0041\"}" };
+	const char *ok[] = {"{}", "{\"a\": \"caf\xc3\xa9\"}", "{\n\t\"a\": \"\\u001b[31m\"\r\n}",
+			    "{\"a\": \"\\\"quoted\\\\\"}", "{\"a\": \"\\u0041\"}"};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(ok); i++)
@@ -48,14 +48,14 @@ static void test_json_text_ok(void **state)
 static void test_json_text_bad(void **state)
 {
 	const char *bad[] = {
-		"{\"a\": \"x\xff\"}",          /* invalid byte */
-		"{\"a\": \"\xc0\xaf\"}",       /* overlong */
-		"{\"a\": \"\xed\xa0\x80\"}",   /* surrogate */
+		"{\"a\": \"x\xff\"}",         /* invalid byte */
+		"{\"a\": \"\xc0\xaf\"}",      /* overlong */
+		"{\"a\": \"\xed\xa0\x80\"}",  /* surrogate */
 		"{\"a\": \"line\nbreak\"}",   /* raw newline in a string */
 		"{\"a\": \"\x1b[31mred\"}",   /* raw ESC in a string */
 		"{\"a\": \"tab\there\"}",     /* raw tab in a string */
 		"{\"a\": \"cut\\u0000off\"}", /* escaped NUL */
-		"{\"a\xff\": 1}",              /* invalid byte in a key */
+		"{\"a\xff\": 1}",             /* invalid byte in a key */
 	};
 
 	(void)state;
@@ -107,12 +107,9 @@ static void test_escape_truncates(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_utf8_seq),
-		cmocka_unit_test(test_json_text_ok),
-		cmocka_unit_test(test_json_text_bad),
-		cmocka_unit_test(test_manifest_parser_refuses),
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_escape_truncates),
+		cmocka_unit_test(test_utf8_seq),      cmocka_unit_test(test_json_text_ok),
+		cmocka_unit_test(test_json_text_bad), cmocka_unit_test(test_manifest_parser_refuses),
+		cmocka_unit_test(test_escape),        cmocka_unit_test(test_escape_truncates),
 	};
 
 	return cmocka_run_group_tests_name("text", tests, NULL, NULL);

@@ -58,7 +58,7 @@ static struct ib_pubkey *copy_pub(int i)
 /* A trust area image trusting keys 0 and 2, revoking one id, threshold thr (1 = not written). */
 static void valid_area(uint8_t *area, uint32_t thr)
 {
-	struct ib_trust t = { .threshold = thr };
+	struct ib_trust t = {.threshold = thr};
 
 	assert_int_equal(ib_trust_add_key(&t, copy_pub(0)), 0);
 	assert_int_equal(ib_trust_add_key(&t, copy_pub(2)), 0);
@@ -148,7 +148,7 @@ static void test_roundtrip_threshold(void **state)
 static void test_empty_area(void **state)
 {
 	uint8_t *area = new_area();
-	struct ib_trust t = { 0 };
+	struct ib_trust t = {0};
 
 	(void)state;
 	assert_int_equal(ib_trust_encode(&t, area, IB_TRUST_AREA_SIZE), 0);
@@ -164,7 +164,7 @@ static void test_empty_area(void **state)
 
 static void test_duplicate_key_trusted_once(void **state)
 {
-	struct ib_trust t = { 0 };
+	struct ib_trust t = {0};
 	uint8_t *area = new_area();
 
 	(void)state;
@@ -189,7 +189,7 @@ static void test_duplicate_key_trusted_once(void **state)
 
 static void test_too_many_keys(void **state)
 {
-	struct ib_trust t = { 0 };
+	struct ib_trust t = {0};
 
 	(void)state;
 	for (size_t i = 0; i < IB_ARRAY_LEN(t.keys); i++) {
@@ -208,7 +208,7 @@ static void test_too_many_keys(void **state)
 
 static void test_encode_limits(void **state)
 {
-	struct ib_trust t = { 0 };
+	struct ib_trust t = {0};
 	uint8_t small[64], hdr[IB_TRUST_HDR];
 
 	(void)state;
@@ -243,7 +243,7 @@ static void test_bad_magic(void **state)
 static void test_used_length_out_of_range(void **state)
 {
 	uint8_t *area = new_area();
-	const uint32_t bad[] = { IB_TRUST_AREA_SIZE - IB_TRUST_HDR + 1, IB_TRUST_AREA_SIZE, 0x80000000u, UINT32_MAX };
+	const uint32_t bad[] = {IB_TRUST_AREA_SIZE - IB_TRUST_HDR + 1, IB_TRUST_AREA_SIZE, 0x80000000u, UINT32_MAX};
 
 	(void)state;
 	valid_area(area, 1);
@@ -304,8 +304,8 @@ static void test_record_runs_past_used(void **state)
 static void test_unknown_record_type(void **state)
 {
 	uint8_t *area = new_area();
-	const uint8_t types[] = { 0, 5, 0x7f, 0xff }; /* 4 is a CA certificate (test_cms.c) */
-	uint8_t val[4] = { 1, 0, 0, 0 };
+	const uint8_t types[] = {0, 5, 0x7f, 0xff}; /* 4 is a CA certificate (test_cms.c) */
+	uint8_t val[4] = {1, 0, 0, 0};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(types); i++) {
@@ -319,7 +319,7 @@ static void test_unknown_record_type(void **state)
 static void test_threshold_records(void **state)
 {
 	uint8_t *area = new_area();
-	uint8_t v[8] = { 0 };
+	uint8_t v[8] = {0};
 
 	(void)state;
 	valid_area(area, 1);
@@ -344,7 +344,7 @@ static void test_threshold_records(void **state)
 static void test_revoked_records(void **state)
 {
 	uint8_t *area = new_area();
-	uint8_t id[IB_KEYID_LEN + 1] = { 0 };
+	uint8_t id[IB_KEYID_LEN + 1] = {0};
 
 	(void)state;
 	valid_area(area, 1);
@@ -470,7 +470,7 @@ static void trust_of(struct ib_trust *t, unsigned mask, uint32_t thr)
 static void test_check_trusted(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid = 99;
 
 	(void)state;
@@ -485,7 +485,7 @@ static void test_check_trusted(void **state)
 static void test_check_untrusted(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid = 99;
 
 	(void)state;
@@ -503,7 +503,7 @@ static void test_check_untrusted(void **state)
 static void test_check_altered_manifest(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	uint8_t altered[sizeof(msg)];
 	size_t valid = 99;
 
@@ -526,7 +526,7 @@ static void test_check_altered_manifest(void **state)
 static void test_check_wrong_alg_tag(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid;
 
 	(void)state;
@@ -541,7 +541,7 @@ static void test_check_wrong_alg_tag(void **state)
 static void test_check_revoked(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid = 99;
 
 	(void)state;
@@ -561,7 +561,7 @@ static void test_check_revoked(void **state)
 static void test_check_threshold(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid = 99;
 
 	(void)state;
@@ -585,7 +585,7 @@ static void test_check_threshold(void **state)
 static void test_check_threshold_one_bad(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid;
 
 	(void)state;
@@ -603,7 +603,7 @@ static void test_check_threshold_one_bad(void **state)
 static void test_check_bad_then_good_same_key(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid;
 
 	(void)state;
@@ -621,7 +621,7 @@ static void test_check_bad_then_good_same_key(void **state)
 static void test_check_threshold_zero(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid;
 
 	(void)state;
@@ -637,7 +637,7 @@ static void test_check_through_area(void **state)
 {
 	uint8_t *area = new_area();
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	size_t valid;
 
 	(void)state;
@@ -659,7 +659,7 @@ static void test_check_through_area(void **state)
 static void test_explain(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	char buf[512], hex[2 * IB_KEYID_LEN + 1], want[128];
 
 	(void)state;
@@ -689,7 +689,7 @@ static void test_explain(void **state)
 static void test_unsigned_never_trusted(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	int st[IB_SIG_COUNT_MAX];
 	size_t valid = 99;
 	char buf[512];
@@ -709,7 +709,7 @@ static void test_unsigned_never_trusted(void **state)
 static void test_evaluate_states(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 	int st[IB_SIG_COUNT_MAX];
 	size_t valid;
 	char buf[512], hex[2 * IB_KEYID_LEN + 1];
@@ -767,7 +767,7 @@ static void test_revoked_lookup(void **state)
 static void test_explain_small_buffers(void **state)
 {
 	struct ib_trust t;
-	struct ib_sigblock sb = { 0 };
+	struct ib_sigblock sb = {0};
 
 	(void)state;
 	trust_of(&t, 7, 3);
@@ -821,7 +821,7 @@ static void test_resolve_anchors_replace_keys_keep_revocations(void **state)
 {
 	char path[] = "/tmp/ibpack-trust-XXXXXX";
 	uint8_t *area = new_area();
-	const char *keys[1] = { path };
+	const char *keys[1] = {path};
 	struct ib_trust t;
 	int fd = mkstemp(path);
 

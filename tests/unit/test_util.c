@@ -40,7 +40,7 @@ static void test_le_roundtrip(void **state)
 
 static void test_hex_encode(void **state)
 {
-	const uint8_t in[] = { 0x00, 0x01, 0xab, 0xff, 0x7f };
+	const uint8_t in[] = {0x00, 0x01, 0xab, 0xff, 0x7f};
 	char out[11];
 
 	(void)state;
@@ -54,7 +54,7 @@ static void test_hex_encode(void **state)
 static void test_hex_decode_ok(void **state)
 {
 	uint8_t out[4];
-	const uint8_t want[4] = { 0xde, 0xad, 0xbe, 0xef };
+	const uint8_t want[4] = {0xde, 0xad, 0xbe, 0xef};
 
 	(void)state;
 	assert_int_equal(ib_hex_decode("deadbeef", out, 4), 0);
@@ -70,8 +70,8 @@ static void test_hex_decode_errors(void **state)
 	uint8_t out[4];
 
 	(void)state;
-	assert_int_equal(ib_hex_decode("deadbee", out, 4), IB_E_FORMAT);   /* one digit short */
-	assert_int_equal(ib_hex_decode("deadbe", out, 4), IB_E_FORMAT);    /* one byte short */
+	assert_int_equal(ib_hex_decode("deadbee", out, 4), IB_E_FORMAT); /* one digit short */
+	assert_int_equal(ib_hex_decode("deadbe", out, 4), IB_E_FORMAT);  /* one byte short */
 	assert_int_equal(ib_hex_decode("", out, 4), IB_E_FORMAT);
 	assert_int_equal(ib_hex_decode("deadbeef0", out, 4), IB_E_FORMAT); /* trailing digit */
 	assert_int_equal(ib_hex_decode("deadbeef ", out, 4), IB_E_FORMAT); /* trailing space */

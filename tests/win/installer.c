@@ -47,7 +47,7 @@ static void record(const wchar_t *file, int argc, wchar_t **argv)
 static void spawn_child(const wchar_t *sec, const wchar_t *marker)
 {
 	wchar_t self[MAX_PATH], cmd[3 * MAX_PATH];
-	STARTUPINFOW si = { sizeof(si) };
+	STARTUPINFOW si = {sizeof(si)};
 	PROCESS_INFORMATION pi;
 
 	GetModuleFileNameW(NULL, self, MAX_PATH);
