@@ -6,7 +6,7 @@
 #     complete -F _ibpack_bundle rdma.run
 
 _ibpack_commands="keygen build verify list extract manifest signature attach-signature plan
-fetch-list check extension sbom report matrix help"
+fetch-list check extension sbom report matrix install help"
 _ibpack_os_tokens="ubuntu-18.04 ubuntu-20.04 ubuntu-22.04 ubuntu-24.04 rhel-7.9 rhel-8.6
 rhel-8.8 rhel-9.2 almalinux-8.7 rocky-8.7 centos-7 sles-15.4 debian-11 debian-12 windows-10
 windows-11 windows-server-2012 windows-server-2012r2 windows-server-2016 windows-server-2019
@@ -20,18 +20,20 @@ _ibpack_opts() {
 	build) echo "-k --key -o --output --target --stub --trust --threshold --revoke --trust-ca
 		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --sbom --allow-unknown-tokens --passin
 		--strict-keys --progress --json -q --quiet" ;;
-	verify) echo "--trust --trust-ca --threshold --json --sbom -q --quiet" ;;
-	list) echo "--trust --json" ;;
-	extract) echo "-o --output --package --trust -q --quiet --progress" ;;
+	verify) echo "--trust --key-id --trust-ca --threshold --exact-trust --json --sbom -q --quiet" ;;
+	list) echo "--trust --key-id --trust-ca --json" ;;
+	extract) echo "-o --output --package --trust --key-id --trust-ca -q --quiet --progress" ;;
 	manifest) echo "-o --output" ;;
 	signature) echo "-o --output --key-id --cms" ;;
 	attach-signature) echo "--signer --alg --cms --trust-ca -o --output --json -q --quiet" ;;
-	plan) echo "--os --nic --kernel --json --trust" ;;
+	plan) echo "--os --nic --kernel --json --trust --key-id --trust-ca" ;;
 	matrix) echo "--format --os --nic --trust" ;;
 	fetch-list) echo "--json --format" ;;
 	check) echo "--json --hash" ;;
 	help) ;;
-	extension) echo "-o --output --publisher --type --version --force --trust" ;;
+	extension) echo "-o --output --publisher --type --version --force --trust --key-id --trust-ca" ;;
+	install) echo "--trust --trust-ca --package --os --nic --kernel --root --tmpdir --timeout --log-file
+		--json --detect --allow-downgrade --reinstall --lock-wait --pass-env" ;;
 	sbom) echo "-o --output --format --trust --trust-ca --threshold" ;;
 	report) echo "--format -o --output" ;;
 	esac
@@ -147,8 +149,8 @@ _ibpack_bundle() {
 	esac
 	mapfile -t COMPREPLY < <(compgen -W "--detect --list --verify --extract --package --os --nic
 		--kernel --root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --keep-source
-		--uninstall-data --timeout --log-file
-		--extension --allow-downgrade --reinstall --lock-wait --json -q --quiet -h --help --version" -- "$cur")
+		--uninstall-data --timeout --log-file --pass-env
+		--extension --allow-downgrade --reinstall --lock-wait --json -q --quiet -h --help --version --verbose" -- "$cur")
 }
 
 complete -F _ibpack ibpack

@@ -3,6 +3,7 @@
 #include "root.h"
 
 #include "../base/err.h"
+#include "../base/util.h"
 
 #include <string.h>
 
@@ -99,8 +100,9 @@ int root_plat_kernel(struct stub_ctx *c, struct root_job *j, char *kernel, size_
 			if (found++)
 				log_msg(&c->log, "info", "the image has more than one kernel: %s and %s", best,
 					e->d_name);
+			/* the length was checked above: never truncated */
 			if (!best[0] || release_cmp(e->d_name, best) > 0)
-				snprintf(best, sizeof(best), "%s", e->d_name);
+				(void)ib_snprintf(best, sizeof(best), "%s", e->d_name);
 		}
 		closedir(dir);
 	}
