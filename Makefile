@@ -312,7 +312,7 @@ bundle: all
 		echo "NOTE: generated a development key $(KEY); pass KEY=your.key for real bundles"; fi
 	@mkdir -p $(BUILD)/bundles
 	$(IBPACK) build bundles/debian-rdma-core.json -k $(KEY) -o $(BUILD)/bundles/debian-rdma-core.run
-	$(IBPACK) verify -p $(basename $(KEY)).pub $(BUILD)/bundles/debian-rdma-core.run
+	$(IBPACK) verify --trust $(basename $(KEY)).pub $(BUILD)/bundles/debian-rdma-core.run
 	@echo "--- what the bundle would do on this machine ($(BUILD)/bundles/debian-rdma-core.run --detect):"
 	@$(BUILD)/bundles/debian-rdma-core.run --detect; rc=$$?; echo "(exit code $$rc: 0 = would install, 11 = no InfiniBand device, 12 = OS not supported)"
 
