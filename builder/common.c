@@ -156,8 +156,10 @@ int cli_open_bundle_anchored(const char *path, const char *const *pubs, size_t n
 
 	if (npubs > IB_ARRAY_LEN(a.pubs) || ncas > IB_ARRAY_LEN(a.cas))
 		return ib_fail(IB_E_USAGE, "too many anchors");
-	memcpy(a.pubs, pubs, npubs * sizeof(*pubs));
-	memcpy(a.cas, cas, ncas * sizeof(*cas));
+	for (size_t i = 0; i < npubs; i++)
+		a.pubs[i] = pubs[i];
+	for (size_t i = 0; i < ncas; i++)
+		a.cas[i] = cas[i];
 	a.npubs = npubs;
 	a.ncas = ncas;
 	return open_anchored(path, &a, threshold, b);

@@ -154,7 +154,7 @@ PY
 }
 
 @test "spec error: missing field names its JSON path" {
-	spec_error "del d['packages'][1]['install']['command']" "packages[1].install.command" "missing"
+	spec_error "del d['packages'][1]['install']['command']" "packages[1].install" 'missing "command"'
 }
 
 @test "spec error: missing top-level name" {

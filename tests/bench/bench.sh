@@ -162,7 +162,7 @@ i_ms() { out/ms.run --nox11 --quiet; } # makeself: extract everything to a temp 
 l_ibpack() { out/b.run --list; }
 d_ibpack() { out/b.run --detect --sysroot "$WORK/root" --nic cx6; }
 l_ms() { out/ms.run --list; }
-v_ibpack() { "$IBPACK" verify out/b.run -q; }
+v_ibpack() { "$IBPACK" verify out/b.run --trust key.pub -q; }
 v_sha_in() { find data -type f ! -path 'data/many/*' -print0 | sort -z | xargs -0 sha256sum; }
 v_sha_bundle() { sha256sum out/b.run; }
 
@@ -262,7 +262,7 @@ scale_run() {
 	build_g() { "$IBPACK" build scale.json -k key.key -o out/s10g.run -q; }
 	cat_g() { cat "${ginputs[@]}" >out/gcat.bin; }
 	warm_gv() { warm out/s10g.run; }
-	verify_g() { "$IBPACK" verify out/s10g.run -q; }
+	verify_g() { "$IBPACK" verify out/s10g.run --trust key.pub -q; }
 	sha_g() { sha256sum out/s10g.run; }
 	clean_gx() { rm -rf out/gx out/gt; warm out/s10g.run out/g01.tar; }
 	x_g() { out/s10g.run --extract out/gx --package g01 --quiet; }
