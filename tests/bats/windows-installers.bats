@@ -217,7 +217,7 @@ PY
 	msi_pkg "$FILE_DIR/msi"
 	wbundle msifail '{"msi": "fake-ofed.msi", "properties": {"FAIL": "1"}}' msi
 	# the bill of materials names what runs
-	run "$IBPACK" sbom msifail.exe
+	run "$IBPACK" sbom msifail.exe --trust "$FILE_DIR/k.pub"
 	assert_status 0
 	json_assert "$output" "any(p['name'] == 'ibpack:install:msi' and p['value'] == 'fake-ofed.msi' for c in d['components'] for p in c.get('properties', []))"
 	wrun msifail.exe --json

@@ -67,6 +67,11 @@ wrun() {
 	output=$(tr -d '\r' <.out | sed 's/ibpack-rc=-\{0,1\}[0-9]*$//')
 	stderr=$(tr -d '\r' <.err)
 	status=$(tr -d '\r' <.out | grep -o 'ibpack-rc=-\{0,1\}[0-9]*$' | tail -1 | cut -d= -f2)
+	# A cmd.exe that died before running anything (Wine under load) is tried once more too.
+	if [[ -z $status && -z ${WRUN_RETRIED:-} ]]; then
+		WRUN_RETRIED=1 wrun "$@"
+		return
+	fi
 	[[ -n $status ]] || { echo "cmd.exe printed no exit code"; cat .out .err; return 1; }
 	# Under heavy load Wine's cmd.exe now and then fails to start a program at all (9009, "Can't
 	# recognize"): that says nothing about the stub, so such a run is repeated once.
