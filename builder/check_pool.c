@@ -97,6 +97,50 @@ int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out)
 	return 0;
 }
 
+static void *hash_file(void *arg)
+{
+	struct check_file_hash *h = arg;
+	const size_t bufsz = 1 << 20;
+	uint8_t *buf = malloc(bufsz);
+	struct ib_sha256_ctx *c = NULL;
+	uint64_t off = 0, size = h->b->file.size;
+	int rc = buf ? ib_sha256_new(&c) : -ENOMEM;
+
+	ib_file_prefetch(&h->b->file, 0, IB_PREFETCH_AHEAD);
+	while (!rc && off < size) {
+		size_t n = size - off < bufsz ? (size_t)(size - off) : bufsz;
+
+		ib_file_prefetch(&h->b->file, off + IB_PREFETCH_AHEAD, n);
+		rc = ib_file_pread(&h->b->file, buf, n, off);
+		if (!rc)
+			ib_sha256_update(c, buf, n);
+		off += n;
+	}
+	if (!rc)
+		ib_sha256_final(c, h->digest);
+	ib_sha256_free(c);
+	free(buf);
+	h->rc = rc;
+	return NULL;
+}
+
+void check_file_hash_start(struct check_file_hash *h, struct ib_bundle *b)
+{
+	memset(h, 0, sizeof(*h));
+	h->b = b;
+	h->started = pthread_create(&h->thread, NULL, hash_file, h) == 0;
+	if (!h->started)
+		hash_file(h); /* no thread to spare: the same work, serially */
+}
+
+int check_file_hash_finish(struct check_file_hash *h)
+{
+	if (h->started)
+		pthread_join(h->thread, NULL);
+	h->started = 0;
+	return h->rc;
+}
+
 int check_result_rc(const struct check_result *r)
 {
 	if (!r->rc)

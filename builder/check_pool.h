@@ -4,6 +4,9 @@
 
 #include "../format/bundle.h"
 
+#include <pthread.h>
+#include <stdint.h>
+
 struct check_result {
 	int rc;         /* 0, or the error of this region */
 	long bad_chunk; /* for a package: the failing chunk, or -1 */
@@ -16,6 +19,23 @@ struct check_result {
  * regions are independent, so this takes the time of the largest one or of the bytes over
  * the threads, whichever is longer. Returns 0 or -ENOMEM; each region's outcome is in out. */
 int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out);
+
+/* The SHA-256 of the whole file as it is on disk (Authenticode table included: what to compare
+ * with the hash recorded when the bundle was approved), computed on a thread of its own so it
+ * overlaps the signature check and check_all instead of adding a third pass after them. */
+struct check_file_hash {
+	struct ib_bundle *b;
+	pthread_t thread;
+	int started; /* else the hash was computed in check_file_hash_start */
+	int rc;
+	uint8_t digest[IB_SHA256_LEN];
+};
+
+/* Starts hashing b's file; b must stay open until check_file_hash_finish. */
+void check_file_hash_start(struct check_file_hash *h, struct ib_bundle *b);
+
+/* Waits for the hash; returns 0 with the digest in h->digest, or the read error. */
+int check_file_hash_finish(struct check_file_hash *h);
 
 /* Records r's detail as this thread's error detail (what ib_errmsg shows) and returns r->rc. */
 int check_result_rc(const struct check_result *r);

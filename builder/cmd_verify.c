@@ -66,37 +66,6 @@ static void check_target(struct ib_bundle *b, struct report *r)
 				  pe ? "Windows" : "non-Windows", ib_target_name(b->m.target)));
 }
 
-/* SHA-256 of the whole file as it is on disk (Authenticode table included): what to compare
- * with the hash recorded when the bundle was approved. */
-static int file_sha256(struct ib_bundle *b, char hex[2 * IB_SHA256_LEN + 1])
-{
-	const size_t bufsz = 1 << 20;
-	uint8_t *buf = malloc(bufsz), digest[IB_SHA256_LEN];
-	struct ib_sha256_ctx *c = NULL;
-	uint64_t off = 0;
-	int rc;
-
-	if (!buf)
-		return -ENOMEM;
-	rc = ib_sha256_new(&c);
-	ib_file_advise_sequential(&b->file, 0, b->file.size);
-	while (!rc && off < b->file.size) {
-		size_t n = b->file.size - off < bufsz ? (size_t)(b->file.size - off) : bufsz;
-
-		rc = ib_file_pread(&b->file, buf, n, off);
-		if (!rc)
-			ib_sha256_update(c, buf, n);
-		off += n;
-	}
-	if (!rc) {
-		ib_sha256_final(c, digest);
-		ib_hex_encode(digest, IB_SHA256_LEN, hex);
-	}
-	ib_sha256_free(c);
-	free(buf);
-	return rc;
-}
-
 /* name: "trust" (what the verdict used: the anchors, or with none the stub's own policy) or
  * "embedded_trust" (the stub's policy, which it applies when it runs). */
 static void add_trust(const char *name, const char *source, const struct ib_trust *t, cJSON *r)
@@ -211,6 +180,8 @@ static int authenticode_signed(struct ib_bundle *b)
 	return ok;
 }
 
+/* file_sha256 is a placeholder here, filled in by add_file_hash once the thread hashing the
+ * file (check_file_hash_start) is done. */
 static void add_identity(struct ib_bundle *b, struct report *r)
 {
 	char hex[2 * IB_SHA256_LEN + 1];
@@ -218,12 +189,23 @@ static void add_identity(struct ib_bundle *b, struct report *r)
 
 	cJSON_AddNumberToObject(r->json, "size", (double)b->end);
 	cJSON_AddNumberToObject(r->json, "file_size", (double)b->file.size);
-	if (file_sha256(b, hex) == 0)
-		cJSON_AddStringToObject(r->json, "file_sha256", hex);
+	cJSON_AddNullToObject(r->json, "file_sha256");
 	ib_sha256(b->manifest_raw, b->manifest_len, digest);
 	ib_hex_encode(digest, IB_SHA256_LEN, hex);
 	cJSON_AddStringToObject(r->json, "manifest_sha256", hex);
 	cJSON_AddBoolToObject(r->json, "authenticode_signed", authenticode_signed(b));
+}
+
+static void add_file_hash(struct check_file_hash *h, struct report *r)
+{
+	char hex[2 * IB_SHA256_LEN + 1];
+
+	if (check_file_hash_finish(h)) { /* a read error: the checks report it where it matters */
+		cJSON_DeleteItemFromObjectCaseSensitive(r->json, "file_sha256");
+		return;
+	}
+	ib_hex_encode(h->digest, IB_SHA256_LEN, hex);
+	cJSON_ReplaceItemInObjectCaseSensitive(r->json, "file_sha256", cJSON_CreateString(hex));
 }
 
 static void add_manifest(struct ib_bundle *b, struct report *r)
@@ -355,6 +337,7 @@ static int verify(const struct opts *o)
 	struct report r = {.ok = 1};
 	struct ib_bundle b;
 	struct ib_trust t, embedded;
+	struct check_file_hash fh;
 	const struct ib_trust *use;
 	const char *source = NULL;
 	int state[IB_SIG_COUNT_MAX] = {0};
@@ -385,6 +368,7 @@ static int verify(const struct opts *o)
 		use = anchored ? &t : &embedded;
 		if (!anchored)
 			source = "none: only the bundle's own keys (not trusted)";
+		check_file_hash_start(&fh, &b);
 		add_identity(&b, &r);
 		rc = ib_trust_evaluate(use, &b.sigs, b.manifest_raw, b.manifest_len, state, &b.valid_sigs);
 		/* The manifest is parsed only once the signatures over its bytes have counted. */
@@ -405,6 +389,7 @@ static int verify(const struct opts *o)
 			if (o->sbom && r.ok)
 				check_sbom(o, &b, &r);
 		}
+		add_file_hash(&fh, &r);
 		if (!anchored)
 			failed(&r, cli_anchors_missing(o->path, &b.sigs));
 		else if (o->exact && (rc = cli_anchors_exact(&embedded, &t)))
