@@ -23,8 +23,12 @@ int ib_file_open_self(struct ib_file *f);
 void ib_file_set_self_hint(const char *argv0);
 /* Reads exactly len bytes at off; IB_E_TRUNCATED if the file ends first. */
 int ib_file_pread(struct ib_file *f, void *buf, size_t len, uint64_t off);
-/* Hints that [off, off+len) will be read once, in order. */
-void ib_file_advise_sequential(struct ib_file *f, uint64_t off, uint64_t len);
+/* Starts reading [off, off+len) into the page cache without waiting (the kernel's own
+ * read-ahead is off for ib_file descriptors: only what readers announce here is read ahead). */
+void ib_file_prefetch(struct ib_file *f, uint64_t off, uint64_t len);
+/* How far ahead streaming readers announce (ib_file_prefetch): about two device read-aheads,
+ * so storage always has the next request while the current one is hashed. */
+#define IB_PREFETCH_AHEAD (8u << 20)
 void ib_file_close(struct ib_file *f);
 
 #ifdef _WIN32

@@ -28,6 +28,11 @@ static int open_at(const char *path, const char *shown, struct ib_file *f)
 		return ib_fail(-EINVAL, "'%s' is not a regular file", shown);
 	}
 	f->size = (uint64_t)st.st_size;
+	/* No read-ahead guessed by the kernel: it reads up to twice the device's read_ahead_kb
+	 * past what a sequential reader asks for, so a node installing one package from a bundle
+	 * on shared storage would fetch the start of the next package too. Readers that stream
+	 * say exactly what comes next with ib_file_prefetch. */
+	(void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_RANDOM);
 	return 0;
 }
 
@@ -81,9 +86,11 @@ int ib_file_pread(struct ib_file *f, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-void ib_file_advise_sequential(struct ib_file *f, uint64_t off, uint64_t len)
+void ib_file_prefetch(struct ib_file *f, uint64_t off, uint64_t len)
 {
-	(void)posix_fadvise(f->fd, (off_t)off, (off_t)len, POSIX_FADV_SEQUENTIAL);
+	if (off < f->size && len)
+		(void)posix_fadvise(f->fd, (off_t)off, (off_t)(len < f->size - off ? len : f->size - off),
+				    POSIX_FADV_WILLNEED);
 }
 
 void ib_file_close(struct ib_file *f)

@@ -269,7 +269,7 @@ int ib_file_pread(struct ib_file *f, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-void ib_file_advise_sequential(struct ib_file *f, uint64_t off, uint64_t len)
+void ib_file_prefetch(struct ib_file *f, uint64_t off, uint64_t len)
 {
 	/* Windows' cache manager detects sequential reads by itself; nothing to hint per range. */
 	(void)f;

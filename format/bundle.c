@@ -304,7 +304,6 @@ int ib_blob_reader_init(struct ib_blob_reader *r, struct ib_file *f, const struc
 		ib_blob_reader_release(r);
 		return rc;
 	}
-	ib_file_advise_sequential(f, p->offset, p->length);
 	return 0;
 }
 
@@ -316,6 +315,12 @@ long ib_blob_read_chunk(const struct ib_blob_reader *r, size_t idx, uint8_t *buf
 	int rc;
 
 	n = p->length - off < r->chunk_size ? p->length - off : r->chunk_size;
+	/* Exactly the blob is read ahead: the chunk after this one's window, never past the end. */
+	if (idx == 0)
+		ib_file_prefetch(r->file, p->offset, IB_PREFETCH_AHEAD < p->length ? IB_PREFETCH_AHEAD : p->length);
+	if (off + IB_PREFETCH_AHEAD < p->length)
+		ib_file_prefetch(r->file, p->offset + off + IB_PREFETCH_AHEAD,
+				 p->length - off - IB_PREFETCH_AHEAD < n ? p->length - off - IB_PREFETCH_AHEAD : n);
 	rc = ib_file_pread(r->file, buf, (size_t)n, p->offset + off);
 	if (rc)
 		return rc;
