@@ -17,6 +17,12 @@ struct check_result {
  * the threads, whichever is longer. Returns 0 or -ENOMEM; each region's outcome is in out. */
 int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out);
 
+/* check_all with progress: with progress set, the checking threads only add the bytes they
+ * checked to one atomic counter and the calling thread, which then checks nothing itself,
+ * reports it every 100 ms (and once at the end) as progress(ctx, done, total). */
+int check_all_progress(struct ib_bundle *b, unsigned nthreads, struct check_result *out,
+		       void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+
 /* Records r's detail as this thread's error detail (what ib_errmsg shows) and returns r->rc. */
 int check_result_rc(const struct check_result *r);
 

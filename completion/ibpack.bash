@@ -20,7 +20,7 @@ _ibpack_opts() {
 	build) echo "-k --key -o --output --target --stub --trust --threshold --revoke --trust-ca
 		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --sbom --allow-unknown-tokens --passin
 		--strict-keys --progress --json -q --quiet" ;;
-	verify) echo "--trust --key-id --trust-ca --threshold --exact-trust --json --sbom -q --quiet" ;;
+	verify) echo "--trust --key-id --trust-ca --threshold --exact-trust --json --sbom --progress -q --quiet" ;;
 	list) echo "--trust --key-id --trust-ca --json" ;;
 	extract) echo "-o --output --package --trust --key-id --trust-ca -q --quiet --progress" ;;
 	manifest) echo "-o --output" ;;

@@ -496,3 +496,31 @@ lint_case() {
 	assert_status 0
 	assert_output "extracting" "/ 300.0 MiB"
 }
+
+@test "progress: verify shows bytes checked, rate and ETA on a terminal or with --progress; --quiet and --json silence it" {
+	make_pkg pkgs/p p
+	truncate -s 300M pkgs/p/zeros.img
+	one_spec compression=none
+	key k
+	"$IBPACK" build spec.json -k k.key -o b.run -q
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub
+	assert_status 0
+	[[ -z $stderr ]]
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress
+	assert_status 0
+	assert_stderr "verifying" "MiB / 30" "100%" "MiB/s" "ETA"
+	assert_output "b.run: valid"
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress --quiet
+	assert_status 0
+	[[ -z $stderr ]]
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress --json
+	assert_status 0
+	[[ -z $stderr ]]
+	# On a terminal (script gives one) it needs no option.
+	run script -qec "'$IBPACK' verify b.run --trust k.pub" /dev/null
+	assert_status 0
+	assert_output "verifying" "MiB / 30" "MiB/s" "b.run: valid"
+	run script -qec "'$IBPACK' verify b.run --trust k.pub --quiet" /dev/null
+	assert_status 0
+	assert_not_contains "$output" "verifying"
+}
