@@ -37,8 +37,15 @@ void cli_interrupt_arm(const char *tmp)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		sigaddset(&sa.sa_mask, signals[i]);
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+	/* A signal ignored when ibpack started (nohup, a background job's SIGINT) stays ignored,
+	 * as coreutils' sort does: the caller asked for the command to survive it. */
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
 		sigaction(signals[i], &sa, NULL);
+	}
 }
 
 void cli_interrupt_disarm(void)

@@ -274,6 +274,48 @@ lint_case() {
 	[[ -z $(compgen -G 'layout/.ibpack-tmp*') ]]
 }
 
+@test "SIGTERM during attach-signature and SIGHUP during extension leave no temp file and the target untouched" {
+	# An uncompressed 1 GiB package: copying the bundle into the temp output takes seconds.
+	make_pkg pkgs/big big
+	truncate -s 1G pkgs/big/zeros.img
+	new_spec
+	spec_pkg big ubuntu-20.04 cx6 compression=none
+	write_spec spec.json
+	key k
+	"$IBPACK" build spec.json --unsigned --trust k.pub -o u.run -q
+	"$IBPACK" manifest u.run -o m.json
+	openssl pkeyutl -sign -inkey k.key -rawin -in m.json -out m.sig
+	echo old >signed.run
+	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run &
+	pid=$!
+	wait_for 'signed.run.tmp.*'
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	[[ $rc -eq 143 ]]
+	[[ $(cat signed.run) == old ]]
+	[[ -z $(compgen -G 'signed.run.tmp*') ]]
+	rm signed.run
+	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run >/dev/null
+	"$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0 &
+	pid=$!
+	wait_for 'h.zip.tmp.*'
+	kill -HUP $pid
+	rc=0
+	wait $pid || rc=$?
+	[[ $rc -eq 129 ]]
+	[[ ! -e h.zip && -z $(compgen -G 'h.zip*') ]]
+	# Under nohup (SIGHUP ignored from the start) a hangup does not stop it.
+	nohup "$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0 >/dev/null 2>&1 &
+	pid=$!
+	wait_for 'h.zip.tmp.*'
+	kill -HUP $pid
+	wait $pid
+	[[ -s h.zip && -z $(compgen -G 'h.zip.tmp*') ]]
+	rm h.zip
+	[[ -z $(ls -A | grep -v -x -e pkgs -e spec.json -e k.key -e k.pub -e u.run -e m.json -e m.sig -e signed.run -e out -e tmp -e trusted.d) ]]
+}
+
 @test "extract is all or nothing: an existing package folder is refused up front, a failure leaves nothing" {
 	std_bundle
 	mkdir -p layout/ofed-rhel
