@@ -32,6 +32,16 @@ big_pkg() {
 	truncate -s 1G "$1/zeros.img"
 }
 
+# big_bundle: b.run (key k) with packages "big" (big_pkg, zstd) and "small".
+big_bundle() {
+	big_pkg pkgs/big
+	new_spec
+	spec_pkg big ubuntu-20.04 cx6 compression=zstd
+	spec_pkg small ubuntu-22.04 cx6
+	write_spec spec.json
+	build_bundle spec.json b.run k
+}
+
 # ---- strict spec validation: one table, build and check -------------------------------------------
 
 # lint_case NAME EXPECTED SETUP: SETUP (shell) writes spec.json; build and check both exit 3
@@ -249,12 +259,7 @@ lint_case() {
 }
 
 @test "SIGTERM during ibpack extract and the bundle's --extract leaves nothing; a rerun works" {
-	big_pkg pkgs/big
-	new_spec
-	spec_pkg big ubuntu-20.04 cx6 compression=zstd
-	spec_pkg small ubuntu-22.04 cx6
-	write_spec spec.json
-	build_bundle spec.json b.run k
+	big_bundle
 	for how in ibpack stub; do
 		rm -rf layout
 		if [[ $how == ibpack ]]; then
@@ -314,6 +319,46 @@ lint_case() {
 	[[ -s h.zip && -z $(compgen -G 'h.zip.tmp*') ]]
 	rm h.zip
 	[[ -z $(ls -A | grep -v -x -e pkgs -e spec.json -e k.key -e k.pub -e u.run -e m.json -e m.sig -e signed.run -e out -e tmp -e trusted.d) ]]
+}
+
+@test "a SIGKILLed extract's temp folder is removed by the next extract; live, locked and linked ones are not" {
+	big_bundle
+	"$IBPACK" extract b.run -o layout -q &
+	pid=$!
+	wait_for "layout/.ibpack-tmp.$pid/big/zeros.img"
+	kill -KILL $pid
+	wait $pid || true
+	[[ -f layout/.ibpack-tmp.$pid/.ibpack-lock ]]
+	# A finished process's pid: its folders count as dead unless their lock is held.
+	sh -c 'exit 0' &
+	dead=$!
+	wait $dead
+	mkdir -p layout/.ibpack-tmp.$dead-1 layout/.ibpack-tmp.$dead-2/pkg elsewhere/.ibpack-tmp.$dead/x
+	# The holder is sleep itself (it keeps the locked descriptor), so killing it drops the lock.
+	(exec 9>layout/.ibpack-tmp.$dead-1/.ibpack-lock && flock 9 && exec sleep 300) >/dev/null 2>&1 3>&- &
+	holder=$!
+	sleep 300 >/dev/null 2>&1 3>&- &
+	live=$!
+	mkdir layout/.ibpack-tmp.$live          # a live owner that has not taken its lock yet
+	ln -s ../elsewhere/.ibpack-tmp.$dead layout/.ibpack-tmp.$dead
+	ln -s ../../elsewhere layout/.ibpack-tmp.$dead-2/.ibpack-lock
+	mkdir layout/.ibpack-tmpx layout/.ibpack-tmp.12a
+	wait_for "layout/.ibpack-tmp.$dead-1/.ibpack-lock"
+	run ./b.run --extract layout --package small --quiet
+	assert_status 0
+	diff -r pkgs/small layout/small
+	[[ ! -e layout/.ibpack-tmp.$pid ]]
+	[[ -d layout/.ibpack-tmp.$dead-1 && -d layout/.ibpack-tmp.$live && -d layout/.ibpack-tmpx && -d layout/.ibpack-tmp.12a ]]
+	[[ -L layout/.ibpack-tmp.$dead && -d elsewhere/.ibpack-tmp.$dead/x ]]
+	[[ -d layout/.ibpack-tmp.$dead-2/pkg && -d elsewhere ]]
+	# ibpack extract cleans up the same way once the holder is gone.
+	kill $holder
+	wait $holder || true
+	run "$IBPACK" extract b.run -o layout -q --package big
+	kill $live
+	assert_status 0
+	[[ ! -e layout/.ibpack-tmp.$dead-1 && -d layout/.ibpack-tmp.$live && -L layout/.ibpack-tmp.$dead ]]
+	[[ -z $(compgen -G "layout/.ibpack-tmp.$$*") ]]
 }
 
 @test "extract is all or nothing: an existing package folder is refused up front, a failure leaves nothing" {
