@@ -595,7 +595,8 @@ lint_case() {
 	[[ -z $stderr ]]
 	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress
 	assert_status 0
-	assert_stderr "verifying" "MiB / 30" "100%" "MiB/s" "ETA"
+	# (the last line shows "done" where the ones before show the ETA)
+	assert_stderr "verifying" "MiB / 30" "100%" "iB/s" "done"
 	assert_output "b.run: valid"
 	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress --quiet
 	assert_status 0
@@ -606,7 +607,7 @@ lint_case() {
 	# On a terminal (script gives one) it needs no option.
 	run script -qec "'$IBPACK' verify b.run --trust k.pub" /dev/null
 	assert_status 0
-	assert_output "verifying" "MiB / 30" "MiB/s" "b.run: valid"
+	assert_output "verifying" "MiB / 30" "iB/s" "b.run: valid"
 	run script -qec "'$IBPACK' verify b.run --trust k.pub --quiet" /dev/null
 	assert_status 0
 	assert_not_contains "$output" "verifying"
