@@ -409,9 +409,8 @@ static int build(struct build *bd)
 	ib_stub_hash_mem(stub, stub_len, m.stub_sha256);
 	ib_format_utc(build_time(), m.created, sizeof(m.created));
 
-	if ((rc = ib_atomic_begin(&out, bd->out_path, 0755)))
+	if ((rc = cli_atomic_begin(&out, bd->out_path, 0755)))
 		goto out;
-	cli_interrupt_arm(out.tmp);
 	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
