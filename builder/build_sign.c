@@ -1,6 +1,7 @@
 /* ibpack build's signing options: threshold, revocations, CAs, unsigned bundles and CMS signing. */
 #include "build_sign.h"
 #include "cli.h"
+#include "keys.h"
 
 #include "../base/err.h"
 #include "../base/util.h"
@@ -34,6 +35,11 @@ int build_sign_option(struct build_sign *s, int c, const char *arg)
 	case BUILD_OPT_UNSIGNED: s->unsigned_bundle = 1; return 0;
 	case BUILD_OPT_CMS_CERT: s->cms_cert = arg; return 0;
 	case BUILD_OPT_CMS_KEY: s->cms_key = arg; return 0;
+	case BUILD_OPT_CMS_PASSIN:
+		if (cli_passin_check("--cms-passin", arg))
+			return cli_fail(IB_E_USAGE);
+		s->cms_passin = arg;
+		return 0;
 	case BUILD_OPT_CMS_CHAIN:
 		if (s->ncms_chain == BUILD_SIGN_CHAIN_MAX)
 			return cli_usage("build: at most %d --cms-chain files", BUILD_SIGN_CHAIN_MAX);
@@ -47,6 +53,8 @@ int build_sign_validate(const struct build_sign *s, size_t nkeys, size_t ntrusts
 {
 	if (!s->cms_cert != !s->cms_key)
 		return cli_usage("build: --cms-cert and --cms-key go together");
+	if (s->cms_passin && !s->cms_key)
+		return cli_usage("build: --cms-passin goes with --cms-key");
 	if (s->ncms_chain && !s->cms_cert)
 		return cli_usage("build: --cms-chain needs --cms-cert and --cms-key");
 	if (s->cms_cert && !s->ncas)
@@ -164,15 +172,35 @@ int build_sign_trust(const struct build_sign *s, struct ib_trust *t, struct ib_p
 	return 0;
 }
 
+struct cms_job {
+	const struct build_sign *s;
+	const uint8_t *manifest;
+	size_t len;
+	uint8_t *der;
+	size_t derlen;
+};
+
+static int cms_sign_with(const char *key, const char *pass, int tty, void *ctx)
+{
+	struct cms_job *j = ctx;
+
+	return ib_cms_sign_pass(j->s->cms_cert, key, pass, tty, j->s->cms_chain, j->s->ncms_chain, j->manifest, j->len,
+				&j->der, &j->derlen);
+}
+
 int build_sign_cms(struct build_sign *s, const uint8_t *manifest, size_t len, struct ib_sigblock *sb)
 {
-	uint8_t *der = NULL;
-	size_t derlen = 0;
+	struct cms_job j = {.s = s, .manifest = manifest, .len = len};
+	uint8_t *der;
+	size_t derlen;
 	int rc;
 
 	if (!s->cms_cert)
 		return 0;
-	rc = ib_cms_sign(s->cms_cert, s->cms_key, s->cms_chain, s->ncms_chain, manifest, len, &der, &derlen);
+	/* The same passphrase sources and permission check as the -k keys (keys.c). */
+	rc = cli_with_key(s->cms_key, s->cms_passin, s->strict_keys, cms_sign_with, &j);
+	der = j.der;
+	derlen = j.derlen;
 	if (!rc)
 		rc = ib_cms_inspect(der, derlen, &s->cms);
 	if (!rc)

@@ -19,6 +19,8 @@ struct build_sign {
 	const char *cas[IB_CAS_MAX];
 	size_t ncas;
 	const char *cms_cert, *cms_key;
+	const char *cms_passin; /* --cms-passin: the passphrase source of --cms-key */
+	int strict_keys;        /* --strict-keys: a --cms-key readable by others is refused */
 	char *cms_chain[BUILD_SIGN_CHAIN_MAX];
 	size_t ncms_chain;
 	uint32_t threshold; /* 0: not given (1) */
@@ -36,6 +38,7 @@ enum {
 	BUILD_OPT_CMS_CERT,
 	BUILD_OPT_CMS_KEY,
 	BUILD_OPT_CMS_CHAIN,
+	BUILD_OPT_CMS_PASSIN,
 };
 /* Rows of ibpack build's option table (builder/opts.h). */
 #define BUILD_SIGN_OPTS                                                                           \
@@ -50,6 +53,8 @@ enum {
 		{"cms-cert", 0, "CERT.pem", BUILD_OPT_CMS_CERT,                                   \
 		 "also sign as CMS with this X.509 certificate (with --cms-key)"},                \
 		{"cms-key", 0, "KEY.pem", BUILD_OPT_CMS_KEY, "the private key of --cms-cert"},    \
+		{"cms-passin", 0, "SRC", BUILD_OPT_CMS_PASSIN,                                    \
+		 "passphrase of an encrypted --cms-key: env:VAR, file:PATH or fd:N"},             \
 		{"cms-chain", 0, "CHAIN.pem", BUILD_OPT_CMS_CHAIN,                                \
 		 "intermediate certificates sent with the CMS signature"},
 

@@ -1,5 +1,6 @@
 /* Checking every hashed region of an opened bundle on several threads (ibpack verify). */
 #include "check_pool.h"
+#include "cli.h"
 #include "pack.h"
 
 #include "../base/err.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct checks {
 	struct ib_bundle *b;
@@ -17,11 +19,22 @@ struct checks {
 	size_t *order; /* regions by size, largest first, so no big one is left running alone */
 	size_t n;      /* regions: the stub and every package */
 	atomic_size_t next;
+	atomic_uint_least64_t done_bytes; /* checked so far, for the progress line */
+	atomic_uint running;              /* checking threads not yet finished */
+	pthread_mutex_t lock;             /* with finished: wakes the drawing thread at the end */
+	pthread_cond_t finished;
 };
 
 static uint64_t region_size(const struct checks *c, size_t k)
 {
 	return k == 0 ? c->b->footer.stub_len : c->b->m.pkgs[k - 1].length;
+}
+
+static void count_bytes(void *ctx, uint64_t n)
+{
+	struct checks *c = ctx;
+
+	atomic_fetch_add_explicit(&c->done_bytes, n, memory_order_relaxed);
 }
 
 static void check_region(struct checks *c, size_t k)
@@ -31,9 +44,10 @@ static void check_region(struct checks *c, size_t k)
 	r->bad_chunk = -1;
 	if (k == 0) {
 		r->rc = ib_bundle_check_stub(b);
+		count_bytes(c, b->footer.stub_len);
 	} else {
 		/* Threads share the descriptor: every read is a pread at its own offset. */
-		r->rc = ib_bundle_check_package(b, &b->m.pkgs[k - 1], &r->bad_chunk);
+		r->rc = ib_bundle_check_package_step(b, &b->m.pkgs[k - 1], &r->bad_chunk, count_bytes, c);
 	}
 	if (r->rc)
 		snprintf(r->err, sizeof(r->err), "%s", ib_errmsg(r->rc));
@@ -46,7 +60,34 @@ static void *worker(void *arg)
 
 	while ((i = atomic_fetch_add(&c->next, 1)) < c->n)
 		check_region(c, c->order[i]);
+	if (atomic_fetch_sub(&c->running, 1) == 1) {
+		pthread_mutex_lock(&c->lock);
+		pthread_cond_signal(&c->finished);
+		pthread_mutex_unlock(&c->lock);
+	}
 	return NULL;
+}
+
+/* The calling thread's part when progress is shown: it draws while the others check. */
+static void draw_until_done(struct checks *c, void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
+{
+	uint64_t total = 0;
+
+	for (size_t k = 0; k < c->n; k++)
+		total += region_size(c, k);
+	pthread_mutex_lock(&c->lock);
+	while (atomic_load(&c->running) > 0) {
+		struct timespec ts;
+		uint64_t done;
+
+		cli_progress_deadline(&ts);
+		pthread_cond_timedwait(&c->finished, &c->lock, &ts);
+		done = atomic_load_explicit(&c->done_bytes, memory_order_relaxed);
+		if (atomic_load(&c->running) > 0)
+			progress(ctx, done < total ? done : total, total);
+	}
+	pthread_mutex_unlock(&c->lock);
+	progress(ctx, total, total);
 }
 
 static const struct checks *sort_checks;
@@ -62,6 +103,12 @@ static int by_size(const void *x, const void *y)
 }
 
 int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out)
+{
+	return check_all_progress(b, nthreads, out, NULL, NULL);
+}
+
+int check_all_progress(struct ib_bundle *b, unsigned nthreads, struct check_result *out,
+		       void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx)
 {
 	struct checks c = {.b = b, .out = out, .n = b->m.npkgs + 1};
 	pthread_t *threads;
@@ -83,15 +130,32 @@ int check_all(struct ib_bundle *b, unsigned nthreads, struct check_result *out)
 	sort_checks = &c; /* (qsort has no context argument; no thread runs yet) */
 	qsort(c.order, c.n, sizeof(*c.order), by_size);
 	atomic_init(&c.next, 0);
+	atomic_init(&c.done_bytes, 0);
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.finished, NULL);
 	if (nthreads > c.n)
 		nthreads = (unsigned)c.n;
-	/* This thread checks too; the others join it. */
-	for (unsigned t = 1; t < nthreads; t++)
+	/* Without progress this thread checks too and the others join it; with progress it only
+	 * draws, unless no other thread could start. */
+	atomic_init(&c.running, progress ? 0 : 1);
+	for (unsigned t = progress ? 0 : 1; t < nthreads; t++) {
+		atomic_fetch_add(&c.running, 1);
 		if (pthread_create(&threads[started], NULL, worker, &c) == 0)
 			started++;
-	worker(&c);
+		else
+			atomic_fetch_sub(&c.running, 1);
+	}
+	if (progress && started) {
+		draw_until_done(&c, progress, ctx);
+	} else {
+		if (progress)
+			atomic_fetch_add(&c.running, 1);
+		worker(&c);
+	}
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+	pthread_cond_destroy(&c.finished);
+	pthread_mutex_destroy(&c.lock);
 	free(c.order);
 	free(threads);
 	return 0;

@@ -37,6 +37,12 @@ void check_file_hash_start(struct check_file_hash *h, struct ib_bundle *b);
 /* Waits for the hash; returns 0 with the digest in h->digest, or the read error. */
 int check_file_hash_finish(struct check_file_hash *h);
 
+/* check_all with progress: with progress set, the checking threads only add the bytes they
+ * checked to one atomic counter and the calling thread, which then checks nothing itself,
+ * reports it every 100 ms (and once at the end) as progress(ctx, done, total). */
+int check_all_progress(struct ib_bundle *b, unsigned nthreads, struct check_result *out,
+		       void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx);
+
 /* Records r's detail as this thread's error detail (what ib_errmsg shows) and returns r->rc. */
 int check_result_rc(const struct check_result *r);
 

@@ -87,6 +87,10 @@ void cli_meter_start(struct cli_meter *m, const char *label);
 void cli_progress(void *ctx, uint64_t done, uint64_t total);
 /* Clears the progress line when one was drawn. */
 void cli_meter_end(struct cli_meter *m);
+/* Sets ts to 100 ms from now on CLOCK_REALTIME: the next redraw of a thread that waits for
+ * workers with pthread_cond_timedwait. */
+struct timespec;
+void cli_progress_deadline(struct timespec *ts);
 
 /* Prints a JSON document on stdout and frees it. */
 struct cJSON;

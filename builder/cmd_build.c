@@ -59,7 +59,7 @@ static const struct cli_opt opts[] = {
 	{"sbom", 0, "FILE", O_SBOM, "also write the bill of materials (CycloneDX 1.5), as 'ibpack sbom' gives it"},
 	{"allow-unknown-tokens", 0, NULL, O_ALLOW_TOKENS,
 	 "build although an OS or NIC token is unknown (new hardware), with a warning"},
-	{"passin", 0, "SRC", O_PASSIN, "passphrase of encrypted keys: env:VAR, file:PATH or fd:N"},
+	{"passin", 0, "SRC", O_PASSIN, "passphrase of encrypted -k keys: env:VAR, file:PATH or fd:N"},
 	{"strict-keys", 0, NULL, O_STRICT_KEYS, "refuse a private key readable by group or others (default: warn)"},
 	{"json", 0, NULL, O_JSON, "print a JSON summary"},
 	{"progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal"},
@@ -409,9 +409,8 @@ static int build(struct build *bd)
 	ib_stub_hash_mem(stub, stub_len, m.stub_sha256);
 	ib_format_utc(build_time(), m.created, sizeof(m.created));
 
-	if ((rc = ib_atomic_begin(&out, bd->out_path, 0755)))
+	if ((rc = cli_atomic_begin(&out, bd->out_path, 0755)))
 		goto out;
-	cli_interrupt_arm(out.tmp);
 	if ((rc = write_out(out.fd, stub, stub_len)) || (rc = pack_all(bd, out.fd, &m, spec_dir, stub_len)))
 		goto out;
 	f.stub_len = stub_len;
@@ -493,11 +492,11 @@ int cmd_build(int argc, char **argv)
 			break;
 		case O_ALLOW_TOKENS: bd.allow_unknown_tokens = 1; break;
 		case O_PASSIN:
-			if (cli_passin_check(a.value))
+			if (cli_passin_check("--passin", a.value))
 				return cli_fail(IB_E_USAGE);
 			bd.passin = a.value;
 			break;
-		case O_STRICT_KEYS: bd.strict_keys = 1; break;
+		case O_STRICT_KEYS: bd.strict_keys = bd.sig.strict_keys = 1; break;
 		case O_JSON: bd.cli.json = 1; break;
 		case O_PROGRESS: bd.cli.progress = 1; break;
 		case O_QUIET: bd.cli.quiet = 1; break;

@@ -248,9 +248,8 @@ static int write_output(const char *out, int force, struct ib_bundle *b, const c
 		return write_zip(STDOUT_FILENO, b, manifest, bundle_path, mtime);
 	if (!force && lstat(out, &st) == 0)
 		return ib_fail(-EEXIST, "'%s' exists (use --force to replace it)", out);
-	if ((rc = ib_atomic_begin(&a, out, 0644)))
+	if ((rc = cli_atomic_begin(&a, out, 0644)))
 		return rc;
-	cli_interrupt_arm(a.tmp);
 	rc = write_zip(a.fd, b, manifest, bundle_path, mtime);
 	if (!rc)
 		rc = ib_atomic_commit(&a);

@@ -91,9 +91,8 @@ static int rewrite(struct ib_bundle *b, const char *out, const uint8_t *block, s
 
 	if (fstat(b->file.fd, &st) != 0)
 		return ib_fail(-errno, "'%s': %s", b->file.path, strerror(errno));
-	if ((rc = ib_atomic_begin(&a, out, st.st_mode & 07777)))
+	if ((rc = cli_atomic_begin(&a, out, st.st_mode & 07777)))
 		return rc;
-	cli_interrupt_arm(a.tmp);
 	padlen = ib_footer_layout(&f, blocklen);
 	ib_footer_encode(&f, footer);
 	rc = copy_prefix(b->file.fd, a.fd, b->footer.sigblock_off);

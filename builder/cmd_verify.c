@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef IBPACK_VERSION
 #define IBPACK_VERSION "0.0.0-dev"
@@ -42,6 +43,7 @@ struct opts {
 	struct cli_anchors anchors;
 	uint32_t threshold;
 	int json, quiet, exact;
+	struct cli cli; /* whether to show progress */
 };
 
 struct report {
@@ -222,17 +224,24 @@ static void add_manifest(struct ib_bundle *b, struct report *r)
 	cJSON_AddNumberToObject(r->json, "stub_size", (double)b->m.stub_size);
 }
 
-static void check_contents(struct ib_bundle *b, struct report *r)
+static void check_contents(const struct opts *o, struct ib_bundle *b, struct report *r)
 {
 	char hex[2 * IB_SHA256_LEN + 1];
 	/* the stub and every package are hashed on several threads first (check_pool.c);
 	 * their outcomes are then reported in order, as before. */
 	struct check_result *res = calloc(b->m.npkgs + 1, sizeof(*res));
+	struct cli_meter meter;
+	int show = cli_progress_wanted(&o->cli);
 	cJSON *pkgs;
 	int rc;
 
 	check_target(b, r);
-	if (!res || check_all(b, 0, res)) {
+	if (show)
+		cli_meter_start(&meter, "verifying");
+	rc = res ? check_all_progress(b, 0, res, show ? cli_progress : NULL, &meter) : -ENOMEM;
+	if (show)
+		cli_meter_end(&meter);
+	if (rc) {
 		failed(r, ib_fail(-ENOMEM, "out of memory"));
 		free(res);
 		return;
@@ -385,7 +394,7 @@ static int verify(const struct opts *o)
 			b.authenticated = 1;
 			content = 1;
 			add_manifest(&b, &r);
-			check_contents(&b, &r);
+			check_contents(o, &b, &r);
 			if (o->sbom && r.ok)
 				check_sbom(o, &b, &r);
 		}
@@ -421,13 +430,14 @@ static int verify(const struct opts *o)
 
 int cmd_verify(int argc, char **argv)
 {
-	enum { O_THRESHOLD = 0x200, O_JSON, O_SBOM, O_QUIET = 'q' };
+	enum { O_THRESHOLD = 0x200, O_JSON, O_SBOM, O_PROGRESS, O_QUIET = 'q' };
 	static const struct cli_opt opts[] = {
 		CLI_ANCHOR_OPTS{"threshold", 0, "N", O_THRESHOLD,
 				"with anchors: signatures needed (default: the stub's)"},
 		{"exact-trust", 0, NULL, CLI_O_EXACT_TRUST, "fail when the stub trusts more than the anchors"},
 		{"sbom", 0, "FILE", O_SBOM, "also check that this bill of materials describes exactly the bundle"},
 		{"json", 0, NULL, O_JSON, "print the report as JSON"},
+		{"progress", 0, NULL, O_PROGRESS, "show progress although stderr is not a terminal"},
 		{"quiet", 'q', NULL, O_QUIET, "no progress"},
 		{NULL, 0, NULL, 0, NULL},
 	};
@@ -447,6 +457,7 @@ int cmd_verify(int argc, char **argv)
 		case CLI_O_EXACT_TRUST: o.exact = 1; break;
 		case O_SBOM: o.sbom = a.value; break;
 		case O_JSON: o.json = 1; break;
+		case O_PROGRESS: o.cli.progress = 1; break;
 		case O_QUIET: o.quiet = 1; break;
 		default:
 			if ((rc = cli_anchor_option(&o.anchors, c, a.value)) < 0)
@@ -460,5 +471,8 @@ int cmd_verify(int argc, char **argv)
 		return cli_usage("verify: --threshold goes with --trust, --key-id or --trust-ca (the stub's own "
 				 "threshold applies otherwise)");
 	o.path = a.pos[0];
+	o.cli.tty = isatty(2);
+	o.cli.quiet = o.quiet;
+	o.cli.json = o.json;
 	return verify(&o);
 }

@@ -4,6 +4,7 @@
 #include "../base/fs.h"
 #include "../base/util.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,8 +38,31 @@ void cli_interrupt_arm(const char *tmp)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
 		sigaddset(&sa.sa_mask, signals[i]);
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+	/* A signal ignored when ibpack started (nohup, a background job's SIGINT) stays ignored,
+	 * as coreutils' sort does: the caller asked for the command to survive it. */
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction old;
+
+		if (sigaction(signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue;
 		sigaction(signals[i], &sa, NULL);
+	}
+}
+
+int cli_atomic_begin(struct ib_atomic_file *a, const char *path, unsigned mode)
+{
+	sigset_t block, old;
+	int rc;
+
+	sigemptyset(&block);
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaddset(&block, signals[i]);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = ib_atomic_begin(a, path, mode);
+	if (!rc)
+		cli_interrupt_arm(a->tmp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL); /* a signal that came meanwhile is handled now */
+	return rc;
 }
 
 void cli_interrupt_disarm(void)

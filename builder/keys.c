@@ -14,11 +14,11 @@
 
 #define PASS_MAX 1024
 
-int cli_passin_check(const char *passin)
+int cli_passin_check(const char *opt, const char *passin)
 {
 	if (!strncmp(passin, "env:", 4) || !strncmp(passin, "file:", 5) || !strncmp(passin, "fd:", 3))
 		return 0;
-	return ib_fail(IB_E_USAGE, "--passin '%s': expected env:VAR, file:PATH or fd:N", passin);
+	return ib_fail(IB_E_USAGE, "%s '%s': expected env:VAR, file:PATH or fd:N", opt, passin);
 }
 
 /* Reads the first line of fd (without its newline) into buf. */
@@ -32,7 +32,7 @@ static int read_line(int fd, char *buf, size_t size, const char *what)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return ib_fail(-errno, "--passin %s: %s", what, strerror(errno));
+			return ib_fail(-errno, "passphrase source %s: %s", what, strerror(errno));
 		if (r == 0 || buf[n] == '\n')
 			break;
 		n++;
@@ -52,25 +52,25 @@ static int resolve_passin(const char *passin, char *buf, size_t size)
 		const char *v = getenv(passin + 4);
 
 		if (!v)
-			return ib_fail(IB_E_KEY, "--passin %s: the variable is not set", passin);
+			return ib_fail(IB_E_KEY, "passphrase source %s: the variable is not set", passin);
 		if (ib_snprintf(buf, size, "%s", v))
-			return ib_fail(IB_E_KEY, "--passin %s: passphrase too long", passin);
+			return ib_fail(IB_E_KEY, "passphrase source %s: passphrase too long", passin);
 		return 0;
 	}
 	if (!strncmp(passin, "file:", 5)) {
 		fd = open(passin + 5, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return ib_fail(IB_E_KEY, "--passin %s: %s", passin, strerror(errno));
+			return ib_fail(IB_E_KEY, "passphrase source %s: %s", passin, strerror(errno));
 		rc = read_line(fd, buf, size, passin);
 		close(fd);
 		return rc;
 	}
 	if (!strncmp(passin, "fd:", 3) && ib_parse_int(passin + 3, 0, 1 << 20, &fdnum) == 0)
 		return read_line((int)fdnum, buf, size, passin);
-	return cli_passin_check(passin);
+	return cli_passin_check("passphrase source", passin);
 }
 
-int cli_load_privkey(const char *path, const char *passin, int strict, struct ib_privkey **out)
+int cli_with_key(const char *path, const char *passin, int strict, cli_key_loader load, void *ctx)
 {
 	char pass[PASS_MAX];
 	struct stat st;
@@ -86,10 +86,20 @@ int cli_load_privkey(const char *path, const char *passin, int strict, struct ib
 			path, (st.st_mode & 007) ? "others" : "its group", (unsigned)(st.st_mode & 07777));
 	}
 	if (!passin)
-		return ib_privkey_load_pass(path, NULL, isatty(STDIN_FILENO) && isatty(STDERR_FILENO), out);
+		return load(path, NULL, isatty(STDIN_FILENO) && isatty(STDERR_FILENO), ctx);
 	if ((rc = resolve_passin(passin, pass, sizeof(pass))))
 		return rc;
-	rc = ib_privkey_load_pass(path, pass, 0, out);
+	rc = load(path, pass, 0, ctx);
 	explicit_bzero(pass, sizeof(pass));
 	return rc;
+}
+
+static int load_privkey(const char *path, const char *pass, int tty, void *ctx)
+{
+	return ib_privkey_load_pass(path, pass, tty, ctx);
+}
+
+int cli_load_privkey(const char *path, const char *passin, int strict, struct ib_privkey **out)
+{
+	return cli_with_key(path, passin, strict, load_privkey, out);
 }

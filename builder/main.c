@@ -20,7 +20,7 @@ static const char usage[] =
 	"                       create NAME.key (0600) and NAME.pub; print the key id\n"
 	"  build SPEC.json -k NAME.key -o OUT [--target T] [--stub PATH] [--trust KEY.pub]\n"
 	"        [--threshold N] [--revoke KEY.pub] [--trust-ca CA.pem] [--cms-cert C --cms-key K]\n"
-	"        [--unsigned] [--sbom FILE] [--passin SRC] [--allow-unknown-tokens]\n"
+	"        [--cms-passin SRC] [--unsigned] [--sbom FILE] [--passin SRC] [--allow-unknown-tokens]\n"
 	"                       build a signed bundle from a spec (checked strictly first)\n"
 	"  verify BUNDLE [ANCHORS] [--threshold N] [--exact-trust] [--json] [--sbom FILE]\n"
 	"                       check footer, signatures, stub hash and every chunk of every package;\n"

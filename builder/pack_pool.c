@@ -1,6 +1,7 @@
 /* Packing a build's packages on a thread pool, blobs appended in manifest order.
  * Each blob is written in its final place in the bundle when that place is known in advance,
  * else into an unlinked temp file copied in as soon as its turn comes. */
+#include "cli.h"
 #include "pack.h"
 
 #include "../base/err.h"
@@ -297,12 +298,7 @@ static void wait_for(struct pool *pl, size_t i, const struct ib_pack_opts *o, ui
 			pthread_cond_wait(&pl->changed, &pl->lock);
 			continue;
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000 * 1000 * 1000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000 * 1000 * 1000;
-		}
+		cli_progress_deadline(&ts);
 		pthread_cond_timedwait(&pl->changed, &pl->lock, &ts);
 		if (!pl->jobs[i].done) {
 			uint64_t sum = 0;

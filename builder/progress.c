@@ -50,3 +50,13 @@ void cli_meter_end(struct cli_meter *m)
 		fputs("\r\033[K", stderr);
 	m->shown = 0;
 }
+
+void cli_progress_deadline(struct timespec *ts)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += 100 * 1000 * 1000;
+	if (ts->tv_nsec >= 1000 * 1000 * 1000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000 * 1000 * 1000;
+	}
+}

@@ -18,9 +18,9 @@ _ibpack_opts() {
 	case $1 in
 	keygen) echo "-o --output --alg --json" ;;
 	build) echo "-k --key -o --output --target --stub --trust --threshold --revoke --trust-ca
-		--cms-cert --cms-key --cms-chain --unsigned --zstd-level --sbom --allow-unknown-tokens --passin
+		--cms-cert --cms-key --cms-passin --cms-chain --unsigned --zstd-level --sbom --allow-unknown-tokens --passin
 		--strict-keys --progress --json -q --quiet" ;;
-	verify) echo "--trust --key-id --trust-ca --threshold --exact-trust --json --sbom -q --quiet" ;;
+	verify) echo "--trust --key-id --trust-ca --threshold --exact-trust --json --sbom --progress -q --quiet" ;;
 	list) echo "--trust --key-id --trust-ca --json" ;;
 	extract) echo "-o --output --package --trust --key-id --trust-ca -q --quiet --progress" ;;
 	manifest) echo "-o --output" ;;
@@ -92,7 +92,7 @@ _ibpack_arg() {
 		esac ;;
 	--os) mapfile -t COMPREPLY < <(compgen -W "$(_ibpack_os "$3")" -- "$cur") ;;
 	--nic) mapfile -t COMPREPLY < <(compgen -W "$_ibpack_nic_tokens" -- "$cur") ;;
-	--passin) mapfile -t COMPREPLY < <(compgen -W "env: file: fd:" -- "$cur"); compopt -o nospace 2>/dev/null ;;
+	--passin | --cms-passin) mapfile -t COMPREPLY < <(compgen -W "env: file: fd:" -- "$cur"); compopt -o nospace 2>/dev/null ;;
 	--threshold | --zstd-level | --key-id | --package | --publisher | --type | --version | --kernel) COMPREPLY=() ;;
 	*) return 1 ;;
 	esac

@@ -367,6 +367,12 @@ void ib_blob_reader_release(struct ib_blob_reader *r)
 
 int ib_bundle_check_package(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk)
 {
+	return ib_bundle_check_package_step(b, p, bad_chunk, NULL, NULL);
+}
+
+int ib_bundle_check_package_step(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk,
+				 void (*step)(void *ctx, uint64_t n), void *ctx)
+{
 	struct ib_blob_reader r;
 	struct ib_sha256_ctx *whole = NULL;
 	uint8_t digest[IB_SHA256_LEN];
@@ -379,8 +385,11 @@ int ib_bundle_check_package(struct ib_bundle *b, const struct ib_package *p, lon
 	if (rc)
 		return rc;
 	rc = ib_sha256_new(&whole);
-	while (!rc && (n = ib_blob_next(&r, &data)) > 0)
+	while (!rc && (n = ib_blob_next(&r, &data)) > 0) {
 		ib_sha256_update(whole, data, (size_t)n);
+		if (step)
+			step(ctx, (uint64_t)n);
+	}
 	if (!rc && n < 0) {
 		rc = (int)n;
 		if (rc == IB_E_INTEGRITY)

@@ -53,6 +53,10 @@ int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area);
 /* Reads a package's blob once, checking every chunk and the whole-blob SHA-256. *bad_chunk is
  * set to the failing chunk index (or -1). */
 int ib_bundle_check_package(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk);
+/* Same, calling step(ctx, n) after each checked chunk of n stored bytes (step may be NULL), so a
+ * caller can show progress. */
+int ib_bundle_check_package_step(struct ib_bundle *b, const struct ib_package *p, long *bad_chunk,
+				 void (*step)(void *ctx, uint64_t n), void *ctx);
 
 /* Streams a package's blob as verified chunks. A helper thread reads and
  * hashes the next chunks while the caller uses the current one (IBPACK_READAHEAD=0: serial). */

@@ -28,6 +28,24 @@ int ib_outdir_rename(struct ib_outdir *d, const char *from, const char *to);
 /* 1 when relpath names anything (a link included), 0 when nothing, or a negative error. */
 int ib_outdir_exists(struct ib_outdir *d, const char *relpath);
 
+/* ---- whether a temp folder's owner is alive: a lock on a file inside it, which the kernel drops
+ * when the holder dies (SIGKILL and power loss included) ---- */
+struct ib_outlock;
+/* Creates relpath (a new regular file) and holds an exclusive lock on it until released. */
+int ib_outdir_lock_new(struct ib_outdir *d, const char *relpath, struct ib_outlock **out);
+/* Takes the lock of the existing regular file relpath without waiting: 0 (taken, *out set), 1
+ * when another process holds it, -ENOENT when there is no such file, IB_E_UNSAFE for a link
+ * anywhere on the path or a file that is not regular, or another negative error. */
+int ib_outdir_lock_try(struct ib_outdir *d, const char *relpath, struct ib_outlock **out);
+/* Releases the lock (NULL: nothing). */
+void ib_outlock_release(struct ib_outlock *l);
+/* The names in d's root, without "." and "..", malloc'd (free with ib_outdir_names_free). */
+int ib_outdir_names(struct ib_outdir *d, char ***names, size_t *n);
+void ib_outdir_names_free(char **names, size_t n);
+/* This process's id, and 1 when process pid exists on this machine (another user's included). */
+unsigned long ib_process_id(void);
+int ib_process_alive(unsigned long pid);
+
 /* The name of a tar entry as the UTF-8 the builder wrote, into buf (an empty string and
  * IB_E_UNSAFE when it has none). libarchive hands pax names out in the locale's charset, which
  * the stub never sets: Linux keeps the raw UTF-8 bytes, Windows the wide form. */

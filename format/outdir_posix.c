@@ -13,6 +13,8 @@
 #include <stdio.h> /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +25,10 @@ struct ib_outdir {
 struct ib_outfile {
 	int fd, parent;
 	char *leaf;
+};
+
+struct ib_outlock {
+	int fd;
 };
 
 int ib_outdir_open(const char *path, struct ib_outdir **out)
@@ -265,4 +271,96 @@ int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
 	if (!p)
 		p = archive_entry_pathname(e);
 	return ib_entry_name_copy(p, buf, size);
+}
+
+/* Opens relpath (create: as a new file) below d and locks it: 0, 1 when held elsewhere (only
+ * without create, which waits), or a negative error. */
+static int lock_open(struct ib_outdir *d, const char *relpath, int create, struct ib_outlock **out)
+{
+	char *copy, *leaf;
+	struct stat st;
+	int parent = walk_parent(d, relpath, create, &copy, &leaf), fd, rc = 0;
+
+	if (parent < 0)
+		return parent;
+	/* O_NONBLOCK: a FIFO planted under the name must not hang the open. */
+	fd = create ? openat(parent, leaf, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)
+		    : openat(parent, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		rc = errno == ENOENT  ? -ENOENT
+		     : errno == ELOOP ? ib_fail(IB_E_UNSAFE, "'%s' is a symlink", relpath)
+				      : ib_fail(-errno, "cannot open '%s': %s", relpath, strerror(errno));
+	else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		rc = ib_fail(IB_E_UNSAFE, "'%s' is not a regular file", relpath);
+	else if (flock(fd, create ? LOCK_EX : LOCK_EX | LOCK_NB) != 0)
+		rc = errno == EWOULDBLOCK ? 1 : ib_fail(-errno, "cannot lock '%s': %s", relpath, strerror(errno));
+	close(parent);
+	free(copy);
+	if (!rc && !(*out = malloc(sizeof(**out))))
+		rc = -ENOMEM;
+	if (rc) {
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	(*out)->fd = fd;
+	return 0;
+}
+
+int ib_outdir_lock_new(struct ib_outdir *d, const char *relpath, struct ib_outlock **out)
+{
+	return lock_open(d, relpath, 1, out);
+}
+
+int ib_outdir_lock_try(struct ib_outdir *d, const char *relpath, struct ib_outlock **out)
+{
+	int rc = lock_open(d, relpath, 0, out);
+
+	return rc == IB_E_UNSAFE || rc == -ENOTDIR ? IB_E_UNSAFE : rc;
+}
+
+void ib_outlock_release(struct ib_outlock *l)
+{
+	if (!l)
+		return;
+	close(l->fd); /* closing the last descriptor drops the flock */
+	free(l);
+}
+
+int ib_outdir_names(struct ib_outdir *d, char ***names, size_t *n)
+{
+	int fd = fcntl(d->fd, F_DUPFD_CLOEXEC, 3), rc;
+	DIR *dir;
+
+	if (fd < 0)
+		return -errno;
+	/* A duplicate shares the read position of the root's descriptor: start from the top. */
+	if (!(dir = fdopendir(fd))) {
+		close(fd);
+		return -errno;
+	}
+	rewinddir(dir);
+	rc = ib_dir_names(dir, 0, names, n);
+	closedir(dir);
+	return rc;
+}
+
+void ib_outdir_names_free(char **names, size_t n)
+{
+	ib_dir_names_free(names, n);
+}
+
+unsigned long ib_process_id(void)
+{
+	return (unsigned long)getpid();
+}
+
+int ib_process_alive(unsigned long pid)
+{
+	/* Not a pid this scheme writes (0 and 1 would mean "the group" and init): treat as alive,
+	 * so such a folder is never removed. */
+	if (pid < 2 || pid > (unsigned long)INT32_MAX)
+		return 1;
+	/* EPERM: it exists but belongs to another user. */
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }

@@ -30,6 +30,9 @@
 #ifndef STATUS_NOT_A_DIRECTORY
 #define STATUS_NOT_A_DIRECTORY ((NTSTATUS)0xC0000103L)
 #endif
+#ifndef STATUS_SHARING_VIOLATION
+#define STATUS_SHARING_VIOLATION ((NTSTATUS)0xC0000043L)
+#endif
 #ifndef STATUS_FILE_IS_A_DIRECTORY
 #define STATUS_FILE_IS_A_DIRECTORY ((NTSTATUS)0xC00000BAL)
 #endif
@@ -62,6 +65,12 @@ struct ib_outdir {
 struct ib_outfile {
 	HANDLE h;
 	char *shown;
+};
+
+/* A handle that shares nothing but deletion: while it is open no other process can open the
+ * file to read or write, which is the lock; the kernel closes it when the process dies. */
+struct ib_outlock {
+	HANDLE h;
 };
 
 static NTSTATUS open_rel(HANDLE parent, const wchar_t *name, ACCESS_MASK access, ULONG share, ULONG disposition,
@@ -350,9 +359,12 @@ static int list_names(HANDLE h, wchar_t ***names, size_t *count)
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
+	FILE_INFO_BY_HANDLE_CLASS cls = FileIdBothDirectoryRestartInfo; /* from the top, whoever listed h before */
+
 	if (!buf)
 		return -ENOMEM;
-	while (!rc && GetFileInformationByHandleEx(h, FileIdBothDirectoryInfo, buf, (DWORD)bufsz)) {
+	while (!rc && GetFileInformationByHandleEx(h, cls, buf, (DWORD)bufsz)) {
+		cls = FileIdBothDirectoryInfo;
 		for (size_t off = 0;;) {
 			FILE_ID_BOTH_DIR_INFO *e = (FILE_ID_BOTH_DIR_INFO *)(buf + off);
 			size_t len = e->FileNameLength / sizeof(wchar_t);
@@ -530,4 +542,105 @@ int ib_outdir_entry_name(struct archive_entry *e, char *buf, size_t size)
 
 	free(u);
 	return rc;
+}
+
+static int lock_open(struct ib_outdir *d, const char *relpath, int create, struct ib_outlock **out)
+{
+	HANDLE parent, h;
+	wchar_t *copy, *leaf;
+	BY_HANDLE_FILE_INFORMATION info;
+	NTSTATUS st;
+	int rc = walk_parent(d, relpath, create, &parent, &copy, &leaf);
+
+	if (rc)
+		return rc;
+	st = open_rel(parent, leaf, create ? GENERIC_WRITE | DELETE : GENERIC_READ, FILE_SHARE_DELETE,
+		      create ? FILE_CREATE : FILE_OPEN, FILE_NON_DIRECTORY_FILE, &h);
+	CloseHandle(parent);
+	free(copy);
+	if (st == STATUS_SHARING_VIOLATION)
+		return 1;
+	if (st == STATUS_OBJECT_NAME_NOT_FOUND || st == STATUS_OBJECT_PATH_NOT_FOUND)
+		return -ENOENT;
+	if (st == STATUS_FILE_IS_A_DIRECTORY)
+		return ib_fail(IB_E_UNSAFE, "'%s' is not a regular file", relpath);
+	if (!NT_SUCCESS(st))
+		return nt_fail(st, "cannot open", relpath);
+	/* FILE_OPEN_REPARSE_POINT opened a link as itself: never a lock. */
+	if (!GetFileInformationByHandle(h, &info) || (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)) {
+		CloseHandle(h);
+		return ib_fail(IB_E_UNSAFE, "'%s' is a link", relpath);
+	}
+	if (!(*out = malloc(sizeof(**out)))) {
+		CloseHandle(h);
+		return -ENOMEM;
+	}
+	(*out)->h = h;
+	return 0;
+}
+
+int ib_outdir_lock_new(struct ib_outdir *d, const char *relpath, struct ib_outlock **out)
+{
+	return lock_open(d, relpath, 1, out);
+}
+
+int ib_outdir_lock_try(struct ib_outdir *d, const char *relpath, struct ib_outlock **out)
+{
+	return lock_open(d, relpath, 0, out);
+}
+
+void ib_outlock_release(struct ib_outlock *l)
+{
+	if (!l)
+		return;
+	CloseHandle(l->h);
+	free(l);
+}
+
+int ib_outdir_names(struct ib_outdir *d, char ***names, size_t *n)
+{
+	wchar_t **w = NULL;
+	size_t count = 0, k = 0;
+	char **v;
+	int rc = list_names(d->root, &w, &count);
+
+	v = !rc && count ? calloc(count, sizeof(*v)) : NULL;
+	if (!rc && count && !v)
+		rc = -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		if (!rc && (v[k] = ib_win_utf8(w[i])))
+			k++;
+		free(w[i]);
+	}
+	free(w);
+	*names = v;
+	*n = k;
+	return rc;
+}
+
+void ib_outdir_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+unsigned long ib_process_id(void)
+{
+	return (unsigned long)GetCurrentProcessId();
+}
+
+int ib_process_alive(unsigned long pid)
+{
+	HANDLE h;
+	DWORD wait;
+
+	if (pid == 0 || pid == 4) /* System Idle and System: not pids this scheme writes */
+		return 1;
+	h = OpenProcess(SYNCHRONIZE, FALSE, (DWORD)pid);
+	if (!h)
+		return GetLastError() != ERROR_INVALID_PARAMETER; /* access denied: it exists */
+	wait = WaitForSingleObject(h, 0);
+	CloseHandle(h);
+	return wait == WAIT_TIMEOUT;
 }

@@ -64,10 +64,16 @@ static int read_certs(const char *path, STACK_OF(X509) * chain)
 int ib_cms_sign(const char *cert_path, const char *key_path, char *const *chain_paths, size_t nchain,
 		const uint8_t *msg, size_t len, uint8_t **der, size_t *derlen)
 {
+	return ib_cms_sign_pass(cert_path, key_path, NULL, 0, chain_paths, nchain, msg, len, der, derlen);
+}
+
+int ib_cms_sign_pass(const char *cert_path, const char *key_path, const char *pass, int tty, char *const *chain_paths,
+		     size_t nchain, const uint8_t *msg, size_t len, uint8_t **der, size_t *derlen)
+{
 	STACK_OF(X509) *leaf = sk_X509_new_null(), *chain = sk_X509_new_null();
 	EVP_PKEY *key = NULL;
 	CMS_ContentInfo *cms = NULL;
-	BIO *bio = NULL, *content = NULL;
+	BIO *content = NULL;
 	unsigned char *out = NULL;
 	int rc = 0, n;
 
@@ -87,14 +93,8 @@ int ib_cms_sign(const char *cert_path, const char *key_path, char *const *chain_
 			goto cleanup;
 		}
 	}
-	if ((rc = open_pem(key_path, &bio)))
+	if ((rc = ib_pem_privkey_read(key_path, pass, tty, "--cms-passin", &key)))
 		goto cleanup;
-	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (!key) {
-		ERR_clear_error();
-		rc = ib_fail(IB_E_KEY, "'%s' is not a PEM private key", key_path);
-		goto cleanup;
-	}
 	if (X509_check_private_key(sk_X509_value(leaf, 0), key) != 1) {
 		ERR_clear_error();
 		rc = ib_fail(IB_E_KEY, "'%s' is not the private key of the certificate '%s'", key_path, cert_path);
@@ -126,7 +126,6 @@ cleanup:
 	OPENSSL_free(out);
 	CMS_ContentInfo_free(cms);
 	BIO_free(content);
-	BIO_free(bio);
 	EVP_PKEY_free(key);
 	sk_X509_pop_free(leaf, X509_free);
 	sk_X509_pop_free(chain, X509_free);

@@ -109,5 +109,9 @@ int ib_cms_verify(const uint8_t *der, size_t len, const uint8_t *msg, size_t msg
  * the chain files, as `openssl cms -sign -binary -noattr -md sha256`. *der is malloc'd. */
 int ib_cms_sign(const char *cert_path, const char *key_path, char *const *chain_paths, size_t nchain,
 		const uint8_t *msg, size_t len, uint8_t **der, size_t *derlen);
+/* Same with a key that may be encrypted, as ib_privkey_load_pass takes it (the missing
+ * passphrase error names --cms-passin). */
+int ib_cms_sign_pass(const char *cert_path, const char *key_path, const char *pass, int tty, char *const *chain_paths,
+		     size_t nchain, const uint8_t *msg, size_t len, uint8_t **der, size_t *derlen);
 
 #endif

@@ -15,6 +15,10 @@ struct ib_pubkey {
 };
 
 int ib_crypto_fail(const char *what);
+/* Reads a PEM private key that may be encrypted: with pass (NULL: none), or a prompt on the
+ * terminal when tty is set; passin_opt names the option that gives a passphrase, for the error
+ * when neither is there (sign.c). */
+int ib_pem_privkey_read(const char *path, const char *pass, int tty, const char *passin_opt, EVP_PKEY **out);
 int ib_pkey_alg(EVP_PKEY *p);
 int ib_pubkey_wrap(EVP_PKEY *p, struct ib_pubkey **out);
 /* RSA-PSS padding, MGF1-SHA-256 and a 32-byte salt on pctx; nothing for other algorithms. */

@@ -78,34 +78,41 @@ static int pass_cb(char *buf, int size, int rwflag, void *u)
 	return (int)strlen(buf);
 }
 
-int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_privkey **out)
+int ib_pem_privkey_read(const char *path, const char *pass, int tty, const char *passin_opt, EVP_PKEY **out)
 {
 	struct pass_src src = {pass, path, tty, 0};
-	struct ib_privkey *k;
-	EVP_PKEY *p;
 	BIO *bio;
 	char *pem;
 	size_t len;
-	int alg, rc = ib_read_file(path, 1u << 20, IB_READ_NOFOLLOW, &pem, &len);
+	int rc = ib_read_file(path, 1u << 20, IB_READ_NOFOLLOW, &pem, &len);
 
 	if (rc)
 		return rc;
 	bio = BIO_new_mem_buf(pem, (int)len);
-	p = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &src) : NULL;
+	*out = bio ? PEM_read_bio_PrivateKey(bio, NULL, pass_cb, &src) : NULL;
 	BIO_free(bio);
 	OPENSSL_cleanse(pem, len);
 	free(pem);
-	if (!p) {
-		ERR_clear_error();
-		if (src.wanted && !pass && !tty)
-			return ib_fail(IB_E_KEY,
-				       "'%s' is encrypted and no passphrase source is given (--passin "
-				       "env:VAR, file:PATH or fd:N)",
-				       path);
-		if (src.wanted)
-			return ib_fail(IB_E_KEY, "cannot decrypt '%s': wrong passphrase?", path);
-		return ib_fail(IB_E_KEY, "'%s' is not a PEM private key", path);
-	}
+	if (*out)
+		return 0;
+	ERR_clear_error();
+	if (src.wanted && !pass && !tty)
+		return ib_fail(IB_E_KEY,
+			       "'%s' is encrypted and no passphrase source is given (%s env:VAR, file:PATH or fd:N)",
+			       path, passin_opt);
+	if (src.wanted)
+		return ib_fail(IB_E_KEY, "cannot decrypt '%s': wrong passphrase?", path);
+	return ib_fail(IB_E_KEY, "'%s' is not a PEM private key", path);
+}
+
+int ib_privkey_load_pass(const char *path, const char *pass, int tty, struct ib_privkey **out)
+{
+	struct ib_privkey *k;
+	EVP_PKEY *p;
+	int alg, rc = ib_pem_privkey_read(path, pass, tty, "--passin", &p);
+
+	if (rc)
+		return rc;
 	alg = ib_pkey_alg(p);
 	if (alg < 0) {
 		EVP_PKEY_free(p);

@@ -32,6 +32,16 @@ big_pkg() {
 	truncate -s 1G "$1/zeros.img"
 }
 
+# big_bundle: b.run (key k) with packages "big" (big_pkg, zstd) and "small".
+big_bundle() {
+	big_pkg pkgs/big
+	new_spec
+	spec_pkg big ubuntu-20.04 cx6 compression=zstd
+	spec_pkg small ubuntu-22.04 cx6
+	write_spec spec.json
+	build_bundle spec.json b.run k
+}
+
 # ---- strict spec validation: one table, build and check -------------------------------------------
 
 # lint_case NAME EXPECTED SETUP: SETUP (shell) writes spec.json; build and check both exit 3
@@ -249,12 +259,7 @@ lint_case() {
 }
 
 @test "SIGTERM during ibpack extract and the bundle's --extract leaves nothing; a rerun works" {
-	big_pkg pkgs/big
-	new_spec
-	spec_pkg big ubuntu-20.04 cx6 compression=zstd
-	spec_pkg small ubuntu-22.04 cx6
-	write_spec spec.json
-	build_bundle spec.json b.run k
+	big_bundle
 	for how in ibpack stub; do
 		rm -rf layout
 		if [[ $how == ibpack ]]; then
@@ -272,6 +277,88 @@ lint_case() {
 	assert_status 0
 	diff -r pkgs/small layout/small
 	[[ -z $(compgen -G 'layout/.ibpack-tmp*') ]]
+}
+
+@test "SIGTERM during attach-signature and SIGHUP during extension leave no temp file and the target untouched" {
+	# An uncompressed 1 GiB package: copying the bundle into the temp output takes seconds.
+	make_pkg pkgs/big big
+	truncate -s 1G pkgs/big/zeros.img
+	new_spec
+	spec_pkg big ubuntu-20.04 cx6 compression=none
+	write_spec spec.json
+	key k
+	"$IBPACK" build spec.json --unsigned --trust k.pub -o u.run -q
+	"$IBPACK" manifest u.run -o m.json
+	openssl pkeyutl -sign -inkey k.key -rawin -in m.json -out m.sig
+	echo old >signed.run
+	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run &
+	pid=$!
+	wait_for 'signed.run.tmp.*'
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	[[ $rc -eq 143 ]]
+	[[ $(cat signed.run) == old ]]
+	[[ -z $(compgen -G 'signed.run.tmp*') ]]
+	rm signed.run
+	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run >/dev/null
+	"$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0 &
+	pid=$!
+	wait_for 'h.zip.tmp.*'
+	kill -HUP $pid
+	rc=0
+	wait $pid || rc=$?
+	[[ $rc -eq 129 ]]
+	[[ ! -e h.zip && -z $(compgen -G 'h.zip*') ]]
+	# Under nohup (SIGHUP ignored from the start) a hangup does not stop it.
+	nohup "$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0 >/dev/null 2>&1 &
+	pid=$!
+	wait_for 'h.zip.tmp.*'
+	kill -HUP $pid
+	wait $pid
+	[[ -s h.zip && -z $(compgen -G 'h.zip.tmp*') ]]
+	rm h.zip
+	[[ -z $(ls -A | grep -v -x -e pkgs -e spec.json -e k.key -e k.pub -e u.run -e m.json -e m.sig -e signed.run -e out -e tmp -e trusted.d) ]]
+}
+
+@test "a SIGKILLed extract's temp folder is removed by the next extract; live, locked and linked ones are not" {
+	big_bundle
+	"$IBPACK" extract b.run -o layout -q &
+	pid=$!
+	wait_for "layout/.ibpack-tmp.$pid/big/zeros.img"
+	kill -KILL $pid
+	wait $pid || true
+	[[ -f layout/.ibpack-tmp.$pid/.ibpack-lock ]]
+	# A finished process's pid: its folders count as dead unless their lock is held.
+	sh -c 'exit 0' &
+	dead=$!
+	wait $dead
+	mkdir -p layout/.ibpack-tmp.$dead-1 layout/.ibpack-tmp.$dead-2/pkg elsewhere/.ibpack-tmp.$dead/x
+	# The holder is sleep itself (it keeps the locked descriptor), so killing it drops the lock.
+	(exec 9>layout/.ibpack-tmp.$dead-1/.ibpack-lock && flock 9 && exec sleep 300) >/dev/null 2>&1 3>&- &
+	holder=$!
+	sleep 300 >/dev/null 2>&1 3>&- &
+	live=$!
+	mkdir layout/.ibpack-tmp.$live          # a live owner that has not taken its lock yet
+	ln -s ../elsewhere/.ibpack-tmp.$dead layout/.ibpack-tmp.$dead
+	ln -s ../../elsewhere layout/.ibpack-tmp.$dead-2/.ibpack-lock
+	mkdir layout/.ibpack-tmpx layout/.ibpack-tmp.12a
+	wait_for "layout/.ibpack-tmp.$dead-1/.ibpack-lock"
+	run ./b.run --extract layout --package small --quiet
+	assert_status 0
+	diff -r pkgs/small layout/small
+	[[ ! -e layout/.ibpack-tmp.$pid ]]
+	[[ -d layout/.ibpack-tmp.$dead-1 && -d layout/.ibpack-tmp.$live && -d layout/.ibpack-tmpx && -d layout/.ibpack-tmp.12a ]]
+	[[ -L layout/.ibpack-tmp.$dead && -d elsewhere/.ibpack-tmp.$dead/x ]]
+	[[ -d layout/.ibpack-tmp.$dead-2/pkg && -d elsewhere ]]
+	# ibpack extract cleans up the same way once the holder is gone.
+	kill $holder
+	wait $holder || true
+	run "$IBPACK" extract b.run -o layout -q --package big
+	kill $live
+	assert_status 0
+	[[ ! -e layout/.ibpack-tmp.$dead-1 && -d layout/.ibpack-tmp.$live && -L layout/.ibpack-tmp.$dead ]]
+	[[ -z $(compgen -G "layout/.ibpack-tmp.$$*") ]]
 }
 
 @test "extract is all or nothing: an existing package folder is refused up front, a failure leaves nothing" {
@@ -495,4 +582,33 @@ lint_case() {
 	run script -qec "./b.run --extract lay2" /dev/null
 	assert_status 0
 	assert_output "extracting" "/ 300.0 MiB"
+}
+
+@test "progress: verify shows bytes checked, rate and ETA on a terminal or with --progress; --quiet and --json silence it" {
+	make_pkg pkgs/p p
+	truncate -s 300M pkgs/p/zeros.img
+	one_spec compression=none
+	key k
+	"$IBPACK" build spec.json -k k.key -o b.run -q
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub
+	assert_status 0
+	[[ -z $stderr ]]
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress
+	assert_status 0
+	# (the last line shows "done" where the ones before show the ETA)
+	assert_stderr "verifying" "MiB / 30" "100%" "iB/s" "done"
+	assert_output "b.run: valid"
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress --quiet
+	assert_status 0
+	[[ -z $stderr ]]
+	run --separate-stderr "$IBPACK" verify b.run --trust k.pub --progress --json
+	assert_status 0
+	[[ -z $stderr ]]
+	# On a terminal (script gives one) it needs no option.
+	run script -qec "'$IBPACK' verify b.run --trust k.pub" /dev/null
+	assert_status 0
+	assert_output "verifying" "MiB / 30" "iB/s" "b.run: valid"
+	run script -qec "'$IBPACK' verify b.run --trust k.pub --quiet" /dev/null
+	assert_status 0
+	assert_not_contains "$output" "verifying"
 }

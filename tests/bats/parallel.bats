@@ -170,6 +170,12 @@ mixed_spec() {
 			"[p['valid'] for p in d['packages']] == [True, False, True, False]" \
 			"\"package 'ofed-cx3'\" in d['failure'] and 'chunk 0' in d['failure']"
 	done
+	# With progress this thread only draws and the others check: the same findings.
+	for j in 1 3; do
+		IBPACK_JOBS=$j run --separate-stderr "$IBPACK" verify b.run --progress
+		assert_status 2
+		assert_stderr "verifying" "100%" "package 'ofed-cx3'" "chunk 0"
+	done
 	# A bad stub comes first in the report whichever thread finished first.
 	flip b.run 5000
 	IBPACK_JOBS=3 run --separate-stderr "$IBPACK" verify b.run --json

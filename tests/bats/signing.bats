@@ -386,6 +386,49 @@ EOF
 
 # ---- X.509 / CMS ----------------------------------------------------------------------------------
 
+@test "CMS: an encrypted --cms-key takes its passphrase from --cms-passin (env:, file:, fd:), never from --passin" {
+	one_spec
+	pki ec
+	openssl pkey -in pki/leaf.key -aes-256-cbc -passout pass:s3cret -out enc.key
+	chmod 600 enc.key
+	cms() { "$IBPACK" build spec.json --cms-cert pki/leaf.pem --cms-key enc.key --cms-chain pki/inter.pem --trust-ca pki/root.pem "$@"; }
+	run --separate-stderr cms -o b.run </dev/null
+	assert_status 3
+	assert_stderr "'enc.key' is encrypted and no passphrase source is given (--cms-passin env:VAR, file:PATH or fd:N)"
+	[[ ! -e b.run ]]
+	PW=s3cret run cms -o b.run --passin env:PW -q
+	assert_status 3
+	PW=s3cret run cms -o b.run --cms-passin env:PW -q
+	assert_status 0
+	run "$IBPACK" verify b.run --trust-ca pki/root.pem
+	assert_status 0
+	printf 's3cret\n' >pw.txt
+	run cms -o b2.run --cms-passin file:pw.txt -q
+	assert_status 0
+	run cms -o b3.run --cms-passin fd:5 -q 5<pw.txt
+	assert_status 0
+	PW=wrong run cms -o b4.run --cms-passin env:PW
+	assert_status 3
+	assert_output "cannot decrypt 'enc.key': wrong passphrase?"
+	run cms -o b4.run --cms-passin pass:x
+	assert_status 1
+	assert_output "--cms-passin 'pass:x': expected env:VAR, file:PATH or fd:N"
+	run "$IBPACK" build spec.json -k x.key --cms-passin env:PW -o b4.run
+	assert_status 1
+	assert_output "--cms-passin goes with --cms-key"
+	# Both keys encrypted, each with its own source.
+	openssl genpkey -algorithm ed25519 -aes-256-cbc -pass pass:other -out enc2.key 2>/dev/null
+	chmod 600 enc2.key
+	openssl pkey -in enc2.key -passin pass:other -pubout -out enc2.pub
+	A=other B=s3cret run cms -k enc2.key --passin env:A --cms-passin env:B -o b5.run -q
+	assert_status 0
+	# The CMS key file's mode is checked as -k keys are.
+	chmod 644 enc.key
+	PW=s3cret run cms -o b6.run --cms-passin env:PW -q --strict-keys
+	assert_status 3
+	assert_output "private key 'enc.key' is readable by others"
+}
+
 @test "CMS: build with a certificate chain; stock openssl cms verifies the exported signature" {
 	one_spec
 	pki ec
