@@ -302,6 +302,21 @@ PY
 	rm -rf "$WINEPREFIX/drive_c/ibpack-out"
 }
 
+@test "windows stub: --extract removes a temp folder an earlier, killed extraction left behind" {
+	machine server:10.0:17763
+	local out=$WINEPREFIX/drive_c/ibpack-stale
+	# A dead extraction's folder (its lock file unheld, its pid not running), and one that is not
+	# ibpack's (another name): only the first goes.
+	mkdir -p "$out/.ibpack-tmp.99999/nd" "$out/.ibpack-tmp-other"
+	: >"$out/.ibpack-tmp.99999/.ibpack-lock"
+	printf 'half\n' >"$out/.ibpack-tmp.99999/nd/installer.exe"
+	wrun "$(winpath "$FILE_DIR/std.exe")" --extract 'C:\ibpack-stale' --package nd
+	assert_status 0
+	cmp "$FILE_DIR/pkg/installer.exe" "$out/nd/installer.exe"
+	[[ $(ls -A "$out") == $'.ibpack-tmp-other\nnd' ]]
+	rm -rf "$out"
+}
+
 @test "windows stub: UTF-8 file names extract identically; an existing package folder is refused up front" {
 	machine server:10.0:17763
 	mkdir -p "u/日本語"
