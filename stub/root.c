@@ -43,6 +43,9 @@ int root_check_opts(const struct stub_opts *o)
 		return ib_fail(IB_E_USAGE, "--root cannot be combined with --list, --verify or --extract");
 	if (o->sysroot)
 		return ib_fail(IB_E_USAGE, "--root and --sysroot exclude each other: nothing is detected in an image");
+	if (o->state_dir)
+		return ib_fail(IB_E_USAGE, "--root and --state-dir exclude each other: an image keeps its install "
+					   "record inside DIR");
 	if (o->stage || o->unstage) {
 		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout ||
 		    o->kernel_override)
@@ -310,12 +313,13 @@ static int guard_begin(struct stub_ctx *c, struct root_job *j)
 		/* The state API works on paths: make sure its directories are real ones first. */
 		if ((rc = root_plat_state_dir(j)))
 			return rc;
-		rc = stub_lock_acquire(j->dir, c->bundle.m.name, (unsigned)wait, &c->cancel, NULL, NULL, &guard.lock);
+		rc = stub_lock_acquire(j->dir, NULL, c->bundle.m.name, (unsigned)wait, &c->cancel, NULL, NULL,
+				       &guard.lock);
 		if (rc)
 			return rc;
 		guard.locked = 1;
 	}
-	if ((rc = stub_state_load(j->dir, &guard.state)))
+	if ((rc = stub_state_load(j->dir, NULL, &guard.state)))
 		return rc;
 	guard.loaded = 1;
 	return stub_state_check(&guard.state, &c->bundle.m, o->allow_downgrade);

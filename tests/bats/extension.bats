@@ -641,7 +641,8 @@ wagent() {
 	local cmd
 	cmd=$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["handlerManifest"][sys.argv[2] + "Command"])' \
 		"$WBASE/HandlerManifest.json" "$1") || return 1
-	ConfigSequenceNumber=${2:-0} AZURE_GUEST_AGENT_EXTENSION_PATH="$WPLUGIN" \
+	# The Windows handler keeps its record in the prefix's %ProgramData%\ibpack.
+	ConfigSequenceNumber=${2:-0} AZURE_GUEST_AGENT_EXTENSION_PATH="$WPLUGIN" IBPACK_STATE_DIR= \
 		"$WINE" cmd /c "cd /d $WPLUGIN && $cmd & echo ibpack-rc=%ERRORLEVEL%" >.out 2>.err </dev/null || true
 	output=$(tr -d '\r' <.out | sed 's/ibpack-rc=-\{0,1\}[0-9]*$//')
 	stderr=$(tr -d '\r' <.err)
