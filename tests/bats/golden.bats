@@ -291,6 +291,40 @@ no_runs() {
 	assert_status 0
 }
 
+@test "--root is idempotent: the same bundle and packages again is already_installed, nothing runs" {
+	gsetup
+	run --separate-stderr groot ./g.run --root img --nic cx6 --nic cx3pro --json
+	assert_status 0
+	json_assert "$output" "d['result'] == 'installed'" "d['plan'] == 'install'"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 1 && $(grep -c '^run$' img/ibt-b.txt) -eq 1 ]]
+	# the --nic order does not matter: the same packages are installed already
+	run --separate-stderr groot ./g.run --root img --nic cx3pro --nic cx6 --json
+	assert_status 0
+	json_assert "$output" "d['result'] == 'already_installed'" "d['plan'] == 'already_installed'" \
+		"d['exit_code'] == 0" "[i['result'] for i in d['installs']] == ['already_installed'] * 2" \
+		"'nothing was extracted or run' in d['message']"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 1 && $(grep -c '^run$' img/ibt-b.txt) -eq 1 ]]
+	[[ -z $(ls -A img/var/tmp) ]]
+	run groot ./g.run --root img --nic cx6 --nic cx3pro --detect
+	assert_status 0
+	assert_output "nothing would be extracted or run"
+	# another selection installs; --reinstall runs the installers again
+	run groot ./g.run --root img --nic cx6
+	assert_status 0
+	assert_output "installed into"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 2 ]]
+	run --separate-stderr groot ./g.run --root img --nic cx6 --reinstall --json
+	json_assert "$output" "d['result'] == 'installed'" "d['plan'] == 'reinstall'"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 3 ]]
+	# a damaged package is reported though nothing would run
+	eval "$(regions g.run)"
+	flip g.run $((PKG_OFF_pkg_a + 1))
+	run groot ./g.run --root img --nic cx6
+	assert_status 2
+	assert_output "package 'pkg-a' of this bundle is damaged, although it is installed in the image already"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 3 ]]
+}
+
 @test "--root refuses a link at var/lib in the image before the install state is written" {
 	gsetup
 	mkdir outside
