@@ -513,7 +513,9 @@ no_network() {
 	if ! file "$RDMA" | grep -q 'statically linked'; then
 		return 0
 	fi
-	run unshare -n chroot root /var/lib/ibpack/bundles/debian-rdma-core.run --nic cx6 --log-file /var/log/firstboot.log
+	# The test's state dir is a host path: inside the image the record is the image's own.
+	run unshare -n env -u IBPACK_STATE_DIR chroot root /var/lib/ibpack/bundles/debian-rdma-core.run --nic cx6 \
+		--log-file /var/log/firstboot.log
 	assert_status 0
 	chroot root dpkg-query -W -f='${Status}\n' rdma-core | grep -qx 'install ok installed'
 }
