@@ -361,7 +361,9 @@ PY
 	status_is "d['status'] == 'success'" "'package: ofed-rhel' in d['substatus'][0]['message']"
 	grep -q "protected settings are ignored" "$WORK/log/$HANDLER/ibpack.log"
 	sysroot none-root none
-	settings 1 '{"os": "rhel-8.2", "nic": ["cx5"], "timeout": 30, "allowDowngrade": false}'
+	# the same package is installed already (the record is this machine's, whatever the sysroot):
+	# reinstall makes the installer run with the new timeout
+	settings 1 '{"os": "rhel-8.2", "nic": ["cx5"], "timeout": 30, "allowDowngrade": false, "reinstall": true}'
 	AGENT_ENV="IBPACK_SYSROOT=$WORK/none-root" agent enable 1
 	assert_status 0
 	status_is 1 "d['status'] == 'success'" "'package: ofed-rhel' in d['substatus'][0]['message']" \
