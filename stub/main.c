@@ -71,7 +71,7 @@ static const char help[] =
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
 #ifdef _WIN32
 	"  --state-dir DIR     keep the install record and lock in DIR instead of\n"
-	"                      %ProgramData%\\ibpack (also $IBPACK_STATE_DIR)\n"
+	"                      %ProgramData%\\ibpack (also %IBPACK_STATE_DIR%; not with --root)\n"
 #else
 	"  --state-dir DIR     keep the install record and lock in DIR instead of /var/lib/ibpack\n"
 	"                      (also $IBPACK_STATE_DIR; not with --root)\n"
