@@ -488,7 +488,13 @@ no_network() {
 	grep -q 'policy-rc.d denied execution' install.log
 	[[ ! -e root/usr/sbin/policy-rc.d ]]
 	dir_empty root/var/tmp
+	# again: the image's record says so, and nothing is extracted or run
 	run unshare -n "$RDMA" --root root --nic cx6 --log-file "$WORK/install2.log"
+	assert_status 0
+	assert_output "is installed in $R already" "nothing was extracted or run"
+	dir_empty root/var/tmp
+	# --reinstall runs the installer, which finds every package installed
+	run unshare -n "$RDMA" --root root --nic cx6 --reinstall --log-file "$WORK/install3.log"
 	assert_status 0
 	assert_output "everything is installed already" "installed into $R"
 }
