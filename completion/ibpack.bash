@@ -138,7 +138,7 @@ _ibpack_bundle() {
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 	case $prev in
-	--extract | --root | --sysroot | --tmpdir) _ibpack_files; return 0 ;;
+	--extract | --root | --sysroot | --state-dir | --tmpdir) _ibpack_files; return 0 ;;
 	--log-file) _ibpack_files '*'; return 0 ;;
 	--trust) _ibpack_files '*.pub' '*.pem'; return 0 ;;
 	--trust-ca) _ibpack_files '*.pem' '*.crt'; return 0 ;;
@@ -149,7 +149,7 @@ _ibpack_bundle() {
 	esac
 	mapfile -t COMPREPLY < <(compgen -W "--detect --list --verify --extract --package --os --nic
 		--kernel --root --stage --unstage --trust --trust-ca --sysroot --tmpdir --keep --keep-source
-		--uninstall-data --timeout --log-file --pass-env
+		--uninstall-data --timeout --log-file --pass-env --state-dir
 		--extension --allow-downgrade --reinstall --lock-wait --json -q --quiet -h --help --version --verbose" -- "$cur")
 }
 

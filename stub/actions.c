@@ -342,9 +342,9 @@ int stub_install(struct stub_ctx *c)
 	if ((rc = detect_and_select(c)))
 		return rc;
 	p = c->sel.pkg;
-	/* Said up front, as what it is: not an installer failure (14) after a half-done run. A
-	 * simulated machine (--sysroot) keeps its record below DIR and needs no privileges. */
-	if (!(o->sysroot && *o->sysroot) && !plat_privileged())
+	/* Said up front, as what it is: not an installer failure (14) after a half-done run. The
+	 * installer runs on this machine whatever --sysroot says detection read. */
+	if (!plat_privileged())
 		return ib_fail(IB_E_USAGE,
 			       "installing drivers needs %s (--detect, --list, --verify and --extract "
 			       "do not)",

@@ -15,11 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-const char *stub_guard_root(const struct stub_opts *o)
-{
-	return o->sysroot && *o->sysroot ? o->sysroot : NULL;
-}
-
 static void on_wait(void *ctx, const char *holder)
 {
 	struct stub_ctx *c = ctx;
@@ -45,14 +40,15 @@ static int self_check(struct stub_ctx *c)
 
 static int load_record(struct stub_ctx *c)
 {
-	int rc = stub_state_load(stub_guard_root(c->opts), &c->guard->state);
+	int rc = stub_state_load(NULL, c->opts->state_dir, &c->guard->state);
 
 	if (rc)
 		return rc;
 	c->guard->loaded = 1;
 	c->guard->have_record = !c->guard->state.corrupt &&
 				stub_state_get(&c->guard->state, c->bundle.m.name, &c->guard->record) == 0;
-	(void)stub_boot_id(stub_guard_root(c->opts), c->guard->boot_id, sizeof(c->guard->boot_id));
+	/* The boot id is read like the rest of the machine: below the detection root, if any. */
+	(void)stub_boot_id(c->opts->sysroot, c->guard->boot_id, sizeof(c->guard->boot_id));
 	c->reboot_pending = c->guard->have_record && stub_reboot_pending(&c->guard->record, c->guard->boot_id);
 	if (c->guard->have_record)
 		log_msg(&c->log, "info", "installed before: '%s' %s (sequence %llu, package '%s', %s)%s",
@@ -90,7 +86,7 @@ int stub_guard_begin(struct stub_ctx *c)
 
 	if ((rc = self_check(c)))
 		return rc;
-	rc = stub_lock_acquire(stub_guard_root(o), c->bundle.m.name, (unsigned)wait, &c->cancel, on_wait, c,
+	rc = stub_lock_acquire(NULL, o->state_dir, c->bundle.m.name, (unsigned)wait, &c->cancel, on_wait, c,
 			       &c->guard->lock);
 	if (rc)
 		return rc;

@@ -19,10 +19,9 @@ struct stub_guard {
 
 struct cJSON;
 
-/* The root the state and lock live under for this run: the --sysroot of a test or diagnostic
- * run (a simulated machine keeps its own record), else the running machine (NULL). Image
- * installs (--root) pass their root to stub_state_load/stub_lock_acquire directly. */
-const char *stub_guard_root(const struct stub_opts *o);
+/* The record and lock of a host install live in the machine's state directory, or in the
+ * explicit one of --state-dir / $IBPACK_STATE_DIR; never below --sysroot, which only says where
+ * detection reads. Image installs (--root) keep theirs in the image (stub/root.c). */
 
 /* Before anything is extracted: checks the stub's own bytes against the signed manifest, takes
  * the install lock and applies the rollback rule. 0, or an error that ends the run. */

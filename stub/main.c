@@ -69,6 +69,13 @@ static const char help[] =
 	"  --allow-downgrade   install even if a newer sequence of this bundle is installed\n"
 	"  --reinstall         run the installer even if this bundle's selected package is installed\n"
 	"  --lock-wait SEC     wait at most SEC for another install to finish (default 300)\n"
+#ifdef _WIN32
+	"  --state-dir DIR     keep the install record and lock in DIR instead of\n"
+	"                      %ProgramData%\\ibpack (also %IBPACK_STATE_DIR%; not with --root)\n"
+#else
+	"  --state-dir DIR     keep the install record and lock in DIR instead of /var/lib/ibpack\n"
+	"                      (also $IBPACK_STATE_DIR; not with --root)\n"
+#endif
 	"  --json              print the result as one JSON object on one line on stdout (also for\n"
 	"                      usage errors; docs/JSON.md)\n"
 	"  --quiet             print nothing but errors\n"
@@ -134,7 +141,8 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		O_UNINSTALL_DATA,
 		O_PASS_ENV,
 		O_VERBOSE,
-		O_BUNDLE
+		O_BUNDLE,
+		O_STATE_DIR
 	};
 	static const struct option opts[] = {
 		{"detect", no_argument, NULL, O_DETECT},
@@ -166,6 +174,7 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 		{"pass-env", required_argument, NULL, O_PASS_ENV},
 		{"verbose", no_argument, NULL, O_VERBOSE},
 		{"bundle", required_argument, NULL, O_BUNDLE},
+		{"state-dir", required_argument, NULL, O_STATE_DIR},
 #ifdef _WIN32 /* packages kept for MSI repair: stub/install_win.c */
 		{"keep-source", no_argument, NULL, O_KEEP_SOURCE},
 		{"uninstall-data", no_argument, NULL, O_UNINSTALL_DATA},
@@ -236,6 +245,11 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 				return ib_fail(IB_E_USAGE, "--lock-wait takes 0 to 86400 seconds");
 			o->lock_wait_set = 1;
 			break;
+		case O_STATE_DIR:
+			if (!optarg[0])
+				return ib_fail(IB_E_USAGE, "--state-dir needs a directory");
+			o->state_dir = optarg;
+			break;
 		/* ---- image installs and staging ---- */
 		case O_ROOT: o->root = optarg; break;
 		case O_STAGE: o->stage = 1; break;
@@ -264,6 +278,13 @@ static int parse(int argc, char **argv, struct stub_opts *o)
 
 		if (env && *env)
 			o->sysroot = env;
+	}
+	/* An image keeps its own record (--root): the environment's state directory is the host's. */
+	if (!o->state_dir && !o->root) {
+		const char *env = getenv("IBPACK_STATE_DIR");
+
+		if (env && *env)
+			o->state_dir = env;
 	}
 	return 0;
 }

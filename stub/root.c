@@ -1,6 +1,7 @@
 /* Image installs (--root DIR): one selection per --nic token, each distinct package extracted and
  * installed once into the mounted image, and a result that says what was installed for which NIC. */
 #include "root.h"
+#include "rerun.h"
 #include "state.h"
 
 #include "../base/err.h"
@@ -43,6 +44,9 @@ int root_check_opts(const struct stub_opts *o)
 		return ib_fail(IB_E_USAGE, "--root cannot be combined with --list, --verify or --extract");
 	if (o->sysroot)
 		return ib_fail(IB_E_USAGE, "--root and --sysroot exclude each other: nothing is detected in an image");
+	if (o->state_dir)
+		return ib_fail(IB_E_USAGE, "--root and --state-dir exclude each other: an image keeps its install "
+					   "record inside DIR");
 	if (o->stage || o->unstage) {
 		if (o->n_nic_override || o->os_override || o->force_package || o->detect || o->timeout ||
 		    o->kernel_override)
@@ -310,33 +314,112 @@ static int guard_begin(struct stub_ctx *c, struct root_job *j)
 		/* The state API works on paths: make sure its directories are real ones first. */
 		if ((rc = root_plat_state_dir(j)))
 			return rc;
-		rc = stub_lock_acquire(j->dir, c->bundle.m.name, (unsigned)wait, &c->cancel, NULL, NULL, &guard.lock);
+		rc = stub_lock_acquire(j->dir, NULL, c->bundle.m.name, (unsigned)wait, &c->cancel, NULL, NULL,
+				       &guard.lock);
 		if (rc)
 			return rc;
 		guard.locked = 1;
 	}
-	if ((rc = stub_state_load(j->dir, &guard.state)))
+	if ((rc = stub_state_load(j->dir, NULL, &guard.state)))
 		return rc;
 	guard.loaded = 1;
 	return stub_state_check(&guard.state, &c->bundle.m, o->allow_downgrade);
 }
 
+/* The plan's packages as the image's record lists them: one record per bundle, so several
+ * packages are listed together ("a,b"). */
+static void plan_packages(const struct root_job *j, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < j->nitems && len < size; i++) {
+		int w = snprintf(buf + len, size - len, "%s%s", i ? "," : "", j->items[i].pkg->id);
+
+		len += w > 0 ? (size_t)w : 0;
+	}
+}
+
+/* 1 when the package list recorded holds exactly the plan's packages, in any order (the order
+ * follows the --nic options). */
+static int same_packages(const char *recorded, const struct root_job *j)
+{
+	size_t n = 0;
+
+	for (const char *p = recorded; *p; n++) {
+		size_t len = strcspn(p, ",");
+		int found = 0;
+
+		for (size_t i = 0; i < j->nitems && !found; i++)
+			found = strlen(j->items[i].pkg->id) == len && !strncmp(j->items[i].pkg->id, p, len);
+		if (!found)
+			return 0;
+		p += len + (p[len] == ',');
+	}
+	return n == j->nitems;
+}
+
+/* Whether the image holds this plan already: the record names this bundle's sequence and the same
+ * packages (an image has no hardware and no running boot, so nothing else can differ). Sets
+ * c->plan, and when nothing will run c->already_installed, the items' state and the message. */
+static int rerun_decide(struct stub_ctx *c, struct root_job *j)
+{
+	const struct ib_manifest *m = &c->bundle.m;
+	struct stub_state_entry rec;
+	char pkgs[sizeof(rec.package)];
+
+	c->plan = STUB_PLAN_INSTALL;
+	if (!guard.loaded || guard.state.corrupt || stub_state_get(&guard.state, m->name, &rec) ||
+	    rec.sequence != m->sequence || !same_packages(rec.package, j))
+		return 0;
+	plan_packages(j, pkgs, sizeof(pkgs));
+	if (c->opts->reinstall) {
+		c->plan = STUB_PLAN_REINSTALL;
+		log_msg(&c->log, "info",
+			"'%s' sequence %llu, packages '%s' are installed in the image already; installing again "
+			"because of --reinstall",
+			m->name, (unsigned long long)m->sequence, pkgs);
+		return 0;
+	}
+	c->plan = STUB_PLAN_ALREADY;
+	c->already_installed = 1;
+	for (size_t i = 0; i < j->nitems; i++)
+		j->items[i].state = "already_installed";
+	root_message(c,
+		     "%s %s (sequence %llu), packages '%s', is installed in %s already (since %s): nothing %s; "
+		     "--reinstall runs the installers again",
+		     m->name, m->version, (unsigned long long)m->sequence, pkgs, j->dir, rec.installed,
+		     c->opts->detect ? "would be extracted or run" : "was extracted or run");
+	return 1;
+}
+
+/* An image install with nothing to do still reads each planned package once and checks every
+ * chunk, so a damaged copy of the bundle is reported on every run. */
+static int rerun_verify(struct stub_ctx *c, const struct root_job *j)
+{
+	for (size_t i = 0; i < j->nitems; i++) {
+		long bad = -1;
+		int rc = ib_bundle_check_package(&c->bundle, j->items[i].pkg, &bad);
+
+		if (rc)
+			return ib_fail_ctx(rc,
+					   "package '%s' of this bundle is damaged, although it is installed "
+					   "in the image already: ",
+					   j->items[i].pkg->id);
+	}
+	return 0;
+}
+
 static void guard_commit(struct stub_ctx *c, struct root_job *j)
 {
 	struct stub_state_entry e;
-	size_t len = 0;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
 	snprintf(e.bundle, sizeof(e.bundle), "%s", c->bundle.m.name);
 	e.sequence = c->bundle.m.sequence;
 	snprintf(e.version, sizeof(e.version), "%.128s", c->bundle.m.version);
-	/* One record per bundle: several packages are listed together ("a,b"). */
-	for (size_t i = 0; i < j->nitems && len < sizeof(e.package); i++) {
-		int w = snprintf(e.package + len, sizeof(e.package) - len, "%s%s", i ? "," : "", j->items[i].pkg->id);
-
-		len += w > 0 ? (size_t)w : 0;
-	}
+	plan_packages(j, e.package, sizeof(e.package));
 	snprintf(e.package_version, sizeof(e.package_version), "%.128s", j->items[0].pkg->version);
 	ib_format_utc((int64_t)time(NULL), e.installed, sizeof(e.installed));
 	e.reboot_required = c->reboot_required;
@@ -420,6 +503,10 @@ int stub_root_install(struct stub_ctx *c)
 	c->message[0] = '\0';
 	if ((rc = guard_begin(c, j)))
 		return guard_end(rc);
+	if (rerun_decide(c, j)) {
+		log_msg(&c->log, "info", "%s", c->message);
+		return guard_end(c->opts->detect ? 0 : rerun_verify(c, j));
+	}
 	if (c->opts->detect) {
 		log_msg(&c->log, "info", "%s", c->sel.why);
 		return guard_end(0);

@@ -15,7 +15,8 @@ struct root_item {
 	const char *nics[STUB_MAX_NICS];
 	size_t nnics;
 	char why[IB_WHY_MAX]; /* the selection rule, for the log and the JSON result */
-	const char *state;    /* "planned", "installed", "reboot_required", "failed", "not-run" */
+	const char *state;    /* "planned", "installed", "reboot_required", "failed", "not-run",
+			       * "already_installed" */
 	int ran;
 	struct run_result run;
 };

@@ -79,7 +79,15 @@ static cJSON *fresh_doc(void)
 	return d;
 }
 
-int stub_state_load(const char *root, struct stub_state *s)
+/* The state directory: dir when given (checked, created when create), else root's. */
+static int state_dir(const char *root, const char *dir, int create, char *out, size_t size)
+{
+	if (dir && *dir)
+		return state_plat_own_dir(dir, create, out, size);
+	return state_plat_dir(root, create, out, size);
+}
+
+int stub_state_load(const char *root, const char *dir, struct stub_state *s)
 {
 	const cJSON *fmt, *bundles, *b;
 	char *data = NULL, why[256];
@@ -89,7 +97,9 @@ int stub_state_load(const char *root, struct stub_state *s)
 	memset(s, 0, sizeof(*s));
 	if (root && ib_snprintf(s->root, sizeof(s->root), "%s", root))
 		return ib_fail(-ENAMETOOLONG, "root path too long");
-	if ((rc = state_plat_dir(root, 0, s->dir, sizeof(s->dir))))
+	if (dir && ib_snprintf(s->given, sizeof(s->given), "%s", dir))
+		return ib_fail(-ENAMETOOLONG, "state directory path too long");
+	if ((rc = state_dir(root, dir, 0, s->dir, sizeof(s->dir))))
 		return rc;
 	if (ib_snprintf(s->path, sizeof(s->path), "%s" IB_PATH_SEP_STR "state.json", s->dir))
 		return ib_fail(-ENAMETOOLONG, "state path too long");
@@ -171,7 +181,7 @@ int stub_state_save(struct stub_state *s)
 	int rc;
 
 	/* The lock normally created the directory already; a caller without the lock needs it too. */
-	if ((rc = state_plat_dir(s->root, 1, dir, sizeof(dir))))
+	if ((rc = state_dir(s->root, s->given, 1, dir, sizeof(dir))))
 		return rc;
 	if (s->exists && s->corrupt) {
 		/* Kept for whoever investigates; the new file starts from this install. */
@@ -227,15 +237,16 @@ int stub_state_check(const struct stub_state *s, const struct ib_manifest *m, in
 
 /* ---- the lock ---- */
 
-int stub_lock_acquire(const char *root, const char *bundle, unsigned wait_s, volatile sig_atomic_t *cancel,
-		      void (*on_wait)(void *ctx, const char *holder), void *ctx, struct stub_lock *l)
+int stub_lock_acquire(const char *root, const char *state_dir_given, const char *bundle, unsigned wait_s,
+		      volatile sig_atomic_t *cancel, void (*on_wait)(void *ctx, const char *holder), void *ctx,
+		      struct stub_lock *l)
 {
 	char dir[IB_PATH_MAX], holder[256];
 	unsigned waited_ms = 0;
 	int rc, told = 0;
 
 	l->handle = -1;
-	if ((rc = state_plat_dir(root, 1, dir, sizeof(dir))))
+	if ((rc = state_dir(root, state_dir_given, 1, dir, sizeof(dir))))
 		return rc;
 	if (ib_snprintf(l->path, sizeof(l->path), "%s%clock", dir,
 #ifdef _WIN32

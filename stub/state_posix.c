@@ -1,4 +1,5 @@
-/* POSIX files of the install state and lock: <root>/var/lib/ibpack/{state.json,lock}. */
+/* POSIX files of the install state and lock: <root>/var/lib/ibpack/{state.json,lock}, or an
+ * explicit state directory. */
 #include "state.h"
 
 #include "../base/err.h"
@@ -33,6 +34,34 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 		if (create && mkdir(dir, 0755) != 0 && errno != EEXIST)
 			return ib_fail(-errno, "cannot create '%s' for the install state: %s", dir, strerror(errno));
 	}
+	return 0;
+}
+
+int state_plat_own_dir(const char *dir, int create, char *out, size_t size)
+{
+	struct stat st;
+
+	if (ib_snprintf(out, size, "%s", dir))
+		return ib_fail(-ENAMETOOLONG, "state directory path too long");
+	/* 0755 as the default: the record is readable by anyone, writable by its owner only. */
+	if (lstat(dir, &st) != 0) {
+		if (errno != ENOENT)
+			return ib_fail(-errno, "state directory '%s': %s", dir, strerror(errno));
+		if (!create)
+			return 0; /* nothing recorded yet */
+		if (mkdir(dir, 0755) != 0 || lstat(dir, &st) != 0)
+			return ib_fail(-errno, "cannot create the state directory '%s': %s", dir, strerror(errno));
+	}
+	/* Whoever could replace the record or the lock could make an old bundle look installed. */
+	if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+		return ib_fail(-EACCES, "state directory '%s' is %s: give a real directory", dir,
+			       S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return ib_fail(-EACCES, "state directory '%s' is owned by another user (uid %ld): remove it", dir,
+			       (long)st.st_uid);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return ib_fail(-EACCES, "state directory '%s' is writable by others (mode %03o): chmod go-w it", dir,
+			       (unsigned)(st.st_mode & 0777));
 	return 0;
 }
 

@@ -1,5 +1,5 @@
-/* Windows files of the install state and lock: %ProgramData%\ibpack\{state.json,lock}, or
- * <root>\ProgramData\ibpack for a mounted image. */
+/* Windows files of the install state and lock: %ProgramData%\ibpack\{state.json,lock},
+ * <root>\ProgramData\ibpack for a mounted image, or an explicit state folder. */
 #include "state.h"
 
 #include "../base/err.h"
@@ -97,6 +97,29 @@ int state_plat_dir(const char *root, int create, char *dir, size_t size)
 	if (ib_snprintf(dir + n, size - n, "\\ibpack"))
 		return ib_fail(-ENAMETOOLONG, "state path too long");
 	return create ? make_dir(dir) : 0;
+}
+
+int state_plat_own_dir(const char *dir, int create, char *out, size_t size)
+{
+	wchar_t *w;
+	DWORD attr;
+	int trusted;
+
+	if (ib_snprintf(out, size, "%s", dir))
+		return ib_fail(-ENAMETOOLONG, "state folder path too long");
+	if (create)
+		return make_dir(out); /* created protected, or checked like the default folder */
+	if (!(w = ib_win_long_path(dir)))
+		return ib_fail(-errno, "bad path '%s'", dir);
+	attr = GetFileAttributesW(w);
+	trusted = attr == INVALID_FILE_ATTRIBUTES || ib_win_trusted_dir(w);
+	free(w);
+	/* A missing folder holds no record yet; an existing one must be as safe as the default. */
+	return trusted ? 0
+		       : ib_fail(-EACCES,
+				 "the install state folder '%s' is a link or is not owned by SYSTEM, "
+				 "Administrators or this user: remove it",
+				 dir);
 }
 
 int state_plat_rename(const char *from, const char *to)

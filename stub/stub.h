@@ -51,9 +51,10 @@ struct stub_opts {
 	const char *root; /* --root DIR: install into (or stage into) this mounted image */
 	int stage, unstage;
 	/* ---- hardening (stub/guard.c, stub/state.c): rollback rule and install lock ---- */
-	int allow_downgrade; /* --allow-downgrade: install even if an older sequence */
-	int lock_wait_set;   /* --lock-wait given */
-	long lock_wait;      /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
+	int allow_downgrade;   /* --allow-downgrade: install even if an older sequence */
+	int lock_wait_set;     /* --lock-wait given */
+	long lock_wait;        /* seconds to wait for another install (else STUB_LOCK_WAIT_DEFAULT) */
+	const char *state_dir; /* --state-dir DIR or $IBPACK_STATE_DIR: the record and lock live here */
 	/* ---- Azure VM extension handler: stub/extension.c ---- */
 	const char *extension; /* --extension COMMAND: install, enable, disable, uninstall, update */
 	int reinstall;         /* --reinstall: run the installer even if this selection is installed */

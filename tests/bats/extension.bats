@@ -361,7 +361,9 @@ PY
 	status_is "d['status'] == 'success'" "'package: ofed-rhel' in d['substatus'][0]['message']"
 	grep -q "protected settings are ignored" "$WORK/log/$HANDLER/ibpack.log"
 	sysroot none-root none
-	settings 1 '{"os": "rhel-8.2", "nic": ["cx5"], "timeout": 30, "allowDowngrade": false}'
+	# the same package is installed already (the record is this machine's, whatever the sysroot):
+	# reinstall makes the installer run with the new timeout
+	settings 1 '{"os": "rhel-8.2", "nic": ["cx5"], "timeout": 30, "allowDowngrade": false, "reinstall": true}'
 	AGENT_ENV="IBPACK_SYSROOT=$WORK/none-root" agent enable 1
 	assert_status 0
 	status_is 1 "d['status'] == 'success'" "'package: ofed-rhel' in d['substatus'][0]['message']" \
@@ -641,7 +643,8 @@ wagent() {
 	local cmd
 	cmd=$(py -c 'import json, sys; print(json.load(open(sys.argv[1]))[0]["handlerManifest"][sys.argv[2] + "Command"])' \
 		"$WBASE/HandlerManifest.json" "$1") || return 1
-	ConfigSequenceNumber=${2:-0} AZURE_GUEST_AGENT_EXTENSION_PATH="$WPLUGIN" \
+	# The Windows handler keeps its record in the prefix's %ProgramData%\ibpack.
+	ConfigSequenceNumber=${2:-0} AZURE_GUEST_AGENT_EXTENSION_PATH="$WPLUGIN" IBPACK_STATE_DIR= \
 		"$WINE" cmd /c "cd /d $WPLUGIN && $cmd & echo ibpack-rc=%ERRORLEVEL%" >.out 2>.err </dev/null || true
 	output=$(tr -d '\r' <.out | sed 's/ibpack-rc=-\{0,1\}[0-9]*$//')
 	stderr=$(tr -d '\r' <.err)

@@ -8,6 +8,7 @@
 #   n2  Debian 12, no InfiniBand device      -> no_device (11), reported, not failed
 #   n3  SLES 15.4 with a ConnectX-6 VF       -> os_unsupported (12), reported, not failed
 #   n4  Debian 12 with a tampered bundle     -> invalid (2), failed with the integrity message
+# The reboot test adds n5 (Debian 12, ConnectX-6 VF), whose installer asks for a reboot.
 
 load helpers
 
@@ -34,6 +35,9 @@ node() {
 
 fleet_setup() {
 	e2e_only
+	# The nodes keep their install record in their own /var/lib/ibpack: the chroot connection
+	# passes the controller's environment on, and the per-test state dir is a host path.
+	unset IBPACK_STATE_DIR
 	command -v ansible-playbook >/dev/null || skip "ansible is not installed (bash scripts/setup.sh test)"
 	local rc=0
 	TARBALL=$(bash "$REPO/tests/golden/mkroot.sh" "$FLEET_CACHE" python3 2>"$WORK/mkroot.err") || rc=$?
@@ -147,4 +151,49 @@ expect() {
 	expect n1=1/0
 	[[ $status -eq 0 && $(runs n1) == 2 ]]
 	echo "# the five ansible-playbook runs took ${SECONDS}s" >&3
+}
+
+@test "fleet: an install that needs a reboot makes the role reboot once, re-check and report installed; a second run changes nothing" {
+	fleet_setup
+	# The installer exits with the reboot code (194) and counts its runs in the node.
+	mkdir -p pkgs/ofed-reboot
+	cat >pkgs/ofed-reboot/install.sh <<'SH'
+#!/bin/sh
+echo run >>/var/lib/ibt-installer-runs
+exit 194
+SH
+	chmod 755 pkgs/ofed-reboot/install.sh
+	new_spec
+	spec_pkg ofed-reboot debian-12 cx6 'command=["./install.sh"]' source=pkgs/ofed-reboot reboot=194
+	write_spec spec-reboot.json rebootbundle 1
+	build_bundle spec-reboot.json reboot.run k
+	node n5 --os debian 12 cx6-vf
+	# The "reboot" over the chroot connection: a new boot id in the node's /proc, the file the
+	# bundle and the reboot module's default boot_time_command both read; each one is counted.
+	cat >reboot-vars.yml <<'EOF2'
+ibpack_reboot: true
+ibpack_reboot_timeout: 60
+ibpack_reboot_command: >-
+  /bin/sh -c 'echo reboot >>/var/lib/ibt-reboots;
+  echo "boot-$(date +%s%N)" >/proc/sys/kernel/random/boot_id'
+EOF2
+	printf '[lab]\nn5 ansible_host=%s\n\n' "$WORK/nodes/n5" >reboot.ini
+	sed -n '/^\[lab:vars\]/,$p' inventory.ini >>reboot.ini
+	SECONDS=0
+	run ansible-playbook -i reboot.ini site.yml -e "ibpack_bundle=$WORK/reboot.run" -e @reboot-vars.yml
+	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
+	expect n5=2/0 # the install and the reboot
+	[[ $(runs n5) == 1 && $(wc -l <nodes/n5/var/lib/ibt-reboots) == 1 ]]
+	[[ $(cat nodes/n5/proc/sys/kernel/random/boot_id) == boot-[0-9]* ]]
+	json_assert "$(cat results/n5.json)" "d['result'] == 'installed'" "d['reboot_pending'] is False" \
+		"d['rebooted'] is True" "d['recheck']['plan'] == 'already_installed'" "d['node'] == 'n5'" \
+		"d['installer']['exit_code'] == 194"
+	json_assert "$(cat nodes/n5/var/lib/ibpack/state.json)" "d['bundles']['rebootbundle']['boot_id'] == 'boot-of-n5'"
+	# the second run: the record matches and no reboot is pending, so nothing runs or reboots
+	run ansible-playbook -i reboot.ini site.yml -e "ibpack_bundle=$WORK/reboot.run" -e @reboot-vars.yml
+	[[ $status -eq 0 ]] || { echo "$output"; return 1; }
+	expect n5=0/0
+	[[ $(runs n5) == 1 && $(wc -l <nodes/n5/var/lib/ibt-reboots) == 1 ]]
+	json_assert "$(cat results/n5.json)" "d['result'] == 'already_installed'" "d['reboot_pending'] is False"
+	echo "# the two reboot plays took ${SECONDS}s" >&3
 }

@@ -291,6 +291,40 @@ no_runs() {
 	assert_status 0
 }
 
+@test "--root is idempotent: the same bundle and packages again is already_installed, nothing runs" {
+	gsetup
+	run --separate-stderr groot ./g.run --root img --nic cx6 --nic cx3pro --json
+	assert_status 0
+	json_assert "$output" "d['result'] == 'installed'" "d['plan'] == 'install'"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 1 && $(grep -c '^run$' img/ibt-b.txt) -eq 1 ]]
+	# the --nic order does not matter: the same packages are installed already
+	run --separate-stderr groot ./g.run --root img --nic cx3pro --nic cx6 --json
+	assert_status 0
+	json_assert "$output" "d['result'] == 'already_installed'" "d['plan'] == 'already_installed'" \
+		"d['exit_code'] == 0" "[i['result'] for i in d['installs']] == ['already_installed'] * 2" \
+		"'nothing was extracted or run' in d['message']"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 1 && $(grep -c '^run$' img/ibt-b.txt) -eq 1 ]]
+	[[ -z $(ls -A img/var/tmp) ]]
+	run groot ./g.run --root img --nic cx6 --nic cx3pro --detect
+	assert_status 0
+	assert_output "nothing would be extracted or run"
+	# another selection installs; --reinstall runs the installers again
+	run groot ./g.run --root img --nic cx6
+	assert_status 0
+	assert_output "installed into"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 2 ]]
+	run --separate-stderr groot ./g.run --root img --nic cx6 --reinstall --json
+	json_assert "$output" "d['result'] == 'installed'" "d['plan'] == 'reinstall'"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 3 ]]
+	# a damaged package is reported though nothing would run
+	eval "$(regions g.run)"
+	flip g.run $((PKG_OFF_pkg_a + 1))
+	run groot ./g.run --root img --nic cx6
+	assert_status 2
+	assert_output "package 'pkg-a' of this bundle is damaged, although it is installed in the image already"
+	[[ $(grep -c '^run$' img/ibt-a.txt) -eq 3 ]]
+}
+
 @test "--root refuses a link at var/lib in the image before the install state is written" {
 	gsetup
 	mkdir outside
@@ -454,7 +488,13 @@ no_network() {
 	grep -q 'policy-rc.d denied execution' install.log
 	[[ ! -e root/usr/sbin/policy-rc.d ]]
 	dir_empty root/var/tmp
+	# again: the image's record says so, and nothing is extracted or run
 	run unshare -n "$RDMA" --root root --nic cx6 --log-file "$WORK/install2.log"
+	assert_status 0
+	assert_output "is installed in $R already" "nothing was extracted or run"
+	dir_empty root/var/tmp
+	# --reinstall runs the installer, which finds every package installed
+	run unshare -n "$RDMA" --root root --nic cx6 --reinstall --log-file "$WORK/install3.log"
 	assert_status 0
 	assert_output "everything is installed already" "installed into $R"
 }
@@ -479,7 +519,9 @@ no_network() {
 	if ! file "$RDMA" | grep -q 'statically linked'; then
 		return 0
 	fi
-	run unshare -n chroot root /var/lib/ibpack/bundles/debian-rdma-core.run --nic cx6 --log-file /var/log/firstboot.log
+	# The test's state dir is a host path: inside the image the record is the image's own.
+	run unshare -n env -u IBPACK_STATE_DIR chroot root /var/lib/ibpack/bundles/debian-rdma-core.run --nic cx6 \
+		--log-file /var/log/firstboot.log
 	assert_status 0
 	chroot root dpkg-query -W -f='${Status}\n' rdma-core | grep -qx 'install ok installed'
 }

@@ -65,6 +65,20 @@ wstub() {
 	[[ -z $(compgen -G "$STATE.tmp*") ]]
 }
 
+@test "windows: --state-dir and IBPACK_STATE_DIR keep the record and lock in that folder instead" {
+	run wstub s7.exe --state-dir "$(winpath "$WORK/st")"
+	[[ $status -eq 0 ]] || { echo "exit $status: $output"; false; }
+	grep -q '"sequence":	7' st/state.json
+	[[ -e st/lock && ! -e $STATE ]]
+	# the same folder holds the rollback record: an older sequence is refused there only
+	run wstub s5.exe --state-dir "$(winpath "$WORK/st")"
+	[[ $status -eq 100 && $output == *"sequence 5"*"sequence 7"* ]] || { echo "exit $status: $output"; false; }
+	IBPACK_STATE_DIR=$(winpath "$WORK/st2") run wstub s5.exe
+	[[ $status -eq 0 ]] || { echo "exit $status: $output"; false; }
+	grep -q '"sequence":	5' st2/state.json
+	[[ ! -e $STATE ]]
+}
+
 @test "windows: an older sequence exits 100 naming both; --allow-downgrade installs it" {
 	run wstub s7.exe
 	[[ $status -eq 0 ]]

@@ -5,8 +5,8 @@
 
 load helpers
 
-# The record of a --sysroot run lives inside the sysroot (a simulated machine keeps its own).
-STATE=root/var/lib/ibpack/state.json
+# The record lives in the per-test state dir (IBPACK_STATE_DIR, helpers.bash), never in the sysroot.
+STATE=state/state.json
 
 # setup_std: the standard bundle b.run (sequence 7) and a ConnectX-6 Ubuntu 22.04 sysroot.
 setup_std() {
@@ -38,7 +38,7 @@ state_seq() {
 	run stub ./b.run --sysroot root
 	assert_status 0
 	assert_output "recorded 'testbundle' sequence 7"
-	[[ $(file_mode "$STATE") == 644 && $(file_mode root/var/lib/ibpack) == 755 ]]
+	[[ $(file_mode "$STATE") == 644 && $(file_mode state) == 755 ]]
 	json_assert "$(cat "$STATE")" "d['format'] == 1" "list(d['bundles']) == ['testbundle']" \
 		"d['bundles']['testbundle']['sequence'] == 7" "d['bundles']['testbundle']['version'] == '1.2.3'" \
 		"d['bundles']['testbundle']['package'] == 'ofed-ubuntu'" \
@@ -155,7 +155,7 @@ PY
 	seq_bundle 5 old.run
 	run --separate-stderr stub ./b.run --sysroot root --detect --json
 	assert_status 0
-	json_assert "$output" "d['installed_before'] is None" "d['state_file'].endswith('var/lib/ibpack/state.json')"
+	json_assert "$output" "d['installed_before'] is None" "d['state_file'] == '$WORK/state/state.json'"
 	run stub ./b.run --sysroot root --detect
 	assert_output "no earlier install of 'testbundle' recorded"
 	run stub ./b.run --sysroot root
@@ -170,7 +170,7 @@ PY
 
 @test "rollback: a corrupt state file exits 15 naming it and the way out; --allow-downgrade replaces it" {
 	setup_std
-	mkdir -p root/var/lib/ibpack
+	mkdir -p state
 	cases=(
 		'not json at all'
 		'[1, 2, 3]'
@@ -215,28 +215,63 @@ PY
 @test "state: a record that cannot be written after a successful install is a warning (exit 0)" {
 	setup_std
 	unshare -m true 2>/dev/null || skip "no private mount namespace here"
-	mkdir -p root/var/lib/ibpack
+	mkdir -p state
 	# A full file system holds the state directory: the lock file fits, the record does not.
-	run unshare -m sh -c 'mount -t tmpfs -o size=8k,nr_inodes=16 tmpfs root/var/lib/ibpack &&
-		: >root/var/lib/ibpack/lock && head -c 65536 /dev/zero >root/var/lib/ibpack/fill 2>/dev/null
+	run unshare -m sh -c 'mount -t tmpfs -o size=8k,nr_inodes=16,mode=0755 tmpfs state &&
+		: >state/lock && head -c 65536 /dev/zero >state/fill 2>/dev/null
 		exec "$@"' sh ./b.run --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --sysroot root
 	assert_status 0
 	assert_output "installed, but the install state was not recorded" "state.json"
 	[[ -f $OUT/ofed-ubuntu.args && ! -e $STATE ]]
 }
 
-@test "state: without --sysroot the record is /var/lib/ibpack/state.json (private mount namespace)" {
+@test "state: the record is /var/lib/ibpack/state.json by default, with or without --sysroot (private mount namespace)" {
 	mkdir -p "$WORK/probe"
 	unshare -m true 2>/dev/null && unshare -m sh -c 'mount -t tmpfs tmpfs "$0"' "$WORK/probe" 2>/dev/null ||
 		skip "cannot mount a tmpfs in a private namespace here"
 	std_bundle
 	# /var/lib is an empty tmpfs in the namespace: the host's is never touched
+	unset IBPACK_STATE_DIR
 	run unshare -m sh -c 'mount -t tmpfs tmpfs /var/lib && "$@" && cat /var/lib/ibpack/state.json && \
 		stat -c %a /var/lib/ibpack /var/lib/ibpack/state.json' sh \
 		./b.run --os ubuntu-22.04 --nic cx6 --log-file "$WORK/install.log" --tmpdir "$WORK/tmp"
 	assert_status 0
 	assert_output "recorded 'testbundle' sequence 7 in /var/lib/ibpack/state.json" '"package":	"ofed-ubuntu"' \
 		$'755\n644'
+	# --sysroot is where detection reads: the installer runs on this machine, so its record is
+	# this machine's too, and nothing is written below the sysroot.
+	sysroot root cx6-vf
+	run unshare -m sh -c 'mount -t tmpfs tmpfs /var/lib && "$@" && cat /var/lib/ibpack/state.json' sh \
+		./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp"
+	assert_status 0
+	assert_output "recorded 'testbundle' sequence 7 in /var/lib/ibpack/state.json"
+	[[ ! -e root/var/lib/ibpack ]]
+}
+
+@test "state: --state-dir and \$IBPACK_STATE_DIR hold the record; a linked, foreign or writable one is refused" {
+	setup_std
+	run --separate-stderr stub ./b.run --sysroot root --state-dir "$WORK/mine" --json
+	assert_status 0
+	json_assert "$output" "d['state_file'] == '$WORK/mine/state.json'"
+	[[ -f mine/state.json && ! -e $STATE && ! -e root/var/lib/ibpack ]]
+	run --separate-stderr stub ./b.run --sysroot root --json
+	json_assert "$output" "d['state_file'] == '$WORK/state/state.json'" "d['result'] == 'installed'"
+	ln -s mine linked
+	run stub ./b.run --sysroot root --state-dir "$WORK/linked" --reinstall
+	assert_status 14
+	assert_output "state directory '$WORK/linked' is a symbolic link"
+	mkdir -p open && chmod 777 open
+	run stub ./b.run --sysroot root --state-dir "$WORK/open" --reinstall
+	assert_status 14
+	assert_output "state directory '$WORK/open' is writable by others"
+	mkdir -p foreign && chown 65534 foreign
+	IBPACK_STATE_DIR=$WORK/foreign run stub ./b.run --sysroot root --reinstall
+	assert_status 14
+	assert_output "state directory '$WORK/foreign' is owned by another user"
+	: >plain
+	run stub ./b.run --sysroot root --state-dir "$WORK/plain" --detect
+	assert_output "state directory '$WORK/plain' is not a directory"
+	[[ -z $(ls -A open)$(ls -A foreign) ]]
 }
 
 # ---- the install lock ------------------------------------------------------------------------------

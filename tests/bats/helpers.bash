@@ -43,6 +43,9 @@ setup() {
 	# and std_bundle put their signing key there, as an admin would after checking it.
 	export IBPACK_TRUST_DIR=$WORK/trusted.d
 	mkdir -p "$IBPACK_TRUST_DIR"
+	# This test's own install record and lock (never the machine's /var/lib/ibpack): --sysroot
+	# only says where detection reads, the installer and its record are the host's.
+	export IBPACK_STATE_DIR=$WORK/state
 	unset IBT_RC IBT_SLEEP IBPACK_SYSROOT IBPACK_STUB_DIR SOURCE_DATE_EPOCH
 	cd "$WORK" || return 1
 }

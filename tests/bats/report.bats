@@ -16,12 +16,14 @@ fleet_results() {
 	node() { # NAME BUNDLE SYSROOT-PRESET [stub args]
 		local name=$1 b=$2 preset=$3
 		shift 3
-		rm -rf "root-$name" && sysroot "root-$name" $preset
-		stub "./$b" --sysroot "root-$name" --json "$@" >"$dir/$name.json" 2>/dev/null || true
+		rm -rf "root-$name" "state-$name" && sysroot "root-$name" $preset
+		# each node keeps its own install record (--sysroot only says what detection sees)
+		stub "./$b" --sysroot "root-$name" --state-dir "$WORK/state-$name" --json "$@" >"$dir/$name.json" 2>/dev/null || true
 	}
 	node n01 b.run cx6-vf
 	node n02 b.run cx6-vf
-	stub ./b.run --sysroot root-n02 --json >"$dir/n02.json" 2>/dev/null # second run: already_installed
+	# second run: already_installed
+	stub ./b.run --sysroot root-n02 --state-dir "$WORK/state-n02" --json >"$dir/n02.json" 2>/dev/null
 	IBT_RC=194 node n03 b.run cx6-vf
 	node n04 b.run eth-vf
 	node n05 b.run "cx6-vf --os sles 15.4"

@@ -5,7 +5,7 @@
 
 load helpers
 
-STATE=root/var/lib/ibpack/state.json
+STATE=state/state.json
 
 rerun_setup() {
 	std_bundle
@@ -187,7 +187,7 @@ valid() {
 	build_bundle spec.json old.run k
 	check 15 ./old.run --sysroot root
 	json_assert "$output" "d['result'] == 'downgrade_refused'"
-	exec 8>root/var/lib/ibpack/lock
+	exec 8>state/lock
 	flock 8
 	check 16 ./b.run --sysroot root --reinstall --lock-wait 0
 	json_assert "$output" "d['result'] == 'locked'"

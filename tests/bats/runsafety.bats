@@ -177,13 +177,13 @@ EOF
 
 @test "run: a FIFO at the install record or lock path fails fast instead of hanging" {
 	probe_bundle ok '["/bin/true"]'
-	mkdir -p root/var/lib/ibpack
-	mkfifo root/var/lib/ibpack/state.json
+	mkdir -p state
+	mkfifo state/state.json
 	run timeout 20 ./p.run --sysroot root --tmpdir "$WORK/tmp" --log-file "$WORK/install.log"
 	assert_status 15
 	assert_output "state.json"
-	rm -f root/var/lib/ibpack/state.json root/var/lib/ibpack/lock
-	mkfifo root/var/lib/ibpack/lock
+	rm -f state/state.json state/lock
+	mkfifo state/lock
 	run timeout 20 ./p.run --sysroot root --tmpdir "$WORK/tmp" --log-file "$WORK/install.log"
 	[[ $status != 124 ]]
 	assert_output "is not a regular file"

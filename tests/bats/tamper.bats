@@ -146,7 +146,7 @@ PY
 	assert_output "its own bytes do not match" "ibpack verify"
 	[[ -z $(ls -A "$OUT") ]]
 	dir_empty tmp
-	[[ ! -e root/var/lib/ibpack/state.json ]]
+	[[ ! -e state/state.json ]]
 	run "$IBPACK" verify b.run
 	assert_status 2
 	assert_output "stub"

@@ -159,7 +159,7 @@ attacker_bundle() {
 	assert_status 0
 	assert_output "installer ofed-ubuntu: running with 3 arguments" "installed"
 	[[ -f $OUT/ofed-ubuntu.args ]]
-	grep -q '"testbundle"' root/var/lib/ibpack/state.json
+	grep -q '"testbundle"' state/state.json
 	dir_empty tmp
 	# the host trust store, --detect and the bundle's exit codes
 	cp evil.pub "$IBPACK_TRUST_DIR/vendor.pub"

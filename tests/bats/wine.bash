@@ -62,8 +62,9 @@ PY
 # wrun COMMAND...: runs a Windows command line in the work dir through cmd.exe; sets $status to
 # the full 32-bit %ERRORLEVEL%, $output to stdout and $stderr to stderr (CRs removed).
 wrun() {
-	# cmd.exe's own exit status is not the program's: the echoed ERRORLEVEL is.
-	"$WINE" cmd /c "$* & echo ibpack-rc=%ERRORLEVEL%" >.out 2>.err </dev/null || true
+	# cmd.exe's own exit status is not the program's: the echoed ERRORLEVEL is. The Windows stub
+	# keeps its record in the prefix's %ProgramData%\ibpack, not in the Linux per-test state dir.
+	IBPACK_STATE_DIR= "$WINE" cmd /c "$* & echo ibpack-rc=%ERRORLEVEL%" >.out 2>.err </dev/null || true
 	output=$(tr -d '\r' <.out | sed 's/ibpack-rc=-\{0,1\}[0-9]*$//')
 	stderr=$(tr -d '\r' <.err)
 	status=$(tr -d '\r' <.out | grep -o 'ibpack-rc=-\{0,1\}[0-9]*$' | tail -1 | cut -d= -f2)

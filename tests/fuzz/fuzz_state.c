@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || fwrite(data, 1, size, f) != size)
 		abort();
 	fclose(f);
-	if (stub_state_load(root, &s) != 0)
+	if (stub_state_load(root, NULL, &s) != 0)
 		return 0;
 	(void)stub_state_check(&s, &m, 0);
 	if (stub_state_get(&s, "testbundle", &e) == 0) {

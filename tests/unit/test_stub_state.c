@@ -59,7 +59,7 @@ static void test_missing_state_is_empty(void **state)
 	struct ib_manifest m;
 
 	(void)state;
-	assert_int_equal(stub_state_load(root, &s), 0);
+	assert_int_equal(stub_state_load(root, NULL, &s), 0);
 	assert_false(s.exists);
 	assert_false(s.corrupt);
 	assert_int_equal(stub_state_get(&s, "b", &e), IB_E_NOTFOUND);
@@ -76,7 +76,7 @@ static void test_save_load_roundtrip(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(stub_state_load(root, &s), 0);
+	assert_int_equal(stub_state_load(root, NULL, &s), 0);
 	entry(&e, "bundle-a", 7);
 	e.reboot_required = 1;
 	assert_int_equal(stub_state_set(&s, &e), 0);
@@ -88,7 +88,7 @@ static void test_save_load_roundtrip(void **state)
 	assert_int_equal(ib_snprintf(path, sizeof(path), "%s/var/lib/ibpack/state.json", root), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0644);
-	assert_int_equal(stub_state_load(root, &s), 0);
+	assert_int_equal(stub_state_load(root, NULL, &s), 0);
 	assert_true(s.exists);
 	assert_int_equal(stub_state_get(&s, "bundle-a", &got), 0);
 	assert_int_equal(got.sequence, 7);
@@ -106,7 +106,7 @@ static void test_rollback_rule(void **state)
 	struct ib_manifest m;
 
 	(void)state;
-	assert_int_equal(stub_state_load(root, &s), 0);
+	assert_int_equal(stub_state_load(root, NULL, &s), 0);
 	entry(&e, "b", 5);
 	assert_int_equal(stub_state_set(&s, &e), 0);
 	manifest(&m, "b", 5);
@@ -138,7 +138,7 @@ static void test_corrupt_state_blocks_until_downgrade_allowed(void **state)
 	manifest(&m, "b", 1);
 	for (size_t i = 0; i < IB_ARRAY_LEN(bad); i++) {
 		write_state_text(bad[i]);
-		assert_int_equal(stub_state_load(root, &s), 0);
+		assert_int_equal(stub_state_load(root, NULL, &s), 0);
 		assert_true(s.corrupt);
 		assert_true(s.problem[0] != '\0');
 		assert_int_equal(stub_state_check(&s, &m, 0), IB_E_ROLLBACK);
@@ -158,14 +158,14 @@ static void test_state_not_a_regular_file(void **state)
 	assert_int_equal(unlink(path), 0);
 	/* A FIFO planted at the record's path must neither block nor be read. */
 	assert_int_equal(mkfifo(path, 0644), 0);
-	assert_int_equal(stub_state_load(root, &s), 0);
+	assert_int_equal(stub_state_load(root, NULL, &s), 0);
 	assert_true(s.corrupt);
 	assert_non_null(strstr(s.problem, "not a regular file"));
 	stub_state_release(&s);
 	/* A symlink is refused too, not followed. */
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(symlink("/etc/hostname", path), 0);
-	assert_true(stub_state_load(root, &s) < 0);
+	assert_true(stub_state_load(root, NULL, &s) < 0);
 	stub_state_release(&s);
 }
 
