@@ -20,6 +20,8 @@ setup_file() {
 	[[ -x $IBPACK && -f $WSTUB ]] || { echo "run make && make stub-windows" >&2; return 1; }
 	export FILE_DIR=$BATS_FILE_TMPDIR
 	export WINEPREFIX=$FILE_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+	# Installers get a fixed environment; these are the test installer's own inputs.
+	export IBPACK_PASS_ENV=IBT_RECORD,IBT_SLEEP,IBT_EXIT
 	"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }
 	mkdir -p "$FILE_DIR/pkg"
 	"$MINGW_CC" -std=c11 -O2 -municode -static -o "$FILE_DIR/pkg/installer.exe" "$REPO/tests/win/installer.c" ||
