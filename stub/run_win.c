@@ -106,8 +106,9 @@ static wchar_t *try_dir(const wchar_t *dir, const wchar_t *name)
 /* The program CreateProcessW must start, as a full path, so Windows' own search (which looks in
  * the stub's folder and the current directory first) never decides. A name with a path part is
  * taken relative to the package dir; a bare name is looked up in the package dir, then
- * System32, the Windows folder and PATH, like execvp's PATH search on Linux. */
-static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *shown, wchar_t **out)
+ * System32, the Windows folder and path (the installer's PATH, UTF-8, or NULL), like execvp's
+ * PATH search on Linux: never the caller's PATH. */
+static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *path, const char *shown, wchar_t **out)
 {
 	wchar_t sys[MAX_PATH], *p = NULL, *ext;
 	DWORD n;
@@ -140,15 +141,12 @@ static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *
 			p = try_dir(sys, arg0);
 		if (!p && GetSystemWindowsDirectoryW(sys, MAX_PATH))
 			p = try_dir(sys, arg0);
-		if (!p) {
-			DWORD plen = GetEnvironmentVariableW(L"PATH", NULL, 0);
-			wchar_t *path = plen ? malloc(plen * sizeof(wchar_t)) : NULL;
-			wchar_t found[MAX_PATH];
+		if (!p && path) {
+			wchar_t *wpath = ib_win_wide(path), found[MAX_PATH];
 
-			if (path && GetEnvironmentVariableW(L"PATH", path, plen) < plen &&
-			    (n = SearchPathW(path, arg0, L".exe", MAX_PATH, found, NULL)) && n < MAX_PATH)
+			if (wpath && (n = SearchPathW(wpath, arg0, L".exe", MAX_PATH, found, NULL)) && n < MAX_PATH)
 				p = _wcsdup(found);
-			free(path);
+			free(wpath);
 		}
 	}
 	if (!p)
@@ -348,7 +346,7 @@ static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **
 	shown[len] = '\0';
 	name = ib_win_wide(shown);
 	if (name && wcspbrk(name, L"\\/"))
-		rc = resolve_program(name, cwd, shown, &p); /* a path inside the package */
+		rc = resolve_program(name, cwd, NULL, shown, &p); /* a path inside the package */
 	else if (name) {
 		p = try_dir(cwd, name);
 		if (!p && GetSystemDirectoryW(sys, MAX_PATH))
@@ -367,15 +365,19 @@ static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **
 
 /* The program and the command line to hand CreateProcessW: from argv (quoted for the C
  * runtime), or a verbatim line whose program is given (program) or its first token. */
-static int prepare(char *const *argv, const char *line, const char *program, const wchar_t *wcwd, wchar_t **prog,
-		   struct wbuf *cmd)
+static int prepare(char *const *argv, const char *line, const char *program, char *const *envp, const wchar_t *wcwd,
+		   wchar_t **prog, struct wbuf *cmd)
 {
 	int rc;
 
 	if (!line) {
 		wchar_t *a0 = ib_win_wide(argv[0]);
+		const char *path = NULL;
 
-		rc = a0 ? resolve_program(a0, wcwd, argv[0], prog)
+		for (char *const *e = envp; *e && !path; e++)
+			if (!_strnicmp(*e, "PATH=", 5))
+				path = *e + 5;
+		rc = a0 ? resolve_program(a0, wcwd, path, argv[0], prog)
 			: ib_fail(IB_E_INSTALLER, "installer name '%s' is not valid UTF-8", argv[0]);
 		free(a0);
 		return rc ? rc : build_cmdline(argv, *prog, cmd);
@@ -430,7 +432,7 @@ static int start(char *const *argv, const char *line, const char *program, char 
 			       "shorter --tmpdir",
 			       cwd);
 	}
-	rc = prepare(argv, line, program, wcwd, &wprog, &cmd);
+	rc = prepare(argv, line, program, envp, wcwd, &wprog, &cmd);
 	if (!rc && (shown = ib_win_utf8(cmd.p))) {
 		log_msg(log, "info", "command line: %s", shown);
 		free(shown);

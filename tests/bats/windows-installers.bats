@@ -261,6 +261,18 @@ PY
 	env_check set.txt
 }
 
+@test "environment: a bare program name is looked up in the installer's PATH, never the caller's" {
+	# takeown is a System32 program of Windows (so the spec may name it bare) that Wine lacks; a
+	# copy of the test installer stands in for it in a folder only the caller's PATH names.
+	mkdir -p bin && cp "$FILE_DIR/pkg/installer.exe" bin/takeown.exe
+	wbundle barename "$(py -c 'import json,sys; print(json.dumps({"command": ["takeown", "--touch", sys.argv[1]]}))' "$(winpath "$WORK/ran")")"
+	# WINEPATH puts the folder into the PATH of Wine's programs, the stub's included
+	WINEPATH=$(winpath "$WORK/bin") wrun barename.exe
+	assert_status 100
+	assert_contains "$stderr$output" "cannot run 'takeown': not found in the package, System32 or PATH"
+	[[ ! -e ran ]]
+}
+
 # ---- MSI packages ----------------------------------------------------------------------------
 
 @test "msi: a real MSI installs into INSTALLDIR given with spaces, logs verbosely, msiexec /x removes it" {

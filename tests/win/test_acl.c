@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* The user the rule runs for; O:US below makes it the owner. */
-#define USER_SID L"S-1-5-21-1111111111-2222222222-3333333333-1001"
-#define OTHER_SID L"S-1-5-21-1111111111-2222222222-3333333333-1002"
+#define USER_SID       L"S-1-5-21-1111111111-2222222222-3333333333-1001"
+#define OTHER_SID      L"S-1-5-21-1111111111-2222222222-3333333333-1002"
 #define OTHER_SID_UTF8 "S-1-5-21-1111111111-2222222222-3333333333-1002"
 
 static const struct {
@@ -25,8 +25,8 @@ static const struct {
 	{"SYSTEM and Administrators only", L"O:SYD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", 1, NULL},
 	{"owned by Administrators, users may read", L"O:BAD:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FRFX;;;BU)", 1,
 	 NULL},
-	{"owned by TrustedInstaller",
-	 L"O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:(A;;FA;;;SY)", 1, NULL},
+	{"owned by TrustedInstaller", L"O:S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464D:(A;;FA;;;SY)",
+	 1, NULL},
 	{"the user's own folder", L"O:" USER_SID L"D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;" USER_SID L")", 1,
 	 NULL},
 	/* %SystemRoot%\Temp: Users may create files and folders (this folder and subfolders),
@@ -59,8 +59,10 @@ static int null_dacl(PSID user, int present)
 	char why[256] = "";
 	int got;
 
-	if (!ConvertStringSidToSidW(L"S-1-5-18", &system) || !InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
-	    !SetSecurityDescriptorOwner(&sd, system, FALSE) || (present && !SetSecurityDescriptorDacl(&sd, TRUE, NULL, FALSE)))
+	if (!ConvertStringSidToSidW(L"S-1-5-18", &system) ||
+	    !InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION) ||
+	    !SetSecurityDescriptorOwner(&sd, system, FALSE) ||
+	    (present && !SetSecurityDescriptorDacl(&sd, TRUE, NULL, FALSE)))
 		return -1;
 	got = ib_win_sd_trusted(&sd, user, why, sizeof(why));
 	LocalFree(system);
@@ -90,8 +92,8 @@ int main(void)
 		}
 		got = ib_win_sd_trusted(sd, user, why, sizeof(why));
 		ok = got == cases[i].trusted && (!cases[i].why || strstr(why, cases[i].why));
-		printf("%s %zu - %s: %s%s%s\n", ok ? "ok" : "not ok", i + 1, cases[i].name,
-		       got ? "trusted" : "refused", got ? "" : ": ", why);
+		printf("%s %zu - %s: %s%s%s\n", ok ? "ok" : "not ok", i + 1, cases[i].name, got ? "trusted" : "refused",
+		       got ? "" : ": ", why);
 		failed += !ok;
 		LocalFree(sd);
 	}
