@@ -232,10 +232,11 @@ static void sid_name(PSID sid, char *buf, size_t size)
 int ib_win_sd_trusted(void *sd, void *user, char *why, size_t size)
 {
 	/* Rights that let their holder rename or delete the folder or what is in it, or give
-	 * themselves those rights: adding entries (FILE_ADD_FILE, FILE_ADD_SUBDIRECTORY) is not
-	 * among them, as NTFS lets only who may delete an entry rename it. */
-	const DWORD unsafe = FILE_WRITE_EA | FILE_WRITE_ATTRIBUTES | FILE_DELETE_CHILD | DELETE | WRITE_DAC |
-			     WRITE_OWNER | GENERIC_WRITE | GENERIC_ALL;
+	 * themselves those rights. Writing (adding files and folders, attributes, EAs) is not among
+	 * them: NTFS lets only who may delete an entry rename it, and Windows grants Users exactly
+	 * that writing on C:\ProgramData and %SystemRoot%\Temp. */
+	const DWORD unsafe = DELETE | FILE_DELETE_CHILD | WRITE_DAC | WRITE_OWNER;
+	GENERIC_MAPPING files = {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
 	BOOL present = FALSE, defaulted = FALSE;
 	PSID owner = NULL;
 	PACL dacl = NULL;
@@ -257,6 +258,7 @@ int ib_win_sd_trusted(void *sd, void *user, char *why, size_t size)
 	for (DWORD i = 0; i < dacl->AceCount; i++) {
 		ACE_HEADER *h;
 		ACCESS_ALLOWED_ACE *a;
+		DWORD mask;
 
 		if (!GetAce(dacl, i, (void **)&h)) {
 			ib_snprintf(why, size, "its access control list cannot be read");
@@ -267,9 +269,13 @@ int ib_win_sd_trusted(void *sd, void *user, char *why, size_t size)
 		    (h->AceFlags & INHERIT_ONLY_ACE))
 			continue;
 		a = (ACCESS_ALLOWED_ACE *)h;
-		if ((a->Mask & unsafe) && !trusted_sid((PSID)&a->SidStart, user)) {
+		mask = a->Mask;
+		MapGenericMask(&mask, &files); /* GENERIC_ALL is FILE_ALL_ACCESS: DELETE and the rest */
+		if ((mask & unsafe) && !trusted_sid((PSID)&a->SidStart, user)) {
 			sid_name((PSID)&a->SidStart, who, sizeof(who));
-			ib_snprintf(why, size, "%s may write to it (access mask 0x%lx)", who, (unsigned long)a->Mask);
+			ib_snprintf(why, size,
+				    "%s may rename, delete or re-permission what is in it (access mask 0x%lx)", who,
+				    (unsigned long)a->Mask);
 			return 0;
 		}
 	}

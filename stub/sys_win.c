@@ -429,6 +429,12 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		free(u);
 		return rc;
 	}
+	/* Others may add entries to the base: had they made it a junction while it was empty, the
+	 * dir would now be in a folder they own. Once the dir exists, the base cannot become one. */
+	if ((rc = check_base(dir))) {
+		RemoveDirectoryW(full);
+		return rc;
+	}
 	u = ib_win_utf8(full);
 	if (!u || ib_snprintf(path, size, "%s", u)) {
 		RemoveDirectoryW(full);

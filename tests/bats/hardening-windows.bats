@@ -112,16 +112,16 @@ wstub() {
 	run "$WINE" test_acl.exe
 	echo "$output"
 	[[ $status -eq 0 ]]
-	[[ $output == *"ok 5 - %SystemRoot%\Temp: trusted"* ]]
+	[[ $output == *"ok 5 - %SystemRoot%\Temp: trusted"* && $output == *"ok 8 - C:\ProgramData: trusted"* ]]
 	[[ $output != *"not ok"* ]]
 }
 
-@test "windows: a temp base, an ancestor, the current dir or the bundle's folder others may write to is refused" {
-	# Wine gives a folder with mode 0777 an ACE that lets Everyone write.
+@test "windows: a temp base, an ancestor, the current dir or the bundle's folder others may rename things in is refused" {
+	# Wine gives a folder with mode 0777 an ACE that lets Everyone write, delete and delete children.
 	mkdir -p ww/base && chmod 777 ww && chmod 755 ww/base
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --tmpdir "$(winpath "$WORK/ww")"
 	[[ $status -eq 255 ]] # -1: the same error Linux reports with 14
-	[[ $output == *"temp base '$(winpath "$WORK/ww")' is unsafe: '$(winpath "$WORK/ww")': Everyone (S-1-1-0) may write to it"* ]]
+	[[ $output == *"temp base '$(winpath "$WORK/ww")' is unsafe: '$(winpath "$WORK/ww")': Everyone (S-1-1-0) may rename, delete or re-permission what is in it"* ]]
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --tmpdir "$(winpath "$WORK/ww/base")"
 	[[ $status -eq 255 ]]
 	[[ $output == *"temp base '$(winpath "$WORK/ww/base")' is unsafe: '$(winpath "$WORK/ww")': Everyone"* ]]
@@ -137,7 +137,7 @@ wstub() {
 	[[ ! -e ran ]]
 	[[ -z $(ls ww/base) ]]
 	# the default temp base (the user's Temp folder in the Wine prefix, and its ancestors) passes.
-	# (A --tmpdir below Z:\tmp cannot: Wine shows the sticky /tmp as a folder Everyone may write.)
+	# (A --tmpdir below Z:\tmp cannot: Wine shows the sticky /tmp as a folder Everyone may change.)
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe
 	[[ $status -eq 0 ]]
 	[[ -e ran ]]
