@@ -69,9 +69,10 @@ STUB_COMMON := stub/main.c stub/actions.c stub/result.c stub/log.c stub/host.c s
 STUB_COMMON += stub/version.c
 STUB_LINUX := $(STUB_COMMON) stub/detect_linux.c stub/run_posix.c stub/sys_posix.c stub/state_posix.c \
 	stub/extension_posix.c stub/root_posix.c stub/stage_posix.c stub/root_kernel.c stub/tmpdir_posix.c \
-	stub/hostinstall_posix.c
+	stub/hostinstall_posix.c stub/instenv_posix.c
 STUB_WIN := $(STUB_COMMON) stub/detect_win.c stub/run_win.c stub/sys_win.c stub/state_win.c \
-	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/root_kernel.c stub/hostinstall_win.c
+	stub/extension_win.c stub/root_win.c stub/stage_win.c stub/entry_win.c stub/root_kernel.c stub/hostinstall_win.c \
+	stub/instenv_win.c
 # Windows install forms (verbatim command line, MSI, kept sources), the Burn-style switches and
 # the event log entry of a run; the POSIX file holds what Linux has instead
 STUB_LINUX += stub/install_posix.c

@@ -63,8 +63,18 @@ int ib_atomic_write_file(const char *path, unsigned mode, const void *buf, size_
 #include <wchar.h>
 /* The SID of the user this process runs as (a malloc'd PSID), or NULL. */
 void *ib_win_token_user(void);
-/* 1 when path is an existing real directory (no reparse point) owned by SYSTEM, Administrators,
- * TrustedInstaller or the current user: nobody else can have planted a link or a file in it. */
+/* 1 when the security descriptor sd lets nobody but SYSTEM, Administrators, TrustedInstaller and
+ * user (a PSID) rename, delete or re-permission the folder or its entries: one of them owns it,
+ * it has a DACL, and no allow ACE that applies to the folder itself gives anyone else DELETE,
+ * FILE_DELETE_CHILD, WRITE_DAC or WRITE_OWNER (generic rights mapped first: GENERIC_ALL counts).
+ * Reading and writing (adding files and folders, attributes, EAs) stay allowed: that is the
+ * Windows counterpart of a sticky directory, and what Windows grants Users on C:\ProgramData and
+ * %SystemRoot%\Temp. Otherwise 0, with the reason (naming the owner or the ACE's SID) in why. */
+int ib_win_sd_trusted(void *sd, void *user, char *why, size_t size);
+/* ib_win_sd_trusted for the existing real directory path (no reparse point), with the current
+ * user; why (may be NULL) says what is wrong when it returns 0. */
+int ib_win_dir_check(const wchar_t *path, char *why, size_t size);
+/* ib_win_dir_check without the reason. */
 int ib_win_trusted_dir(const wchar_t *path);
 #else
 /* Removes name below the directory fd parent and everything under it, never following a link

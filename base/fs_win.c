@@ -185,37 +185,141 @@ void *ib_win_token_user(void)
 	return sid;
 }
 
-int ib_win_trusted_dir(const wchar_t *path)
+/* SYSTEM, Administrators, NT SERVICE\TrustedInstaller (which owns most of the system drive's
+ * folders) and the user this process runs as. */
+static int trusted_sid(PSID sid, PSID user)
+{
+	wchar_t *s = NULL;
+	int ok = IsWellKnownSid(sid, WinLocalSystemSid) || IsWellKnownSid(sid, WinBuiltinAdministratorsSid) ||
+		 (user && EqualSid(sid, user));
+
+	if (!ok && ConvertSidToStringSidW(sid, &s)) {
+		ok = !wcscmp(s, L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464");
+		LocalFree(s);
+	}
+	return ok;
+}
+
+/* "Everyone (S-1-1-0)" or the bare SID string, for messages. */
+static void sid_name(PSID sid, char *buf, size_t size)
+{
+	static const struct {
+		WELL_KNOWN_SID_TYPE type;
+		const char *name;
+	} known[] = {
+		{WinWorldSid, "Everyone"},
+		{WinBuiltinUsersSid, "Users"},
+		{WinAuthenticatedUserSid, "Authenticated Users"},
+		{WinAnonymousSid, "Anonymous Logon"},
+		{WinCreatorOwnerSid, "CREATOR OWNER"},
+	};
+	const char *name = NULL;
+	wchar_t *s = NULL;
+	char *u = NULL;
+
+	for (size_t i = 0; i < IB_ARRAY_LEN(known) && !name; i++)
+		if (IsWellKnownSid(sid, known[i].type))
+			name = known[i].name;
+	if (ConvertSidToStringSidW(sid, &s))
+		u = ib_win_utf8(s);
+	LocalFree(s);
+	if (ib_snprintf(buf, size, "%s%s%s%s", name ? name : "", name ? " (" : "", u ? u : "an unknown SID",
+			name ? ")" : ""))
+		buf[0] = '\0';
+	free(u);
+}
+
+int ib_win_sd_trusted(void *sd, void *user, char *why, size_t size)
+{
+	/* Rights that let their holder rename or delete the folder or what is in it, or give
+	 * themselves those rights. Writing (adding files and folders, attributes, EAs) is not among
+	 * them: NTFS lets only who may delete an entry rename it, and Windows grants Users exactly
+	 * that writing on C:\ProgramData and %SystemRoot%\Temp. */
+	const DWORD unsafe = DELETE | FILE_DELETE_CHILD | WRITE_DAC | WRITE_OWNER;
+	GENERIC_MAPPING files = {FILE_GENERIC_READ, FILE_GENERIC_WRITE, FILE_GENERIC_EXECUTE, FILE_ALL_ACCESS};
+	BOOL present = FALSE, defaulted = FALSE;
+	PSID owner = NULL;
+	PACL dacl = NULL;
+	char who[128];
+
+	if (!GetSecurityDescriptorOwner(sd, &owner, &defaulted) || !owner) {
+		ib_snprintf(why, size, "it has no owner");
+		return 0;
+	}
+	if (!trusted_sid(owner, user)) {
+		sid_name(owner, who, sizeof(who));
+		ib_snprintf(why, size, "it is owned by %s, who can change its access rights", who);
+		return 0;
+	}
+	if (!GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present || !dacl) {
+		ib_snprintf(why, size, "it has no access control list (a NULL DACL lets everyone write)");
+		return 0;
+	}
+	for (DWORD i = 0; i < dacl->AceCount; i++) {
+		ACE_HEADER *h;
+		ACCESS_ALLOWED_ACE *a;
+		DWORD mask;
+
+		if (!GetAce(dacl, i, (void **)&h)) {
+			ib_snprintf(why, size, "its access control list cannot be read");
+			return 0;
+		}
+		/* Deny ACEs only take rights away; inherit-only ones apply to what is created below. */
+		if ((h->AceType != ACCESS_ALLOWED_ACE_TYPE && h->AceType != ACCESS_ALLOWED_CALLBACK_ACE_TYPE) ||
+		    (h->AceFlags & INHERIT_ONLY_ACE))
+			continue;
+		a = (ACCESS_ALLOWED_ACE *)h;
+		mask = a->Mask;
+		MapGenericMask(&mask, &files); /* GENERIC_ALL is FILE_ALL_ACCESS: DELETE and the rest */
+		if ((mask & unsafe) && !trusted_sid((PSID)&a->SidStart, user)) {
+			sid_name((PSID)&a->SidStart, who, sizeof(who));
+			ib_snprintf(why, size,
+				    "%s may rename, delete or re-permission what is in it (access mask 0x%lx)", who,
+				    (unsigned long)a->Mask);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int ib_win_dir_check(const wchar_t *path, char *why, size_t size)
 {
 	HANDLE h = CreateFileW(path, READ_CONTROL | FILE_READ_ATTRIBUTES,
 			       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING,
 			       FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT, NULL);
 	BY_HANDLE_FILE_INFORMATION info;
 	PSECURITY_DESCRIPTOR sd = NULL;
-	PSID owner = NULL, user;
+	PSID user;
+	char spare[8];
 	int ok = 0;
 
-	if (h == INVALID_HANDLE_VALUE)
+	if (!why) {
+		why = spare;
+		size = sizeof(spare);
+	}
+	if (h == INVALID_HANDLE_VALUE) {
+		ib_snprintf(why, size, "it cannot be opened: %s", ib_win_strerror(GetLastError()));
 		return 0;
-	if (GetFileInformationByHandle(h, &info) && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) &&
-	    !(info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
-	    GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, &owner, NULL, NULL, NULL, &sd) ==
-		    ERROR_SUCCESS &&
-	    owner) {
-		wchar_t *s = NULL;
-
-		ok = IsWellKnownSid(owner, WinLocalSystemSid) || IsWellKnownSid(owner, WinBuiltinAdministratorsSid);
-		if (!ok && ConvertSidToStringSidW(owner, &s)) {
-			/* NT SERVICE\TrustedInstaller owns most of the system drive's folders. */
-			ok = !wcscmp(s, L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464");
-			LocalFree(s);
-		}
-		if (!ok && (user = ib_win_token_user())) {
-			ok = EqualSid(owner, user);
-			free(user);
-		}
+	}
+	if (!GetFileInformationByHandle(h, &info) || !(info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+		ib_snprintf(why, size, "it is not a directory");
+	else if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)
+		ib_snprintf(why, size, "it is a reparse point (a link or junction)");
+	else if (GetSecurityInfo(h, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
+				 NULL, NULL, &sd) != ERROR_SUCCESS)
+		ib_snprintf(why, size, "its access rights cannot be read");
+	else if (!(user = ib_win_token_user()))
+		ib_snprintf(why, size, "the user this process runs as is unknown");
+	else {
+		ok = ib_win_sd_trusted(sd, user, why, size);
+		free(user);
 	}
 	LocalFree(sd);
 	CloseHandle(h);
 	return ok;
+}
+
+int ib_win_trusted_dir(const wchar_t *path)
+{
+	return ib_win_dir_check(path, NULL, 0);
 }

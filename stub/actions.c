@@ -264,11 +264,6 @@ int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const cha
 		.pass = c->opts->pass_env,
 		.npass = c->opts->npass_env,
 	};
-#ifdef _WIN32
-	in.home = getenv("USERPROFILE") ? getenv("USERPROFILE") : "C:\\";
-#else
-	in.home = geteuid() == 0 ? "/root" : "/";
-#endif
 	return stub_env_build(&in, env);
 }
 
@@ -281,11 +276,11 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, int dir
 	char **argv;
 	int rc;
 
+	if ((rc = stub_installer_env(c, p, tmpdir, NULL, &env)))
+		return rc;
 	if (!p->install.argv.n) {
-		rc = stub_run_form(c, p, pkgdir, timeout);
+		rc = stub_run_form(c, p, env.v, pkgdir, timeout);
 	} else {
-		if ((rc = stub_installer_env(c, p, tmpdir, NULL, &env)))
-			return rc;
 		/* The manifest's list is not NULL-terminated; exec needs an argv that is. */
 		argv = calloc(p->install.argv.n + 1, sizeof(char *));
 		if (!argv) {
@@ -296,8 +291,8 @@ static int run_installer(struct stub_ctx *c, const struct ib_package *p, int dir
 		log_msg(&c->log, "info", "running '%s' (timeout %u s) in %s", argv[0], timeout, pkgdir);
 		rc = plat_run(argv, env.v, dirfd, pkgdir, timeout, &c->log, &c->cancel, &c->run);
 		free(argv);
-		stub_env_release(&env);
 	}
+	stub_env_release(&env);
 	c->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	if (rc)
 		return rc;
@@ -356,10 +351,11 @@ int stub_install(struct stub_ctx *c)
 	if ((rc = stub_keep_prepare(c, p)))
 		return rc;
 #ifdef _WIN32
+	/* Made even when the package is kept elsewhere: it holds the installer's TEMP. */
+	if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
+		return rc;
 	if (c->kept_root[0])
 		root = c->kept_root;
-	else if ((rc = plat_tmpdir(o->tmpdir, c->tmpdir, sizeof(c->tmpdir))))
-		return rc;
 	rc = ib_outdir_open(root, &dir);
 #else
 	/* Held by fds from here on: extraction, the working directory, the exec and the removal
@@ -382,7 +378,15 @@ int stub_install(struct stub_ctx *c)
 	if (ib_snprintf(pkgdir, sizeof(pkgdir), "%s/%s", root, p->id))
 		return ib_fail(-ENAMETOOLONG, "temp path too long");
 #ifdef _WIN32
-	return stub_guard_commit(c, run_installer(c, p, -1, pkgdir, NULL));
+	{
+		/* TEMP and TMP for the installer: a private dir inside the temp dir, which has the
+		 * protected ACL that the new folder inherits (".tmp" is no package id). */
+		char privtmp[4200];
+
+		if (ib_snprintf(privtmp, sizeof(privtmp), "%s\\.tmp", c->tmpdir) || plat_mkdir(privtmp) != 0)
+			return ib_fail(-EIO, "cannot create the installer's temp dir in %s", c->tmpdir);
+		return stub_guard_commit(c, run_installer(c, p, -1, pkgdir, privtmp));
+	}
 #else
 	{
 		/* TMPDIR for the installer: a private dir next to the package (".tmp" is no package id). */

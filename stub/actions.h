@@ -47,7 +47,8 @@ int stub_open(struct stub_ctx *c);
  * embedded revocations and threshold with this machine's anchors (--trust/--trust-ca, else the
  * host trust store) in place of its keys; IB_E_UNTRUSTED when the machine has no anchor. */
 int stub_host_trust(struct stub_ctx *c, struct ib_trust *t);
-/* The installer's fixed environment for package p (tmpdir: its TMPDIR; root: IBPACK_ROOT). */
+/* The installer's fixed environment for package p (tmpdir: its TMPDIR, on Windows TEMP and
+ * TMP; root: IBPACK_ROOT). */
 int stub_installer_env(struct stub_ctx *c, const struct ib_package *p, const char *tmpdir, const char *root,
 		       struct stub_env *env);
 int stub_list(struct stub_ctx *c);
@@ -57,8 +58,9 @@ int stub_install(struct stub_ctx *c);
 /* --version: the bundle's name, version, sequence and target, then stub and libraries. */
 int stub_version(struct stub_ctx *c);
 /* ---- Windows install forms and kept sources: stub/install_win.c (stub/install_posix.c) ---- */
-/* Runs a package's command_line or msi form in pkgdir. */
-int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout);
+/* Runs a package's command_line or msi form in pkgdir with the environment envp. */
+int stub_run_form(struct stub_ctx *c, const struct ib_package *p, char *const *envp, const char *pkgdir,
+		  unsigned timeout);
 /* A package to keep (its "keep", or --keep-source) is extracted into a fresh kept-packages
  * folder of the bundle instead of a temp dir: an earlier bundle's kept packages are removed and
  * c->kept_root is set. 0 when the package is not kept. */

@@ -4,9 +4,11 @@
 
 #include "../base/err.h"
 
-int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout)
+int stub_run_form(struct stub_ctx *c, const struct ib_package *p, char *const *envp, const char *pkgdir,
+		  unsigned timeout)
 {
 	(void)c;
+	(void)envp;
 	(void)pkgdir;
 	(void)timeout;
 	/* The manifest parser refuses command_line and msi outside windows-x86_64 bundles. */

@@ -36,7 +36,8 @@ static void msi_log_path(const struct stub_ctx *c, const struct ib_package *p, c
 	backslashes(buf);
 }
 
-static int run_msi(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout)
+static int run_msi(struct stub_ctx *c, const struct ib_package *p, char *const *envp, const char *pkgdir,
+		   unsigned timeout)
 {
 	wchar_t sys[MAX_PATH];
 	char msiexec[3 * MAX_PATH], msi[8192], *sysdir, *line = NULL;
@@ -54,20 +55,21 @@ static int run_msi(struct stub_ctx *c, const struct ib_package *p, const char *p
 		log_msg(&c->log, "warning", "no log folder: msiexec runs without a verbose log");
 	if ((rc = ib_msi_cmdline(msiexec, msi, &p->install, c->installer_log[0] ? c->installer_log : NULL, &line)))
 		return rc;
-	rc = plat_run_line(line, msiexec, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	rc = plat_run_line(line, msiexec, envp, pkgdir, timeout, &c->log, &c->cancel, &c->run);
 	free(line);
 	return rc;
 }
 
-int stub_run_form(struct stub_ctx *c, const struct ib_package *p, const char *pkgdir, unsigned timeout)
+int stub_run_form(struct stub_ctx *c, const struct ib_package *p, char *const *envp, const char *pkgdir,
+		  unsigned timeout)
 {
 	if (p->install.msi) {
 		log_msg(&c->log, "info", "installing MSI '%s' with msiexec (timeout %u s) in %s", p->install.msi,
 			timeout, pkgdir);
-		return run_msi(c, p, pkgdir, timeout);
+		return run_msi(c, p, envp, pkgdir, timeout);
 	}
 	log_msg(&c->log, "info", "running the package's command line (timeout %u s) in %s", timeout, pkgdir);
-	return plat_run_line(p->install.command_line, NULL, pkgdir, timeout, &c->log, &c->cancel, &c->run);
+	return plat_run_line(p->install.command_line, NULL, envp, pkgdir, timeout, &c->log, &c->cancel, &c->run);
 }
 
 /* ---- packages kept for MSI repair: %ProgramData%\ibpack\packages\<bundle>\<id> ---- */

@@ -1,4 +1,6 @@
-/* The installer's environment: a fixed, documented set of variables, never the caller's whole one. */
+/* The installer's environment: a fixed, documented set of variables, never the caller's whole one.
+ * The IBPACK_* description and the variables handed through are built here; the platform's own
+ * fixed variables come from instenv_posix.c or instenv_win.c. */
 #include "instenv.h"
 
 #include "../base/err.h"
@@ -11,18 +13,16 @@
 
 #define ENV_MAX 64
 
-static int add(struct stub_env *e, const char *name, const char *value)
+int stub_env_add(struct stub_env *e, const char *name, const char *value)
 {
+	size_t len = strlen(name);
 	struct ib_buf b;
 
 	if (e->n + 1 >= ENV_MAX)
 		return ib_fail(IB_E_LIMIT, "too many installer environment variables");
-	for (size_t i = 0; i < e->n; i++) {
-		size_t len = strlen(name);
-
-		if (!strncmp(e->v[i], name, len) && e->v[i][len] == '=')
+	for (size_t i = 0; i < e->n; i++)
+		if (instenv_name_eq(e->v[i], name, len) && e->v[i][len] == '=')
 			return 0; /* the first (fixed) value wins */
-	}
 	ib_buf_init(&b, 65536);
 	if (ib_buf_printf(&b, "%s=%s", name, value) || ib_buf_append(&b, "", 1)) {
 		ib_buf_release(&b);
@@ -37,28 +37,27 @@ static int add(struct stub_env *e, const char *name, const char *value)
  * loaded (LD_*) or replace what the stub sets itself. */
 int stub_env_name_ok(const char *name)
 {
-	static const char *const fixed[] = {"PATH", "HOME", "LANG", "TMPDIR"};
-
 	if (!name || !((*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z') || *name == '_'))
 		return 0;
 	for (const char *p = name; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			return 0;
-	if (!strncmp(name, "LD_", 3) || !strncmp(name, "IBPACK_", 7) || !strncmp(name, "LC_", 3))
+	if (instenv_name_eq(name, "LD_", 3) || instenv_name_eq(name, "IBPACK_", 7) || instenv_name_eq(name, "LC_", 3))
 		return 0;
-	for (size_t i = 0; i < IB_ARRAY_LEN(fixed); i++)
-		if (!strcmp(name, fixed[i]))
-			return 0;
-	return 1;
+	return !instenv_fixed_name(name);
 }
 
 static int add_passed(struct stub_env *e, const char *name)
 {
-	const char *v = getenv(name);
+	char *v;
+	int rc;
 
 	if (!stub_env_name_ok(name))
 		return ib_fail(IB_E_USAGE, "--pass-env '%s': not a variable the installer may be given", name);
-	return v ? add(e, name, v) : 0;
+	v = instenv_getenv(name);
+	rc = v ? stub_env_add(e, name, v) : 0;
+	free(v);
+	return rc;
 }
 
 /* IBPACK_PASS_ENV: names separated by commas or spaces, for callers that cannot add options. */
@@ -85,7 +84,7 @@ static int add_passed_list(struct stub_env *e, const char *list)
 
 int stub_env_build(const struct stub_env_in *in, struct stub_env *e)
 {
-	char seq[32], nics[256] = "";
+	char seq[32], nics[256] = "", *list;
 	size_t used = 0;
 	int rc;
 
@@ -101,20 +100,22 @@ int stub_env_build(const struct stub_env_in *in, struct stub_env *e)
 			break;
 		used += (size_t)n;
 	}
-	if ((rc = add(e, "PATH", STUB_INSTALLER_PATH)) || (rc = add(e, "LANG", "C.UTF-8")) ||
-	    (rc = add(e, "HOME", in->home)) || (in->tmpdir && (rc = add(e, "TMPDIR", in->tmpdir))) ||
-	    (rc = add(e, "IBPACK_BUNDLE", in->m->name)) || (rc = add(e, "IBPACK_BUNDLE_VERSION", in->m->version)) ||
-	    (rc = add(e, "IBPACK_SEQUENCE", seq)) || (rc = add(e, "IBPACK_PACKAGE", in->pkg->id)) ||
-	    (rc = add(e, "IBPACK_PACKAGE_VERSION", in->pkg->version)) ||
-	    (rc = add(e, "IBPACK_OS", in->os ? in->os : "")) || (rc = add(e, "IBPACK_NICS", nics)) ||
-	    (in->root && (rc = add(e, "IBPACK_ROOT", in->root))) ||
+	if ((rc = instenv_fixed(in, e)) || (rc = stub_env_add(e, "IBPACK_BUNDLE", in->m->name)) ||
+	    (rc = stub_env_add(e, "IBPACK_BUNDLE_VERSION", in->m->version)) ||
+	    (rc = stub_env_add(e, "IBPACK_SEQUENCE", seq)) || (rc = stub_env_add(e, "IBPACK_PACKAGE", in->pkg->id)) ||
+	    (rc = stub_env_add(e, "IBPACK_PACKAGE_VERSION", in->pkg->version)) ||
+	    (rc = stub_env_add(e, "IBPACK_OS", in->os ? in->os : "")) || (rc = stub_env_add(e, "IBPACK_NICS", nics)) ||
+	    (in->root && (rc = stub_env_add(e, "IBPACK_ROOT", in->root))) ||
 	    (in->kernel && in->kernel[0] && strcmp(in->kernel, "unknown") &&
-	     (rc = add(e, "IBPACK_KERNEL", in->kernel))))
+	     (rc = stub_env_add(e, "IBPACK_KERNEL", in->kernel))))
 		goto fail;
 	for (size_t i = 0; i < in->npass; i++)
 		if ((rc = add_passed(e, in->pass[i])))
 			goto fail;
-	if ((rc = add_passed_list(e, getenv("IBPACK_PASS_ENV"))))
+	list = instenv_getenv("IBPACK_PASS_ENV");
+	rc = add_passed_list(e, list);
+	free(list);
+	if (rc)
 		goto fail;
 	return 0;
 fail:

@@ -130,6 +130,8 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 	const struct ib_package *p = it->pkg;
 	unsigned timeout = c->opts->timeout ? (unsigned)c->opts->timeout : p->install.timeout;
 	char pkgdir[IB_PATH_MAX], dism[MAX_PATH * 3], image_arg[IB_PATH_MAX], driver_arg[IB_PATH_MAX], *utf8;
+	char tmp[IB_PATH_MAX];
+	struct stub_env env;
 	wchar_t sys[MAX_PATH], *wpkg;
 	char *argv[6];
 	int inf, rc;
@@ -163,7 +165,13 @@ int root_plat_run(struct stub_ctx *c, struct root_job *j, struct root_area *a, s
 	argv[5] = NULL;
 	log_msg(&c->log, "info", "adding the drivers of package '%s' to the image: %s %s %s %s %s (timeout %u s)",
 		p->id, dism, image_arg, argv[2], driver_arg, argv[4], timeout);
-	rc = plat_run(argv, NULL, -1, pkgdir, timeout, &c->log, &c->cancel, &it->run);
+	/* dism gets the installers' fixed environment too; its TEMP is the host's private dir. */
+	if (ib_snprintf(tmp, sizeof(tmp), "%s\\.tmp", a->host_path) || (plat_mkdir(tmp) != 0 && errno != EEXIST))
+		return ib_fail(-EIO, "cannot create the installer's temp dir in %s", a->host_path);
+	if ((rc = stub_installer_env(c, p, tmp, j->dir, &env)))
+		return rc;
+	rc = plat_run(argv, env.v, -1, pkgdir, timeout, &c->log, &c->cancel, &it->run);
+	stub_env_release(&env);
 	it->ran = rc == 0 || rc == IB_E_TIMEOUT;
 	return rc;
 }

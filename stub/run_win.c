@@ -1,6 +1,6 @@
-/* Running an installer on Windows: a command line quoted from argv or given verbatim, a Job
- * object that holds the whole process tree, output through a pipe into the log, timeout and
- * cancel kill the job. */
+/* Running an installer on Windows: a command line quoted from argv or given verbatim, the fixed
+ * environment as a block, a Job object that holds the whole process tree, output through a pipe
+ * into the log, timeout and cancel kill the job. */
 #include "stub.h"
 
 #include "../base/err.h"
@@ -106,8 +106,9 @@ static wchar_t *try_dir(const wchar_t *dir, const wchar_t *name)
 /* The program CreateProcessW must start, as a full path, so Windows' own search (which looks in
  * the stub's folder and the current directory first) never decides. A name with a path part is
  * taken relative to the package dir; a bare name is looked up in the package dir, then
- * System32, the Windows folder and PATH, like execvp's PATH search on Linux. */
-static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *shown, wchar_t **out)
+ * System32, the Windows folder and path (the installer's PATH, UTF-8, or NULL), like execvp's
+ * PATH search on Linux: never the caller's PATH. */
+static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *path, const char *shown, wchar_t **out)
 {
 	wchar_t sys[MAX_PATH], *p = NULL, *ext;
 	DWORD n;
@@ -140,15 +141,12 @@ static int resolve_program(const wchar_t *arg0, const wchar_t *cwd, const char *
 			p = try_dir(sys, arg0);
 		if (!p && GetSystemWindowsDirectoryW(sys, MAX_PATH))
 			p = try_dir(sys, arg0);
-		if (!p) {
-			DWORD plen = GetEnvironmentVariableW(L"PATH", NULL, 0);
-			wchar_t *path = plen ? malloc(plen * sizeof(wchar_t)) : NULL;
-			wchar_t found[MAX_PATH];
+		if (!p && path) {
+			wchar_t *wpath = ib_win_wide(path), found[MAX_PATH];
 
-			if (path && GetEnvironmentVariableW(L"PATH", path, plen) < plen &&
-			    (n = SearchPathW(path, arg0, L".exe", MAX_PATH, found, NULL)) && n < MAX_PATH)
+			if (wpath && (n = SearchPathW(wpath, arg0, L".exe", MAX_PATH, found, NULL)) && n < MAX_PATH)
 				p = _wcsdup(found);
-			free(path);
+			free(wpath);
 		}
 	}
 	if (!p)
@@ -268,6 +266,68 @@ struct child {
 	HANDLE job, process, out;
 };
 
+struct env_var {
+	wchar_t *s;
+	size_t name_len;
+};
+
+static int env_order(const void *a, const void *b)
+{
+	const struct env_var *x = a, *y = b;
+
+	return CompareStringOrdinal(x->s, (int)x->name_len, y->s, (int)y->name_len, TRUE) - CSTR_EQUAL;
+}
+
+/* The block CreateProcessW takes with CREATE_UNICODE_ENVIRONMENT: the NAME=VALUE strings sorted
+ * by name without regard to case (Windows requires it; GetEnvironmentVariable and cmd.exe's set
+ * rely on it), each NUL-terminated, then one more NUL. */
+static int env_block(char *const *envp, wchar_t **out)
+{
+	struct env_var *v;
+	size_t n = 0, total = 1, at = 0;
+	wchar_t *block = NULL;
+	int rc = 0;
+
+	while (envp[n])
+		n++;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *eq = strchr(envp[i], '=');
+
+		v[i].s = ib_win_wide(envp[i]);
+		if (!v[i].s || !eq)
+			rc = ib_fail(IB_E_INSTALLER, "installer environment: '%s' is not NAME=VALUE in UTF-8", envp[i]);
+		else
+			v[i].name_len = wcschr(v[i].s, L'=') - v[i].s;
+		if (v[i].s)
+			total += wcslen(v[i].s) + 1;
+	}
+	if (!rc) {
+		qsort(v, n, sizeof(*v), env_order);
+		block = malloc(total * sizeof(wchar_t));
+		rc = block ? 0 : -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t len = wcslen(v[i].s) + 1;
+
+		memcpy(block + at, v[i].s, len * sizeof(wchar_t));
+		at += len;
+	}
+	if (block)
+		block[at] = L'\0';
+	for (size_t i = 0; i < n; i++)
+		free(v[i].s);
+	free(v);
+	if (rc) {
+		free(block);
+		return rc;
+	}
+	*out = block;
+	return 0;
+}
+
 /* The program of a verbatim command line: the package dir, then System32, and nothing else (not
  * the Windows folder, the current directory or PATH, which a command line's author cannot see). */
 static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **out)
@@ -286,7 +346,7 @@ static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **
 	shown[len] = '\0';
 	name = ib_win_wide(shown);
 	if (name && wcspbrk(name, L"\\/"))
-		rc = resolve_program(name, cwd, shown, &p); /* a path inside the package */
+		rc = resolve_program(name, cwd, NULL, shown, &p); /* a path inside the package */
 	else if (name) {
 		p = try_dir(cwd, name);
 		if (!p && GetSystemDirectoryW(sys, MAX_PATH))
@@ -305,15 +365,19 @@ static int resolve_line_program(const char *line, const wchar_t *cwd, wchar_t **
 
 /* The program and the command line to hand CreateProcessW: from argv (quoted for the C
  * runtime), or a verbatim line whose program is given (program) or its first token. */
-static int prepare(char *const *argv, const char *line, const char *program, const wchar_t *wcwd, wchar_t **prog,
-		   struct wbuf *cmd)
+static int prepare(char *const *argv, const char *line, const char *program, char *const *envp, const wchar_t *wcwd,
+		   wchar_t **prog, struct wbuf *cmd)
 {
 	int rc;
 
 	if (!line) {
 		wchar_t *a0 = ib_win_wide(argv[0]);
+		const char *path = NULL;
 
-		rc = a0 ? resolve_program(a0, wcwd, argv[0], prog)
+		for (char *const *e = envp; *e && !path; e++)
+			if (!_strnicmp(*e, "PATH=", 5))
+				path = *e + 5;
+		rc = a0 ? resolve_program(a0, wcwd, path, argv[0], prog)
 			: ib_fail(IB_E_INSTALLER, "installer name '%s' is not valid UTF-8", argv[0]);
 		free(a0);
 		return rc ? rc : build_cmdline(argv, *prog, cmd);
@@ -334,11 +398,11 @@ static int prepare(char *const *argv, const char *line, const char *program, con
 	return 0;
 }
 
-static int start(char *const *argv, const char *line, const char *program, const char *cwd, struct stub_log *log,
-		 struct child *c)
+static int start(char *const *argv, const char *line, const char *program, char *const *envp, const char *cwd,
+		 struct stub_log *log, struct child *c)
 {
 	SECURITY_ATTRIBUTES inherit = {sizeof(inherit), NULL, TRUE};
-	wchar_t *wcwd = NULL, *wprog = NULL;
+	wchar_t *wcwd = NULL, *wprog = NULL, *env = NULL;
 	struct wbuf cmd = {0};
 	PROCESS_INFORMATION pi;
 	STARTUPINFOW si;
@@ -368,12 +432,12 @@ static int start(char *const *argv, const char *line, const char *program, const
 			       "shorter --tmpdir",
 			       cwd);
 	}
-	rc = prepare(argv, line, program, wcwd, &wprog, &cmd);
+	rc = prepare(argv, line, program, envp, wcwd, &wprog, &cmd);
 	if (!rc && (shown = ib_win_utf8(cmd.p))) {
 		log_msg(log, "info", "command line: %s", shown);
 		free(shown);
 	}
-	if (rc)
+	if (rc || (rc = env_block(envp, &env)))
 		goto out;
 	if (!CreatePipe(&c->out, &wr, &inherit, 64 * 1024) || !SetHandleInformation(c->out, HANDLE_FLAG_INHERIT, 0)) {
 		rc = ib_fail(-EIO, "cannot create a pipe: %s", ib_win_strerror(GetLastError()));
@@ -395,7 +459,7 @@ static int start(char *const *argv, const char *line, const char *program, const
 	 * only inheritable handles are the two set up here. With no console of our own (the
 	 * agent), a console installer gets none either instead of a new window. */
 	flags = CREATE_SUSPENDED | CREATE_UNICODE_ENVIRONMENT | (GetConsoleWindow() ? 0 : CREATE_NO_WINDOW);
-	if (!CreateProcessW(wprog, cmd.p, NULL, NULL, TRUE, flags, NULL, wcwd, &si, &pi)) {
+	if (!CreateProcessW(wprog, cmd.p, NULL, NULL, TRUE, flags, env, wcwd, &si, &pi)) {
 		DWORD e = GetLastError();
 
 		rc = ib_fail(IB_E_INSTALLER, "cannot run '%s': %s", line ? line : argv[0], ib_win_strerror(e));
@@ -420,14 +484,15 @@ out:
 		CloseHandle(wr);
 	if (nul != INVALID_HANDLE_VALUE)
 		CloseHandle(nul);
+	free(env);
 	free(cmd.p);
 	free(wprog);
 	free(wcwd);
 	return rc;
 }
 
-static int run(char *const *argv, const char *line, const char *program, const char *cwd, unsigned timeout,
-	       struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
+static int run(char *const *argv, const char *line, const char *program, char *const *envp, const char *cwd,
+	       unsigned timeout, struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
 	ULONGLONG deadline = GetTickCount64() + (ULONGLONG)timeout * 1000;
 	struct child c = {NULL, NULL, NULL};
@@ -435,7 +500,7 @@ static int run(char *const *argv, const char *line, const char *program, const c
 	DWORD code = 0;
 
 	memset(res, 0, sizeof(*res));
-	rc = start(argv, line, program, cwd, log, &c);
+	rc = start(argv, line, program, envp, cwd, log, &c);
 	while (!rc) {
 		if (open)
 			open = pump(c.out, log, &pending_cr);
@@ -499,13 +564,12 @@ static int run(char *const *argv, const char *line, const char *program, const c
 int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout, struct stub_log *log,
 	     volatile sig_atomic_t *cancel, struct run_result *res)
 {
-	(void)envp; /* the Windows installer still inherits the stub's environment */
 	(void)dirfd;
-	return run(argv, NULL, NULL, cwd, timeout, log, cancel, res);
+	return run(argv, NULL, NULL, envp, cwd, timeout, log, cancel, res);
 }
 
-int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout, struct stub_log *log,
-		  volatile sig_atomic_t *cancel, struct run_result *res)
+int plat_run_line(const char *line, const char *program, char *const *envp, const char *cwd, unsigned timeout,
+		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res)
 {
-	return run(NULL, line, program, cwd, timeout, log, cancel, res);
+	return run(NULL, line, program, envp, cwd, timeout, log, cancel, res);
 }

@@ -107,9 +107,10 @@ struct run_result {
 	int signal; /* Linux: the signal that killed it */
 	int timed_out;
 };
-/* Runs argv with exactly the environment envp and only fds 0-2, output to log, killing the whole
- * process tree after timeout seconds or when *cancel is set. The working directory is the
- * directory fd dirfd (Linux: fchdir; a package-relative program is resolved from it) or, on
+/* Runs argv with exactly the environment envp (UTF-8 "NAME=VALUE" strings; on Windows made a
+ * sorted UTF-16 block) and only fds 0-2 (Windows: only the std handles), output to log, killing
+ * the whole process tree after timeout seconds or when *cancel is set. The working directory is
+ * the directory fd dirfd (Linux: fchdir; a package-relative program is resolved from it) or, on
  * Windows, cwd. */
 int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, unsigned timeout, struct stub_log *log,
 	     volatile sig_atomic_t *cancel, struct run_result *res);
@@ -117,8 +118,8 @@ int plat_run(char *const *argv, char *const *envp, int dirfd, const char *cwd, u
 /* plat_run for a verbatim command line, handed to CreateProcessW unchanged. program is the full
  * path of what to start, or NULL for the line's first token, looked up in cwd (the package dir)
  * and then System32 only. */
-int plat_run_line(const char *line, const char *program, const char *cwd, unsigned timeout, struct stub_log *log,
-		  volatile sig_atomic_t *cancel, struct run_result *res);
+int plat_run_line(const char *line, const char *program, char *const *envp, const char *cwd, unsigned timeout,
+		  struct stub_log *log, volatile sig_atomic_t *cancel, struct run_result *res);
 #endif
 /* The WiX Burn-style switches (/quiet, /passive, /norestart, /log FILE, /layout DIR, /? and /help,
  * with '/' or '-') as the stub's long options: a new argv (the array is malloc'd, the strings

@@ -269,6 +269,91 @@ static int is_dir(const wchar_t *path)
 	return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY);
 }
 
+/* The length of path's root: 3 for "C:\\", the whole "\\\\server\\share" of a UNC path, else 0. */
+static size_t root_len(const wchar_t *path)
+{
+	const wchar_t *server, *share;
+
+	if (path[0] && path[1] == L':' && path[2] == L'\\')
+		return 3;
+	if (path[0] != L'\\' || path[1] != L'\\' || !(server = wcschr(path + 2, L'\\')))
+		return 0;
+	share = wcschr(server + 1, L'\\');
+	return share ? (size_t)(share - path) : wcslen(path);
+}
+
+/* Refuses the temp base dir when it or an ancestor could be renamed, deleted or re-permissioned
+ * by another user (ib_win_dir_check), naming the first such folder: whoever can do that can swap
+ * the temp dir between extraction and the installer's start. */
+static int check_base(const wchar_t *dir)
+{
+	wchar_t p[MAX_PATH + 1];
+	char why[256], *shown = NULL, *level = NULL;
+	int rc;
+
+	if (wcslen(dir) >= IB_ARRAY_LEN(p))
+		return ib_fail(-ENAMETOOLONG, "temp base path too long");
+	wcscpy_s(p, IB_ARRAY_LEN(p), dir);
+	for (;;) {
+		size_t len = wcslen(p), root = root_len(p);
+		wchar_t *sep;
+
+		if (!ib_win_dir_check(p, why, sizeof(why)))
+			break;
+		sep = wcsrchr(p, L'\\');
+		if (len <= root || !sep)
+			return 0;
+		/* The parent; a drive root keeps its backslash, and a share root is the last level. */
+		if ((size_t)(sep - p) < root)
+			p[root] = L'\0';
+		else
+			*sep = L'\0';
+	}
+	shown = ib_win_utf8(dir);
+	level = ib_win_utf8(p);
+	rc = ib_fail(-EACCES,
+		     "temp base '%s' is unsafe: '%s': %s, so another user could swap the temp dir before the "
+		     "installer runs; use --tmpdir on a folder only SYSTEM and Administrators can change",
+		     shown ? shown : "?", level ? level : "?", why);
+	free(shown);
+	free(level);
+	return rc;
+}
+
+/* The current directory and the folder of the bundle itself: a folder others may write to could
+ * hold files planted for the bundle or its installer to pick up (a DLL, a look-alike program), so
+ * neither may be. Their ancestors are not checked: nothing is created in them. */
+/* 0 when dir passes ib_win_dir_check, else -EACCES naming it as what, with the reason and advice. */
+static int check_dir(const wchar_t *dir, const char *what, const char *advice)
+{
+	char why[256], *shown;
+	int rc;
+
+	if (ib_win_dir_check(dir, why, sizeof(why)))
+		return 0;
+	shown = ib_win_utf8(dir);
+	rc = ib_fail(-EACCES, "%s '%s' is unsafe: %s; %s a folder only SYSTEM and Administrators can change", what,
+		     shown ? shown : "?", why, advice);
+	free(shown);
+	return rc;
+}
+
+static int check_run_dirs(void)
+{
+	wchar_t dir[MAX_PATH + 1], *sep;
+	DWORD n = GetCurrentDirectoryW(IB_ARRAY_LEN(dir), dir);
+	int rc;
+
+	if (n && n < IB_ARRAY_LEN(dir) &&
+	    (rc = check_dir(dir, "the current directory", "run the bundle (cd /d %SystemRoot% will do) from")))
+		return rc;
+	n = GetModuleFileNameW(NULL, dir, IB_ARRAY_LEN(dir));
+	if (n == 0 || n >= IB_ARRAY_LEN(dir) || !(sep = wcsrchr(dir, L'\\')))
+		return ib_fail(-EACCES, "cannot locate the bundle's own folder");
+	sep[sep > dir && sep[-1] == L':' ? 1 : 0] = L'\0';
+	return check_dir(dir, "the bundle's folder", "move the bundle to");
+}
+
 int plat_tmpdir(const char *base, char *path, size_t size)
 {
 	wchar_t dir[MAX_PATH + 1], name[32], full[2 * MAX_PATH];
@@ -287,14 +372,6 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		free(w);
 		if (n == 0 || n >= IB_ARRAY_LEN(dir) || !is_dir(dir))
 			return ib_fail(-EACCES, "--tmpdir '%s' is not an existing directory", base);
-		/* Someone else's folder (or a reparse point) could have the temp dir swapped before the
-		 * installer runs: the same rule as for the install state folder. */
-		if (!ib_win_trusted_dir(dir))
-			return ib_fail(-EACCES,
-				       "--tmpdir '%s' is unsafe: it is a reparse point or not owned by SYSTEM, "
-				       "Administrators or the user running the bundle, so another user could swap the "
-				       "temp dir before the installer runs",
-				       base);
 	} else {
 		/* GetTempPath2W (Windows 11, Server 2022, updated Windows 10) gives SYSTEM the
 		 * SystemTemp folder that only SYSTEM can use; older systems have GetTempPathW. */
@@ -305,8 +382,10 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 			return ib_fail(-EACCES, "no usable temp directory (GetTempPath failed); use --tmpdir");
 	}
 	n = (DWORD)wcslen(dir);
-	if (n && dir[n - 1] == L'\\')
+	if (n > 3 && dir[n - 1] == L'\\')
 		dir[--n] = L'\0';
+	if ((rc = check_base(dir)) || (rc = check_run_dirs()))
+		return rc;
 	/* bcrypt.dll is not a KnownDLL: imported statically, the loader would look for it next to
 	 * the bundle first. Loaded here, it can only come from System32. */
 	bcrypt = LoadLibraryExW(L"bcrypt.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
@@ -333,7 +412,8 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		ib_hex_encode(rnd, sizeof(rnd), hex);
 		_snwprintf(name, IB_ARRAY_LEN(name), L"ibpack-%hs", hex);
 		name[IB_ARRAY_LEN(name) - 1] = L'\0';
-		if (_snwprintf(full, IB_ARRAY_LEN(full), L"%ls\\%ls", dir, name) < 0) {
+		if (_snwprintf(full, IB_ARRAY_LEN(full), L"%ls%ls%ls", dir, dir[n - 1] == L'\\' ? L"" : L"\\", name) <
+		    0) {
 			LocalFree(sd);
 			FreeLibrary(bcrypt);
 			return ib_fail(-ENAMETOOLONG, "temp path too long");
@@ -347,6 +427,12 @@ int plat_tmpdir(const char *base, char *path, size_t size)
 		u = ib_win_utf8(dir);
 		rc = ib_fail(ib_win_errno(e), "cannot create a temp dir in '%s': %s", u ? u : "?", ib_win_strerror(e));
 		free(u);
+		return rc;
+	}
+	/* Others may add entries to the base: had they made it a junction while it was empty, the
+	 * dir would now be in a folder they own. Once the dir exists, the base cannot become one. */
+	if ((rc = check_base(dir))) {
+		RemoveDirectoryW(full);
 		return rc;
 	}
 	u = ib_win_utf8(full);

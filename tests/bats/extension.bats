@@ -572,6 +572,8 @@ wine_setup() {
 	[[ -x $WINE ]] || skip "wine64 is not installed: the Windows handler cannot run"
 	[[ -f $IBPACK_BUILD/lib/ibpack/stub-windows-x86_64.exe ]] || skip "no Windows stub: make stub-windows"
 	export WINEPREFIX=$BATS_FILE_TMPDIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+	# Installers get a fixed environment; these are the test installer's own inputs.
+	export IBPACK_PASS_ENV=$IBPACK_PASS_ENV,IBT_RECORD,IBT_EXIT
 	local W=$BATS_FILE_TMPDIR/win
 	if [[ ! -f $W/wintestslow.exe ]]; then
 		"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }

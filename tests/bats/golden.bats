@@ -541,6 +541,8 @@ wine_setup() {
 	command -v "$MINGW_CC" >/dev/null || { echo "$MINGW_CC is missing (gcc-mingw-w64-x86-64)" >&2; return 1; }
 	# dism.exe=n: Wine has its own builtin dism, which it would otherwise prefer to the fake.
 	export WINEPREFIX=$BATS_FILE_TMPDIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=;dism.exe=n'
+	# dism gets the installers' fixed environment: the stand-in's inputs are handed through.
+	export IBPACK_PASS_ENV=$IBPACK_PASS_ENV,IBT_DISM_RECORD,IBT_DISM_EXIT
 	WF=$BATS_FILE_TMPDIR/win
 	[[ -f $WF/ready ]] && return 0
 	"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }

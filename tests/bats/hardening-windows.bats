@@ -20,6 +20,8 @@ setup_file() {
 	[[ -x $IBPACK && -f $WSTUB ]] || { echo "run make && make stub-windows" >&2; return 1; }
 	export FILE_DIR=$BATS_FILE_TMPDIR
 	export WINEPREFIX=$FILE_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+	# Installers get a fixed environment; these are the test installer's own inputs.
+	export IBPACK_PASS_ENV=IBT_RECORD,IBT_SLEEP,IBT_EXIT
 	"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }
 	mkdir -p "$FILE_DIR/pkg"
 	"$MINGW_CC" -std=c11 -O2 -municode -static -o "$FILE_DIR/pkg/installer.exe" "$REPO/tests/win/installer.c" ||
@@ -114,4 +116,43 @@ wstub() {
 	[[ $(printf '%s\n' "$output" | wc -l) -eq 1 ]]
 	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --reinstall --json
 	[[ $status -eq 0 && -e ran && $output == *'"plan":"reinstall"'* ]] || { echo "exit $status: $output"; false; }
+}
+
+@test "windows: the folder ACL rule, on security descriptors as Windows folders carry them" {
+	# Wine does not keep NTFS ACLs: the rule is checked on descriptors built from SDDL strings.
+	"$MINGW_CC" -std=c11 -D_WIN32_WINNT=0x0602 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 -O2 -Wall -Wextra \
+		-Wno-missing-field-initializers -Werror -static -o test_acl.exe "$REPO/tests/win/test_acl.c" \
+		"$REPO/base/fs_win.c" "$REPO/base/fileio_win.c" "$REPO/base/err.c" "$REPO/base/util.c" -ladvapi32
+	run "$WINE" test_acl.exe
+	echo "$output"
+	[[ $status -eq 0 ]]
+	[[ $output == *"ok 5 - %SystemRoot%\Temp: trusted"* && $output == *"ok 8 - C:\ProgramData: trusted"* ]]
+	[[ $output != *"not ok"* ]]
+}
+
+@test "windows: a temp base, an ancestor, the current dir or the bundle's folder others may rename things in is refused" {
+	# Wine gives a folder with mode 0777 an ACE that lets Everyone write, delete and delete children.
+	mkdir -p ww/base && chmod 777 ww && chmod 755 ww/base
+	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --tmpdir "$(winpath "$WORK/ww")"
+	[[ $status -eq 255 ]] # -1: the same error Linux reports with 14
+	[[ $output == *"temp base '$(winpath "$WORK/ww")' is unsafe: '$(winpath "$WORK/ww")': Everyone (S-1-1-0) may rename, delete or re-permission what is in it"* ]]
+	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe --tmpdir "$(winpath "$WORK/ww/base")"
+	[[ $status -eq 255 ]]
+	[[ $output == *"temp base '$(winpath "$WORK/ww/base")' is unsafe: '$(winpath "$WORK/ww")': Everyone"* ]]
+	# the current directory
+	(cd ww && IBT_RECORD=$(winpath "$WORK/ran") "$WINE" "$FILE_DIR/s7.exe" --package w \
+		--log-file "$(winpath "$WORK/log")") >cwd.out 2>&1 && false
+	grep -qF "the current directory '$(winpath "$WORK/ww")' is unsafe: Everyone" cwd.out
+	# the bundle's own folder
+	cp "$FILE_DIR/s7.exe" ww/s7.exe
+	IBT_RECORD=$(winpath "$WORK/ran") run "$WINE" ww/s7.exe --package w --log-file "$(winpath "$WORK/log")"
+	[[ $status -eq 255 ]]
+	[[ $output == *"the bundle's folder '$(winpath "$WORK/ww")' is unsafe: Everyone"* ]]
+	[[ ! -e ran ]]
+	[[ -z $(ls ww/base) ]]
+	# the default temp base (the user's Temp folder in the Wine prefix, and its ancestors) passes.
+	# (A --tmpdir below Z:\tmp cannot: Wine shows the sticky /tmp as a folder Everyone may change.)
+	IBT_RECORD=$(winpath "$WORK/ran") run wstub s7.exe
+	[[ $status -eq 0 ]]
+	[[ -e ran ]]
 }

@@ -19,6 +19,8 @@ setup_file() {
 	fi
 	export FILE_DIR=$BATS_FILE_TMPDIR
 	export WINEPREFIX=$FILE_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+	# Installers get a fixed environment; these are the test installer's own inputs.
+	export IBPACK_PASS_ENV=IBT_RECORD,IBT_CHILD,IBT_SLEEP,IBT_EXIT,IBT_CMDLINE,IBT_IF
 	"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }
 	mkdir -p "$FILE_DIR/pkg"
 	"$MINGW_CC" -std=c11 -O2 -Wall -Wextra -Wno-missing-field-initializers -Werror -municode -static \
@@ -185,6 +187,90 @@ PY
 	run "$IBPACK" check cl.json
 	assert_status 3
 	assert_contains "$output" "install.command_line: only for windows-x86_64 bundles"
+}
+
+# ---- the installer's environment ---------------------------------------------------------------
+
+# env_check FILE: FILE (NAME=VALUE lines) holds the documented fixed set with system values, the
+# IBPACK_* description, MY_VAR (handed through), and nothing of the caller's.
+env_check() {
+	py - "$1" <<'PY'
+import re, sys
+env = {}
+for line in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    if line and not line.startswith("="):  # "=C:=..." entries are cmd.exe's own drive dirs
+        name, _, value = line.partition("=")
+        env[name] = value
+# Wine adds its own WINE* variables to every process's environment; Windows does not.
+names = {n for n in env if not n.startswith("WINE")}
+fixed = {"ALLUSERSPROFILE", "APPDATA", "COMPUTERNAME", "ComSpec", "CommonProgramFiles",
+         "CommonProgramFiles(x86)", "CommonProgramW6432", "HOMEDRIVE", "HOMEPATH", "LOCALAPPDATA",
+         "NUMBER_OF_PROCESSORS", "OS", "PATH", "PATHEXT", "PROCESSOR_ARCHITECTURE", "ProgramData",
+         "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432", "SystemDrive", "SystemRoot", "TEMP", "TMP",
+         "USERPROFILE", "windir"}
+ibpack = {"IBPACK_BUNDLE", "IBPACK_BUNDLE_VERSION", "IBPACK_SEQUENCE", "IBPACK_PACKAGE",
+          "IBPACK_PACKAGE_VERSION", "IBPACK_OS", "IBPACK_NICS", "IBPACK_KERNEL"}
+# cmd.exe adds PROMPT for its own use
+extra = names - fixed - ibpack - {"MY_VAR", "PROMPT"}
+missing = (fixed | ibpack | {"MY_VAR"}) - names
+assert not extra and not missing, ("extra", sorted(extra), "missing", sorted(missing))
+assert env["MY_VAR"] == "handed through", env["MY_VAR"]
+low = {k.lower(): v for k, v in env.items()}
+assert low["systemroot"].lower() == r"c:\windows" and low["windir"] == low["systemroot"], env
+assert low["systemdrive"] == "C:" and low["comspec"].lower() == r"c:\windows\system32\cmd.exe", env
+assert low["path"].lower().split(";")[:2] == [r"c:\windows\system32", r"c:\windows"], env["PATH"]
+assert "evil" not in low["path"], env["PATH"]
+assert low["programdata"].lower() == r"c:\programdata" == low["allusersprofile"].lower(), env
+assert low["programfiles"].lower() == r"c:\program files", env
+assert low["os"] == "Windows_NT" and low["processor_architecture"] == "AMD64", env
+assert re.search(r"\\ibpack-[0-9a-f]{16}\\\.tmp$", low["temp"]) and low["tmp"] == low["temp"], env
+assert env["IBPACK_PACKAGE"] == "p" and env["IBPACK_OS"] == "windows-server-2022", env
+assert env["IBPACK_NICS"] == "cx6", env
+PY
+}
+
+@test "environment: the installer gets the documented variables, TEMP in the private dir, not the caller's" {
+	wbundle envcmd "$(py -c 'import json,sys; print(json.dumps({"command": ["installer.exe", "--dump-env", sys.argv[1]]}))' "$(winpath "$WORK/env.txt")")"
+	IBT_SECRET=1 MY_VAR="handed through" PATH="/evil:$PATH" wrun envcmd.exe --pass-env MY_VAR
+	assert_status 0
+	env_check env.txt
+	# sorted by name without regard to case, as Windows requires of an environment block
+	py - env.txt <<'PY'
+import sys
+names = [l.partition("=")[0] for l in open(sys.argv[1], encoding="utf-8").read().splitlines()]
+# Wine sets SystemDrive and SystemRoot again at process start, appending them to the block.
+names = [n for n in names if not n.startswith("WINE") and n not in ("SystemDrive", "SystemRoot")]
+assert names == sorted(names, key=str.upper), names
+PY
+	# the same through IBPACK_PASS_ENV, for callers that cannot add options
+	IBT_SECRET=1 MY_VAR="handed through" IBPACK_PASS_ENV=MY_VAR wrun envcmd.exe --reinstall
+	assert_status 0
+	env_check env.txt
+	# names the stub sets itself cannot be handed through, in any case
+	for bad in temp Path SYSTEMROOT IBPACK_OS; do
+		wrun envcmd.exe --pass-env "$bad"
+		assert_status 1
+		assert_contains "$stderr$output" "--pass-env '$bad'"
+	done
+}
+
+@test "environment: a command line (cmd.exe set) sees the same fixed environment" {
+	wbundle envline "$(py -c 'import json,sys; print(json.dumps({"command_line": "cmd.exe /d /s /c \"set >\"%s\"\"" % sys.argv[1]}))' "$(winpath "$WORK/set.txt")")"
+	IBT_SECRET=1 MY_VAR="handed through" wrun envline.exe --pass-env MY_VAR
+	assert_status 0
+	env_check set.txt
+}
+
+@test "environment: a bare program name is looked up in the installer's PATH, never the caller's" {
+	# takeown is a System32 program of Windows (so the spec may name it bare) that Wine lacks; a
+	# copy of the test installer stands in for it in a folder only the caller's PATH names.
+	mkdir -p bin && cp "$FILE_DIR/pkg/installer.exe" bin/takeown.exe
+	wbundle barename "$(py -c 'import json,sys; print(json.dumps({"command": ["takeown", "--touch", sys.argv[1]]}))' "$(winpath "$WORK/ran")")"
+	# WINEPATH puts the folder into the PATH of Wine's programs, the stub's included
+	WINEPATH=$(winpath "$WORK/bin") wrun barename.exe
+	assert_status 100
+	assert_contains "$stderr$output" "cannot run 'takeown': not found in the package, System32 or PATH"
+	[[ ! -e ran ]]
 }
 
 # ---- MSI packages ----------------------------------------------------------------------------

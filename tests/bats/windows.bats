@@ -26,6 +26,8 @@ setup_file() {
 	command -v "$MINGW_CC" >/dev/null || { echo "$MINGW_CC is missing (gcc-mingw-w64-x86-64)" >&2; return 1; }
 	export FILE_DIR=$BATS_FILE_TMPDIR
 	export WINEPREFIX=$FILE_DIR/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+	# Installers get a fixed environment; these are the test installer's own inputs.
+	export IBPACK_PASS_ENV=IBT_RECORD,IBT_CHILD,IBT_SLEEP,IBT_EXIT
 	"$WINE" wineboot -i >/dev/null 2>&1 || { echo "cannot create a Wine prefix" >&2; return 1; }
 	# The test installer, built for this run only.
 	mkdir -p "$FILE_DIR/pkg"

@@ -2,7 +2,7 @@
  * sleeps, spawns a sleeping child and exits with a chosen 32-bit code.
  *
  * usage: installer.exe [--record FILE] [--print TEXT] [--spawn-child SEC MARKER] [--sleep SEC]
- *                      [--touch FILE] [--exit CODE] [--env] [-- ARGS...]
+ *                      [--touch FILE] [--dump-env FILE] [--exit CODE] [--env] [-- ARGS...]
  * Options run in order. --env does the same from the environment, so one bundle serves many
  * tests: IBT_RECORD=FILE, IBT_CHILD="SEC MARKER", IBT_SLEEP=SEC, IBT_EXIT=CODE (in that order).
  * --hold-desktop SEC uses the desktop window and sleeps: under Wine the desktop (and its
@@ -10,6 +10,7 @@
  * there: the exact text CreateProcessW was given, for command lines passed verbatim. --record writes every argument (argv[1..], one per line), then
  * "cwd=<working directory>". --spawn-child starts this program again as
  * "--sleep SEC --touch MARKER" without waiting: MARKER appears only if nobody kills the child.
+ * --dump-env writes the environment block as it came, one NAME=VALUE a line (UTF-8).
  * Arguments after "--" are only recorded. Built with mingw by the test, never shipped. */
 #include <windows.h>
 
@@ -57,6 +58,21 @@ static void spawn_child(const wchar_t *sec, const wchar_t *marker)
 		exit(91);
 	CloseHandle(pi.hThread);
 	CloseHandle(pi.hProcess);
+}
+
+static void dump_env(const wchar_t *file)
+{
+	wchar_t *block = GetEnvironmentStringsW();
+	FILE *f = _wfopen(file, L"wb");
+
+	if (!f || !block)
+		exit(93);
+	for (const wchar_t *s = block; *s; s += wcslen(s) + 1) {
+		write_utf8(f, s);
+		fputc('\n', f);
+	}
+	fclose(f);
+	FreeEnvironmentStringsW(block);
 }
 
 /* 1 when the variable is set, non-empty and fits. */
@@ -125,6 +141,9 @@ int wmain(int argc, wchar_t **argv)
 
 			if (f)
 				fclose(f);
+			i++;
+		} else if (!wcscmp(a, L"--dump-env") && next) {
+			dump_env(next);
 			i++;
 		} else if (!wcscmp(a, L"--env")) {
 			from_env(argc, argv);
