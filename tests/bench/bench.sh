@@ -38,6 +38,8 @@ done
 rm -rf "$WORK" && mkdir -p "$WORK/data" "$WORK/out" "$WORK/tmp" "$WORK/root/etc"
 cd "$WORK"
 export SOURCE_DATE_EPOCH=1700000000 # the same bytes in every run
+# The install record and lock of the bench's installs, not this machine's /var/lib/ibpack.
+export IBPACK_STATE_DIR=$WORK/state
 # Installs read /etc and keep their state below this root, not on the machine running the bench.
 printf 'ID=debian\nVERSION_ID="12"\n' >root/etc/os-release
 
@@ -154,8 +156,9 @@ x_tar() { mkdir out/xt && tar -C out/xt -xf out/one.tar; }
 x_serial() { IBPACK_READAHEAD=0 out/b.run --extract out/x --package "$one" --quiet; }
 clean_cat() { rm -f out/b.run out/cat.bin; sync; warm "${inputs[@]}"; }
 cat_inputs() { cat "${inputs[@]}" >out/cat.bin; } # the copy floor: the same bytes into one file
-stub_install() { # BUNDLE PACKAGE: the full install path (detection, verify, extract, run)
-	"$1" --package "$2" --sysroot "$WORK/root" --tmpdir "$WORK/tmp" --log-file "$WORK/out/log" --quiet
+stub_install() { # BUNDLE PACKAGE: the full install path (detection, verify, extract, run, record)
+	# --reinstall: a repeated install would otherwise be already_installed, which runs nothing.
+	"$1" --package "$2" --sysroot "$WORK/root" --tmpdir "$WORK/tmp" --log-file "$WORK/out/log" --quiet --reinstall
 }
 i_ibpack() { stub_install out/b.run "$one"; }
 i_ms() { out/ms.run --nox11 --quiet; } # makeself: extract everything to a temp dir, run, delete
@@ -213,10 +216,11 @@ evict() { local f; for f in "$@"; do dd if="$f" iflag=nocache count=0 status=non
 io_bytes() { ("$@" >/dev/null 2>&1; awk '/^read_bytes/ {print $2}' "/proc/$BASHPID/io"); }
 mapfile -t fan_pkgs < <(cd data && ls -d p* | head -n "$FAN")
 for i in "${fan_pkgs[@]}"; do mkdir -p "fan/$i/etc" && cp root/etc/os-release "fan/$i/etc/"; done
-fan_ibpack() { # FAN installs of different packages at once, each with its own root (state, lock)
+fan_ibpack() { # FAN installs of different packages at once, each its own machine (state, lock)
 	local i pids=() rc=0
 	for i in "${fan_pkgs[@]}"; do
-		out/b.run --package "$i" --sysroot "$WORK/fan/$i" --tmpdir "$WORK/tmp" --log-file "$WORK/fan/log" --quiet &
+		IBPACK_STATE_DIR=$WORK/fan/$i/state out/b.run --package "$i" --sysroot "$WORK/fan/$i" \
+			--tmpdir "$WORK/tmp" --log-file "$WORK/fan/log" --quiet --reinstall &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i" || rc=1; done
@@ -312,7 +316,7 @@ print(len(m["packages"]), sum((p["blob"]["length"] + cs - 1) // cs for p in m["p
 	ti=$(time1 "$RUNS" stub_install "$bundle" "$pkg")
 	rl=$(rss "$bundle" --list)
 	rd=$(rss "$bundle" --detect --sysroot "$WORK/root" --nic cx6)
-	ri=$(rss "$bundle" --package "$pkg" --sysroot "$WORK/root" --tmpdir "$WORK/tmp" --log-file "$WORK/out/log" --quiet)
+	ri=$(rss "$bundle" --package "$pkg" --sysroot "$WORK/root" --tmpdir "$WORK/tmp" --log-file "$WORK/out/log" --quiet --reinstall)
 	rm -rf out/rx
 	rx=$(rss "$bundle" --extract out/rx --package "$pkg" --quiet)
 	rm -rf out/rx

@@ -79,10 +79,10 @@ setup_file() {
 	build_bundle old.json old.run k
 	run vg ./old.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --json
 	assert_status 15
-	echo '{"format": 1, "bundles": {"testbundle": 5}}' >root/var/lib/ibpack/state.json
+	echo '{"format": 1, "bundles": {"testbundle": 5}}' >"$IBPACK_STATE_DIR/state.json"
 	run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp"
 	assert_status 15
-	exec 5>root/var/lib/ibpack/lock
+	exec 5>"$IBPACK_STATE_DIR/lock"
 	flock -x 5
 	run vg ./b.run --sysroot root --log-file "$WORK/install.log" --tmpdir "$WORK/tmp" --lock-wait 0 --allow-downgrade
 	exec 5>&-
