@@ -91,7 +91,7 @@ debs() {
 	    "match": { "os": ["windows-server-2019"], "nic": ["cx6"] },
 	    "install": { "command": ["setup.exe", "/quiet"] } } ] }
 	EOF
-	run unshare -n chroot root /bin/sh -ec '
+	run unshare -n env -u IBPACK_STATE_DIR chroot root /bin/sh -ec '
 		cd /root/w
 		ibpack --version
 		ibpack keygen -o k >/dev/null
