@@ -26,6 +26,19 @@ wait_for() {
 	return 1
 }
 
+# interrupt GLOB SIGNAL CMD...: runs CMD in the background, sends it SIGNAL once GLOB matches
+# (its temp output exists) and sets INTERRUPT_RC to its exit status.
+interrupt() {
+	local glob=$1 sig=$2 pid
+	shift 2
+	"$@" &
+	pid=$!
+	wait_for "$glob" || { kill $pid; wait $pid; return 1; }
+	kill "-$sig" $pid
+	INTERRUPT_RC=0
+	wait $pid || INTERRUPT_RC=$?
+}
+
 # big_pkg DIR: a package whose 1 GiB sparse file takes a while to compress and to extract.
 big_pkg() {
 	make_pkg "$1" big
@@ -247,13 +260,8 @@ lint_case() {
 	spec_pkg big ubuntu-20.04 cx6 compression=zstd
 	write_spec spec.json
 	key k
-	"$IBPACK" build spec.json -k k.key -o out.run --zstd-level 19 -q &
-	pid=$!
-	wait_for 'out.run.tmp.*'
-	kill -TERM $pid
-	rc=0
-	wait $pid || rc=$?
-	[[ $rc -eq 143 ]]
+	interrupt 'out.run.tmp.*' TERM "$IBPACK" build spec.json -k k.key -o out.run --zstd-level 19 -q
+	[[ $INTERRUPT_RC -eq 143 ]]
 	[[ -z $(compgen -G 'out.run*') ]]
 	[[ -z $(ls -A . | grep -v -e '^pkgs$' -e '^spec.json$' -e '^k.key$' -e '^k.pub$' -e '^out$' -e '^tmp$' -e '^src$' -e '^trusted.d$') ]]
 }
@@ -291,24 +299,14 @@ lint_case() {
 	"$IBPACK" manifest u.run -o m.json
 	openssl pkeyutl -sign -inkey k.key -rawin -in m.json -out m.sig
 	echo old >signed.run
-	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run &
-	pid=$!
-	wait_for 'signed.run.tmp.*'
-	kill -TERM $pid
-	rc=0
-	wait $pid || rc=$?
-	[[ $rc -eq 143 ]]
+	interrupt 'signed.run.tmp.*' TERM "$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run
+	[[ $INTERRUPT_RC -eq 143 ]]
 	[[ $(cat signed.run) == old ]]
 	[[ -z $(compgen -G 'signed.run.tmp*') ]]
 	rm signed.run
 	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run >/dev/null
-	"$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0 &
-	pid=$!
-	wait_for 'h.zip.tmp.*'
-	kill -HUP $pid
-	rc=0
-	wait $pid || rc=$?
-	[[ $rc -eq 129 ]]
+	interrupt 'h.zip.tmp.*' HUP "$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0
+	[[ $INTERRUPT_RC -eq 129 ]]
 	[[ ! -e h.zip && -z $(compgen -G 'h.zip*') ]]
 	# Under nohup (SIGHUP ignored from the start) a hangup does not stop it.
 	nohup "$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0 >/dev/null 2>&1 &
