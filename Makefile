@@ -46,14 +46,14 @@ VERIFY_SRC := signing/verify.c signing/cms.c
 # --version: the crypto library's version (both ibpack and the stubs)
 VERIFY_SRC += signing/version.c
 SIGN_SRC := signing/sign.c signing/cms_sign.c
-FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c format/blob_ahead.c \
+FORMAT_SRC := format/footer.c format/sigblock.c format/trust.c format/manifest.c format/pe.c format/blob_ahead.c format/file_hasher.c \
 	format/bundle.c format/extract.c format/pathcheck.c format/layout.c format/spec_keys.c
 # --version: the linked libraries' versions (both ibpack and the stubs)
 FORMAT_SRC += format/version.c
 # Windows install forms of the install object: verbatim command lines and MSI packages
 FORMAT_SRC += format/install.c format/wincmd.c
-FORMAT_POSIX := format/outdir_posix.c format/blob_ahead_posix.c format/truststore_posix.c
-FORMAT_WIN := format/outdir_win.c format/blob_ahead_win.c
+FORMAT_POSIX := format/outdir_posix.c format/worker_posix.c format/truststore_posix.c
+FORMAT_WIN := format/outdir_win.c format/worker_win.c
 POLICY_SRC := policy/match.c policy/exitcode.c policy/pci.c
 # What the stub and the builder both link: every layer below theirs.
 CORE_SRC := $(BASE_SRC) $(VERIFY_SRC) $(FORMAT_SRC) $(POLICY_SRC)

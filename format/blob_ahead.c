@@ -18,7 +18,7 @@
 #define SLOTS 3
 
 struct ahead {
-	struct ib_ahead_sync *sync;
+	struct ib_worker *sync;
 	uint8_t *buf[SLOTS];
 	long len[SLOTS]; /* chunk length, or the error of the chunk that failed */
 	size_t filled;   /* under the lock: chunks verified by the helper so far */
@@ -35,25 +35,25 @@ static void helper(void *arg)
 	for (size_t idx = 0; idx < r->pkg->nchunks; idx++) {
 		long n;
 
-		ib_ahead_lock(h->sync);
+		ib_worker_lock(h->sync);
 		while (!h->stop && idx - h->freed >= SLOTS)
-			ib_ahead_wait(h->sync);
+			ib_worker_wait(h->sync);
 		if (h->stop) {
-			ib_ahead_unlock(h->sync);
+			ib_worker_unlock(h->sync);
 			return;
 		}
-		ib_ahead_unlock(h->sync);
+		ib_worker_unlock(h->sync);
 		if (r->cancel && *r->cancel)
 			n = ib_fail(IB_E_INTERRUPTED, "interrupted by a signal");
 		else
 			n = ib_blob_read_chunk(r, idx, h->buf[idx % SLOTS]);
-		ib_ahead_lock(h->sync);
+		ib_worker_lock(h->sync);
 		h->len[idx % SLOTS] = n;
 		if (n < 0)
 			snprintf(h->err, sizeof(h->err), "%s", ib_errmsg((int)n));
 		h->filled = idx + 1;
-		ib_ahead_wake(h->sync);
-		ib_ahead_unlock(h->sync);
+		ib_worker_wake(h->sync);
+		ib_worker_unlock(h->sync);
 		if (n < 0)
 			return;
 	}
@@ -63,7 +63,7 @@ static void ahead_free(struct ahead *h)
 {
 	for (int i = 0; i < SLOTS; i++)
 		free(h->buf[i]);
-	ib_ahead_sync_free(h->sync);
+	ib_worker_free(h->sync);
 	free(h);
 }
 
@@ -81,12 +81,12 @@ int ib_blob_ahead_start(struct ib_blob_reader *r)
 			ahead_free(h);
 			return -ENOMEM;
 		}
-	if (!(h->sync = ib_ahead_sync_new())) {
+	if (!(h->sync = ib_worker_new())) {
 		ahead_free(h);
 		return -ENOMEM;
 	}
 	r->ahead = h;
-	if ((rc = ib_ahead_thread_start(h->sync, helper, r))) {
+	if ((rc = ib_worker_start(h->sync, helper, r))) {
 		r->ahead = NULL;
 		ahead_free(h);
 	}
@@ -100,21 +100,21 @@ long ib_blob_ahead_next(struct ib_blob_reader *r, const void **data)
 
 	if (r->cancel && *r->cancel)
 		return ib_fail(IB_E_INTERRUPTED, "interrupted by a signal");
-	ib_ahead_lock(h->sync);
+	ib_worker_lock(h->sync);
 	/* The buffer handed out last time is no longer used by the caller (libarchive keeps a
 	 * read callback's buffer only until the next call). */
 	if (h->freed < r->next) {
 		h->freed = r->next;
-		ib_ahead_wake(h->sync);
+		ib_worker_wake(h->sync);
 	}
 	if (r->next >= r->pkg->nchunks) {
-		ib_ahead_unlock(h->sync);
+		ib_worker_unlock(h->sync);
 		return 0;
 	}
 	while (h->filled <= r->next)
-		ib_ahead_wait(h->sync);
+		ib_worker_wait(h->sync);
 	n = h->len[r->next % SLOTS];
-	ib_ahead_unlock(h->sync);
+	ib_worker_unlock(h->sync);
 	if (n < 0)
 		return ib_fail((int)n, "%s", h->err);
 	*data = h->buf[r->next % SLOTS];
@@ -128,11 +128,11 @@ void ib_blob_ahead_stop(struct ib_blob_reader *r)
 
 	if (!h)
 		return;
-	ib_ahead_lock(h->sync);
+	ib_worker_lock(h->sync);
 	h->stop = 1;
-	ib_ahead_wake(h->sync);
-	ib_ahead_unlock(h->sync);
-	ib_ahead_thread_join(h->sync);
+	ib_worker_wake(h->sync);
+	ib_worker_unlock(h->sync);
+	ib_worker_join(h->sync);
 	ahead_free(h);
 	r->ahead = NULL;
 }

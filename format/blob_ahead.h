@@ -1,10 +1,11 @@
 /* Reading a blob one chunk ahead: a helper thread reads and hashes the next chunks while the
  * caller decompresses and writes the current one. Private to the blob reader (bundle.c); the
- * ring logic is common (blob_ahead.c), the thread and its lock are per platform. */
+ * thread and its lock are worker.h's. */
 #ifndef IBPACK_BLOB_AHEAD_H
 #define IBPACK_BLOB_AHEAD_H
 
 #include "bundle.h"
+#include "worker.h"
 
 /* Reads chunk idx of r's package into buf and checks it against its chunk hash: the one place a
  * chunk is verified, called by the reader itself and by the read-ahead thread. Returns the
@@ -18,17 +19,5 @@ int ib_blob_ahead_start(struct ib_blob_reader *r);
 long ib_blob_ahead_next(struct ib_blob_reader *r, const void **data);
 /* Stops the helper thread and frees r->ahead. */
 void ib_blob_ahead_stop(struct ib_blob_reader *r);
-
-/* ---- per platform (blob_ahead_posix.c, blob_ahead_win.c): one lock, one condition, one thread ---- */
-struct ib_ahead_sync;
-struct ib_ahead_sync *ib_ahead_sync_new(void);
-void ib_ahead_sync_free(struct ib_ahead_sync *s);
-void ib_ahead_lock(struct ib_ahead_sync *s);
-void ib_ahead_unlock(struct ib_ahead_sync *s);
-void ib_ahead_wait(struct ib_ahead_sync *s); /* unlocks, sleeps until woken, locks again */
-void ib_ahead_wake(struct ib_ahead_sync *s); /* wakes every waiter */
-/* Runs fn(arg) on a new thread that takes no signals; 0 or a negative error. */
-int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg);
-void ib_ahead_thread_join(struct ib_ahead_sync *s);
 
 #endif

@@ -260,14 +260,6 @@ int ib_bundle_trust_area(struct ib_bundle *b, uint8_t *area)
 	return rc;
 }
 
-/* Read-ahead is on unless IBPACK_READAHEAD=0 (the serial path, for comparisons and tests). */
-static int readahead_wanted(void)
-{
-	const char *v = getenv("IBPACK_READAHEAD");
-
-	return !v || strcmp(v, "0") != 0;
-}
-
 /* The table is read once into memory and used from there: what was checked is what is used. */
 static int read_chunk_table(struct ib_blob_reader *r)
 {
@@ -339,7 +331,7 @@ long ib_blob_next(struct ib_blob_reader *r, const void **data)
 	long n;
 
 	/* The helper starts at the first read, once the caller has set up r (its cancel flag). */
-	if (!r->ahead && !r->buf && !(readahead_wanted() && ib_blob_ahead_start(r) == 0) &&
+	if (!r->ahead && !r->buf && !(ib_workers_wanted() && ib_blob_ahead_start(r) == 0) &&
 	    !(r->buf = malloc(r->chunk_size)))
 		return -ENOMEM;
 	if (r->ahead)

@@ -1,6 +1,9 @@
 /* Verified extraction of one package: chunk-checked bytes -> libarchive -> a safe output dir. */
 #include "extract.h"
 
+#include "file_hasher.h"
+#include "worker.h"
+
 #include "../base/err.h"
 #include "../base/fs.h"
 #include "../base/util.h"
@@ -71,8 +74,8 @@ struct reader_ctx {
 	int err; /* our error when the read callback fails */
 	uint64_t done;
 	const struct ib_extract_opts *opts;
-	struct ib_sha256_ctx *file_hash; /* the current file, against the signed file list */
-	size_t next_file;                /* index of the next regular file in pkg->files */
+	struct ib_file_hasher *file_hash; /* the current file, against the signed file list */
+	size_t next_file;                 /* index of the next regular file in pkg->files */
 };
 
 static la_ssize_t read_cb(struct archive *a, void *opaque, const void **buf)
@@ -186,7 +189,8 @@ static int check_entry(struct archive_entry *e, const char *path, const char *pk
 }
 
 /* With a signed file list, each regular file must be the next one listed, with the same path,
- * size and mode; its bytes are hashed as they are written (check_file_hash). The chunk hashes
+ * size and mode; its bytes are hashed as they are written, on a helper thread when the file is
+ * large (file_hasher.c), and checked at its end (check_file_hash). The chunk hashes
  * already proved every byte is the signed one: this proves the list describes the files. */
 static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct archive_entry *e, const char *name,
 						 const struct ib_package *p, int *rc)
@@ -207,7 +211,7 @@ static const struct ib_file_entry *expected_file(struct reader_ctx *ctx, struct 
 			      "package '%s': '%s' does not match the signed file list (expected "
 			      "'%s', %llu bytes, mode %04o)",
 			      p->id, name, f->path, (unsigned long long)f->size, f->mode);
-	ib_sha256_reset(ctx->file_hash);
+	ib_file_hasher_begin(ctx->file_hash, f->size);
 	return f;
 }
 
@@ -217,7 +221,7 @@ static int check_file_hash(struct reader_ctx *ctx, const struct ib_file_entry *f
 
 	if (!f)
 		return 0;
-	ib_sha256_final(ctx->file_hash, got);
+	ib_file_hasher_final(ctx->file_hash, got);
 	if (memcmp(got, f->sha256, IB_SHA256_LEN))
 		return ib_fail(IB_E_INTEGRITY, "package '%s': '%s' does not match its signed sha256", p->id, f->path);
 	return 0;
@@ -259,7 +263,7 @@ static int write_file(struct archive *a, struct reader_ctx *ctx, struct ib_outdi
 			break;
 		}
 		if (expect)
-			ib_sha256_update(ctx->file_hash, buf, size);
+			ib_file_hasher_update(ctx->file_hash, buf, size);
 		pos += size;
 		st->bytes += size;
 	}
@@ -357,7 +361,7 @@ int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct i
 		return rc;
 	rc = ib_blob_reader_init(&ctx.blob, &b->file, p, b->m.chunk_size);
 	if (!rc && p->has_files)
-		rc = ib_sha256_new(&ctx.file_hash);
+		rc = ib_file_hasher_new(&ctx.file_hash, ib_workers_wanted());
 	if (!rc) {
 		ctx.blob.cancel = opts ? opts->cancel : NULL;
 		rc = open_reader(&a, p, &ctx);
@@ -367,7 +371,7 @@ int ib_extract_package(struct ib_bundle *b, const struct ib_package *p, struct i
 	if (a)
 		archive_read_free(a);
 	ib_blob_reader_release(&ctx.blob);
-	ib_sha256_free(ctx.file_hash);
+	ib_file_hasher_free(ctx.file_hash);
 	if (rc && dir)
 		(void)ib_outdir_remove_tree(dir, subdir);
 	return rc;

@@ -1,12 +1,12 @@
-/* The read-ahead thread and its lock on POSIX (pthreads). */
-#include "blob_ahead.h"
+/* The helper thread and its lock on POSIX (pthreads). */
+#include "worker.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 
-struct ib_ahead_sync {
+struct ib_worker {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	pthread_t thread;
@@ -14,9 +14,9 @@ struct ib_ahead_sync {
 	void *arg;
 };
 
-struct ib_ahead_sync *ib_ahead_sync_new(void)
+struct ib_worker *ib_worker_new(void)
 {
-	struct ib_ahead_sync *s = calloc(1, sizeof(*s));
+	struct ib_worker *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -32,7 +32,7 @@ struct ib_ahead_sync *ib_ahead_sync_new(void)
 	return s;
 }
 
-void ib_ahead_sync_free(struct ib_ahead_sync *s)
+void ib_worker_free(struct ib_worker *s)
 {
 	if (!s)
 		return;
@@ -41,32 +41,32 @@ void ib_ahead_sync_free(struct ib_ahead_sync *s)
 	free(s);
 }
 
-void ib_ahead_lock(struct ib_ahead_sync *s)
+void ib_worker_lock(struct ib_worker *s)
 {
 	pthread_mutex_lock(&s->lock);
 }
-void ib_ahead_unlock(struct ib_ahead_sync *s)
+void ib_worker_unlock(struct ib_worker *s)
 {
 	pthread_mutex_unlock(&s->lock);
 }
-void ib_ahead_wait(struct ib_ahead_sync *s)
+void ib_worker_wait(struct ib_worker *s)
 {
 	pthread_cond_wait(&s->changed, &s->lock);
 }
-void ib_ahead_wake(struct ib_ahead_sync *s)
+void ib_worker_wake(struct ib_worker *s)
 {
 	pthread_cond_broadcast(&s->changed);
 }
 
 static void *trampoline(void *arg)
 {
-	struct ib_ahead_sync *s = arg;
+	struct ib_worker *s = arg;
 
 	s->fn(s->arg);
 	return NULL;
 }
 
-int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg)
+int ib_worker_start(struct ib_worker *s, void (*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	int rc;
@@ -81,7 +81,7 @@ int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg
 	return rc ? -rc : 0;
 }
 
-void ib_ahead_thread_join(struct ib_ahead_sync *s)
+void ib_worker_join(struct ib_worker *s)
 {
 	pthread_join(s->thread, NULL);
 }

@@ -1,11 +1,11 @@
-/* The read-ahead thread and its lock on Windows (SRW lock, condition variable, CreateThread). */
-#include "blob_ahead.h"
+/* The helper thread and its lock on Windows (SRW lock, condition variable, CreateThread). */
+#include "worker.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <windows.h>
 
-struct ib_ahead_sync {
+struct ib_worker {
 	SRWLOCK lock;
 	CONDITION_VARIABLE changed;
 	HANDLE thread;
@@ -13,9 +13,9 @@ struct ib_ahead_sync {
 	void *arg;
 };
 
-struct ib_ahead_sync *ib_ahead_sync_new(void)
+struct ib_worker *ib_worker_new(void)
 {
-	struct ib_ahead_sync *s = calloc(1, sizeof(*s));
+	struct ib_worker *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
@@ -24,37 +24,37 @@ struct ib_ahead_sync *ib_ahead_sync_new(void)
 	return s;
 }
 
-void ib_ahead_sync_free(struct ib_ahead_sync *s)
+void ib_worker_free(struct ib_worker *s)
 {
 	free(s); /* SRW locks and condition variables hold no resources */
 }
 
-void ib_ahead_lock(struct ib_ahead_sync *s)
+void ib_worker_lock(struct ib_worker *s)
 {
 	AcquireSRWLockExclusive(&s->lock);
 }
-void ib_ahead_unlock(struct ib_ahead_sync *s)
+void ib_worker_unlock(struct ib_worker *s)
 {
 	ReleaseSRWLockExclusive(&s->lock);
 }
-void ib_ahead_wait(struct ib_ahead_sync *s)
+void ib_worker_wait(struct ib_worker *s)
 {
 	SleepConditionVariableSRW(&s->changed, &s->lock, INFINITE, 0);
 }
-void ib_ahead_wake(struct ib_ahead_sync *s)
+void ib_worker_wake(struct ib_worker *s)
 {
 	WakeAllConditionVariable(&s->changed);
 }
 
 static DWORD WINAPI trampoline(LPVOID arg)
 {
-	struct ib_ahead_sync *s = arg;
+	struct ib_worker *s = arg;
 
 	s->fn(s->arg);
 	return 0;
 }
 
-int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg)
+int ib_worker_start(struct ib_worker *s, void (*fn)(void *), void *arg)
 {
 	s->fn = fn;
 	s->arg = arg;
@@ -62,7 +62,7 @@ int ib_ahead_thread_start(struct ib_ahead_sync *s, void (*fn)(void *), void *arg
 	return s->thread ? 0 : -ENOMEM;
 }
 
-void ib_ahead_thread_join(struct ib_ahead_sync *s)
+void ib_worker_join(struct ib_worker *s)
 {
 	WaitForSingleObject(s->thread, INFINITE);
 	CloseHandle(s->thread);
