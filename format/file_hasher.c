@@ -8,21 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Slots of 512 KiB: a hand-over costs microseconds against the 0.3 ms of hashing a slot, and
- * four of them (2 MiB) let the caller run a few slots ahead of the helper. */
-#define SLOT_SIZE (512u * 1024u)
-#define SLOTS 4
+/* Eight slots of IB_FILE_HASHER_SLOT bytes (2 MiB in all) let the caller run ahead of the helper.
+ * Each side sleeps only when it must and is woken only when it can go on: the helper when it
+ * has nothing to hash, the caller when the ring is full, until half of it is free again. A
+ * wake-up per slot would be thousands of context switches per package, which cost most when
+ * the machine is short of CPU (reclaiming page cache for the files being written). */
+#define SLOT_SIZE IB_FILE_HASHER_SLOT
+#define SLOTS     8
 
 struct ib_file_hasher {
-	struct ib_worker *worker; /* NULL: every file is hashed inline */
+	struct ib_worker *worker;  /* NULL: every file is hashed inline */
 	struct ib_sha256_ctx *ctx; /* the current file's hash: the helper's between hand-overs */
 	uint8_t *slot[SLOTS];
 	size_t len[SLOTS];
 	size_t fill;     /* bytes in the slot the caller is filling (index queued % SLOTS) */
 	int inline_file; /* the current file is hashed by the caller */
 	/* under the lock */
-	size_t queued; /* slots handed to the helper, ever */
-	size_t hashed; /* slots the helper has finished */
+	size_t queued;      /* slots handed to the helper, ever */
+	size_t hashed;      /* slots the helper has finished */
+	int helper_idle;    /* the helper sleeps until a slot is queued */
+	size_t caller_need; /* the caller sleeps until hashed reaches this (0: it does not) */
 	int stop;
 };
 
@@ -34,8 +39,11 @@ static void helper(void *arg)
 	for (;;) {
 		size_t i;
 
-		while (!h->stop && h->hashed == h->queued)
+		while (!h->stop && h->hashed == h->queued) {
+			h->helper_idle = 1;
 			ib_worker_wait(h->worker);
+		}
+		h->helper_idle = 0;
 		if (h->stop)
 			break;
 		i = h->hashed % SLOTS;
@@ -43,9 +51,29 @@ static void helper(void *arg)
 		ib_sha256_update(h->ctx, h->slot[i], h->len[i]);
 		ib_worker_lock(h->worker);
 		h->hashed++;
-		ib_worker_wake(h->worker);
+		if (h->caller_need && h->hashed >= h->caller_need)
+			ib_worker_wake(h->worker);
 	}
 	ib_worker_unlock(h->worker);
+}
+
+/* Under the lock: queues the slot being filled, waking the helper if it sleeps. */
+static void queue_slot(struct ib_file_hasher *h)
+{
+	h->len[h->queued % SLOTS] = h->fill;
+	h->queued++;
+	h->fill = 0;
+	if (h->helper_idle)
+		ib_worker_wake(h->worker);
+}
+
+/* Under the lock: sleeps until the helper has hashed `need` slots. */
+static void wait_hashed(struct ib_file_hasher *h, size_t need)
+{
+	h->caller_need = need;
+	while (h->hashed < need)
+		ib_worker_wait(h->worker);
+	h->caller_need = 0;
 }
 
 static void release(struct ib_file_hasher *h)
@@ -89,17 +117,14 @@ void ib_file_hasher_begin(struct ib_file_hasher *h, uint64_t size)
 	h->inline_file = !h->worker || size <= SLOT_SIZE;
 }
 
-/* Hands the filled slot to the helper, then waits until the next slot is free. */
+/* Hands the filled slot to the helper; when that fills the ring, waits until half of it is free. */
 static void hand_over(struct ib_file_hasher *h)
 {
 	ib_worker_lock(h->worker);
-	h->len[h->queued % SLOTS] = h->fill;
-	h->queued++;
-	ib_worker_wake(h->worker);
-	while (h->queued - h->hashed >= SLOTS)
-		ib_worker_wait(h->worker);
+	queue_slot(h);
+	if (h->queued - h->hashed >= SLOTS)
+		wait_hashed(h, h->queued - SLOTS / 2);
 	ib_worker_unlock(h->worker);
-	h->fill = 0;
 }
 
 void ib_file_hasher_update(struct ib_file_hasher *h, const void *buf, size_t len)
@@ -126,15 +151,10 @@ void ib_file_hasher_final(struct ib_file_hasher *h, uint8_t out[IB_SHA256_LEN])
 {
 	if (!h->inline_file) {
 		ib_worker_lock(h->worker);
-		if (h->fill) {
-			h->len[h->queued % SLOTS] = h->fill;
-			h->queued++;
-			ib_worker_wake(h->worker);
-		}
-		while (h->hashed != h->queued)
-			ib_worker_wait(h->worker);
+		if (h->fill)
+			queue_slot(h);
+		wait_hashed(h, h->queued);
 		ib_worker_unlock(h->worker);
-		h->fill = 0;
 	}
 	ib_sha256_final(h->ctx, out);
 }

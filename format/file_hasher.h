@@ -13,6 +13,9 @@
  * most one slot are hashed by the caller (a hand-over would cost more than it saves). */
 struct ib_file_hasher;
 
+/* The helper's unit: files of at most this size are hashed by the caller. */
+#define IB_FILE_HASHER_SLOT (256u * 1024u)
+
 /* threaded = 0, or no thread to be had: every file is hashed by the caller, same results. */
 int ib_file_hasher_new(struct ib_file_hasher **out, int threaded);
 /* Starts a file of the given size (from its header: it only picks inline or threaded). */

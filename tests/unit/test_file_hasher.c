@@ -12,7 +12,7 @@
 #include "../../format/file_hasher.h"
 #include "../../signing/crypto.h"
 
-#define SLOT (512u * 1024u)
+#define SLOT IB_FILE_HASHER_SLOT
 
 static uint8_t *pattern(size_t n, unsigned seed)
 {
@@ -42,8 +42,9 @@ static void check_file(struct ib_file_hasher *h, const uint8_t *data, size_t n, 
 
 static void sizes_and_steps(void **state)
 {
-	static const size_t sizes[] = {0,	 1,	   SLOT - 1,	 SLOT,	    SLOT + 1,
-				       2 * SLOT, 4 * SLOT, 4 * SLOT + 7, 9 * SLOT + 3, 3000000};
+	static const size_t sizes[] = {0,        1,        SLOT - 1,     SLOT,          SLOT + 1,
+				       2 * SLOT, 8 * SLOT, 8 * SLOT + 7, 12 * SLOT + 3, 17 * SLOT + 1,
+				       3000000};
 	static const size_t steps[] = {1u << 20, 65536, 4093, SLOT};
 
 	(void)state;
