@@ -111,7 +111,13 @@ int ib_file_hasher_new(struct ib_file_hasher **out, int threaded)
 
 void ib_file_hasher_begin(struct ib_file_hasher *h, uint64_t size)
 {
-	/* The previous file ended with final: the helper is idle and the context is the caller's. */
+	/* The context is the caller's once the helper has hashed everything queued (a file that
+	 * ended without final may have left slots behind). */
+	if (h->worker) {
+		ib_worker_lock(h->worker);
+		wait_hashed(h, h->queued);
+		ib_worker_unlock(h->worker);
+	}
 	ib_sha256_reset(h->ctx);
 	h->fill = 0;
 	h->inline_file = !h->worker || size <= SLOT_SIZE;

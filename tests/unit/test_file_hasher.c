@@ -87,6 +87,22 @@ static void size_hint_only_picks_the_mode(void **state)
 	free(d);
 }
 
+/* A file abandoned mid-way (slots still queued) and the next one begun: the next digest is its own. */
+static void abandoned_file_then_next(void **state)
+{
+	uint8_t *d = pattern(10 * SLOT, 11);
+	struct ib_file_hasher *h;
+
+	(void)state;
+	assert_int_equal(ib_file_hasher_new(&h, 1), 0);
+	ib_file_hasher_begin(h, 10 * SLOT);
+	ib_file_hasher_update(h, d, 7 * SLOT + 5);
+	check_file(h, d + 3, 9 * SLOT, SLOT / 3);
+	check_file(h, d, 100, 7);
+	ib_file_hasher_free(h);
+	free(d);
+}
+
 /* Freed in the middle of a file (an extraction failing mid-file): no wait forever, no leak. */
 static void freed_mid_file(void **state)
 {
@@ -107,6 +123,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sizes_and_steps),
 		cmocka_unit_test(size_hint_only_picks_the_mode),
+		cmocka_unit_test(abandoned_file_then_next),
 		cmocka_unit_test(freed_mid_file),
 	};
 
