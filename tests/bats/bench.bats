@@ -12,7 +12,9 @@ load helpers
 	assert_output \
 		"build vs makeself --nocomp --sha256" \
 		"build vs makeself (gzip)" \
-		"build vs cat of the inputs into one file" \
+		"build (incompressible) vs cat into one file" \
+		"build (incompressible) vs cat + sync --data" \
+		"build hashing floor (incompressible packages): 3 SHA-256 streams" \
 		"build, cold inputs, vs makeself --nocomp --sha256" \
 		"extract one package vs makeself extraction" \
 		"extract one package vs tar -x of that package" \
@@ -26,6 +28,7 @@ load helpers
 		"4 concurrent installs (cold) vs 4 makeself runs" \
 		"storage reads (cold cache, read_bytes): one install" \
 		"scale bundle: build vs cat of the inputs" \
+		"scale bundle: build vs cat + sync --data" \
 		"scale bundle: verify vs sha256sum of the bundle" \
 		"scale bundle: extract one package vs tar -x" \
 		"stub peak RSS" \
@@ -33,7 +36,7 @@ load helpers
 	# Every comparison row carries two times and a ratio; the scaling table has its 1-package
 	# row, the full bundle, the many-package bundle (20 packages, 64 KiB chunks) and the sparse
 	# synthetic one (20 packages).
-	[[ $(grep -cE ' s +[0-9.]+ s +[0-9.]+x ' <<<"$output") -eq 17 ]]
+	[[ $(grep -cE ' s +[0-9.]+ s +[0-9.]+x ' <<<"$output") -eq 19 ]]
 	assert_not_contains "$output" " 0.00x" "nan" "inf"
 	grep -qE '^s1 +1 ' <<<"$output"
 	grep -qE '^s4 +4 ' <<<"$output"

@@ -305,7 +305,8 @@ lint_case() {
 	[[ -z $(compgen -G 'signed.run.tmp*') ]]
 	rm signed.run
 	"$IBPACK" attach-signature u.run m.sig --signer k.pub -o signed.run >/dev/null
-	interrupt 'h.zip.tmp.*' HUP "$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0
+	# (env --default-signal: a test run under nohup would pass SIGHUP on ignored, which ibpack keeps)
+	interrupt 'h.zip.tmp.*' HUP env --default-signal=HUP "$IBPACK" extension signed.run -o h.zip --publisher P --type T --version 1.0
 	[[ $INTERRUPT_RC -eq 129 ]]
 	[[ ! -e h.zip && -z $(compgen -G 'h.zip*') ]]
 	# Under nohup (SIGHUP ignored from the start) a hangup does not stop it.
